@@ -166,7 +166,9 @@ def test_client_address_is_the_callers(
 def test_text_response_is_sent_as_text(
     make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
 ) -> None:
-    result = exchange(make_handler(), source, headers=[("X-Content-Type", "text/html; charset=utf-8")])
+    result = exchange(
+        make_handler(), source, headers=[("X-Content-Type", "text/html; charset=utf-8")]
+    )
     encoded = result.response.get("isBase64Encoded", result.response.get("bodyEncoding"))
     assert encoded in (False, "text")
     assert result.json()["method"] == "GET"
