@@ -42,7 +42,8 @@ def test_raises_before_start(
     assert_500(run(make_handler, app))
     record = next(r for r in caplog.records if r.name == "bridge.http")
     assert "Exception in ASGI application (GET /" in record.getMessage()
-    assert record.exc_info is not None and isinstance(record.exc_info[1], ValueError)
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
 
 
 def test_raises_after_start(make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture) -> None:

@@ -79,7 +79,8 @@ def test_state_is_a_shallow_copy_per_request(make_handler: HandlerFactory) -> No
     first, second = app.request_states
     assert first is not second
     assert first["pool"] is second["pool"] == ["connection"]
-    assert first["touched"] and second["touched"]
+    assert first["touched"]
+    assert second["touched"]
 
 
 def test_lifespan_off_never_calls_the_app_for_lifespan(make_handler: HandlerFactory) -> None:
@@ -119,7 +120,7 @@ def test_app_without_lifespan_just_works_in_auto_mode(
 
 
 def test_app_without_lifespan_fails_in_on_mode() -> None:
-    with pytest.raises(LifespanError, match="before sending 'lifespan.startup.complete'"):
+    with pytest.raises(LifespanError, match=r"before sending 'lifespan\.startup\.complete'"):
         Bridge(http_only, lifespan="on")
 
 
