@@ -123,7 +123,8 @@ def sample_path(event: dict[str, Any], source: str) -> str:
     if source == "url":
         return unquote(event["rawPath"])
     if source in ("lattice", "lattice-v2"):
-        return unquote((event.get("raw_path") or event.get("path")).partition("?")[0])
+        target = str(event.get("raw_path") or event.get("path"))
+        return unquote(target.partition("?")[0])
     path = event["path"] if event["path"].startswith("/") else "/" + event["path"]
     return unquote(path)
 

@@ -91,7 +91,7 @@ def test_lifespan_off_never_calls_the_app_for_lifespan(make_handler: HandlerFact
 
 
 @pytest.mark.parametrize("mode", ["auto", "on"])
-def test_startup_failed_message_fails_loudly(mode: str) -> None:
+def test_startup_failed_message_fails_loudly(mode: Any) -> None:
     with pytest.raises(LifespanError, match="Lifespan startup failed: no database"):
         Bridge(CountingApp(fail_startup="message"), lifespan=mode)
 
