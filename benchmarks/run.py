@@ -1,0 +1,404 @@
+"""bridge against Mangum, apig-wsgi and serverless-wsgi, side by side.
+
+    python benchmarks/run.py            # the full run (tens of minutes)
+    python benchmarks/run.py --quick    # under two minutes, fewer rounds
+    python benchmarks/run.py --only requests,bodies,coldstart,soak --json out.json
+
+Requests run in this process, every contender interleaved round by round on
+fresh copies of the same event; the large-body, cold-start and soak sections
+run in child processes.  Every response is checked before it is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, HERE]
+
+import apps  # noqa: E402
+import contenders as cs  # noqa: E402
+from stats import fmt_bytes, fmt_time, interleave  # noqa: E402
+
+from bridge.local.events import build_event  # noqa: E402
+
+SOURCES = ["http", "rest", "alb", "alb-multi", "url"]
+SOURCE_LABELS = {
+    "http": "HTTP API 2.0",
+    "rest": "REST",
+    "alb": "ALB",
+    "alb-multi": "ALB multi-value",
+    "url": "Function URL",
+}
+HEADERS = [
+    ("User-Agent", "bench/1.0"),
+    ("Accept", "text/plain, */*"),
+    ("Accept-Language", "en"),
+    ("Cookie", "session=abc; theme=dark"),
+]
+SECTIONS = ("requests", "bodies", "coldstart", "soak")
+
+
+# ----------------------------------------------------------------- requests
+
+
+def _check(contender: cs.Contender, event: Any) -> str | None:
+    """None when the response is right, else what is wrong with it."""
+    try:
+        status, headers, body = contender.check(event)
+    except Exception as exc:  # a contender that fails is reported, not fatal
+        return f"raised {type(exc).__name__}: {exc}"
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if status != 200 or body != apps.BODY or not content_type.startswith("text/plain"):
+        return f"wrong response: {status} {content_type!r} {body[:40]!r}"
+    return None
+
+
+def requests_section(rounds: int, batch: int, app_names: list[str]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for app_name in app_names:
+        interface, factory = apps.APPS[app_name]
+        app = factory()
+        for source in SOURCES:
+            event = build_event(source, path="/hello", query="a=1&b=two", headers=HEADERS)
+            runners = []
+            notes: dict[str, str] = {}
+            made: list[cs.Contender] = []
+            for make in cs.ADAPTERS[interface]:
+                try:
+                    made.append(make(app, source, interface))
+                except cs.Unavailable as exc:
+                    notes[getattr(make, "__name__", "?")] = str(exc)
+            for make in cs.FLOORS[interface]:
+                made.append(make(app, source, interface, event))
+            for contender in made:
+                problem = _check(contender, event)
+                if problem:
+                    notes[contender.name] = problem
+                    continue
+                contender.run_batch([contender.prepare(event) for _ in range(batch)])  # warm up
+                runners.append(
+                    (contender.name, contender.run_batch, lambda c=contender: c.prepare(event))
+                )
+            series = interleave(runners, rounds=rounds, batch=batch)
+            results[f"{app_name}/{source}"] = {
+                "app": app_name,
+                "source": source,
+                "rows": {name: s.summary() for name, s in series.items()},
+                "notes": notes,
+            }
+            print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return results
+
+
+def print_requests(results: dict[str, Any]) -> None:
+    print("## Requests: time per invocation, median (p10-p90)\n")
+    by_app: dict[str, list[dict[str, Any]]] = {}
+    for group in results.values():
+        by_app.setdefault(group["app"], []).append(group)
+    for app_name, groups in by_app.items():
+        print(f"### {app_name}\n")
+        names: list[str] = []
+        for group in groups:
+            names += [n for n in group["rows"] if n not in names]
+        header = ["contender"] + [SOURCE_LABELS[g["source"]] for g in groups]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for name in names:
+            cells = [name]
+            for group in groups:
+                row = group["rows"].get(name)
+                if row is None:
+                    cells.append("n/a")
+                    continue
+                bridge = group["rows"].get("bridge")
+                ratio = f", {row['median'] / bridge['median']:.2f}x bridge" if bridge else ""
+                cells.append(
+                    f"{fmt_time(row['median'])} ({fmt_time(row['p10'])}-"
+                    f"{fmt_time(row['p90'])}){ratio if name != 'bridge' else ''}"
+                )
+            print("| " + " | ".join(cells) + " |")
+        notes = {k: v for g in groups for k, v in g["notes"].items()}
+        for name, note in notes.items():
+            print(f"\n- {name}: {note}")
+        print()
+
+
+# ------------------------------------------------------------ child sections
+
+
+def _child(args: list[str], timeout: float = 1800) -> dict[str, Any]:
+    env = dict(os.environ)
+    env.pop("PYTHONDEVMODE", None)
+    output = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    if output.returncode != 0:
+        return {"error": output.stderr.strip().splitlines()[-1:] or [f"exit {output.returncode}"]}
+    return json.loads(output.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def bodies_section(rounds: int) -> dict[str, Any]:
+    script = os.path.join(HERE, "bodies.py")
+    return {
+        "with pybase64": _child([script, "--rounds", str(rounds)]),
+        "standard library only": _child([script, "--rounds", str(rounds), "--no-pybase64"]),
+    }
+
+
+def print_bodies(results: dict[str, Any]) -> None:
+    print("## Large bodies: time and peak traced memory (tracemalloc) per invocation\n")
+    for variant, data in results.items():
+        if "error" in data:
+            print(f"{variant}: failed: {data['error']}\n")
+            continue
+        for case in data["cases"]:
+            size = case["body_bytes"]
+            reference = case["rows"][case["reference"]]
+            print(f"### {case['case']}, {variant}\n")
+            print("| contender | median (p10-p90) | vs bare stdlib step | peak memory | peak / body |")
+            print("|---|---|---|---|---|")
+            for name, row in case["rows"].items():
+                print(
+                    f"| {name} | {fmt_time(row['median'])} ({fmt_time(row['p10'])}-"
+                    f"{fmt_time(row['p90'])}) | {row['median'] / reference['median']:.2f}x | "
+                    f"{fmt_bytes(row['peak_bytes'])} | {row['peak_bytes'] / size:.2f}x |"
+                )
+            for name, note in case["notes"].items():
+                print(f"\n- {name}: {note}")
+            print()
+
+
+def soak_section(count: int) -> dict[str, Any]:
+    script = os.path.join(HERE, "soak.py")
+    return {
+        name: _child([script, name, str(count)])
+        for name in ("trivial-asgi", "fastapi-async", "fastapi-sync", "flask")
+    }
+
+
+def print_soak(results: dict[str, Any]) -> None:
+    print("## Soak: one bridge handler, many invocations in one process\n")
+    print("| app | invocations | per call | RSS before | RSS change | tasks | threads |")
+    print("|---|---|---|---|---|---|---|")
+    for name, data in results.items():
+        if "n" not in data:
+            print(f"| {name} | {data.get('unavailable') or data.get('error')} ||||||")
+            continue
+        before, after = data["before"], data["after"]
+        change = (after["rss"] - before["rss"]) / 2**20
+        print(
+            f"| {name} | {data['n']:,} | {fmt_time(data['seconds'] / data['n'])} | "
+            f"{fmt_bytes(before['rss'])} | {change:+.2f} MiB | "
+            f"{before['tasks']} -> {after['tasks']} | {before['threads']} -> {after['threads']} |"
+        )
+    print()
+
+
+def print_coldstart(results: dict[str, Any]) -> None:
+    print("## Cold start (fresh interpreters, medians)\n")
+    print("| import | median (p10-p90) | imports asyncio |")
+    print("|---|---|---|")
+    for name, row in results["imports"].items():
+        print(
+            f"| `{name}` | {fmt_time(row['median'])} ({fmt_time(row['p10'])}-"
+            f"{fmt_time(row['p90'])}) | {'yes' if row['asyncio'] else 'no'} |"
+        )
+    print("\n| process start to first response | median (p10-p90) | asyncio loaded |")
+    print("|---|---|---|")
+    for name, row in results["first"].items():
+        loaded = {True: "yes", False: "no", None: "-"}[row["asyncio"]]
+        print(
+            f"| {name} | {fmt_time(row['median'])} ({fmt_time(row['p10'])}-"
+            f"{fmt_time(row['p90'])}) | {loaded} |"
+        )
+    for name, note in results["notes"].items():
+        print(f"\n- {name}: {note}")
+    print()
+
+
+# ------------------------------------------------------------------ targets
+
+
+def _median(results: dict[str, Any], group: str, name: str) -> float | None:
+    row = results.get("requests", {}).get(group, {}).get("rows", {}).get(name)
+    return row["median"] if row else None
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for every goal of issue 5 this run measured."""
+    rows: list[tuple[str, str, str]] = []
+
+    def ratio(label: str, group: str, num: str, den: str, goal: float, above: bool) -> None:
+        if group not in results.get("requests", {}):
+            return  # this app was not part of the run
+        a, b = _median(results, group, num), _median(results, group, den)
+        if a is None or b is None:
+            missing = den if b is None else num
+            note = results.get("requests", {}).get(group, {}).get("notes", {})
+            why = note.get(missing) or note.get("bridge") or "not measured"
+            rows.append((label, "n/a", f"not measured: {why}"))
+            return
+        value = a / b
+        met = value >= goal if above else value <= goal
+        rows.append((label, f"{value:.2f}x", "met" if met else "NOT met"))
+
+    if "requests" in results:
+        r = "trivial-asgi/http"
+        ratio("trivial ASGI: Mangum(off) / bridge >= 4", r, "mangum lifespan=off", "bridge", 4, True)
+        ratio(
+            "trivial ASGI: Mangum(default) / bridge >= 10",
+            r,
+            "mangum lifespan=auto",
+            "bridge",
+            10,
+            True,
+        )
+        for app in ("fastapi-async", "fastapi-sync"):
+            g = f"{app}/http"
+            ratio(
+                f"{app}: bridge / app awaited directly <= 1.15",
+                g,
+                "bridge",
+                "floor: awaited in running loop",
+                1.15,
+                False,
+            )
+            ratio(
+                f"{app}: bridge / app via run_until_complete (for reference) <= 1.15",
+                g,
+                "bridge",
+                "floor: run_until_complete",
+                1.15,
+                False,
+            )
+        for app in ("flask", "django"):
+            ratio(f"{app}: bridge / apig-wsgi < 1", f"{app}/http", "bridge", "apig-wsgi", 0.999, False)
+        ratio("trivial WSGI: bridge / apig-wsgi <= 1.5", "trivial-wsgi/http", "bridge", "apig-wsgi", 1.5, False)
+    for variant, data in results.get("bodies", {}).items():
+        for case in data.get("cases", []):
+            bridge_rows = [n for n in case["rows"] if n.startswith("bridge")]
+            reference = case["rows"][case["reference"]]
+            for name in bridge_rows:
+                row = case["rows"][name]
+                peak = row["peak_bytes"] / case["body_bytes"]
+                rows.append(
+                    (
+                        f"{case['case']}, {name}, {variant}: peak <= 2.7x body",
+                        f"{peak:.2f}x",
+                        "met" if peak <= 2.7 else "NOT met",
+                    )
+                )
+                speed = row["median"] / reference["median"]
+                rows.append(
+                    (
+                        f"{case['case']}, {name}, {variant}: time <= 1.05x bare stdlib base64",
+                        f"{speed:.2f}x",
+                        "met" if speed <= 1.05 else "NOT met",
+                    )
+                )
+    cold = results.get("coldstart", {}).get("imports")
+    if cold:
+        b, m, a = cold["bridge"]["median"], cold["mangum"]["median"], cold["apig_wsgi"]["median"]
+        rows.append(
+            (
+                "import bridge <= import mangum",
+                f"{fmt_time(b)} vs {fmt_time(m)}",
+                "met" if b <= m else "NOT met",
+            )
+        )
+        rows.append(
+            (
+                "import bridge (WSGI: no asyncio) <= import apig_wsgi",
+                f"{fmt_time(b)} vs {fmt_time(a)}; asyncio imported: "
+                f"{'yes' if cold['bridge']['asyncio'] else 'no'}",
+                "met" if b <= a and not cold["bridge"]["asyncio"] else "NOT met",
+            )
+        )
+    for name, data in results.get("soak", {}).items():
+        if "n" not in data:
+            rows.append((f"soak {name}", "n/a", str(data.get("unavailable") or data.get("error"))))
+            continue
+        before, after = data["before"], data["after"]
+        change = (after["rss"] - before["rss"]) / 2**20
+        flat = (
+            change <= 2
+            and (after["tasks"] or 0) <= (before["tasks"] or 0)
+            and after["threads"] <= before["threads"]
+        )
+        rows.append(
+            (
+                f"soak {name} ({data['n']:,} calls): RSS within 2 MB, no task/thread growth",
+                f"{change:+.2f} MiB, tasks {before['tasks']}->{after['tasks']}, "
+                f"threads {before['threads']}->{after['threads']}",
+                "met" if flat else "NOT met",
+            )
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: under two minutes")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--apps", default=",".join(apps.APPS), help="comma-separated apps")
+    parser.add_argument("--json", help="also write every figure to this file")
+    options = parser.parse_args()
+    sections = options.only.split(",")
+    quick = options.quick
+    started = time.perf_counter()
+    print(f"# bridge benchmarks, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n")
+    print(
+        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} at start. "
+        f"Mode: {'quick' if quick else 'full'}.\n"
+    )
+    print(
+        "The machine is shared and noisy: absolute times move from run to run, so compare "
+        "the ratios, which come from contenders interleaved round by round in the same run.\n"
+    )
+    results: dict[str, Any] = {}
+    if "requests" in sections:
+        rounds, batch = (20, 20) if quick else (80, 40)
+        results["requests"] = requests_section(rounds, batch, options.apps.split(","))
+        print_requests(results["requests"])
+    if "bodies" in sections:
+        results["bodies"] = bodies_section(5 if quick else 25)
+        print_bodies(results["bodies"])
+    if "coldstart" in sections:
+        import coldstart
+
+        results["coldstart"] = coldstart.measure(3 if quick else 15)
+        print_coldstart(results["coldstart"])
+    if "soak" in sections:
+        results["soak"] = soak_section(10_000 if quick else 100_000)
+        print_soak(results["soak"])
+    print("## Targets (issue 5)\n")
+    print("| target | measured | verdict |")
+    print("|---|---|---|")
+    for target, measured, verdict in targets(results):
+        print(f"| {target} | {measured} | {verdict} |")
+    print(f"\nTook {time.perf_counter() - started:.0f} s.")
+    if options.json:
+        with open(options.json, "w") as out:
+            json.dump(results, out, indent=1)
+
+
+if __name__ == "__main__":
+    main()
