@@ -25,6 +25,8 @@ def encode_value(value: str) -> bytes:
 def mapping(event: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
     """``event[key]`` as a mapping; absent or null gives an empty one."""
     value = event.get(key)
+    if type(value) is dict:  # the usual case, without the ABC check
+        return value
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -44,8 +46,30 @@ def text(value: object, key: str, source: str, default: str = "") -> str:
     return value
 
 
+#: Header names seen so far, as ``header_name`` returns them.  Bounded: the
+#: names come from clients, and only the common ones are worth keeping.
+_NAMES: dict[str, bytes] = {}
+_NAMES_MAX = 512
+
+
+def header_name(name: str) -> bytes:
+    """A header name as the ASGI scope carries it: lower-cased latin-1 bytes."""
+    raw = name.lower().encode("latin-1")
+    if len(_NAMES) < _NAMES_MAX:
+        _NAMES[name] = raw
+    return raw
+
+
 def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
     """``{"Name": "value"}`` to a raw header list with lower-cased names."""
+    names = _NAMES
+    try:  # every value a latin-1 string: one pass, no per-header checks
+        return [
+            (names.get(name) or header_name(name), value.encode("latin-1"))
+            for name, value in values.items()
+        ]
+    except (AttributeError, UnicodeError):
+        pass  # null, non-string or non-latin-1 values: the careful loop below
     headers: Headers = []
     for name, value in values.items():
         if value is None:
@@ -55,12 +79,25 @@ def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
                 f"{source} event: header {name!r} should have a string value, "
                 f"got {type(value).__name__}."
             )
-        headers.append((name.lower().encode("latin-1"), encode_value(value)))
+        headers.append((_NAMES.get(name) or header_name(name), encode_value(value)))
     return headers
 
 
 def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
     """``{"Name": ["v1", "v2"]}`` to a raw header list, one entry per value."""
+    names = _NAMES
+    fast: Headers = []
+    append = fast.append
+    try:  # every entry a list of latin-1 strings: no per-value checks
+        for name, items in values.items():
+            if type(items) is not list:
+                raise TypeError
+            raw_name = names.get(name) or header_name(name)
+            for value in items:
+                append((raw_name, value.encode("latin-1")))
+        return fast
+    except (AttributeError, TypeError, UnicodeError):
+        pass  # null, non-list, non-string or non-latin-1 entries: the careful loop below
     headers: Headers = []
     for name, items in values.items():
         if items is None:
@@ -72,7 +109,7 @@ def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
                 f"{source} event: multi-value header {name!r} should be a list of strings, "
                 f"got {type(items).__name__}."
             )
-        raw_name = name.lower().encode("latin-1")
+        raw_name = _NAMES.get(name) or header_name(name)
         for value in items:
             if not isinstance(value, str):
                 raise MalformedEventError(
@@ -103,17 +140,18 @@ def scheme_and_server(
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
-    proto = last_value(headers, b"x-forwarded-proto")
+    last = dict(headers)  # the last value of each name, like last_value()
+    proto = last.get(b"x-forwarded-proto")
     scheme = rightmost(proto).lower() if proto else default_scheme
     if scheme not in ("http", "https"):
         scheme = default_scheme
-    raw_host = last_value(headers, b"host")
+    raw_host = last.get(b"host")
     if raw_host is not None:
         host = raw_host.decode("latin-1").strip()
     if not host:
         return scheme, None
     name, port = split_host(host)
-    forwarded_port = last_value(headers, b"x-forwarded-port")
+    forwarded_port = last.get(b"x-forwarded-port")
     if forwarded_port is not None:
         candidate = rightmost(forwarded_port)
         if candidate.isdigit():
@@ -145,10 +183,17 @@ def encode_query(params: Mapping[str, Any]) -> bytes:
             values = [""]
         elif isinstance(values, str):
             values = [values]
-        qkey = quote_plus(key)
+        qkey = _quote(key)
         for value in values:
-            parts.append(f"{qkey}={quote_plus(value or '')}")
+            parts.append(f"{qkey}={_quote(value or '')}")
     return "&".join(parts).encode("ascii")
+
+
+def _quote(text: str) -> str:
+    """``quote_plus(text)``, skipping the call for plain ASCII letters and digits."""
+    if type(text) is str and text.isalnum() and text.isascii():
+        return text
+    return quote_plus(text)
 
 
 def join_query(params: Mapping[str, Any]) -> bytes:
@@ -232,6 +277,8 @@ def build_scope(
 
 
 def http_version(protocol: object) -> str:
+    if protocol == "HTTP/1.1":  # by far the most common
+        return "1.1"
     if isinstance(protocol, str) and protocol.upper().startswith("HTTP/"):
         version = protocol[5:]
         if version in ("1.0", "1.1", "2", "2.0", "3", "3.0"):

@@ -83,12 +83,17 @@ def cookie_headers(event: LambdaEvent, source: str) -> Headers:
     headers = c.headers_from_single(c.mapping(event, "headers", source), source)
     cookies = event.get("cookies")
     if cookies:
-        if not isinstance(cookies, list) or not all(isinstance(x, str) for x in cookies):
+        try:
+            if not isinstance(cookies, list):
+                raise TypeError
+            joined = "; ".join(cookies)  # TypeError for an entry that is not a string
+        except TypeError:
             raise MalformedEventError(
                 f"{source} event: expected 'cookies' to be a list of strings, got {cookies!r}."
-            )
-        headers = [(name, value) for name, value in headers if name != b"cookie"]
-        headers.append((b"cookie", c.encode_value("; ".join(cookies))))
+            ) from None
+        if any(name == b"cookie" for name, _ in headers):
+            headers = [(name, value) for name, value in headers if name != b"cookie"]
+        headers.append((b"cookie", c.encode_value(joined)))
     return headers
 
 
