@@ -21,10 +21,10 @@ import asyncio
 import enum
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from bridge.errors import ProtocolError
-from bridge.types import ASGIApp, Headers, HTTPScope, Message, Scope
+from bridge.types import ASGIApp, Headers, HTTPScope, Message
 
 logger = logging.getLogger("bridge.http")
 
@@ -36,11 +36,21 @@ class HTTPCycleState(enum.Enum):
     RESPONSE = "waiting for http.response.body"
     COMPLETE = "response complete"
 
+    # Members are singletons compared by identity: hashing by identity as well
+    # keeps the table lookup below out of Enum's Python-level __hash__.
+    __hash__ = object.__hash__
+
+
+# Plain module names for the states: reading an Enum member off its class is
+# a slow attribute lookup, and the cycle reads them on every message.
+REQUEST = HTTPCycleState.REQUEST
+RESPONSE = HTTPCycleState.RESPONSE
+COMPLETE = HTTPCycleState.COMPLETE
 
 #: The message type each state accepts.
 EXPECTED = {
-    HTTPCycleState.REQUEST: "http.response.start",
-    HTTPCycleState.RESPONSE: "http.response.body",
+    REQUEST: "http.response.start",
+    RESPONSE: "http.response.body",
 }
 
 
@@ -60,7 +70,7 @@ class HTTPCycle:
     def __init__(self, scope: HTTPScope, body: bytes) -> None:
         self.scope = scope
         self.request_body = body
-        self.state = HTTPCycleState.REQUEST
+        self.state = REQUEST
         self.status = 500
         self.headers: Headers = []
         self.body = b""
@@ -72,15 +82,19 @@ class HTTPCycle:
         if not self._request_sent:
             self._request_sent = True
             return {"type": "http.request", "body": self.request_body, "more_body": False}
-        if self.state is not HTTPCycleState.COMPLETE:
+        if self.state is not COMPLETE:
             if self._complete is None:
                 self._complete = asyncio.Event()
             await self._complete.wait()
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
-        message_type = message.get("type") if isinstance(message, Mapping) else message
-        expected = EXPECTED.get(self.state)
+        if type(message) is dict or isinstance(message, Mapping):
+            message_type = message.get("type")
+        else:
+            message_type = message
+        state = self.state
+        expected = EXPECTED.get(state)
         if message_type != expected:
             if expected is None:
                 raise ProtocolError(
@@ -88,29 +102,38 @@ class HTTPCycle:
                     "already complete."
                 )
             raise ProtocolError(f"Expected ASGI message {expected!r}, but got {message_type!r}.")
-        if self.state is HTTPCycleState.REQUEST:
+        if state is REQUEST:
             self.status = _status(message.get("status"))
             self.headers = _headers(message.get("headers", ()))
-            self.state = HTTPCycleState.RESPONSE
+            self.state = RESPONSE
             return
         chunk = message.get("body", b"")
-        if not isinstance(chunk, (bytes, bytearray, memoryview)):
-            raise ProtocolError(
-                f"Expected 'body' of http.response.body to be bytes, got {type(chunk).__name__}."
-            )
-        if chunk:
-            self._chunks.append(bytes(chunk))
-        if not message.get("more_body", False):
-            self.body = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        if type(chunk) is not bytes:
+            if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                raise ProtocolError(
+                    "Expected 'body' of http.response.body to be bytes, got "
+                    f"{type(chunk).__name__}."
+                )
+            chunk = bytes(chunk)
+        chunks = self._chunks
+        if message.get("more_body", False):
+            if chunk:
+                chunks.append(chunk)
+            return
+        if chunks:  # several messages: join them (the usual single one is kept as is)
+            if chunk:
+                chunks.append(chunk)
+            chunk = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             self._chunks = []
-            self.state = HTTPCycleState.COMPLETE
-            if self._complete is not None:
-                self._complete.set()
+        self.body = chunk
+        self.state = COMPLETE
+        if self._complete is not None:
+            self._complete.set()
 
     async def run(self, app: ASGIApp) -> None:
         """Run the application and leave a defined response behind."""
         try:
-            result = await app(cast(Scope, self.scope), self.receive, self.send)
+            result = await app(self.scope, self.receive, self.send)  # type: ignore[arg-type]
         except Exception as exc:
             self._failed(exc)
         else:
@@ -121,7 +144,7 @@ class HTTPCycle:
                     self.scope["method"],
                     self.scope["path"],
                 )
-            if self.state is not HTTPCycleState.COMPLETE:
+            if self.state is not COMPLETE:
                 logger.error(
                     "ASGI callable returned without completing the response (%s) for %s %s.",
                     self.state.value,
@@ -132,7 +155,7 @@ class HTTPCycle:
 
     def _failed(self, exc: Exception) -> None:
         request = f"{self.scope['method']} {self.scope['path']}"
-        if self.state is HTTPCycleState.COMPLETE:
+        if self.state is COMPLETE:
             logger.error(
                 "Exception in ASGI application after the response was complete (%s); the "
                 "response stands.",
@@ -153,7 +176,7 @@ class HTTPCycle:
         self.headers = list(ERROR_HEADERS)
         self.body = b"Internal Server Error"
         self._chunks = []
-        self.state = HTTPCycleState.COMPLETE
+        self.state = COMPLETE
         if self._complete is not None:
             self._complete.set()
 
