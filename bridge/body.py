@@ -64,12 +64,14 @@ class BodySerializer:
     ends with ``/`` (``"font/"``) matches every subtype.
     """
 
-    __slots__ = ("_exact", "_prefixes")
+    __slots__ = ("_exact", "_prefixes", "_seen")
 
     def __init__(self, text_mime_types: Iterable[str] | None = None) -> None:
         extra = _validate_mime_types(text_mime_types)
         self._exact = DEFAULT_TEXT_MIME_TYPES | {t for t in extra if not t.endswith("/")}
         self._prefixes = ("text/", *sorted(t for t in extra if t.endswith("/")))
+        #: Raw Content-Type values already decided (an app sends few distinct ones).
+        self._seen: dict[bytes, bool] = {}
 
     def is_text_type(self, content_type: str) -> bool:
         mime = content_type.partition(";")[0].strip().lower()
@@ -90,12 +92,23 @@ class BodySerializer:
                 return _b64encode(body), True
             if lname == b"content-type":
                 content_type = value
-        if content_type and self.is_text_type(content_type.decode("latin-1")):
+        if content_type and self._is_text_value(content_type):
             try:
                 return body.decode("utf-8"), False
             except UnicodeDecodeError:
                 pass
         return _b64encode(body), True
+
+    def _is_text_value(self, content_type: bytes) -> bool:
+        seen = self._seen.get(content_type)
+        if seen is None:
+            seen = self.is_text_type(content_type.decode("latin-1"))
+            if len(self._seen) < _SEEN_MAX:
+                self._seen[content_type] = seen
+        return seen
+
+
+_SEEN_MAX = 256
 
 
 def decode_request_body(body: object, is_base64: object, *, source: str) -> bytes:

@@ -4,7 +4,6 @@ query strings, base paths, and the response-side header shapes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote_plus, unquote
 
@@ -289,22 +288,46 @@ def http_version(protocol: object) -> str:
 # ---------------------------------------------------------------- responses
 
 
+_PHRASES: dict[int, str] = {}
+
+
 def status_phrase(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
+    """``"200 OK"``; just ``"599"`` for a status without a standard phrase."""
+    phrase = _PHRASES.get(status)
+    if phrase is None:
+        from http import HTTPStatus  # imported by the first ALB response only
+
+        try:
+            phrase = f"{status} {HTTPStatus(status).phrase}"
+        except ValueError:
+            phrase = str(status)
+        if len(_PHRASES) < 1024:
+            _PHRASES[status] = phrase
+    return phrase
 
 
 def decoded_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
 
+#: Response header names seen so far, as ``response_header_name`` returns them (bounded).
+_RESPONSE_NAMES: dict[bytes, str] = {}
+
+
+def response_header_name(name: bytes) -> str:
+    """A response header name as the Lambda response carries it: a lower-case string."""
+    key = name.decode("latin-1").lower()
+    if len(_RESPONSE_NAMES) < _NAMES_MAX:
+        _RESPONSE_NAMES[name] = key
+    return key
+
+
 def multi_value_headers(headers: Headers) -> dict[str, list[str]]:
     """Group a raw header list by lower-cased name, keeping every value in order."""
     grouped: dict[str, list[str]] = {}
+    names = _RESPONSE_NAMES
     for name, value in headers:
-        key = name.decode("latin-1").lower()
+        key = names.get(name) or response_header_name(name)
         entry = grouped.get(key)
         if entry is None:
             grouped[key] = [value.decode("latin-1")]
