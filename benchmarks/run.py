@@ -80,6 +80,10 @@ def requests_section(rounds: int, batch: int, app_names: list[str]) -> dict[str,
                     notes[getattr(make, "__name__", "?")] = str(exc)
             for make in cs.FLOORS[interface]:
                 made.append(make(app, source, interface, event))
+
+            def fresh(contender: cs.Contender, event: Any = event) -> Any:
+                return contender.prepare(event)
+
             for contender in made:
                 problem = _check(contender, event)
                 if problem:
@@ -87,7 +91,7 @@ def requests_section(rounds: int, batch: int, app_names: list[str]) -> dict[str,
                     continue
                 contender.run_batch([contender.prepare(event) for _ in range(batch)])  # warm up
                 runners.append(
-                    (contender.name, contender.run_batch, lambda c=contender: c.prepare(event))
+                    (contender.name, contender.run_batch, lambda c=contender, f=fresh: f(c))
                 )
             series = interleave(runners, rounds=rounds, batch=batch)
             results[f"{app_name}/{source}"] = {
@@ -171,7 +175,9 @@ def print_bodies(results: dict[str, Any]) -> None:
             size = case["body_bytes"]
             reference = case["rows"][case["reference"]]
             print(f"### {case['case']}, {variant}\n")
-            print("| contender | median (p10-p90) | vs bare stdlib step | peak memory | peak / body |")
+            print(
+                "| contender | median (p10-p90) | vs bare stdlib step | peak memory | peak / body |"
+            )
             print("|---|---|---|---|---|")
             for name, row in case["rows"].items():
                 print(
@@ -244,7 +250,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) for every goal of issue 5 this run measured."""
     rows: list[tuple[str, str, str]] = []
 
-    def ratio(label: str, group: str, num: str, den: str, goal: float, above: bool) -> None:
+    def ratio(label: str, group: str, num: str, den: str, goal: float, *, above: bool) -> None:
         if group not in results.get("requests", {}):
             return  # this app was not part of the run
         a, b = _median(results, group, num), _median(results, group, den)
@@ -260,15 +266,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
 
     if "requests" in results:
         r = "trivial-asgi/http"
-        ratio("trivial ASGI: Mangum(off) / bridge >= 4", r, "mangum lifespan=off", "bridge", 4, True)
-        ratio(
-            "trivial ASGI: Mangum(default) / bridge >= 10",
-            r,
-            "mangum lifespan=auto",
-            "bridge",
-            10,
-            True,
-        )
+        off, auto = "mangum lifespan=off", "mangum lifespan=auto"
+        ratio("trivial ASGI: Mangum(off) / bridge >= 4", r, off, "bridge", 4, above=True)
+        ratio("trivial ASGI: Mangum(default) / bridge >= 10", r, auto, "bridge", 10, above=True)
         for app in ("fastapi-async", "fastapi-sync"):
             g = f"{app}/http"
             ratio(
@@ -277,7 +277,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "bridge",
                 "floor: awaited in running loop",
                 1.15,
-                False,
+                above=False,
             )
             ratio(
                 f"{app}: bridge / app via run_until_complete (for reference) <= 1.15",
@@ -285,11 +285,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "bridge",
                 "floor: run_until_complete",
                 1.15,
-                False,
+                above=False,
             )
         for app in ("flask", "django"):
-            ratio(f"{app}: bridge / apig-wsgi < 1", f"{app}/http", "bridge", "apig-wsgi", 0.999, False)
-        ratio("trivial WSGI: bridge / apig-wsgi <= 1.5", "trivial-wsgi/http", "bridge", "apig-wsgi", 1.5, False)
+            label = f"{app}: bridge / apig-wsgi < 1"
+            ratio(label, f"{app}/http", "bridge", "apig-wsgi", 0.999, above=False)
+        label = "trivial WSGI: bridge / apig-wsgi <= 1.5"
+        ratio(label, "trivial-wsgi/http", "bridge", "apig-wsgi", 1.5, above=False)
     for variant, data in results.get("bodies", {}).items():
         for case in data.get("cases", []):
             bridge_rows = [n for n in case["rows"] if n.startswith("bridge")]
@@ -362,7 +364,8 @@ def main() -> None:
     sections = options.only.split(",")
     quick = options.quick
     started = time.perf_counter()
-    print(f"# bridge benchmarks, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    print(f"# bridge benchmarks, {now:%Y-%m-%d %H:%M} UTC\n")
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
         f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
