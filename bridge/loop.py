@@ -47,22 +47,13 @@ class LoopRunner:
                 "cannot run its own. Lambda calls handlers from a plain thread; in async code "
                 "call it in a worker thread: await asyncio.to_thread(handler, event, context)."
             )
-        loop = self.loop
-        task = loop.create_task(_stop_when_done(loop, coro))
         try:
-            loop.run_forever()
-        except BaseException:
-            if task.done() and not task.cancelled():
-                task.exception()  # retrieved: no "exception was never retrieved" later
-            raise
+            return self.loop.run_until_complete(coro)
         finally:
             if self._after_run:
                 callbacks, self._after_run = self._after_run, []
                 for callback in callbacks:
                     callback()
-        if not task.done():
-            raise RuntimeError("Event loop stopped before Future completed.")
-        return task.result()
 
     @property
     def is_running(self) -> bool:
@@ -90,19 +81,6 @@ class LoopRunner:
     def _forget_after_fork(self) -> None:
         self._loop = None
         self._after_run = []
-
-
-async def _stop_when_done(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro``, then stop ``loop`` from inside the same step.
-
-    ``run_until_complete`` stops the loop from a done-callback, which costs a
-    second pass of the loop (and a selector poll) per call; stopping here ends
-    ``run_forever`` after the pass in which the coroutine finished.
-    """
-    try:
-        return await coro
-    finally:
-        loop.stop()
 
 
 _RUNNER = LoopRunner()
