@@ -131,6 +131,11 @@ def rightmost(value: bytes) -> str:
     return value.rpartition(b",")[2].strip().decode("latin-1")
 
 
+#: Header values common enough to skip parsing; the parse gives the same answer.
+_SCHEMES = {b"https": "https", b"http": "http"}
+_PORTS = {b"443": 443, b"80": 80}
+
+
 def scheme_and_server(
     headers: Headers, default_scheme: str = "https", host: str | None = None
 ) -> tuple[str, tuple[str, int | None] | None]:
@@ -141,9 +146,12 @@ def scheme_and_server(
     """
     last = dict(headers)  # the last value of each name, like last_value()
     proto = last.get(b"x-forwarded-proto")
-    scheme = rightmost(proto).lower() if proto else default_scheme
-    if scheme not in ("http", "https"):
+    if not proto:
         scheme = default_scheme
+    else:
+        scheme = _SCHEMES.get(proto) or rightmost(proto).lower()
+        if scheme not in ("http", "https"):
+            scheme = default_scheme
     raw_host = last.get(b"host")
     if raw_host is not None:
         host = raw_host.decode("latin-1").strip()
@@ -152,9 +160,13 @@ def scheme_and_server(
     name, port = split_host(host)
     forwarded_port = last.get(b"x-forwarded-port")
     if forwarded_port is not None:
-        candidate = rightmost(forwarded_port)
-        if candidate.isdigit():
-            port = int(candidate)
+        known = _PORTS.get(forwarded_port)
+        if known is not None:
+            port = known
+        else:
+            candidate = rightmost(forwarded_port)
+            if candidate.isdigit():
+                port = int(candidate)
     if port is None:
         port = 443 if scheme == "https" else 80
     return scheme, (name, port)
@@ -162,6 +174,8 @@ def scheme_and_server(
 
 def split_host(host: str) -> tuple[str, int | None]:
     """``"example.com:8080"`` -> ``("example.com", 8080)``; IPv6 brackets removed."""
+    if ":" not in host:
+        return host, None
     if host.startswith("["):
         end = host.find("]")
         if end != -1:

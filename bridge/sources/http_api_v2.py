@@ -91,8 +91,10 @@ def cookie_headers(event: LambdaEvent, source: str) -> Headers:
             raise MalformedEventError(
                 f"{source} event: expected 'cookies' to be a list of strings, got {cookies!r}."
             ) from None
-        if any(name == b"cookie" for name, _ in headers):
-            headers = [(name, value) for name, value in headers if name != b"cookie"]
+        for name, _ in headers:
+            if name == b"cookie":
+                headers = [(name, value) for name, value in headers if name != b"cookie"]
+                break
         headers.append((b"cookie", c.encode_value(joined)))
     return headers
 
