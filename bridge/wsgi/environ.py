@@ -9,6 +9,7 @@ Request headers become ``HTTP_*`` keys.  Repeated headers are joined with
 ``,`` (``Cookie`` with ``; ``).  Header names that contain ``_`` are dropped:
 ``X_Forwarded_For`` and ``X-Forwarded-For`` would both become
 ``HTTP_X_FORWARDED_FOR``, and a client could pass one off as the other.
+So are names that are not valid HTTP header names.
 ``CONTENT_LENGTH`` is always the length of ``wsgi.input``, the whole body.
 """
 
@@ -81,10 +82,18 @@ _KEYS: dict[bytes, str] = {
 _KEYS_LIMIT = 512
 
 
+#: The characters of a header name (an RFC 9110 token) but ``_``.
+_NAME_CHARS = b"!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _environ_key(name: bytes) -> str:
+    """``b"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop."""
     key = _KEYS.get(name)
     if key is None:
-        key = "" if b"_" in name else "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        if name and not name.translate(None, _NAME_CHARS):
+            key = "HTTP_" + name.decode("ascii").upper().replace("-", "_")
+        else:
+            key = ""
         if len(_KEYS) < _KEYS_LIMIT:
             _KEYS[name] = key
     return key

@@ -132,6 +132,8 @@ class WSGIResponse:
                 "Expected the WSGI application to return an iterable of bytes, got "
                 f"{type(result).__name__}: {_short(result)}."
             ) from None
+        if self.remaining == 0:
+            return
         add = self.add
         for chunk in iterator:
             add(chunk)
