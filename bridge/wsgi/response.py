@@ -243,8 +243,13 @@ _HEADER_NAMES_LIMIT = 512
 
 
 def encode_headers(headers: object) -> tuple[Headers, int | None]:
-    """WSGI response headers as a raw ASGI header list (lower-case names), and
-    the value of ``Content-Length`` if there is a valid one."""
+    """WSGI response headers as a raw ASGI header list, and the value of
+    ``Content-Length`` if there is a valid one.
+
+    Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
+    does not count as part of a value (some frameworks emit ``" a=1"`` for a
+    cookie).
+    """
     if type(headers) is not list:
         raise ProtocolError(
             f"Expected the WSGI response headers to be a list of (name, value) tuples, got "
@@ -256,7 +261,7 @@ def encode_headers(headers: object) -> tuple[Headers, int | None]:
         try:
             name, value = item
             raw_name = _HEADER_NAMES.get(name) or _encode_name(name)
-            raw_value = value.encode("latin-1")
+            raw_value = value.strip(" \t").encode("latin-1")
         except (TypeError, ValueError, AttributeError):
             raise ProtocolError(
                 "Expected each WSGI response header to be a (name, value) tuple of latin-1 "

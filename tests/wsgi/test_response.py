@@ -126,6 +126,14 @@ def test_several_set_cookie_headers_keep_their_order() -> None:
     ]
 
 
+def test_header_values_lose_surrounding_whitespace() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Set-Cookie", " a=1; Path=/"), ("X-A", "\tv w \t")])
+        return []
+
+    assert call(app)[1] == [(b"set-cookie", b"a=1; Path=/"), (b"x-a", b"v w")]
+
+
 def test_status_without_reason_phrase_is_accepted() -> None:
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         start_response("204", [])
