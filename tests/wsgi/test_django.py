@@ -25,6 +25,7 @@ def app() -> Iterator[Any]:
 def call(handler: Bridge, event: dict[str, Any]) -> Reply:
     reply = read_reply(handler(event, FakeContext()))
     assert reply.header("x-async-middleware") == "yes"
+    assert reply.header("x-middleware-mode") == "sync"
     return reply
 
 

@@ -1,6 +1,7 @@
 """A Django project in one module: settings applied with ``override_settings``
-(so they do not leak), URLs, sync and async views, and an async-only
-middleware that makes Django adapt the chain with ``async_to_sync``."""
+(so they do not leak), URLs, sync and async views, an async-only middleware
+that makes Django adapt the chain with ``async_to_sync``, and one that can
+run either way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import django  # type: ignore[import-untyped]
-from asgiref.sync import markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings  # type: ignore[import-untyped]
 from django.http import (  # type: ignore[import-untyped]
     FileResponse,
@@ -23,6 +24,7 @@ from django.http import (  # type: ignore[import-untyped]
 from django.shortcuts import redirect  # type: ignore[import-untyped]
 from django.test.utils import override_settings  # type: ignore[import-untyped]
 from django.urls import path, reverse  # type: ignore[import-untyped]
+from django.utils.decorators import sync_and_async_middleware  # type: ignore[import-untyped]
 
 from tests.wsgi.frameworks import BINARY, STREAM_CHUNKS
 
@@ -42,6 +44,28 @@ class AsyncOnlyMiddleware:
         response = await self.get_response(request)
         response["X-Async-Middleware"] = "yes"
         return response
+
+
+def _both_modes_middleware(get_response: Any) -> Any:
+    """Async-capable and sync-capable: Django picks the mode of the handler."""
+    if iscoroutinefunction(get_response):
+
+        async def async_middleware(request: Any) -> Any:
+            response = await get_response(request)
+            response["X-Middleware-Mode"] = "async"
+            return response
+
+        return async_middleware
+
+    def middleware(request: Any) -> Any:
+        response = get_response(request)
+        response["X-Middleware-Mode"] = "sync"
+        return response
+
+    return middleware
+
+
+both_modes_middleware = sync_and_async_middleware(_both_modes_middleware)
 
 
 def echo(request: Any) -> Any:
@@ -119,7 +143,7 @@ SETTINGS: dict[str, Any] = {
     "DEBUG": False,
     "ALLOWED_HOSTS": ["*"],
     "ROOT_URLCONF": __name__,
-    "MIDDLEWARE": [f"{__name__}.AsyncOnlyMiddleware"],
+    "MIDDLEWARE": [f"{__name__}.AsyncOnlyMiddleware", f"{__name__}.both_modes_middleware"],
     "INSTALLED_APPS": [],
     "TEMPLATES": [],
 }
