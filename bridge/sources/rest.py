@@ -9,6 +9,7 @@ Query parameters arrive decoded and are re-encoded in the order given.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -18,14 +19,10 @@ NAME = "rest"
 
 def matches(event: LambdaEvent) -> bool:
     context = event.get("requestContext")
-    if context is None:
-        return "httpMethod" in event and "path" in event and "version" not in event
     return (
         "httpMethod" in event
-        and isinstance(context, dict)
-        and "elb" not in context
         and "version" not in event
-        and "eventType" not in context
+        and ((context is None and "path" in event) or isinstance(context, dict))
     )
 
 
@@ -40,7 +37,7 @@ def to_request(
     request_context = c.mapping(event, "requestContext", source)
     method = c.text(event.get("httpMethod"), "httpMethod", source)
     if not method:
-        raise c.MalformedEventError(f"{source} event: 'httpMethod' is missing or empty.")
+        raise MalformedEventError(f"{source} event: 'httpMethod' is missing or empty.")
     raw = c.text(event.get("path"), "path", source, "/") or "/"
     if not raw.startswith("/"):
         raw = "/" + raw
@@ -127,5 +124,5 @@ SOURCE = EventSource(
     matches=matches,
     to_request=to_request,
     to_response=to_response,
-    looks_for="'httpMethod' and 'path' or 'requestContext', no 'version'",
+    looks_for="'httpMethod' and 'requestContext' (or 'path'), no 'version'",
 )
