@@ -1,28 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from bridge import Bridge
 from bridge.wsgi import WSGIMiddleware
-from tests.wsgi.events import BUILDERS, Builder
 
-MakeHandler = Callable[..., Bridge]
-
-
-@pytest.fixture(params=sorted(BUILDERS))
-def source(request: pytest.FixtureRequest) -> str:
-    """Every event source, by its test id."""
-    name: str = request.param
-    return name
-
-
-@pytest.fixture
-def build(source: str) -> Builder:
-    """The event builder of the source under test."""
-    return BUILDERS[source]
+Serve = Callable[..., Bridge]
 
 
 @pytest.fixture(params=["direct", "middleware"])
@@ -34,10 +20,18 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_handler(mode: str) -> MakeHandler:
+def serve(mode: str) -> Iterator[Serve]:
+    """``serve(wsgi_app, **options)``: a handler for the app, in each mode."""
+    handlers: list[Bridge] = []
+
     def make(app: Any, **options: Any) -> Bridge:
         if mode == "middleware":
-            return Bridge(WSGIMiddleware(app), lifespan="off", **options)
-        return Bridge(app, **options)
+            handler = Bridge(WSGIMiddleware(app), lifespan="off", **options)
+        else:
+            handler = Bridge(app, **options)
+        handlers.append(handler)
+        return handler
 
-    return make
+    yield make
+    for handler in handlers:
+        handler.close()

@@ -1,4 +1,4 @@
-"""Reading Lambda responses back, a Lambda context, and the WSGI echo app."""
+"""One request through a handler, its response read back, and the WSGI echo app."""
 
 from __future__ import annotations
 
@@ -9,30 +9,34 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.validate import validator
 
+from bridge import Bridge
+from bridge.local.events import FakeContext, build_event
+from bridge.local.responses import decode_response
 from bridge.types import LambdaResponse, StartResponse
 
-
-@dataclass
-class FakeContext:
-    aws_request_id: str = "request-id-1"
-    function_name: str = "test-function"
-    remaining: int = 30_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining
+#: Sources whose request paths can carry a stage in front.
+STAGED_SOURCES = frozenset({"rest", "http-v1", "http"})
 
 
 @dataclass
 class Reply:
-    """A Lambda response of any source, in one shape."""
+    """What one invocation sent and got back, the response decoded as HTTP."""
 
     status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    binary: bool = False
+    headers: list[tuple[str, str]]
+    body: bytes
+    response: LambdaResponse
+    event: dict[str, Any] = field(default_factory=dict)
+    context: FakeContext | None = None
+
+    @property
+    def binary(self) -> bool:
+        return bool(
+            self.response.get("isBase64Encoded") or self.response.get("bodyEncoding") == "base64"
+        )
 
     def header(self, name: str) -> str | None:
-        values = [v for n, v in self.headers if n == name]
+        values = self.all(name)
         return values[-1] if values else None
 
     def all(self, name: str) -> list[str]:
@@ -42,26 +46,20 @@ class Reply:
         return json.loads(self.body)
 
 
-def read_reply(response: LambdaResponse) -> Reply:
-    """Undo a source's response shape: status, lower-case header pairs, body bytes."""
-    if "bodyEncoding" in response:  # Lambda@Edge
-        pairs = [
-            (name, entry["value"])
-            for name, entries in response["headers"].items()
-            for entry in entries
-        ]
-        binary = response["bodyEncoding"] == "base64"
-        status = int(response["status"])
-    else:
-        pairs = [(n.lower(), v) for n, v in response.get("headers", {}).items()]
-        for name, values in response.get("multiValueHeaders", {}).items():
-            pairs.extend((name.lower(), v) for v in values)
-        pairs.extend(("set-cookie", c) for c in response.get("cookies", []))
-        binary = response["isBase64Encoded"]
-        status = response["statusCode"]
-    text = response["body"]
-    body = base64.b64decode(text) if binary else text.encode("utf-8")
-    return Reply(status=status, headers=pairs, body=body, binary=binary)
+def call(handler: Bridge, source: str, **request: Any) -> Reply:
+    """Invoke ``handler`` with ``source``'s event for ``request`` (see ``build_event``)."""
+    event = build_event(source, **request)
+    context = FakeContext()
+    response = handler(event, context)
+    status, headers, body = decode_response(source, response)
+    return Reply(
+        status=status,
+        headers=[(name.lower(), value) for name, value in headers],
+        body=body,
+        response=response,
+        event=event,
+        context=context,
+    )
 
 
 def _echo(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from bridge import Bridge
-from tests.wsgi.conftest import MakeHandler
-from tests.wsgi.events import API_DOMAIN, URL_DOMAIN, http_event, rest_event, url_event
+from tests.wsgi.conftest import Serve
 from tests.wsgi.frameworks import django_app
-from tests.wsgi.helpers import FakeContext, Reply, read_reply
+from tests.wsgi.helpers import Reply, call
 
 
 @pytest.fixture
@@ -22,15 +21,15 @@ def app() -> Iterator[Any]:
         yield django_app.make_app()
 
 
-def call(handler: Bridge, event: dict[str, Any]) -> Reply:
-    reply = read_reply(handler(event, FakeContext()))
+def get(handler: Bridge, source: str, path: str, **request: Any) -> Reply:
+    reply = call(handler, source, path=path, **request)
     assert reply.header("x-async-middleware") == "yes"
     assert reply.header("x-middleware-mode") == "sync"
     return reply
 
 
-def test_async_view_behind_async_only_middleware(app: Any, make_handler: MakeHandler) -> None:
-    reply = call(make_handler(app), rest_event(path="/async"))
+def test_async_view_behind_async_only_middleware(app: Any, serve: Serve) -> None:
+    reply = get(serve(app), "rest", "/async", stage="prod")
 
     assert (reply.status, reply.json()) == (200, {"async": True, "item": "/prod/items/7/"})
 
@@ -39,56 +38,77 @@ def test_handler_called_inside_a_running_loop(app: Any) -> None:
     handler = Bridge(app)
 
     async def main() -> Reply:
-        return call(handler, rest_event(path="/async"))
+        return get(handler, "rest", "/async", stage="prod")
 
     reply = asyncio.run(main())
 
     assert (reply.status, reply.json()) == (200, {"async": True, "item": "/prod/items/7/"})
 
 
-#: (event, api_gateway_base_path, URL prefix the app should build, origin)
-URLCase = tuple[dict[str, Any], str, str, str]
+API = "abc123.execute-api.eu-west-1.amazonaws.com"
+URL = "abc123.lambda-url.eu-west-1.on.aws"
+
+#: (source, request, api_gateway_base_path, URL prefix the app should build, origin)
+URLCase = tuple[str, dict[str, Any], str, str, str]
 
 
 @pytest.mark.parametrize(
     "case",
     [
-        (rest_event(path="/items/7/"), "/", "/prod", f"https://{API_DOMAIN}"),
-        (http_event(path="/items/7/"), "/", "/prod", f"https://{API_DOMAIN}"),
-        (url_event(path="/items/7/"), "/", "", f"https://{URL_DOMAIN}"),
+        ("rest", {"path": "/items/7/", "stage": "prod", "host": API}, "/", "/prod", API),
+        ("http", {"path": "/items/7/", "stage": "prod", "host": API}, "/", "/prod", API),
+        ("http-v1", {"path": "/items/7/", "stage": "prod", "host": API}, "/", "/prod", API),
+        ("url", {"path": "/items/7/", "host": URL}, "/", "", URL),
         (
-            http_event(path="/api/items/7/", stage="$default", host="api.example.com"),
+            "http",
+            {"path": "/api/items/7/", "host": "api.example.com"},
             "/api",
             "/api",
-            "https://api.example.com",
+            "api.example.com",
         ),
         (
-            http_event(path="/v1/items/7/", stage="live", host="api.example.com"),
+            "alb",
+            {"path": "/api/items/7/", "host": "api.example.com"},
+            "/api",
+            "/api",
+            "api.example.com",
+        ),
+        (
+            "http",
+            {"path": "/v1/items/7/", "stage": "live", "host": "api.example.com"},
             "/v1",
             "/live/v1",
-            "https://api.example.com",
+            "api.example.com",
         ),
     ],
-    ids=["rest-stage", "http-stage", "function-url", "custom-domain", "stage-and-base-path"],
+    ids=[
+        "rest-stage",
+        "http-stage",
+        "http-v1-stage",
+        "function-url",
+        "custom-domain",
+        "alb-base-path",
+        "stage-and-base-path",
+    ],
 )
-def test_reverse_and_absolute_urls(app: Any, make_handler: MakeHandler, case: URLCase) -> None:
-    event, base_path, prefix, origin = case
-    reply = call(make_handler(app, api_gateway_base_path=base_path), event)
+def test_reverse_and_absolute_urls(app: Any, serve: Serve, case: URLCase) -> None:
+    source, request, base_path, prefix, host = case
+    reply = get(serve(app, api_gateway_base_path=base_path), source, **request)
 
     assert (reply.status, reply.json()) == (
         200,
-        {"pk": 7, "reverse": f"{prefix}/items/7/", "absolute": f"{origin}{prefix}/items/7/"},
+        {"pk": 7, "reverse": f"{prefix}/items/7/", "absolute": f"https://{host}{prefix}/items/7/"},
     )
 
 
-def test_script_prefix_does_not_leak_between_requests(app: Any, make_handler: MakeHandler) -> None:
-    handler = make_handler(app)
+def test_script_prefix_does_not_leak_between_requests(app: Any, serve: Serve) -> None:
+    handler = serve(app)
 
-    assert call(handler, rest_event(path="/items/1/")).json()["reverse"] == "/prod/items/1/"
-    assert call(handler, url_event(path="/items/1/")).json()["reverse"] == "/items/1/"
+    assert get(handler, "rest", "/items/1/", stage="prod").json()["reverse"] == "/prod/items/1/"
+    assert get(handler, "url", "/items/1/").json()["reverse"] == "/items/1/"
 
 
-def test_request_finished_is_sent_once_per_request(app: Any, make_handler: MakeHandler) -> None:
+def test_request_finished_is_sent_once_per_request(app: Any, serve: Serve) -> None:
     from django.core.signals import request_finished  # type: ignore[import-untyped]
 
     finished: list[object] = []
@@ -98,9 +118,9 @@ def test_request_finished_is_sent_once_per_request(app: Any, make_handler: MakeH
 
     request_finished.connect(receiver)
     try:
-        handler = make_handler(app)
-        call(handler, rest_event(path="/echo"))
-        call(handler, rest_event(path="/stream"))
+        handler = serve(app)
+        get(handler, "rest", "/echo")
+        get(handler, "rest", "/stream")
     finally:
         request_finished.disconnect(receiver)
 
@@ -109,4 +129,4 @@ def test_request_finished_is_sent_once_per_request(app: Any, make_handler: MakeH
 
 def test_get_wsgi_application_is_detected(app: Any) -> None:
     assert Bridge(app).interface == "wsgi"
-    assert call(Bridge(app), url_event(path="/echo")).status == 200
+    assert get(Bridge(app), "url", "/echo").status == 200

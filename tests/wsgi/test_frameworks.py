@@ -10,10 +10,9 @@ from urllib.parse import urljoin
 import pytest
 
 from bridge import Bridge
-from tests.wsgi.conftest import MakeHandler
-from tests.wsgi.events import API_DOMAIN, URL_DOMAIN, Builder, rest_event, url_event
+from tests.wsgi.conftest import Serve
 from tests.wsgi.frameworks import BINARY, STREAM_CHUNKS
-from tests.wsgi.helpers import FakeContext, Reply, read_reply
+from tests.wsgi.helpers import Reply, call
 
 FRAMEWORKS = ["flask", "django", "falcon", "bottle"]
 
@@ -45,48 +44,60 @@ def app(framework: str) -> Iterator[Any]:
         yield bottle_app.make_app()
 
 
-#: (builder, root path, host): a REST API stage, and a function URL without one.
-PLACES = {"rest": (rest_event, "/prod", API_DOMAIN), "url": (url_event, "", URL_DOMAIN)}
+class Place:
+    """Where a request comes from: the source, its stage, the root path and host."""
+
+    def __init__(self, source: str, stage: str | None, root: str, host: str) -> None:
+        self.source, self.stage, self.root, self.host = source, stage, root, host
+
+    def origin(self) -> str:
+        return f"https://{self.host}{self.root}"
+
+
+#: A REST API's execute-api URL with a stage, and a function URL without one.
+PLACES = {
+    "rest": Place("rest", "prod", "/prod", "abc123.execute-api.eu-west-1.amazonaws.com"),
+    "url": Place("url", None, "", "abc123.lambda-url.eu-west-1.on.aws"),
+}
 
 
 @pytest.fixture(params=sorted(PLACES))
-def place(request: pytest.FixtureRequest) -> tuple[Builder, str, str]:
+def place(request: pytest.FixtureRequest) -> Place:
     return PLACES[request.param]
 
 
 @pytest.fixture
-def handler(app: Any, make_handler: MakeHandler) -> Bridge:
-    return make_handler(app)
+def handler(app: Any, serve: Serve) -> Bridge:
+    return serve(app)
 
 
-def get(handler: Bridge, build: Builder, path: str, **options: Any) -> Reply:
-    return read_reply(handler(build(path=path, **options), FakeContext()))
+def get(handler: Bridge, place: Place, path: str, **request: Any) -> Reply:
+    return call(handler, place.source, path=path, stage=place.stage, host=place.host, **request)
 
 
 def test_detected_as_wsgi(app: Any) -> None:
     assert Bridge(app).interface == "wsgi"
 
 
-def test_echo(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, root, host = place
-    reply = get(handler, build, "/echo", query="x=1&x=caf%C3%A9")
+def test_echo(handler: Bridge, place: Place) -> None:
+    reply = get(handler, place, "/echo", query="x=1&x=caf%C3%A9")
 
     assert reply.status == 200
     assert (reply.header("content-type") or "").startswith("application/json")
+    assert reply.context is not None
     assert reply.json() == {
         "path": "/echo",
-        "root": root,
-        "url": f"https://{host}{root}/echo",
+        "root": place.root,
+        "url": f"{place.origin()}/echo",
         "x": ["1", "café"],
-        "request_id": "request-id-1",
+        "request_id": reply.context.aws_request_id,
     }
 
 
-def test_form_post(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, _, _ = place
+def test_form_post(handler: Bridge, place: Place) -> None:
     reply = get(
         handler,
-        build,
+        place,
         "/form",
         method="POST",
         headers=[("Content-Type", "application/x-www-form-urlencoded")],
@@ -96,12 +107,11 @@ def test_form_post(handler: Bridge, place: tuple[Builder, str, str]) -> None:
     assert (reply.status, reply.json()) == (200, {"name": "Zoë", "tags": ["a", "b"]})
 
 
-def test_json_post(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, _, _ = place
+def test_json_post(handler: Bridge, place: Place) -> None:
     document = {"n": 1, "s": "é", "list": [True, None]}
     reply = get(
         handler,
-        build,
+        place,
         "/json",
         method="POST",
         headers=[("Content-Type", "application/json")],
@@ -111,27 +121,24 @@ def test_json_post(handler: Bridge, place: tuple[Builder, str, str]) -> None:
     assert (reply.status, reply.json()) == (200, {"received": document})
 
 
-def test_multiple_cookies(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, _, _ = place
-    reply = get(handler, build, "/cookies")
+def test_multiple_cookies(handler: Bridge, place: Place) -> None:
+    reply = get(handler, place, "/cookies")
 
     assert (reply.status, reply.body) == (200, b"cookies")
     assert [cookie.split(";")[0] for cookie in reply.all("set-cookie")] == ["a=1", "b=2"]
 
 
-def test_redirect(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, root, host = place
-    reply = get(handler, build, "/redirect")
+def test_redirect(handler: Bridge, place: Place) -> None:
+    reply = get(handler, place, "/redirect")
 
     assert reply.status == 302
     location = reply.header("location")
     assert location is not None
-    assert urljoin(f"https://{host}{root}/redirect", location) == f"https://{host}{root}/echo"
+    assert urljoin(f"{place.origin()}/redirect", location) == f"{place.origin()}/echo"
 
 
-def test_binary_download(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, _, _ = place
-    reply = get(handler, build, "/download")
+def test_binary_download(handler: Bridge, place: Place) -> None:
+    reply = get(handler, place, "/download")
 
     assert (reply.status, reply.binary, reply.body) == (200, True, BINARY)
     assert reply.header("content-type") == "application/octet-stream"
@@ -141,26 +148,21 @@ def test_binary_download(handler: Bridge, place: tuple[Builder, str, str]) -> No
     assert "data.bin" in disposition
 
 
-def test_streamed_response(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, _, _ = place
-    reply = get(handler, build, "/stream")
+def test_streamed_response(handler: Bridge, place: Place) -> None:
+    reply = get(handler, place, "/stream")
 
     assert (reply.status, reply.body) == (200, b"".join(STREAM_CHUNKS))
     assert (reply.header("content-type") or "").startswith("text/plain")
 
 
-def test_application_error(
-    handler: Bridge, place: tuple[Builder, str, str], caplog: pytest.LogCaptureFixture
-) -> None:
-    build, _, _ = place
+def test_application_error(handler: Bridge, place: Place, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("ERROR")
-    reply = get(handler, build, "/boom")
+    reply = get(handler, place, "/boom")
 
     assert reply.status == 500
     assert any("boom" in (r.getMessage() + str(r.exc_info)) for r in caplog.records)
 
 
-def test_not_found(handler: Bridge, place: tuple[Builder, str, str]) -> None:
-    build, _, _ = place
+def test_not_found(handler: Bridge, place: Place) -> None:
 
-    assert get(handler, build, "/nowhere").status == 404
+    assert get(handler, place, "/nowhere").status == 404

@@ -18,8 +18,7 @@ from bridge import Bridge, ConfigurationError, ProtocolError
 from bridge.types import Message, StartResponse
 from bridge.wsgi import WSGIMiddleware, get_executor
 from bridge.wsgi import middleware as middleware_module
-from tests.wsgi.events import rest_event
-from tests.wsgi.helpers import FakeContext, read_reply
+from tests.wsgi.helpers import call
 from tests.wsgi.test_response import make_scope
 
 request_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_var", default="unset")
@@ -121,7 +120,7 @@ def test_exactly_one_hand_off_per_request(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(executor, "submit", counting_submit)
     handler = Bridge(WSGIMiddleware(recording_app), lifespan="off")
     for _ in range(3):
-        assert read_reply(handler(rest_event(path="/x"), FakeContext())).body == b"got "
+        assert call(handler, "rest", path="/x").body == b"got "
 
     assert len(submitted) == 3
     assert get_executor() is executor
@@ -200,7 +199,7 @@ def test_under_bridge_with_lifespan_auto() -> None:
     previous = signal.getsignal(signal.SIGTERM)
     handler = Bridge(WSGIMiddleware(recording_app))
     try:
-        response = handler(rest_event(path="/x"), FakeContext())
+        response = call(handler, "rest", path="/x").response
     finally:
         handler.close()
         signal.signal(signal.SIGTERM, previous)

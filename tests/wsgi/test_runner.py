@@ -17,8 +17,7 @@ import pytest
 from bridge import Bridge, ConfigurationError
 from bridge.types import HTTPScope, StartResponse
 from bridge.wsgi import WSGIRunner
-from tests.wsgi.events import http_event
-from tests.wsgi.helpers import FakeContext, read_reply
+from tests.wsgi.helpers import call
 from tests.wsgi.test_response import make_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,16 +33,14 @@ def test_the_app_runs_on_the_invoking_thread() -> None:
     names = []
 
     def invoke() -> None:
-        names.append(read_reply(handler(http_event(path="/"), FakeContext())).body.decode())
+        names.append(call(handler, "http").body.decode())
 
     worker = threading.Thread(target=invoke, name="lambda-invoker")
     worker.start()
     worker.join()
 
     assert names == ["lambda-invoker"]
-    assert read_reply(handler(http_event(), FakeContext())).body.decode() == (
-        threading.current_thread().name
-    )
+    assert call(handler, "http").body.decode() == threading.current_thread().name
 
 
 def test_no_event_loop_and_no_threads_are_involved() -> None:
@@ -52,13 +49,13 @@ def test_no_event_loop_and_no_threads_are_involved() -> None:
         """
         import sys, threading
         from bridge import Bridge
-        from tests.wsgi.events import rest_event
+        from bridge.local.events import build_event
 
         def app(environ, start_response):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
 
-        response = Bridge(app)(rest_event(path="/x"), None)
+        response = Bridge(app)(build_event("rest", path="/x"), None)
         assert response["body"] == "ok", response
         loaded = sorted(m for m in ("asyncio", "concurrent.futures") if m in sys.modules)
         print(loaded, threading.active_count())
@@ -80,7 +77,7 @@ def test_called_from_inside_a_running_loop_the_app_runs_off_the_loop() -> None:
     handler = Bridge(thread_name_app)
 
     async def main() -> str:
-        return read_reply(handler(http_event(), FakeContext())).body.decode()
+        return call(handler, "http").body.decode()
 
     assert asyncio.run(main()).startswith("bridge-wsgi_")
 
@@ -109,7 +106,7 @@ def test_wsgi_shapes_are_detected(app: Any, body: str) -> None:
     handler = Bridge(app)
 
     assert handler.interface == "wsgi"
-    assert read_reply(handler(http_event(), FakeContext())).body.decode() == body
+    assert call(handler, "http").body.decode() == body
 
 
 def test_interface_wsgi_forces_an_ambiguous_callable() -> None:
@@ -124,7 +121,7 @@ def test_interface_wsgi_forces_an_ambiguous_callable() -> None:
     handler = Bridge(looks_like_asgi2, interface="wsgi")
 
     assert handler.interface == "wsgi"
-    assert read_reply(handler(http_event(), FakeContext())).body == b"forced"
+    assert call(handler, "http").body == b"forced"
 
 
 def test_lifespan_on_is_refused_for_wsgi() -> None:
@@ -137,7 +134,7 @@ def test_close_is_harmless_and_repeatable() -> None:
     handler.close()
     handler.close()
 
-    assert read_reply(handler(http_event(), FakeContext())).status == 200
+    assert call(handler, "http").status == 200
 
 
 def test_runner_directly() -> None:

@@ -10,21 +10,19 @@ from typing import Any
 
 import pytest
 
+from bridge import Bridge
+from bridge.local.events import SOURCE_NAMES
 from bridge.types import StartResponse
-from tests.wsgi.conftest import MakeHandler
-from tests.wsgi.events import BUILDERS, CLIENT_IP, STAGE_ROOT, Builder
-from tests.wsgi.helpers import FakeContext, echo_app, read_reply, unwsgi
+from bridge.wsgi import WSGIMiddleware
+from tests.wsgi.conftest import Serve
+from tests.wsgi.helpers import STAGED_SOURCES, call, echo_app, unwsgi
 
-#: Sources whose events keep every value of a repeated request header.
-KEEPS_REPEATED_HEADERS = {
-    "rest",
-    "http-v1",
-    "http",
-    "url",
-    "alb-multi",
-    "edge",
-    "lattice",
-    "lattice-v2",
+CLIENT_IP = "203.0.113.7"
+
+#: How each source's event delivers two ``X-Multi`` and two ``Cookie`` headers.
+REPEATED_HEADERS = {
+    "alb": ("b", "c2=2"),  # single-value mode: the last one
+    "lattice": ("a,b", "c1=1,c2=2"),  # comma-joined by the service
 }
 #: Sources whose responses carry more than one Set-Cookie.
 KEEPS_SET_COOKIES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
@@ -32,52 +30,56 @@ KEEPS_SET_COOKIES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
 
 
-def echo(make_handler: MakeHandler, event: dict[str, Any], **options: Any) -> Any:
-    reply = read_reply(make_handler(echo_app, **options)(event, FakeContext()))
+def root(source: str) -> str:
+    """The root path of a request sent with ``stage="prod"``."""
+    return "/prod" if source in STAGED_SOURCES else ""
+
+
+def echo(
+    serve: Serve, source: str, *, options: dict[str, Any] | None = None, **request: Any
+) -> Any:
+    reply = call(serve(echo_app, **(options or {})), source, stage="prod", **request)
     assert reply.status == 200
     assert reply.header("content-type") == "application/json"
     return reply.json()
 
 
-def test_path_is_split_into_script_name_and_path_info(
-    source: str, build: Builder, make_handler: MakeHandler
-) -> None:
-    seen = echo(make_handler, build(path="/caf%C3%A9/a%20b"))
+def test_path_is_split_into_script_name_and_path_info(source: str, serve: Serve) -> None:
+    seen = echo(serve, source, path="/caf%C3%A9/a%20b")
 
-    assert seen["script_name"] == STAGE_ROOT[source]
+    assert seen["script_name"] == root(source)
     assert seen["path_info"] == "/caf\xc3\xa9/a b"  # UTF-8 bytes read as latin-1
     assert unwsgi(seen["path_info"]) == "/café/a b"
 
 
-def test_base_path_joins_script_name_on_a_segment_boundary(
-    source: str, build: Builder, make_handler: MakeHandler
-) -> None:
-    inside = echo(make_handler, build(path="/api/items"), api_gateway_base_path="/api")
-    beside = echo(make_handler, build(path="/apiary"), api_gateway_base_path="/api")
+def test_base_path_joins_script_name_on_a_segment_boundary(source: str, serve: Serve) -> None:
+    options = {"api_gateway_base_path": "/api"}
+    inside = echo(serve, source, path="/api/items", options=options)
+    beside = echo(serve, source, path="/apiary", options=options)
 
-    assert (inside["script_name"], inside["path_info"]) == (STAGE_ROOT[source] + "/api", "/items")
-    assert (beside["script_name"], beside["path_info"]) == (STAGE_ROOT[source], "/apiary")
+    assert (inside["script_name"], inside["path_info"]) == (root(source) + "/api", "/items")
+    assert (beside["script_name"], beside["path_info"]) == (root(source), "/apiary")
 
 
-def test_query_string(build: Builder, make_handler: MakeHandler) -> None:
-    seen = echo(make_handler, build(path="/q", query="a=1&b=x+y&c=%2F%C3%A9"))
+def test_query_string(source: str, serve: Serve) -> None:
+    seen = echo(serve, source, path="/q", query="a=1&b=x+y&c=%2F%C3%A9")
 
     assert seen["query_string"] == "a=1&b=x+y&c=%2F%C3%A9"
 
 
-def test_empty_query_string(build: Builder, make_handler: MakeHandler) -> None:
-    assert echo(make_handler, build(path="/q"))["query_string"] == ""
+def test_empty_query_string(source: str, serve: Serve) -> None:
+    assert echo(serve, source, path="/q")["query_string"] == ""
 
 
-def test_binary_request_body(build: Builder, make_handler: MakeHandler) -> None:
-    event = build(
+def test_binary_request_body(source: str, serve: Serve) -> None:
+    seen = echo(
+        serve,
+        source,
         method="POST",
         path="/upload",
         headers=[("Content-Type", "application/octet-stream"), ("Content-Length", "12")],
         body=PNG,
-        binary=True,
     )
-    seen = echo(make_handler, event)
 
     assert seen["method"] == "POST"
     assert base64.b64decode(seen["body"]) == PNG
@@ -87,68 +89,61 @@ def test_binary_request_body(build: Builder, make_handler: MakeHandler) -> None:
     assert "HTTP_CONTENT_LENGTH" not in seen["headers"]
 
 
-def test_text_request_body(build: Builder, make_handler: MakeHandler) -> None:
+def test_text_request_body(source: str, serve: Serve) -> None:
     body = '{"name": "Zoë"}'.encode()
     seen = echo(
-        make_handler,
-        build(method="PUT", path="/j", headers=[("Content-Type", "application/json")], body=body),
+        serve,
+        source,
+        method="PUT",
+        path="/j",
+        headers=[("Content-Type", "application/json")],
+        body=body,
     )
 
     assert base64.b64decode(seen["body"]) == body
     assert (seen["content_type"], seen["content_length"]) == ("application/json", str(len(body)))
 
 
-def test_repeated_headers_and_cookies(
-    source: str, build: Builder, make_handler: MakeHandler
-) -> None:
+def test_repeated_headers_and_cookies(source: str, serve: Serve) -> None:
     headers = [("X-Multi", "a"), ("X-Multi", "b"), ("Cookie", "c1=1"), ("Cookie", "c2=2")]
-    seen = echo(make_handler, build(path="/h", headers=headers))
+    seen = echo(serve, source, path="/h", headers=headers)
 
-    if source in KEEPS_REPEATED_HEADERS:
-        assert seen["headers"]["HTTP_X_MULTI"] == "a,b"
-        assert seen["headers"]["HTTP_COOKIE"] == "c1=1; c2=2"
-    else:
-        assert seen["headers"]["HTTP_X_MULTI"] == "b"
-        assert seen["headers"]["HTTP_COOKIE"] == "c2=2"
-    assert seen["headers"]["HTTP_HOST"] == seen["server_name"]
+    expected = REPEATED_HEADERS.get(source, ("a,b", "c1=1; c2=2"))
+    assert (seen["headers"]["HTTP_X_MULTI"], seen["headers"]["HTTP_COOKIE"]) == expected
 
 
-def test_server_client_and_scheme(source: str, build: Builder, make_handler: MakeHandler) -> None:
-    event = build(path="/s")
-    seen = echo(make_handler, event)
+def test_server_client_and_scheme(source: str, serve: Serve) -> None:
+    seen = echo(serve, source, path="/s", host="api.example.com")
 
     assert seen["remote_addr"] == CLIENT_IP
     assert seen["url_scheme"] == "https"
-    assert seen["server_name"] == seen["headers"]["HTTP_HOST"]
-    assert seen["server_port"] == "443"
-    assert seen["server_protocol"] in ("HTTP/1.1", "HTTP/2")
+    assert (seen["server_name"], seen["server_port"]) == ("api.example.com", "443")
+    assert seen["headers"]["HTTP_HOST"] == "api.example.com"
+    assert seen["server_protocol"] == "HTTP/1.1"
 
 
-def test_lambda_event_and_context(build: Builder, make_handler: MakeHandler) -> None:
-    event = build(path="/e")
-    seen = echo(make_handler, event)
+def test_lambda_event_and_context(source: str, serve: Serve) -> None:
+    reply = call(serve(echo_app), source, path="/e")
 
-    assert seen["event_keys"] == sorted(event)
-    assert seen["request_id"] == "request-id-1"
+    assert reply.json()["event_keys"] == sorted(reply.event)
+    assert reply.context is not None
+    assert reply.json()["request_id"] == reply.context.aws_request_id
 
 
-def test_served_directly_and_through_middleware_alike(build: Builder) -> None:
-    from bridge import Bridge
-    from bridge.wsgi import WSGIMiddleware
-
-    event = build(
-        method="POST",
-        path="/x%20y",
-        query="q=1",
-        body=b"hi",
-        headers=[("Content-Type", "text/plain"), ("Cookie", "a=1")],
-    )
-    direct = read_reply(Bridge(echo_app)(event, FakeContext())).json()
-    threaded = read_reply(
-        Bridge(WSGIMiddleware(echo_app), lifespan="off")(event, FakeContext())
-    ).json()
+def test_served_directly_and_through_middleware_alike(source: str) -> None:
+    request: dict[str, Any] = {
+        "method": "POST",
+        "path": "/x%20y",
+        "query": "q=1",
+        "body": b"hi",
+        "headers": [("Content-Type", "text/plain"), ("Cookie", "a=1")],
+        "stage": "prod",
+    }
+    direct = call(Bridge(echo_app), source, **request).json()
+    threaded = call(Bridge(WSGIMiddleware(echo_app), lifespan="off"), source, **request).json()
 
     assert (direct.pop("multithread"), threaded.pop("multithread")) == (False, True)
+    assert None not in (direct.pop("request_id"), threaded.pop("request_id"))
     assert direct == threaded
 
 
@@ -233,10 +228,8 @@ EXPECTED_RESPONSES["url"] = EXPECTED_RESPONSES["http"]
 EXPECTED_RESPONSES["lattice-v2"] = EXPECTED_RESPONSES["lattice"]
 
 
-def test_whole_response(
-    source: str, build: Builder, make_handler: MakeHandler, caplog: pytest.LogCaptureFixture
-) -> None:
-    response = make_handler(_cookies_app)(build(path="/c"), FakeContext())
+def test_whole_response(source: str, serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
+    response = call(serve(_cookies_app), source, path="/c").response
 
     assert response == EXPECTED_RESPONSES[source]
     dropped_cookies = [r for r in caplog.records if "Set-Cookie" in r.getMessage()]
@@ -248,8 +241,8 @@ def _png_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable
     return [PNG[:5], PNG[5:]]
 
 
-def test_binary_response(build: Builder, make_handler: MakeHandler) -> None:
-    reply = read_reply(make_handler(_png_app)(build(path="/logo.png"), FakeContext()))
+def test_binary_response(source: str, serve: Serve) -> None:
+    reply = call(serve(_png_app), source, path="/logo.png")
 
     assert (reply.status, reply.binary, reply.body) == (200, True, PNG)
     assert reply.header("content-type") == "image/png"
@@ -261,9 +254,9 @@ def _failing_app(environ: dict[str, Any], start_response: StartResponse) -> Iter
 
 
 def test_application_error_is_a_500(
-    build: Builder, make_handler: MakeHandler, caplog: pytest.LogCaptureFixture
+    source: str, serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reply = read_reply(make_handler(_failing_app)(build(path="/fail"), FakeContext()))
+    reply = call(serve(_failing_app), source, path="/fail")
 
     assert (reply.status, reply.body) == (500, b"Internal Server Error")
     assert reply.header("content-type") == "text/plain; charset=utf-8"
@@ -275,4 +268,4 @@ def test_application_error_is_a_500(
 
 
 def test_every_source_is_covered() -> None:
-    assert set(BUILDERS) == set(STAGE_ROOT) == set(EXPECTED_RESPONSES)
+    assert set(SOURCE_NAMES) == set(EXPECTED_RESPONSES)
