@@ -1,6 +1,6 @@
 """Calling a WSGI application once and collecting its whole response.
 
-The response moves through four states; each call the application makes is
+The response moves through three states; each call the application makes is
 checked against the state it arrives in::
 
     NEW      --start_response(status, headers)-------------------> STARTED
@@ -23,7 +23,6 @@ iterable's ``close()`` is always called.  A body longer than the response's
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -42,16 +41,10 @@ ERROR_HEADERS: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
 ERROR_BODY = b"Internal Server Error"
 
 
-class ResponseState(enum.Enum):
-    NEW = "start_response() not called yet"
-    STARTED = "status and headers set, no body yet"
-    SENDING = "body bytes produced"
-
-
-# Module constants: reading an enum member off its class is slow on 3.10-3.11.
-NEW = ResponseState.NEW
-STARTED = ResponseState.STARTED
-SENDING = ResponseState.SENDING
+# The states, as the descriptions the log lines use.
+NEW = "start_response() not called yet"
+STARTED = "status and headers set, no body yet"
+SENDING = "body bytes produced"
 
 
 class WSGIResponse:
@@ -200,7 +193,7 @@ def _log_failure(scope: Mapping[str, Any], response: WSGIResponse, exc: Exceptio
         logger.error(
             "WSGI protocol error (%s, %s): %s Answering 500.",
             _request(scope),
-            response.state.value,
+            response.state,
             exc,
             exc_info=exc,
         )
@@ -208,7 +201,7 @@ def _log_failure(scope: Mapping[str, Any], response: WSGIResponse, exc: Exceptio
         logger.error(
             "Exception in WSGI application (%s, %s); answering 500.",
             _request(scope),
-            response.state.value,
+            response.state,
             exc_info=exc,
         )
 

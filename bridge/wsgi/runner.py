@@ -16,7 +16,6 @@ the WSGI thread pool instead and waits for it, one hand-off.
 
 from __future__ import annotations
 
-import contextvars
 import sys
 
 from bridge.types import Headers, HTTPScope, WSGIApp
@@ -38,6 +37,8 @@ class WSGIRunner:
         return run_app(self.app, scope, body)
 
     def _handle_off_loop(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
+        import contextvars
+
         from bridge.wsgi.middleware import get_executor
 
         context = contextvars.copy_context()
