@@ -108,6 +108,40 @@ def test_the_app_runs_on_the_named_pool_with_the_callers_context() -> None:
     assert request_var.get() == "unset"
 
 
+def test_concurrent_requests_do_not_share_state() -> None:
+    started = threading.Barrier(4)
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started.wait(timeout=10)  # all four are inside the app at once
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Path", environ["PATH_INFO"])])
+        return [environ["wsgi.input"].read(), environ["PATH_INFO"].encode()]
+
+    middleware = WSGIMiddleware(app)
+
+    async def one(index: int) -> list[Message]:
+        sent: list[Message] = []
+        messages: list[Message] = [{"type": "http.request", "body": f"{index}:".encode()}]
+
+        async def receive() -> Message:
+            return messages.pop(0)
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await middleware(make_scope(path=f"/r{index}"), receive, send)
+        return sent
+
+    async def main() -> list[list[Message]]:
+        return await asyncio.gather(*(one(i) for i in range(4)))
+
+    results = asyncio.run(main())
+
+    assert [[m.get("headers", m.get("body")) for m in sent] for sent in results] == [
+        [[(b"content-type", b"text/plain"), (b"x-path", f"/r{i}".encode())], f"{i}:/r{i}".encode()]
+        for i in range(4)
+    ]
+
+
 def test_exactly_one_hand_off_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
     executor = get_executor()
     submitted: list[object] = []
