@@ -166,14 +166,13 @@ def run_app(
             try:
                 close()
             except Exception as exc:
-                if not failed:
-                    failed = response.state is NEW
-                    logger.error(
-                        "Exception in close() of the WSGI response iterable (%s); %s.",
-                        _request(scope),
-                        "answering 500" if failed else "the response stands",
-                        exc_info=exc,
-                    )
+                failed = failed or response.state is NEW
+                logger.error(
+                    "Exception in close() of the WSGI response iterable (%s); %s.",
+                    _request(scope),
+                    "answering 500" if failed else "the response stands",
+                    exc_info=exc,
+                )
     if not failed and response.state is NEW:
         failed = True
         logger.error(

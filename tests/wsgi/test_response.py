@@ -300,6 +300,22 @@ def test_close_failing_without_a_response_is_a_500(caplog: pytest.LogCaptureFixt
     ]
 
 
+def test_close_failing_after_a_failure_is_logged_too(caplog: pytest.LogCaptureFixture) -> None:
+    class Failing(Body):
+        def close(self) -> None:
+            raise OSError("cannot close")
+
+    def app(environ: Environ, start_response: StartResponse) -> Body:
+        start_response("200 OK", TEXT)
+        return Failing([b"a", b"b"], fail_at=1)
+
+    assert call(app) == ERROR
+    assert wsgi_messages(caplog) == [
+        "Exception in WSGI application (GET /thing, body bytes produced); answering 500.",
+        "Exception in close() of the WSGI response iterable (GET /thing); answering 500.",
+    ]
+
+
 # -- exc_info
 
 
