@@ -269,3 +269,32 @@ def test_application_error_is_a_500(
 
 def test_every_source_is_covered() -> None:
     assert set(SOURCE_NAMES) == set(EXPECTED_RESPONSES)
+
+
+def _vendor_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    start_response(
+        "200 OK",
+        [("Content-Type", "application/vnd.acme+text"), ("X-Internal", "1"), ("X-Public", "2")],
+    )
+    return [b"plain words"]
+
+
+def test_options_apply_to_wsgi_apps(serve: Serve) -> None:
+    default = call(serve(_vendor_app), "http", path="/v")
+    configured = call(
+        serve(
+            _vendor_app,
+            exclude_headers=["X-Internal"],
+            text_mime_types=["application/vnd.acme+text"],
+        ),
+        "http",
+        path="/v",
+    )
+
+    assert (default.binary, default.header("x-internal")) == (True, "1")
+    assert configured.response == {
+        "statusCode": 200,
+        "headers": {"content-type": "application/vnd.acme+text", "x-public": "2"},
+        "body": "plain words",
+        "isBase64Encoded": False,
+    }
