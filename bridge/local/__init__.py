@@ -1,0 +1,1 @@
+"""Running handlers locally: event builders, the CLI's ``invoke`` and ``serve``."""
