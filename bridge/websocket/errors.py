@@ -5,16 +5,18 @@ Every message names what was expected, what arrived and what to do.
 
 from __future__ import annotations
 
+from bridge.errors import BridgeError, ConfigurationError, ProtocolError
 
-class WebSocketError(Exception):
+
+class WebSocketError(BridgeError):
     """Base class of the WebSocket errors bridge raises on purpose."""
 
 
-class WebSocketConfigurationError(WebSocketError, ValueError):
+class WebSocketConfigurationError(WebSocketError, ConfigurationError):
     """A WebSocket option (store URL or object, Management API endpoint) cannot be used."""
 
 
-class WebSocketProtocolError(WebSocketError, RuntimeError):
+class WebSocketProtocolError(WebSocketError, ProtocolError):
     """The application broke the ASGI WebSocket protocol."""
 
 

@@ -20,8 +20,6 @@ import ipaddress
 import logging
 import os
 import re
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit
 
@@ -52,19 +50,6 @@ class ManagementClient(Protocol):
     def post_to_connection(self, connection_id: str, data: bytes) -> None: ...
 
     def delete_connection(self, connection_id: str) -> None: ...
-
-
-def endpoint_for(domain_name: object, stage: object) -> str:
-    """The Management API endpoint of the stage an event came through."""
-    if not isinstance(domain_name, str) or not domain_name:
-        raise ManagementAPIError(
-            "The WebSocket event has no requestContext.domainName, so the Management API "
-            "endpoint cannot be derived from it. Pass it explicitly: "
-            "Bridge(app, websocket_endpoint='https://API_ID.execute-api.REGION.amazonaws.com/STAGE')."
-        )
-    if not isinstance(stage, str) or not stage or stage == "$default":
-        return f"https://{domain_name}"
-    return f"https://{domain_name}/{stage}"
 
 
 def is_loopback(url: str) -> bool:
@@ -178,6 +163,9 @@ class HTTPManagementClient:
         return f"HTTPManagementClient({self.endpoint_url!r})"
 
     def _call(self, method: str, connection_id: str, data: bytes | None) -> int:
+        import urllib.error
+        import urllib.request
+
         url = f"{self.endpoint_url}/@connections/{quote(connection_id, safe='')}"
         request = urllib.request.Request(url, data=data, method=method)
         try:

@@ -21,7 +21,7 @@ RECORD_VERSION = 1
 
 
 def scope_to_record(
-    scope: Mapping[str, Any], *, subprotocol: str | None, endpoint_url: str
+    scope: Mapping[str, Any], *, subprotocol: str | None, endpoint_url: str | None
 ) -> ConnectionRecord:
     """The JSON record of an accepted connection."""
     client = scope.get("client")

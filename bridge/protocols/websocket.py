@@ -31,9 +31,9 @@ import asyncio
 import enum
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from collections.abc import Iterable, MutableMapping
 
+from bridge.types import ASGIApp, Message, Receive, Scope, Send
 from bridge.websocket.errors import (
     ClientDisconnected,
     ConnectionGoneError,
@@ -44,11 +44,6 @@ from bridge.websocket.types import EventType
 
 logger = logging.getLogger("bridge.websocket.protocol")
 
-Message = MutableMapping[str, Any]
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Close code the app sees when a send finds the connection gone (abnormal closure).
 GONE_CODE = 1006
@@ -87,7 +82,8 @@ class WebSocketCycle:
         management: ManagementClient | None,
         *,
         message: Message | None = None,
-        disconnect_code: int = 1005,
+        close_code: int = 1005,
+        close_reason: str = "",
     ) -> None:
         self.event_type = event_type
         self.connection_id = connection_id
@@ -97,7 +93,9 @@ class WebSocketCycle:
         if message is not None:
             inbox.append(message)
         if event_type == "DISCONNECT":
-            inbox.append({"type": "websocket.disconnect", "code": disconnect_code, "reason": ""})
+            inbox.append(
+                {"type": "websocket.disconnect", "code": close_code, "reason": close_reason}
+            )
         self.inbox = inbox
         #: The client side is closed already (DISCONNECT) or a send found it gone.
         self.peer_closed = event_type == "DISCONNECT"
