@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bridge.websocket.errors import MissingDependencyError, WebSocketConfigurationError
-from bridge.websocket.stores.base import StoreURL, unreachable
+from bridge.websocket.stores.base import StoreURL, expiry, now, unreachable
 from bridge.websocket.types import ConnectionRecord
 
 if TYPE_CHECKING:
@@ -64,17 +64,18 @@ class PostgresStore:
             ).format(name),
             "save": sql.SQL(
                 "INSERT INTO {} (connection_id, record, expires_at) "
-                "VALUES (%s, %s, now() + make_interval(secs => %s)) "
+                "VALUES (%s, %s, to_timestamp(%s)) "
                 "ON CONFLICT (connection_id) DO UPDATE "
                 "SET record = EXCLUDED.record, expires_at = EXCLUDED.expires_at"
             ).format(name),
-            "purge": sql.SQL("DELETE FROM {} WHERE expires_at <= now()").format(name),
+            "purge": sql.SQL("DELETE FROM {} WHERE expires_at <= to_timestamp(%s)").format(name),
             "load": sql.SQL(
-                "SELECT record FROM {} WHERE connection_id = %s AND expires_at > now()"
+                "SELECT record FROM {} WHERE connection_id = %s AND expires_at > to_timestamp(%s)"
             ).format(name),
             "delete": sql.SQL("DELETE FROM {} WHERE connection_id = %s").format(name),
             "list": sql.SQL(
-                "SELECT connection_id FROM {} WHERE expires_at > now() ORDER BY connection_id"
+                "SELECT connection_id FROM {} WHERE expires_at > to_timestamp(%s) "
+                "ORDER BY connection_id"
             ).format(name),
         }
 
@@ -107,8 +108,9 @@ class PostgresStore:
             try:
                 return work(self._connection())
             except broken as exc:
+                conn = self._conn
                 self.close()
-                if not _is_connection_failure(exc):
+                if conn is not None and not (conn.closed or conn.broken):
                     raise
                 logger.info("PostgreSQL store %s: reconnecting after %s", self._where, exc)
             return work(self._connection())
@@ -122,14 +124,14 @@ class PostgresStore:
 
         def work(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
-                conn.execute(self._sql["purge"])
-                conn.execute(self._sql["save"], (connection_id, Jsonb(record), self.ttl))
+                conn.execute(self._sql["purge"], (now(),))
+                conn.execute(self._sql["save"], (connection_id, Jsonb(record), expiry(self.ttl)))
 
         self._run("save a connection", work)
 
     def load(self, connection_id: str) -> ConnectionRecord | None:
         def work(conn: psycopg.Connection[Any]) -> Any:
-            return conn.execute(self._sql["load"], (connection_id,)).fetchone()
+            return conn.execute(self._sql["load"], (connection_id, now())).fetchone()
 
         row = self._run("load a connection", work)
         if row is None:
@@ -145,7 +147,7 @@ class PostgresStore:
 
     def connections(self) -> list[str]:
         rows = self._run(
-            "list connections", lambda conn: conn.execute(self._sql["list"]).fetchall()
+            "list connections", lambda conn: conn.execute(self._sql["list"], (now(),)).fetchall()
         )
         return [str(row[0]) for row in rows]
 
@@ -154,9 +156,3 @@ class PostgresStore:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
-
-
-def _is_connection_failure(exc: BaseException) -> bool:
-    """Whether the error means the connection broke (worth one reconnect)."""
-    conn_broken = getattr(exc, "sqlstate", None)
-    return conn_broken is None or str(conn_broken).startswith("08")
