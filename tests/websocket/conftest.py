@@ -159,7 +159,7 @@ def make_ws_handler(tmp_path: Path) -> Iterator[WebSocketHandlerFactory]:
 def moto_posts(connection_id: str) -> bytes:
     """Everything posted to a connection of moto's Management API, concatenated."""
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
 
     backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
     connection = backend.connections.get(connection_id)
@@ -169,7 +169,7 @@ def moto_posts(connection_id: str) -> bytes:
 def moto_deleted(connection_id: str) -> bool:
     """Whether moto's Management API has no such connection (never posted, or deleted)."""
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
 
     backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
     return connection_id not in backend.connections

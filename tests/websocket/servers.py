@@ -223,7 +223,7 @@ def management_stub() -> Iterator[ManagementStub]:
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            head, _, raw_id = self.path.partition("/@connections/")
+            _, _, raw_id = self.path.partition("/@connections/")
             connection_id = unquote(raw_id)
             with lock:
                 stub.calls.append(Call(self.command, self.path, connection_id, body))
