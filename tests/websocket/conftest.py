@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 
@@ -162,7 +163,8 @@ def moto_posts(connection_id: str) -> bytes:
     from moto.core.models import DEFAULT_ACCOUNT_ID
 
     backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
-    connection = backend.connections.get(connection_id)
+    # moto keys connections by the id as it appears in the request path
+    connection = backend.connections.get(quote(connection_id, safe=""))
     return b"" if connection is None else connection.data
 
 
@@ -172,4 +174,4 @@ def moto_deleted(connection_id: str) -> bool:
     from moto.core.models import DEFAULT_ACCOUNT_ID
 
     backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
-    return connection_id not in backend.connections
+    return quote(connection_id, safe="") not in backend.connections
