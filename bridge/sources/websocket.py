@@ -34,12 +34,15 @@ NO_STATUS_CODE = 1005
 
 
 def matches(event: LambdaEvent) -> bool:
-    """``requestContext.eventType`` is CONNECT, MESSAGE or DISCONNECT, with a ``connectionId``."""
+    """``requestContext.eventType`` is CONNECT, MESSAGE or DISCONNECT, with a
+    ``connectionId``; a REST request that carries such fields (``httpMethod``
+    without ``messageDirection``) is left to the REST source."""
     context = event.get("requestContext")
     return (
         isinstance(context, dict)
         and context.get("eventType") in EVENT_TYPES
         and "connectionId" in context
+        and ("messageDirection" in context or "httpMethod" not in event)
     )
 
 
