@@ -184,7 +184,7 @@ def route_key_for(
     try:
         value: Any = json.loads(data)
         for key in expression[len(prefix) :].split("."):
-            value = value[key] if isinstance(value, dict) else None
+            value = value.get(key) if isinstance(value, dict) else None
     except ValueError:
         return "$default"
     return value if isinstance(value, str) and value in routes else "$default"
