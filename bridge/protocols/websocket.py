@@ -79,7 +79,7 @@ class WebSocketCycle:
         self,
         event_type: EventType,
         connection_id: str,
-        management: ManagementClient | None,
+        management: ManagementClient,
         *,
         message: Message | None = None,
         close_code: int = 1005,
@@ -111,7 +111,6 @@ class WebSocketCycle:
         # How the app ended.
         self.ending: Ending | None = None
         self.error: BaseException | None = None
-        self.dropped = 0
         self._idle: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ receive
@@ -209,8 +208,7 @@ class WebSocketCycle:
                 f"WebSocket connection {self.connection_id!r} was closed by the client."
             )
         data = _frame_data(message)
-        if self.event_type == "CONNECT" or self.management is None:
-            self.dropped += 1
+        if self.event_type == "CONNECT":
             logger.warning(
                 "WebSocket connection %s: a message sent during $connect cannot reach the "
                 "client (API Gateway opens the connection only after $connect returns); "
@@ -261,8 +259,7 @@ class WebSocketCycle:
                 self.close_code = NORMAL_CODE
 
     async def _delete_connection(self) -> None:
-        if self.management is not None:
-            await asyncio.to_thread(self.management.delete_connection, self.connection_id)
+        await asyncio.to_thread(self.management.delete_connection, self.connection_id)
         self.peer_closed = True
 
     # ---------------------------------------------------------------------- run
