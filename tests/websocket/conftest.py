@@ -15,6 +15,7 @@ import pytest
 from bridge import Bridge
 from bridge.websocket.stores import ConnectionStore, close_store, open_store
 from tests.websocket import servers
+from tests.websocket.apps import Journal, echo, journaled
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb.client import DynamoDBClient
@@ -155,6 +156,21 @@ def make_ws_handler(tmp_path: Path) -> Iterator[WebSocketHandlerFactory]:
     yield factory
     for handler in reversed(handlers):
         handler.close()
+
+
+@pytest.fixture
+def journal() -> Journal:
+    return Journal()
+
+
+@pytest.fixture
+def echo_handler(
+    make_ws_handler: WebSocketHandlerFactory,
+    journal: Journal,
+    management: servers.ManagementStub,
+) -> Bridge:
+    """The echo app, its sends going to the recording Management API."""
+    return make_ws_handler(journaled(journal, echo), websocket_endpoint=management.url)
 
 
 def moto_posts(connection_id: str) -> bytes:

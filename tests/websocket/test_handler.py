@@ -29,20 +29,6 @@ from tests.websocket.conftest import WebSocketHandlerFactory, moto_posts
 ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
-@pytest.fixture
-def journal() -> Journal:
-    return Journal()
-
-
-@pytest.fixture
-def echo_handler(
-    make_ws_handler: WebSocketHandlerFactory,
-    journal: Journal,
-    management: servers.ManagementStub,
-) -> Bridge:
-    return make_ws_handler(journaled(journal, echo), websocket_endpoint=management.url)
-
-
 def stored(handler: Bridge, connection: str) -> Any:
     store = handler._websocket.store if handler._websocket else None
     assert store is not None

@@ -16,8 +16,7 @@ from bridge import Bridge
 from bridge.sources import websocket as source
 from bridge.websocket.events import connect_event
 from tests.websocket import servers
-from tests.websocket.apps import Journal, echo, journaled
-from tests.websocket.conftest import WebSocketHandlerFactory
+from tests.websocket.apps import Journal
 
 EVENTS = Path(__file__).resolve().parents[3] / "shared" / "events"
 MANIFEST = EVENTS / "MANIFEST.md"
@@ -62,24 +61,12 @@ def test_every_sample_is_detected_as_websocket(name: str) -> None:
     assert source.matches(load(name))
 
 
-@pytest.fixture
-def journal() -> Journal:
-    return Journal()
-
-
-@pytest.fixture
-def handler(
-    make_ws_handler: WebSocketHandlerFactory,
-    journal: Journal,
-    management: servers.ManagementStub,
-) -> Bridge:
-    return make_ws_handler(journaled(journal, echo), websocket_endpoint=management.url)
-
-
 @pytest.mark.parametrize("name", of_type("CONNECT"))
-def test_connect_samples_open_a_connection(name: str, handler: Bridge, journal: Journal) -> None:
+def test_connect_samples_open_a_connection(
+    name: str, echo_handler: Bridge, journal: Journal
+) -> None:
     event = load(name)
-    assert handler(event) == {"statusCode": 200}
+    assert echo_handler(event) == {"statusCode": 200}
     scope = journal.last_scope()
     context = event["requestContext"]
     assert scope["client"] == (context["identity"]["sourceIp"], 0)
@@ -87,7 +74,7 @@ def test_connect_samples_open_a_connection(name: str, handler: Bridge, journal: 
     query = event.get("multiValueQueryStringParameters") or {}
     expected = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
     assert scope["query_string"] == expected.encode()
-    store = handler._websocket.store if handler._websocket else None
+    store = echo_handler._websocket.store if echo_handler._websocket else None
     assert store is not None
     record = store.load(context["connectionId"])
     assert record is not None
@@ -96,12 +83,12 @@ def test_connect_samples_open_a_connection(name: str, handler: Bridge, journal: 
 
 @pytest.mark.parametrize("name", of_type("MESSAGE"))
 def test_message_samples_reach_the_app(
-    name: str, handler: Bridge, journal: Journal, management: servers.ManagementStub
+    name: str, echo_handler: Bridge, journal: Journal, management: servers.ManagementStub
 ) -> None:
     event = load(name)
     connection = event["requestContext"]["connectionId"]
-    handler(connect_event(connection))
-    assert handler(event) == {"statusCode": 200}
+    echo_handler(connect_event(connection))
+    assert echo_handler(event) == {"statusCode": 200}
     assert journal.received[-1] == {
         "type": "websocket.receive",
         "bytes": None,
@@ -112,12 +99,12 @@ def test_message_samples_reach_the_app(
 
 @pytest.mark.parametrize("name", of_type("DISCONNECT"))
 def test_disconnect_samples_close_the_connection(
-    name: str, handler: Bridge, journal: Journal
+    name: str, echo_handler: Bridge, journal: Journal
 ) -> None:
     event = load(name)
     connection = event["requestContext"]["connectionId"]
-    handler(connect_event(connection))
-    assert handler(event) == {"statusCode": 200}
+    echo_handler(connect_event(connection))
+    assert echo_handler(event) == {"statusCode": 200}
     code = event["requestContext"]["disconnectStatusCode"]
     assert journal.received[-1] == {
         "type": "websocket.disconnect",
