@@ -17,7 +17,6 @@ that writes straight to a local server's sockets.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import re
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -33,7 +32,6 @@ from bridge.websocket.errors import (
 if TYPE_CHECKING:
     from types_boto3_apigatewaymanagementapi.client import ApiGatewayManagementApiClient
 
-logger = logging.getLogger("bridge.websocket.management")
 
 _EXECUTE_API = re.compile(r"^[^.]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 

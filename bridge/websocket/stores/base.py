@@ -9,7 +9,6 @@ has them can be passed as ``Bridge(app, websocket_store=...)``.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
@@ -17,8 +16,6 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from bridge.websocket.errors import StoreError, WebSocketConfigurationError
 from bridge.websocket.types import ConnectionRecord
-
-logger = logging.getLogger("bridge.websocket.stores")
 
 #: API Gateway closes every WebSocket connection after two hours at most, so a
 #: record older than that belongs to a connection that no longer exists.
