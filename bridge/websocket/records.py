@@ -78,17 +78,6 @@ def record_to_scope(record: ConnectionRecord, connection_id: str) -> WebSocketSc
         ) from exc
 
 
-def record_endpoint(record: ConnectionRecord) -> str | None:
-    """The Management API endpoint saved with the connection, if any."""
-    value = record.get("endpoint_url")
-    return value if isinstance(value, str) else None
-
-
-def record_subprotocol(record: ConnectionRecord) -> str | None:
-    value = record.get("subprotocol")
-    return value if isinstance(value, str) else None
-
-
 def _text(value: object) -> str | None:
     if value is None:
         return None
