@@ -1,6 +1,7 @@
 """Every WebSocket sample of the shared event corpus, through a real handler.
 
-The corpus sits beside the repository (``../shared/events``), not inside it.
+The corpus sits beside the repository (``../shared/events``), or beside one
+of its parent folders (a worktree), never inside it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from bridge.websocket.events import connect_event
 from tests.websocket import servers
 from tests.websocket.apps import Journal
 
-EVENTS = Path(__file__).resolve().parents[3] / "shared" / "events"
+
+def find_corpus() -> Path:
+    repo = Path(__file__).resolve().parents[2]
+    for folder in repo.parents:
+        if (folder / "shared" / "events" / "MANIFEST.md").is_file():
+            return folder / "shared" / "events"
+    return repo.parent / "shared" / "events"
+
+
+EVENTS = find_corpus()
 MANIFEST = EVENTS / "MANIFEST.md"
 
 if not MANIFEST.is_file():
