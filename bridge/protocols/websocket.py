@@ -287,10 +287,16 @@ class WebSocketCycle:
     async def _settle(self) -> None:
         """A server closes the connection when the app returns or raises."""
         if self.ending is Ending.RAISED:
+            hint = (
+                " It raised before answering the handshake: does it handle scope type 'websocket'?"
+                if self.state is State.HANDSHAKE
+                else ""
+            )
             logger.error(
-                "The application raised while handling WebSocket %s for connection %s.",
+                "The application raised while handling WebSocket %s for connection %s.%s",
                 self.event_type,
                 self.connection_id,
+                hint,
                 exc_info=self.error,
             )
         if self.event_type == "CONNECT":

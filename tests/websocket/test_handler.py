@@ -166,6 +166,7 @@ def test_http_only_app_gets_a_clear_error(
     handler = make_ws_handler(http_only)
     assert handler(connect_event("c1=")) == {"statusCode": 500}
     assert "unsupported scope type 'websocket'" in caplog.text
+    assert "does it handle scope type 'websocket'?" in caplog.text
 
 
 def test_accept_then_return_during_connect_refuses(
