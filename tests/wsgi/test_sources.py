@@ -211,21 +211,12 @@ EXPECTED_RESPONSES: dict[str, dict[str, Any]] = {
         "body": "créé",
         "bodyEncoding": "text",
     },
-    "lattice": {
-        "statusCode": 201,
-        "statusDescription": "201 Created",
-        "headers": {
-            "content-type": "text/plain; charset=utf-8",
-            "x-custom": "1",
-            "set-cookie": "b=2; Secure",
-        },
-        "body": "créé",
-        "isBase64Encoded": False,
-    },
 }
+# Same response shapes: REST and HTTP API 1.0; HTTP API 2.0 and function URLs;
+# ALB single-value and both VPC Lattice versions.
 EXPECTED_RESPONSES["http-v1"] = EXPECTED_RESPONSES["rest"]
 EXPECTED_RESPONSES["url"] = EXPECTED_RESPONSES["http"]
-EXPECTED_RESPONSES["lattice-v2"] = EXPECTED_RESPONSES["lattice"]
+EXPECTED_RESPONSES["lattice"] = EXPECTED_RESPONSES["lattice-v2"] = EXPECTED_RESPONSES["alb"]
 
 
 def test_whole_response(source: str, serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
