@@ -1,0 +1,148 @@
+"""``Bridge``: the Lambda handler in front of a WSGI or ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from bridge.apps import detect_interface
+from bridge.body import BodySerializer
+from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
+from bridge.sources import EventSource, SourceConfig, SourceSelector
+from bridge.sources._common import normalize_base_path
+from bridge.types import (
+    Headers,
+    HTTPScope,
+    InterfaceMode,
+    LambdaContext,
+    LambdaResponse,
+    LifespanMode,
+)
+
+logger = logging.getLogger("bridge")
+
+
+class _AppRunner(Protocol):
+    def handle(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class Bridge:
+    """A Lambda handler for a WSGI or ASGI application::
+
+        handler = Bridge(app)
+
+    Every argument but ``app`` is keyword-only:
+
+    ``interface``
+        ``"auto"`` (detect), ``"asgi"`` or ``"wsgi"``.
+    ``lifespan``
+        ``"auto"`` (run it if the app supports it), ``"on"`` (fail at init if
+        startup fails) or ``"off"``.  ASGI only.
+    ``api_gateway_base_path``
+        A path prefix (a custom domain's base path mapping) that the
+        application does not know about; it becomes ``root_path``/``SCRIPT_NAME``.
+    ``text_mime_types``
+        Content types to send as text, in addition to the defaults.
+    ``exclude_headers``
+        Response headers never passed on, for every source.
+    ``custom_handlers``
+        Extra event sources, tried before the built-in ones.
+    ``source``
+        ``"auto"`` (detect per event) or the name of one source to always use.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        interface: InterfaceMode = "auto",
+        lifespan: LifespanMode = "auto",
+        api_gateway_base_path: str = "/",
+        text_mime_types: Iterable[str] | None = None,
+        exclude_headers: Iterable[str] | None = None,
+        custom_handlers: Iterable[object] | None = None,
+        source: str | EventSource = "auto",
+    ) -> None:
+        if lifespan not in ("auto", "on", "off"):
+            raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
+        self.app = app
+        self.interface = detect_interface(app, interface)
+        self.config = SourceConfig(
+            base_path=normalize_base_path(api_gateway_base_path),
+            serializer=BodySerializer(text_mime_types),
+        )
+        self.exclude_headers = _header_names(exclude_headers)
+        self.selector = SourceSelector(custom_handlers or (), source)
+        self._runner = self._make_runner(app, lifespan)
+
+    def _make_runner(self, app: Any, lifespan: LifespanMode) -> _AppRunner:
+        if self.interface == "wsgi":
+            if lifespan == "on":
+                raise ConfigurationError(
+                    "lifespan='on' needs an ASGI application, but this one is served as WSGI. "
+                    "Use lifespan='auto' or 'off', or interface='asgi' if it is ASGI."
+                )
+            from bridge.wsgi import WSGIRunner
+
+            return WSGIRunner(app)
+        from bridge.asgi import ASGIRunner, as_asgi3
+
+        return ASGIRunner(as_asgi3(app, self.interface == "asgi2"), lifespan)
+
+    def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
+        source = self.selector.select(event)
+        try:
+            scope, body = source.to_request(event, context, self.config)
+        except MalformedEventError as exc:
+            logger.warning("Rejected a %s event: %s", source.name, exc)
+            return self._error_response(source, event, exc.status, str(exc))
+        except BridgeError:
+            raise
+        except Exception as exc:
+            logger.warning(
+                "Rejected a %s event that could not be read: %s: %s",
+                source.name,
+                type(exc).__name__,
+                exc,
+            )
+            return self._error_response(
+                source, event, 400, f"{source.name} event could not be read: {exc}"
+            )
+        status, headers, response_body = self._runner.handle(scope, body)
+        if self.exclude_headers:
+            headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
+        return source.to_response(event, status, headers, response_body, self.config)
+
+    def _error_response(
+        self, source: EventSource, event: Any, status: int, message: str
+    ) -> LambdaResponse:
+        headers: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        return source.to_response(
+            event, status, headers, f"Bad request: {message}".encode(), self.config
+        )
+
+    def close(self) -> None:
+        """Run lifespan shutdown now instead of at process exit."""
+        self._runner.close()
+
+    def __repr__(self) -> str:
+        return f"Bridge({self.app!r}, interface={self.interface!r})"
+
+
+def _header_names(names: Iterable[str] | None) -> frozenset[bytes]:
+    if names is None:
+        return frozenset()
+    if isinstance(names, (str, bytes)):
+        raise ConfigurationError(
+            f"exclude_headers must be a list of header names, got the single string {names!r}; "
+            "wrap it in a list."
+        )
+    result = set()
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"exclude_headers entries must be header names, got {name!r}.")
+        result.add(name.strip().lower().encode("latin-1"))
+    return frozenset(result)

@@ -1,0 +1,142 @@
+"""The one body serializer: request bodies in, response bodies out, for every
+event source and both application interfaces.
+
+A response body goes back to AWS as text only when it is safe to: no
+``Content-Encoding``, a textual content type, and valid UTF-8.  Everything
+else is base64.
+"""
+
+from __future__ import annotations
+
+import binascii
+import sys
+from collections.abc import Iterable
+
+from bridge.errors import MalformedEventError
+from bridge.types import Headers
+
+try:  # an optional, faster base64 codec
+    import pybase64
+
+    def _b64encode(data: bytes) -> str:
+        return pybase64.b64encode_as_string(data)
+
+    def _b64decode(data: str) -> bytes:
+        return pybase64.b64decode(data, validate=True)
+
+except ImportError:  # pragma: no cover - exercised where pybase64 is absent
+
+    def _b64encode(data: bytes) -> str:
+        return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+    if sys.version_info >= (3, 11):
+
+        def _b64decode(data: str) -> bytes:
+            return binascii.a2b_base64(data, strict_mode=True)
+
+    else:
+
+        def _b64decode(data: str) -> bytes:
+            import base64
+
+            return base64.b64decode(data, validate=True)
+
+
+#: Content types sent as text besides ``text/*``, ``*+json`` and ``*+xml``.
+DEFAULT_TEXT_MIME_TYPES: frozenset[str] = frozenset(
+    {
+        "application/json",
+        "application/javascript",
+        "application/ecmascript",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "application/graphql",
+        "application/x-ndjson",
+        "application/yaml",
+    }
+)
+
+
+class BodySerializer:
+    """Decides text or base64 for a response body, and decodes request bodies.
+
+    ``text_mime_types`` adds to :data:`DEFAULT_TEXT_MIME_TYPES`; an entry that
+    ends with ``/`` (``"font/"``) matches every subtype.
+    """
+
+    __slots__ = ("_exact", "_prefixes")
+
+    def __init__(self, text_mime_types: Iterable[str] | None = None) -> None:
+        extra = _validate_mime_types(text_mime_types)
+        self._exact = DEFAULT_TEXT_MIME_TYPES | {t for t in extra if not t.endswith("/")}
+        self._prefixes = ("text/", *sorted(t for t in extra if t.endswith("/")))
+
+    def is_text_type(self, content_type: str) -> bool:
+        mime = content_type.partition(";")[0].strip().lower()
+        return (
+            mime.startswith(self._prefixes)
+            or mime.endswith(("+json", "+xml"))
+            or mime in self._exact
+        )
+
+    def encode(self, headers: Headers, body: bytes) -> tuple[str, bool]:
+        """Return ``(body, is_base64)`` for a response with these headers."""
+        if not body:
+            return "", False
+        content_type = b""
+        for name, value in headers:
+            lname = name.lower()
+            if lname == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+                return _b64encode(body), True
+            if lname == b"content-type":
+                content_type = value
+        if content_type and self.is_text_type(content_type.decode("latin-1")):
+            try:
+                return body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                pass
+        return _b64encode(body), True
+
+
+def decode_request_body(body: object, is_base64: object, *, source: str) -> bytes:
+    """The exact request body bytes from an event's body fields."""
+    if body is None or body == "":
+        return b""
+    if not isinstance(body, str):
+        raise MalformedEventError(
+            f"{source} event: expected 'body' to be a string or null, got {type(body).__name__}."
+        )
+    if is_base64:
+        try:
+            return _b64decode(body)
+        except (binascii.Error, ValueError) as exc:
+            raise MalformedEventError(
+                f"{source} event: the body is flagged as base64 but is not valid base64 ({exc})."
+            ) from None
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedEventError(
+            f"{source} event: the text body cannot be encoded as UTF-8 ({exc.reason} at "
+            f"position {exc.start})."
+        ) from None
+
+
+def _validate_mime_types(value: Iterable[str] | None) -> list[str]:
+    from bridge.errors import ConfigurationError
+
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        raise ConfigurationError(
+            f"text_mime_types must be a list of content types such as ['application/vnd.x'], "
+            f"got the single string {value!r}; wrap it in a list."
+        )
+    types = []
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise ConfigurationError(
+                f"text_mime_types entries must be non-empty strings, got {item!r}."
+            )
+        types.append(item.strip().lower())
+    return types

@@ -1,0 +1,94 @@
+"""The one event loop of the process.
+
+bridge creates a private event loop the first time an ASGI app needs it and
+reuses it for every invocation, by every handler in the process, for the
+life of the process: connection pools and clients created at startup stay
+bound to a loop that keeps existing.  The loop is never installed as the
+thread's current loop and no loop policy is touched, so ``asyncio.run()``
+elsewhere in the process neither disturbs it nor is disturbed by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from bridge.errors import LoopError
+
+T = TypeVar("T")
+logger = logging.getLogger("bridge.loop")
+
+
+class LoopRunner:
+    """Runs coroutines to completion on one private loop, reused."""
+
+    __slots__ = ("_after_run", "_loop")
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._after_run: list[Callable[[], None]] = []
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.new_event_loop()
+        return loop
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if asyncio._get_running_loop() is not None:
+            coro.close()
+            raise LoopError(
+                "The bridge handler was called from inside a running event loop, where it "
+                "cannot run its own. Lambda calls handlers from a plain thread; in async code "
+                "call it in a worker thread: await asyncio.to_thread(handler, event, context)."
+            )
+        try:
+            return self.loop.run_until_complete(coro)
+        finally:
+            if self._after_run:
+                callbacks, self._after_run = self._after_run, []
+                for callback in callbacks:
+                    callback()
+
+    @property
+    def is_running(self) -> bool:
+        return self._loop is not None and self._loop.is_running()
+
+    def call_after_run(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current ``run`` returns (used by signal handlers)."""
+        self._after_run.append(callback)
+
+    def close(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is None or loop.is_closed():
+            return
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+
+    def _forget_after_fork(self) -> None:
+        self._loop = None
+        self._after_run = []
+
+
+_RUNNER = LoopRunner()
+atexit.register(_RUNNER.close)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_RUNNER._forget_after_fork)
+
+
+def get_runner() -> LoopRunner:
+    """The process-wide loop runner."""
+    return _RUNNER

@@ -1,0 +1,1 @@
+"""ASGI protocol state machines: HTTP, lifespan."""

@@ -1,0 +1,182 @@
+"""The ASGI HTTP cycle for one Lambda invocation.
+
+Lambda hands over the whole request at once and takes the whole response at
+once, so the cycle delivers the body in a single ``http.request`` message
+and buffers what the application sends.  The states, and the one message
+each accepts::
+
+    REQUEST  --http.response.start-->                       RESPONSE
+    RESPONSE --http.response.body (more_body=True)-->       RESPONSE
+    RESPONSE --http.response.body (more_body=False)-->      COMPLETE
+    COMPLETE -- anything --> ProtocolError
+
+Every way an application can end has a defined result: a complete response
+is returned as sent; anything else becomes a 500 and a log line.
+``http.disconnect`` is delivered only once the response is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.errors import ProtocolError
+from bridge.types import ASGIApp, Headers, HTTPScope, Message
+
+logger = logging.getLogger("bridge.http")
+
+ERROR_HEADERS: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
+
+
+class HTTPCycleState(enum.Enum):
+    REQUEST = "waiting for http.response.start"
+    RESPONSE = "waiting for http.response.body"
+    COMPLETE = "response complete"
+
+
+#: The message type each state accepts.
+EXPECTED = {
+    HTTPCycleState.REQUEST: "http.response.start",
+    HTTPCycleState.RESPONSE: "http.response.body",
+}
+
+
+class HTTPCycle:
+    __slots__ = (
+        "_chunks",
+        "_complete",
+        "_request_sent",
+        "body",
+        "headers",
+        "request_body",
+        "scope",
+        "state",
+        "status",
+    )
+
+    def __init__(self, scope: HTTPScope, body: bytes) -> None:
+        self.scope = scope
+        self.request_body = body
+        self.state = HTTPCycleState.REQUEST
+        self.status = 500
+        self.headers: Headers = []
+        self.body = b""
+        self._chunks: list[bytes] = []
+        self._request_sent = False
+        self._complete: asyncio.Event | None = None
+
+    async def receive(self) -> Message:
+        if not self._request_sent:
+            self._request_sent = True
+            return {"type": "http.request", "body": self.request_body, "more_body": False}
+        if self.state is not HTTPCycleState.COMPLETE:
+            if self._complete is None:
+                self._complete = asyncio.Event()
+            await self._complete.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        message_type = message.get("type") if isinstance(message, Mapping) else message
+        expected = EXPECTED.get(self.state)
+        if message_type != expected:
+            if expected is None:
+                raise ProtocolError(
+                    f"Unexpected ASGI message {message_type!r} sent after the response was "
+                    "already complete."
+                )
+            raise ProtocolError(f"Expected ASGI message {expected!r}, but got {message_type!r}.")
+        if self.state is HTTPCycleState.REQUEST:
+            self.status = _status(message.get("status"))
+            self.headers = _headers(message.get("headers", ()))
+            self.state = HTTPCycleState.RESPONSE
+            return
+        chunk = message.get("body", b"")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise ProtocolError(
+                f"Expected 'body' of http.response.body to be bytes, got {type(chunk).__name__}."
+            )
+        if chunk:
+            self._chunks.append(bytes(chunk))
+        if not message.get("more_body", False):
+            self.body = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+            self._chunks = []
+            self.state = HTTPCycleState.COMPLETE
+            if self._complete is not None:
+                self._complete.set()
+
+    async def run(self, app: ASGIApp) -> None:
+        """Run the application and leave a defined response behind."""
+        try:
+            result = await app(self.scope, self.receive, self.send)
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            if result is not None:
+                logger.error(
+                    "ASGI callable returned %r for %s %s; it should return None.",
+                    result,
+                    self.scope["method"],
+                    self.scope["path"],
+                )
+            if self.state is not HTTPCycleState.COMPLETE:
+                logger.error(
+                    "ASGI callable returned without completing the response (%s) for %s %s.",
+                    self.state.value,
+                    self.scope["method"],
+                    self.scope["path"],
+                )
+                self.internal_error()
+
+    def _failed(self, exc: Exception) -> None:
+        request = f"{self.scope['method']} {self.scope['path']}"
+        if self.state is HTTPCycleState.COMPLETE:
+            logger.error(
+                "Exception in ASGI application after the response was complete (%s); the "
+                "response stands.",
+                request,
+                exc_info=exc,
+            )
+            return
+        logger.error(
+            "Exception in ASGI application (%s, %s); answering 500.",
+            request,
+            self.state.value,
+            exc_info=exc,
+        )
+        self.internal_error()
+
+    def internal_error(self) -> None:
+        self.status = 500
+        self.headers = list(ERROR_HEADERS)
+        self.body = b"Internal Server Error"
+        self._chunks = []
+        self.state = HTTPCycleState.COMPLETE
+        if self._complete is not None:
+            self._complete.set()
+
+
+def _status(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
+        return value
+    raise ProtocolError(
+        f"Expected 'status' of http.response.start to be an integer from 100 to 999, "
+        f"got {value!r}."
+    )
+
+
+def _headers(value: Any) -> Headers:
+    headers: Headers = []
+    try:
+        for name, header_value in value:
+            if not isinstance(name, bytes) or not isinstance(header_value, bytes):
+                raise TypeError
+            headers.append((name, header_value))
+    except (TypeError, ValueError):
+        raise ProtocolError(
+            "Expected 'headers' of http.response.start to be an iterable of "
+            f"[name, value] byte-string pairs, got {value!r}."
+        ) from None
+    return headers

@@ -1,0 +1,240 @@
+"""ASGI lifespan: startup once per process, shutdown once when it ends.
+
+``LifespanOn`` keeps the application's lifespan coroutine alive as a task on
+the process loop between invocations (it simply waits for its next message
+while the loop is idle), so startup and shutdown run exactly once.
+``LifespanOff`` is its null object, so the request path has no branches.
+
+Shutdown runs at interpreter exit and on SIGTERM, which Lambda sends before
+it stops an environment that has an extension registered.  A SIGTERM handler
+that was installed before bridge's is called after the shutdown; the default
+action (terminate) is then carried out as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+from typing import Any, Literal
+
+from bridge.errors import LifespanError
+from bridge.loop import LoopRunner
+from bridge.types import ASGIApp, Message
+
+logger = logging.getLogger("bridge.lifespan")
+
+
+class LifespanOff:
+    """No lifespan: nothing to start, nothing to stop, no state."""
+
+    state: dict[str, Any] | None = None
+
+    def startup(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+
+class LifespanOn:
+    """Runs the application's lifespan protocol on the process loop."""
+
+    def __init__(self, app: ASGIApp, runner: LoopRunner, mode: Literal["on", "auto"]) -> None:
+        self.app = app
+        self.runner = runner
+        self.mode = mode
+        self.state: dict[str, Any] | None = None
+        self._state: dict[str, Any] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._inbox: asyncio.Queue[Message] | None = None
+        self._startup_done: asyncio.Event | None = None
+        self._shutdown_done: asyncio.Event | None = None
+        self._sent_any = False
+        self._failure: str | None = None
+        self._error: BaseException | None = None
+        self._started = False
+
+    # -- the application side of the protocol
+
+    async def _receive(self) -> Message:
+        assert self._inbox is not None
+        return await self._inbox.get()
+
+    async def _send(self, message: Message) -> None:
+        assert self._startup_done is not None and self._shutdown_done is not None
+        kind = message.get("type")
+        if kind == "lifespan.startup.complete":
+            self._startup_done.set()
+        elif kind == "lifespan.startup.failed":
+            self._failure = str(message.get("message", ""))
+            self._startup_done.set()
+        elif kind == "lifespan.shutdown.complete":
+            self._shutdown_done.set()
+        elif kind == "lifespan.shutdown.failed":
+            self._failure = str(message.get("message", ""))
+            self._shutdown_done.set()
+        else:
+            raise LifespanError(
+                "Expected a lifespan.startup.* or lifespan.shutdown.* message, "
+                f"got {kind!r}."
+            )
+        self._sent_any = True
+
+    async def _main(self) -> None:
+        assert self._startup_done is not None and self._shutdown_done is not None
+        scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": self._state,
+        }
+        try:
+            await self.app(scope, self._receive, self._send)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._startup_done.set()
+            self._shutdown_done.set()
+
+    # -- the server side
+
+    def startup(self) -> None:
+        self.runner.run(self._startup())
+        self._started = True
+        self.state = self._state
+        _register(self)
+
+    async def _startup(self) -> None:
+        self._inbox = asyncio.Queue()
+        self._startup_done = asyncio.Event()
+        self._shutdown_done = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._main())
+        await self._inbox.put({"type": "lifespan.startup"})
+        await self._startup_done.wait()
+        if self._failure is not None:
+            await self._stop_task()
+            raise LifespanError(f"Lifespan startup failed: {self._failure or 'no message given'}.")
+        if self._error is not None or self._task.done():
+            unsupported = not self._sent_any
+            if self.mode == "auto" and unsupported:
+                logger.info(
+                    "The application does not support the lifespan protocol (%s); "
+                    "continuing without it.",
+                    _describe(self._error) if self._error else "it returned at once",
+                )
+                self._state.clear()
+                self._task = None
+                self._error = None
+                return
+            raise LifespanError(
+                "Lifespan startup failed: the application "
+                + (f"raised {_describe(self._error)}" if self._error else "returned")
+                + " before sending 'lifespan.startup.complete'. Fix the startup code, or use "
+                "lifespan='off' (or 'auto') if the application has no lifespan support."
+            ) from self._error
+
+    def shutdown(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        _unregister(self)
+        if self._task is None:
+            return
+        try:
+            self.runner.run(self._shutdown())
+        except LifespanError as exc:
+            logger.error("%s", exc)
+
+    async def _shutdown(self) -> None:
+        assert self._inbox is not None and self._shutdown_done is not None
+        task = self._task
+        if task is None or task.done():
+            return
+        await self._inbox.put({"type": "lifespan.shutdown"})
+        await self._shutdown_done.wait()
+        await self._stop_task()
+        if self._failure is not None:
+            raise LifespanError(f"Lifespan shutdown failed: {self._failure or 'no message given'}.")
+        if self._error is not None:
+            raise LifespanError(f"Lifespan shutdown failed: {_describe(self._error)}.")
+
+    async def _stop_task(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+def _describe(exc: BaseException | None) -> str:
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "nothing"
+
+
+# -- process end: atexit and SIGTERM, shared by every handler in the process
+
+_active: list[LifespanOn] = []
+_hooks_installed = False
+_previous_sigterm: Any = None
+_lock = threading.Lock()
+
+
+def _register(lifespan: LifespanOn) -> None:
+    global _hooks_installed
+    with _lock:
+        _active.append(lifespan)
+        if _hooks_installed:
+            return
+        _hooks_installed = True
+    atexit.register(shutdown_all)
+    _install_sigterm()
+
+
+def _unregister(lifespan: LifespanOn) -> None:
+    with _lock:
+        if lifespan in _active:
+            _active.remove(lifespan)
+
+
+def shutdown_all() -> None:
+    """Shut down every running lifespan, newest first."""
+    while True:
+        with _lock:
+            if not _active:
+                return
+            lifespan = _active[-1]
+        lifespan.shutdown()
+
+
+def _install_sigterm() -> None:
+    global _previous_sigterm
+    if threading.current_thread() is not threading.main_thread():
+        logger.debug("Not on the main thread: lifespan shutdown will run at exit only.")
+        return
+    _previous_sigterm = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    from bridge.loop import get_runner
+
+    runner = get_runner()
+    if runner.is_running:
+        # An invocation is in progress on this thread: finish it first.
+        runner.call_after_run(lambda: _on_sigterm(signum, frame))
+        return
+    logger.info("SIGTERM received: running lifespan shutdown.")
+    shutdown_all()
+    previous = _previous_sigterm
+    if callable(previous):
+        previous(signum, frame)
+    elif previous in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,162 @@
+"""Event sources and the one ordered decision that picks a source for an event.
+
+Detection order (first match wins; custom handlers come before all of these):
+
+1. ``edge``       - ``Records[0].cf``                       (CloudFront Lambda@Edge)
+2. ``alb``        - ``requestContext.elb``                  (Application Load Balancer)
+3. ``url``        - payload 2.0 on a ``*.lambda-url.*`` domain (Lambda function URL)
+4. ``http``       - ``version: "2.0"`` with ``rawPath``     (HTTP API, payload 2.0)
+5. ``lattice-v2`` - ``version: "2.0"`` with ``method``      (VPC Lattice 2.0)
+6. ``lattice``    - ``raw_path`` and ``method``             (VPC Lattice 1.0)
+7. ``http-v1``    - ``httpMethod`` with ``version``         (HTTP API, payload 1.0)
+8. ``rest``       - ``httpMethod`` without ``version``      (REST API proxy integration)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bridge.errors import ConfigurationError, UnknownEventError
+from bridge.sources import (
+    alb,
+    cloudfront_edge,
+    function_url,
+    http_api_v1,
+    http_api_v2,
+    rest,
+    vpc_lattice_v1,
+    vpc_lattice_v2,
+)
+from bridge.sources.base import EventSource, SourceConfig
+from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+
+__all__ = ["BUILTIN_SOURCES", "EventSource", "SourceConfig", "SourceSelector", "as_event_source"]
+
+BUILTIN_SOURCES: tuple[EventSource, ...] = (
+    cloudfront_edge.SOURCE,
+    alb.SOURCE,
+    function_url.SOURCE,
+    http_api_v2.SOURCE,
+    vpc_lattice_v2.SOURCE,
+    vpc_lattice_v1.SOURCE,
+    http_api_v1.SOURCE,
+    rest.SOURCE,
+)
+SOURCES_BY_NAME = {source.name: source for source in BUILTIN_SOURCES}
+
+
+class SourceSelector:
+    """Picks the event source for each event, in a fixed order."""
+
+    __slots__ = ("sources",)
+
+    def __init__(
+        self, custom: Iterable[object] = (), only: str | EventSource | None = None
+    ) -> None:
+        if only is not None and only != "auto":
+            self.sources: tuple[EventSource, ...] = (_resolve(only),)
+        else:
+            self.sources = (*(as_event_source(h) for h in custom), *BUILTIN_SOURCES)
+
+    def select(self, event: object) -> EventSource:
+        if isinstance(event, dict):
+            for source in self.sources:
+                if source.matches(event):
+                    return source
+        raise UnknownEventError(_no_match_message(event, self.sources))
+
+
+def _resolve(only: str | EventSource) -> EventSource:
+    if isinstance(only, str):
+        try:
+            return SOURCES_BY_NAME[only]
+        except KeyError:
+            raise ConfigurationError(
+                f"source must be 'auto' or one of {sorted(SOURCES_BY_NAME)}, got {only!r}."
+            ) from None
+    return as_event_source(only)
+
+
+def _no_match_message(event: object, sources: Sequence[EventSource]) -> str:
+    if not isinstance(event, dict):
+        return (
+            f"Expected the Lambda event to be a JSON object, got {type(event).__name__}. "
+            "bridge handles HTTP events only."
+        )
+    keys = ", ".join(sorted(map(str, event))[:12]) or "none"
+    looked = "; ".join(f"{s.name}: {s.looks_for}" for s in sources)
+    return (
+        f"The event matches no HTTP event source (top-level keys: {keys}). Looked for: "
+        f"{looked}. If this is an HTTP event of a known source, choose it explicitly with "
+        f"Bridge(app, source=...) (one of {sorted(SOURCES_BY_NAME)}); for another shape, "
+        "pass custom_handlers=[EventSource(...)]."
+    )
+
+
+def as_event_source(handler: object) -> EventSource:
+    """An :class:`EventSource`, or a handler class with the classic
+    ``infer``/``scope``/``body``/``__call__`` protocol wrapped as one."""
+    if isinstance(handler, EventSource):
+        return handler
+    if all(hasattr(handler, a) for a in ("matches", "to_request", "to_response")):
+        return EventSource(
+            name=str(getattr(handler, "name", type(handler).__name__)),
+            matches=handler.matches,  # type: ignore[attr-defined]
+            to_request=handler.to_request,  # type: ignore[attr-defined]
+            to_response=handler.to_response,  # type: ignore[attr-defined]
+            looks_for=str(getattr(handler, "looks_for", "custom")),
+        )
+    if callable(getattr(handler, "infer", None)):
+        return _ClassicHandler(handler).source()
+    raise ConfigurationError(
+        "custom_handlers entries must be EventSource objects (or have matches, to_request and "
+        f"to_response), or classes with infer(event, context, config); got {handler!r}."
+    )
+
+
+class _ClassicHandler:
+    """Adapts a handler class whose instances expose ``scope``, ``body`` and
+    ``__call__(response) -> dict``."""
+
+    def __init__(self, cls: Any) -> None:
+        self.cls = cls
+        self.name = getattr(cls, "__name__", repr(cls))
+
+    @staticmethod
+    def _config(config: SourceConfig) -> dict[str, Any]:
+        return {
+            "api_gateway_base_path": config.base_path or "/",
+            "text_mime_types": sorted(config.serializer._exact),
+            "exclude_headers": [],
+        }
+
+    def matches(self, event: LambdaEvent) -> bool:
+        return bool(self.cls.infer(event, None, self._config(SourceConfig())))
+
+    def to_request(
+        self, event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+    ) -> tuple[HTTPScope, bytes]:
+        instance = self.cls(event, context, self._config(config))
+        scope: HTTPScope = dict(instance.scope)  # type: ignore[assignment]
+        scope.setdefault("aws.event", event)  # type: ignore[misc]
+        scope.setdefault("aws.context", context)  # type: ignore[misc]
+        return scope, bytes(instance.body or b"")
+
+    def to_response(
+        self, event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+    ) -> LambdaResponse:
+        instance = self.cls(event, None, self._config(config))
+        result: LambdaResponse = instance(
+            {"status": status, "headers": [[n, v] for n, v in headers], "body": body}
+        )
+        return result
+
+    def source(self) -> EventSource:
+        return EventSource(
+            name=self.name,
+            matches=self.matches,
+            to_request=self.to_request,
+            to_response=self.to_response,
+            looks_for=f"{self.name}.infer()",
+        )

@@ -1,0 +1,291 @@
+"""Helpers shared by the event-source modules: header lists, host and port,
+query strings, base paths, and the response-side header shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote_plus, unquote
+
+from bridge.errors import MalformedEventError
+from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
+
+ASGI_VERSIONS = {"version": "3.0", "spec_version": "2.3"}
+
+
+def encode_value(value: str) -> bytes:
+    """A header value as bytes: latin-1 when it fits (HTTP's own charset), else UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def mapping(event: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    """``event[key]`` as a mapping; absent or null gives an empty one."""
+    value = event.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise MalformedEventError(
+            f"{source} event: expected {key!r} to be an object or null, "
+            f"got {type(value).__name__}."
+        )
+    return value
+
+
+def text(value: object, key: str, source: str, default: str = "") -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise MalformedEventError(
+            f"{source} event: expected {key!r} to be a string, got {type(value).__name__}."
+        )
+    return value
+
+
+def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
+    """``{"Name": "value"}`` to a raw header list with lower-cased names."""
+    headers: Headers = []
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise MalformedEventError(
+                f"{source} event: header {name!r} should have a string value, "
+                f"got {type(value).__name__}."
+            )
+        headers.append((name.lower().encode("latin-1"), encode_value(value)))
+    return headers
+
+
+def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
+    """``{"Name": ["v1", "v2"]}`` to a raw header list, one entry per value."""
+    headers: Headers = []
+    for name, items in values.items():
+        if items is None:
+            continue
+        if isinstance(items, str):
+            items = [items]
+        elif not isinstance(items, list):
+            raise MalformedEventError(
+                f"{source} event: multi-value header {name!r} should be a list of strings, "
+                f"got {type(items).__name__}."
+            )
+        raw_name = name.lower().encode("latin-1")
+        for value in items:
+            if not isinstance(value, str):
+                raise MalformedEventError(
+                    f"{source} event: header {name!r} has a value that is not a string: "
+                    f"{value!r}."
+                )
+            headers.append((raw_name, encode_value(value)))
+    return headers
+
+
+def last_value(headers: Headers, name: bytes) -> bytes | None:
+    found = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return found
+
+
+def rightmost(value: bytes) -> str:
+    """The right-most entry of a comma-separated header: the one the last proxy added."""
+    return value.rpartition(b",")[2].strip().decode("latin-1")
+
+
+def scheme_and_server(
+    headers: Headers, default_scheme: str = "https", host: str | None = None
+) -> tuple[str, tuple[str, int | None] | None]:
+    """The URL scheme and ``(host, port)`` from Host and X-Forwarded-* headers.
+
+    Never fails on legal but unusual values: IPv6 literals, a Host with an
+    empty port, a comma-separated X-Forwarded-Port.
+    """
+    proto = last_value(headers, b"x-forwarded-proto")
+    scheme = rightmost(proto).lower() if proto else default_scheme
+    if scheme not in ("http", "https"):
+        scheme = default_scheme
+    raw_host = last_value(headers, b"host")
+    if raw_host is not None:
+        host = raw_host.decode("latin-1").strip()
+    if not host:
+        return scheme, None
+    name, port = split_host(host)
+    forwarded_port = last_value(headers, b"x-forwarded-port")
+    if forwarded_port is not None:
+        candidate = rightmost(forwarded_port)
+        if candidate.isdigit():
+            port = int(candidate)
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    return scheme, (name, port)
+
+
+def split_host(host: str) -> tuple[str, int | None]:
+    """``"example.com:8080"`` -> ``("example.com", 8080)``; IPv6 brackets removed."""
+    if host.startswith("["):
+        end = host.find("]")
+        if end != -1:
+            name, rest = host[1:end], host[end + 1 :]
+            port = rest[1:] if rest.startswith(":") else ""
+            return name, int(port) if port.isdigit() else None
+    name, _, port = host.rpartition(":")
+    if not name or ":" in name:  # no colon, or a bare IPv6 address
+        return host, None
+    return name, int(port) if port.isdigit() else None
+
+
+def encode_query(params: Mapping[str, Any]) -> bytes:
+    """Rebuild a query string from decoded parameters, in their order."""
+    parts = []
+    for key, values in params.items():
+        if values is None:
+            values = [""]
+        elif isinstance(values, str):
+            values = [values]
+        qkey = quote_plus(key)
+        for value in values:
+            parts.append(f"{qkey}={quote_plus(value or '')}")
+    return "&".join(parts).encode("ascii")
+
+
+def join_query(params: Mapping[str, Any]) -> bytes:
+    """Join still-encoded query parameters without touching their encoding."""
+    parts = []
+    for key, values in params.items():
+        if values is None:
+            values = [""]
+        elif isinstance(values, str):
+            values = [values]
+        for value in values:
+            parts.append(f"{key}={value or ''}")
+    return "&".join(parts).encode("utf-8")
+
+
+def normalize_base_path(base_path: object) -> str:
+    """``"/"`` or ``""`` -> ``""``; ``"api/"`` -> ``"/api"``."""
+    from bridge.errors import ConfigurationError
+
+    if base_path is None:
+        return ""
+    if not isinstance(base_path, str):
+        raise ConfigurationError(
+            f"api_gateway_base_path must be a string such as '/api', got {base_path!r}."
+        )
+    stripped = base_path.strip().strip("/")
+    return "/" + stripped if stripped else ""
+
+
+def prefix_on_boundary(path: str, prefix: str) -> bool:
+    """Whether ``path`` starts with ``prefix`` on a path-segment boundary."""
+    return bool(prefix) and (path == prefix or path.startswith(prefix + "/"))
+
+
+def stage_segment(path: str, stage: object) -> str:
+    """``"/stage"`` when a named stage is the first segment of ``path``."""
+    if isinstance(stage, str) and stage and stage != "$default":
+        prefix = "/" + stage
+        if prefix_on_boundary(path, prefix):
+            return prefix
+    return ""
+
+
+def decode_path(raw: str) -> str:
+    """Percent-decode a path exactly once."""
+    return unquote(raw) if "%" in raw else raw
+
+
+def build_scope(
+    *,
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    method: str,
+    scheme: str,
+    path: str,
+    raw_path: str,
+    root_path: str,
+    query_string: bytes,
+    headers: Headers,
+    client: tuple[str, int] | None,
+    server: tuple[str, int | None] | None,
+    http_version: str = "1.1",
+) -> HTTPScope:
+    scope: HTTPScope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": http_version,
+        "method": method.upper(),
+        "scheme": scheme,
+        "path": path,
+        "raw_path": raw_path.encode("utf-8"),
+        "query_string": query_string,
+        "root_path": root_path,
+        "headers": headers,
+        "client": client,
+        "server": server,
+    }
+    scope["aws.event"] = event  # type: ignore[typeddict-unknown-key]
+    scope["aws.context"] = context  # type: ignore[typeddict-unknown-key]
+    return scope
+
+
+def http_version(protocol: object) -> str:
+    if isinstance(protocol, str) and protocol.upper().startswith("HTTP/"):
+        version = protocol[5:]
+        if version in ("1.0", "1.1", "2", "2.0", "3", "3.0"):
+            return version[0] if version in ("2.0", "3.0") else version
+    return "1.1"
+
+
+# ---------------------------------------------------------------- responses
+
+
+def status_phrase(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def decoded_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
+def multi_value_headers(headers: Headers) -> dict[str, list[str]]:
+    """Group a raw header list by lower-cased name, keeping every value in order."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        key = name.decode("latin-1").lower()
+        entry = grouped.get(key)
+        if entry is None:
+            grouped[key] = [value.decode("latin-1")]
+        else:
+            entry.append(value.decode("latin-1"))
+    return grouped
+
+
+def single_value_headers(headers: Headers, source: str) -> dict[str, str]:
+    """Headers for a format that holds one value per name.
+
+    Repeated headers are comma-joined (RFC 9110, 5.3), except ``Set-Cookie``,
+    which cannot be joined: only the last one is kept, and a warning says so.
+    """
+    import logging
+
+    single: dict[str, str] = {}
+    for key, values in multi_value_headers(headers).items():
+        if key == "set-cookie" and len(values) > 1:
+            logging.getLogger("bridge.sources").warning(
+                "%s responses carry one value per header: %d Set-Cookie headers were "
+                "reduced to the last one. Use a source with multi-value headers to keep all.",
+                source,
+                len(values),
+            )
+            single[key] = values[-1]
+        else:
+            single[key] = ",".join(values) if len(values) > 1 else values[0]
+    return single

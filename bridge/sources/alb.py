@@ -1,0 +1,89 @@
+"""Application Load Balancer targets, with multi-value headers off or on.
+
+The load balancer passes the path and query parameters exactly as the client
+sent them, still percent-encoded: the path is decoded once and the query
+string is joined back without re-encoding.  The response mirrors the
+request's mode: ``multiValueHeaders`` when the request had them, otherwise
+``headers``.  The client address is the right-most ``X-Forwarded-For``
+entry, the one the load balancer appended.
+"""
+
+from __future__ import annotations
+
+from bridge.body import decode_request_body
+from bridge.sources import _common as c
+from bridge.sources.base import EventSource, SourceConfig
+from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+
+NAME = "alb"
+
+
+def matches(event: LambdaEvent) -> bool:
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "elb" in context
+
+
+def is_multi_value(event: LambdaEvent) -> bool:
+    return event.get("multiValueHeaders") is not None
+
+
+def to_request(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+) -> tuple[HTTPScope, bytes]:
+    method = c.text(event.get("httpMethod"), "httpMethod", NAME)
+    if not method:
+        raise c.MalformedEventError(f"{NAME} event: 'httpMethod' is missing or empty.")
+    raw = c.text(event.get("path"), "path", NAME, "/") or "/"
+    if not raw.startswith("/"):
+        raw = "/" + raw
+    path = c.decode_path(raw)
+    root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
+
+    if is_multi_value(event):
+        headers = c.headers_from_multi(c.mapping(event, "multiValueHeaders", NAME), NAME)
+        query = c.mapping(event, "multiValueQueryStringParameters", NAME)
+    else:
+        headers = c.headers_from_single(c.mapping(event, "headers", NAME), NAME)
+        query = c.mapping(event, "queryStringParameters", NAME)
+
+    forwarded_for = c.last_value(headers, b"x-forwarded-for")
+    client_ip = c.rightmost(forwarded_for) if forwarded_for else ""
+    scheme, server = c.scheme_and_server(headers, default_scheme="http")
+    scope = c.build_scope(
+        event=event,
+        context=context,
+        method=method,
+        scheme=scheme,
+        path=path,
+        raw_path=raw,
+        root_path=root_path,
+        query_string=c.join_query(query) if query else b"",
+        headers=headers,
+        client=(client_ip, 0) if client_ip else None,
+        server=server,
+    )
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME)
+    return scope, body
+
+
+def to_response(
+    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+) -> LambdaResponse:
+    text, is_base64 = config.serializer.encode(headers, body)
+    response: LambdaResponse = {"statusCode": status, "statusDescription": c.status_phrase(status)}
+    if is_multi_value(event):
+        response["multiValueHeaders"] = c.multi_value_headers(headers)
+    else:
+        response["headers"] = c.single_value_headers(headers, NAME)
+    response["body"] = text
+    response["isBase64Encoded"] = is_base64
+    return response
+
+
+SOURCE = EventSource(
+    name=NAME,
+    matches=matches,
+    to_request=to_request,
+    to_response=to_response,
+    looks_for="requestContext.elb",
+)

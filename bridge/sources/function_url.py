@@ -1,0 +1,40 @@
+"""Lambda function URLs.
+
+The event and response use the HTTP API payload 2.0 shape, with one
+difference that matters: ``rawPath`` arrives still percent-encoded, so it is
+decoded (once) here.  Function URLs have no stages.
+"""
+
+from __future__ import annotations
+
+from bridge.sources import http_api_v2
+from bridge.sources.base import EventSource, SourceConfig
+from bridge.types import HTTPScope, LambdaContext, LambdaEvent
+
+NAME = "url"
+
+
+def matches(event: LambdaEvent) -> bool:
+    context = event.get("requestContext")
+    return (
+        event.get("version") == "2.0"
+        and "rawPath" in event
+        and isinstance(context, dict)
+        and "http" in context
+        and http_api_v2.is_function_url(context)
+    )
+
+
+def to_request(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+) -> tuple[HTTPScope, bytes]:
+    return http_api_v2.to_request(event, context, config, source=NAME, path_is_encoded=True)
+
+
+SOURCE = EventSource(
+    name=NAME,
+    matches=matches,
+    to_request=to_request,
+    to_response=http_api_v2.to_response,
+    looks_for="'version': '2.0', 'rawPath' and a requestContext.domainName of *.lambda-url.*",
+)

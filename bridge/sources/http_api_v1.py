@@ -1,0 +1,41 @@
+"""API Gateway HTTP API with payload format 1.0.
+
+The request and response shapes are those of the REST API proxy integration;
+the event carries ``"version": "1.0"``.  A named stage
+appears at the front of ``path`` itself, and becomes ``root_path``.
+"""
+
+from __future__ import annotations
+
+from bridge.sources import rest
+from bridge.sources.base import EventSource, SourceConfig
+from bridge.types import HTTPScope, LambdaContext, LambdaEvent
+
+NAME = "http-v1"
+
+
+def matches(event: LambdaEvent) -> bool:
+    context = event.get("requestContext")
+    return (
+        "httpMethod" in event
+        and "version" in event
+        and "rawPath" not in event
+        and isinstance(context, dict)
+        and "elb" not in context
+        and "eventType" not in context
+    )
+
+
+def to_request(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+) -> tuple[HTTPScope, bytes]:
+    return rest.to_request(event, context, config, source=NAME, stage_in_path=True)
+
+
+SOURCE = EventSource(
+    name=NAME,
+    matches=matches,
+    to_request=to_request,
+    to_response=rest.to_response,
+    looks_for="'httpMethod', 'version' and 'requestContext'",
+)

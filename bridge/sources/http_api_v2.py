@@ -1,0 +1,117 @@
+"""API Gateway HTTP API with payload format 2.0.
+
+``rawPath`` arrives already percent-decoded (API Gateway decodes it, so it is
+not decoded again) and carries a named stage in front; ``rawQueryString`` is
+kept verbatim; the ``cookies`` array becomes one ``cookie`` header.  The
+response puts ``Set-Cookie`` headers into ``cookies`` and comma-joins others.
+"""
+
+from __future__ import annotations
+
+from bridge.body import decode_request_body
+from bridge.sources import _common as c
+from bridge.sources.base import EventSource, SourceConfig
+from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+
+NAME = "http"
+
+
+def matches(event: LambdaEvent) -> bool:
+    context = event.get("requestContext")
+    return (
+        event.get("version") == "2.0"
+        and "rawPath" in event
+        and isinstance(context, dict)
+        and "http" in context
+        and not is_function_url(context)
+    )
+
+
+def is_function_url(request_context: dict[str, object]) -> bool:
+    domain = request_context.get("domainName")
+    return isinstance(domain, str) and ".lambda-url." in domain
+
+
+def to_request(
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    config: SourceConfig,
+    *,
+    source: str = NAME,
+    path_is_encoded: bool = False,
+) -> tuple[HTTPScope, bytes]:
+    request_context = c.mapping(event, "requestContext", source)
+    http = c.mapping(request_context, "http", source)
+    method = c.text(http.get("method"), "requestContext.http.method", source)
+    if not method:
+        raise c.MalformedEventError(f"{source} event: 'requestContext.http.method' is missing.")
+    raw = c.text(event.get("rawPath"), "rawPath", source, "/") or "/"
+    if not raw.startswith("/"):
+        raw = "/" + raw
+    path = c.decode_path(raw) if path_is_encoded else raw
+
+    headers = cookie_headers(event, source)
+    root_path = c.stage_segment(path, request_context.get("stage"))
+    if c.prefix_on_boundary(path[len(root_path) :], config.base_path):
+        root_path += config.base_path
+
+    domain = request_context.get("domainName")
+    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    source_ip = http.get("sourceIp")
+    query = c.text(event.get("rawQueryString"), "rawQueryString", source)
+    scope = c.build_scope(
+        event=event,
+        context=context,
+        method=method,
+        scheme=scheme,
+        path=path,
+        raw_path=raw,
+        root_path=root_path,
+        query_string=query.encode("utf-8"),
+        headers=headers,
+        client=(source_ip, 0) if isinstance(source_ip, str) and source_ip else None,
+        server=server,
+        http_version=c.http_version(http.get("protocol")),
+    )
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source)
+    return scope, body
+
+
+def cookie_headers(event: LambdaEvent, source: str) -> Headers:
+    """The headers, with the ``cookies`` array as the one ``cookie`` header."""
+    headers = c.headers_from_single(c.mapping(event, "headers", source), source)
+    cookies = event.get("cookies")
+    if cookies:
+        if not isinstance(cookies, list) or not all(isinstance(x, str) for x in cookies):
+            raise c.MalformedEventError(
+                f"{source} event: expected 'cookies' to be a list of strings, got {cookies!r}."
+            )
+        headers = [(name, value) for name, value in headers if name != b"cookie"]
+        headers.append((b"cookie", c.encode_value("; ".join(cookies))))
+    return headers
+
+
+def to_response(
+    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+) -> LambdaResponse:
+    text, is_base64 = config.serializer.encode(headers, body)
+    grouped = c.multi_value_headers(headers)
+    cookies = grouped.pop("set-cookie", None)
+    response: LambdaResponse = {
+        "statusCode": status,
+        "headers": {name: ",".join(values) for name, values in grouped.items()},
+    }
+    if cookies:
+        response["cookies"] = cookies
+    response["body"] = text
+    response["isBase64Encoded"] = is_base64
+    return response
+
+
+SOURCE = EventSource(
+    name=NAME,
+    matches=matches,
+    to_request=to_request,
+    to_response=to_response,
+    looks_for="'version': '2.0', 'rawPath' and requestContext.http",
+)

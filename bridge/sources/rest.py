@@ -1,0 +1,131 @@
+"""API Gateway REST API, Lambda proxy integration (payload format 1.0).
+
+``path`` arrives percent-encoded and without the stage; ``requestContext.path``
+has the stage in front when the request came through the execute-api domain.
+The stage then becomes ``root_path`` so that URLs the app builds still work.
+Query parameters arrive decoded and are re-encoded in the order given.
+"""
+
+from __future__ import annotations
+
+from bridge.body import decode_request_body
+from bridge.sources import _common as c
+from bridge.sources.base import EventSource, SourceConfig
+from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+
+NAME = "rest"
+
+
+def matches(event: LambdaEvent) -> bool:
+    context = event.get("requestContext")
+    if context is None:
+        return "httpMethod" in event and "path" in event and "version" not in event
+    return (
+        "httpMethod" in event
+        and isinstance(context, dict)
+        and "elb" not in context
+        and "version" not in event
+        and "eventType" not in context
+    )
+
+
+def to_request(
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    config: SourceConfig,
+    *,
+    source: str = NAME,
+    stage_in_path: bool = False,
+) -> tuple[HTTPScope, bytes]:
+    request_context = c.mapping(event, "requestContext", source)
+    method = c.text(event.get("httpMethod"), "httpMethod", source)
+    if not method:
+        raise c.MalformedEventError(f"{source} event: 'httpMethod' is missing or empty.")
+    raw = c.text(event.get("path"), "path", source, "/") or "/"
+    if not raw.startswith("/"):
+        raw = "/" + raw
+
+    multi = c.mapping(event, "multiValueHeaders", source)
+    headers = (
+        c.headers_from_multi(multi, source)
+        if multi
+        else c.headers_from_single(c.mapping(event, "headers", source), source)
+    )
+
+    stage = stage_prefix(raw, request_context)
+    if stage:
+        raw = stage + raw
+    elif stage_in_path:
+        stage = c.stage_segment(raw, request_context.get("stage"))
+    path = c.decode_path(raw)
+    root_path = stage
+    app_path = path[len(stage) :]
+    if c.prefix_on_boundary(app_path, config.base_path):
+        root_path = stage + config.base_path
+
+    query = c.mapping(event, "multiValueQueryStringParameters", source) or c.mapping(
+        event, "queryStringParameters", source
+    )
+    identity = request_context.get("identity")
+    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    domain = request_context.get("domainName")
+    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    scope = c.build_scope(
+        event=event,
+        context=context,
+        method=method,
+        scheme=scheme,
+        path=path,
+        raw_path=raw,
+        root_path=root_path,
+        query_string=c.encode_query(query) if query else b"",
+        headers=headers,
+        client=(source_ip, 0) if isinstance(source_ip, str) and source_ip else None,
+        server=server,
+        http_version=c.http_version(request_context.get("protocol")),
+    )
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source)
+    return scope, body
+
+
+def stage_prefix(path: str, request_context: dict[str, object] | object) -> str:
+    """``"/stage"`` when the client's path had the stage in front of ``path``."""
+    if not isinstance(request_context, dict):
+        return ""
+    stage = request_context.get("stage")
+    full = request_context.get("path")
+    if not isinstance(stage, str) or not stage or stage == "$default" or not isinstance(full, str):
+        return ""
+    prefix = "/" + stage
+    if (prefix + path).rstrip("/") == full.rstrip("/"):
+        return prefix
+    return ""
+
+
+def to_response(
+    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+) -> LambdaResponse:
+    """Single-valued headers go in ``headers``, repeated ones in ``multiValueHeaders``."""
+    text, is_base64 = config.serializer.encode(headers, body)
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, values in c.multi_value_headers(headers).items():
+        if len(values) == 1:
+            single[name] = values[0]
+        else:
+            multi[name] = values
+    response: LambdaResponse = {"statusCode": status, "headers": single}
+    if multi:
+        response["multiValueHeaders"] = multi
+    response["body"] = text
+    response["isBase64Encoded"] = is_base64
+    return response
+
+
+SOURCE = EventSource(
+    name=NAME,
+    matches=matches,
+    to_request=to_request,
+    to_response=to_response,
+    looks_for="'httpMethod' and 'path' or 'requestContext', no 'version'",
+)

@@ -1,0 +1,61 @@
+"""Types shared across bridge: Lambda objects, ASGI scopes and messages, and
+the event-source protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any, Literal, Protocol, TypedDict
+
+LambdaEvent = dict[str, Any]
+LambdaResponse = dict[str, Any]
+
+#: Raw header list as ASGI carries it: order and duplicates kept.
+Headers = list[tuple[bytes, bytes]]
+
+InterfaceMode = Literal["auto", "asgi", "wsgi"]
+LifespanMode = Literal["auto", "on", "off"]
+
+
+class LambdaContext(Protocol):
+    """The part of the Lambda context object bridge reads."""
+
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class ASGIVersions(TypedDict):
+    spec_version: str
+    version: Literal["2.0", "3.0"]
+
+
+class _HTTPScopeRequired(TypedDict):
+    type: Literal["http"]
+    asgi: ASGIVersions
+    http_version: str
+    method: str
+    scheme: str
+    path: str
+    raw_path: bytes
+    query_string: bytes
+    root_path: str
+    headers: Headers
+    client: tuple[str, int] | None
+    server: tuple[str, int | None] | None
+
+
+class HTTPScope(_HTTPScopeRequired, total=False):
+    """An ASGI HTTP connection scope plus the Lambda event and context."""
+
+    state: dict[str, Any]
+    extensions: dict[str, dict[object, object]]
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
