@@ -1,0 +1,1 @@
+"""Running bridge handlers locally: the ``invoke`` and ``serve`` commands and their parts."""
