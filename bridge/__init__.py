@@ -1,7 +1,7 @@
 """bridge: run any Python web app (WSGI or ASGI) on AWS Lambda.
 
-    from bridge import Bridge
-    handler = Bridge(app)
+from bridge import Bridge
+handler = Bridge(app)
 """
 
 from bridge.adapter import Bridge

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
@@ -85,9 +85,9 @@ class Bridge:
                     "lifespan='on' needs an ASGI application, but this one is served as WSGI. "
                     "Use lifespan='auto' or 'off', or interface='asgi' if it is ASGI."
                 )
-            from bridge.wsgi import WSGIRunner
+            from bridge.wsgi import WSGIRunner  # type: ignore[import-not-found,unused-ignore]
 
-            return WSGIRunner(app)
+            return cast(_AppRunner, WSGIRunner(app))
         from bridge.asgi import ASGIRunner, as_asgi3
 
         return ASGIRunner(as_asgi3(app, self.interface == "asgi2"), lifespan)

@@ -25,9 +25,7 @@ Interface = Literal["asgi2", "asgi3", "wsgi"]
 
 def detect_interface(app: object, interface: str = "auto") -> Interface:
     if interface not in ("auto", "asgi", "wsgi"):
-        raise ConfigurationError(
-            f"interface must be 'auto', 'asgi' or 'wsgi', got {interface!r}."
-        )
+        raise ConfigurationError(f"interface must be 'auto', 'asgi' or 'wsgi', got {interface!r}.")
     if not callable(app):
         raise ConfigurationError(
             f"Bridge(app) expects a WSGI or ASGI application (a callable), got "
@@ -63,8 +61,7 @@ def _takes_one_argument(app: Any) -> bool:
     positional = [
         p
         for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and p.default is p.empty
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
     variadic = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
     return len(positional) == 1 and not variadic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from bridge.loop import get_runner
 from bridge.protocols.http import HTTPCycle
@@ -15,7 +15,7 @@ def as_asgi3(app: Any, double: bool) -> ASGIApp:
         return app  # type: ignore[no-any-return]
     from asgiref.compatibility import double_to_single_callable
 
-    return double_to_single_callable(app)  # type: ignore[no-any-return]
+    return cast(ASGIApp, double_to_single_callable(app))  # type: ignore[no-untyped-call]
 
 
 class ASGIRunner:

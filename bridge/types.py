@@ -44,18 +44,27 @@ class _HTTPScopeRequired(TypedDict):
     server: tuple[str, int | None] | None
 
 
-class HTTPScope(_HTTPScopeRequired, total=False):
-    """An ASGI HTTP connection scope plus the Lambda event and context."""
+_HTTPScopeOptional = TypedDict(
+    "_HTTPScopeOptional",
+    {
+        "state": dict[str, Any],
+        "extensions": dict[str, dict[object, object]],
+        "aws.event": dict[str, Any],
+        "aws.context": Any,
+    },
+    total=False,
+)
 
-    state: dict[str, Any]
-    extensions: dict[str, dict[object, object]]
+
+class HTTPScope(_HTTPScopeRequired, _HTTPScopeOptional):
+    """An ASGI HTTP connection scope, plus ``aws.event`` and ``aws.context``."""
 
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[object]]
 
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

@@ -1,1 +1,1 @@
-"""Running bridge handlers locally: the ``invoke`` and ``serve`` commands and their parts."""
+"""Running handlers locally: event builders, the CLI's ``invoke`` and ``serve``."""

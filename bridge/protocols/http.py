@@ -21,10 +21,10 @@ import asyncio
 import enum
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from bridge.errors import ProtocolError
-from bridge.types import ASGIApp, Headers, HTTPScope, Message
+from bridge.types import ASGIApp, Headers, HTTPScope, Message, Scope
 
 logger = logging.getLogger("bridge.http")
 
@@ -110,7 +110,7 @@ class HTTPCycle:
     async def run(self, app: ASGIApp) -> None:
         """Run the application and leave a defined response behind."""
         try:
-            result = await app(self.scope, self.receive, self.send)
+            result = await app(cast(Scope, self.scope), self.receive, self.send)
         except Exception as exc:
             self._failed(exc)
         else:
@@ -162,8 +162,7 @@ def _status(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
         return value
     raise ProtocolError(
-        f"Expected 'status' of http.response.start to be an integer from 100 to 999, "
-        f"got {value!r}."
+        f"Expected 'status' of http.response.start to be an integer from 100 to 999, got {value!r}."
     )
 
 

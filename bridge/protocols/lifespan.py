@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import signal
@@ -66,7 +67,8 @@ class LifespanOn:
         return await self._inbox.get()
 
     async def _send(self, message: Message) -> None:
-        assert self._startup_done is not None and self._shutdown_done is not None
+        assert self._startup_done is not None
+        assert self._shutdown_done is not None
         kind = message.get("type")
         if kind == "lifespan.startup.complete":
             self._startup_done.set()
@@ -80,13 +82,13 @@ class LifespanOn:
             self._shutdown_done.set()
         else:
             raise LifespanError(
-                "Expected a lifespan.startup.* or lifespan.shutdown.* message, "
-                f"got {kind!r}."
+                f"Expected a lifespan.startup.* or lifespan.shutdown.* message, got {kind!r}."
             )
         self._sent_any = True
 
     async def _main(self) -> None:
-        assert self._startup_done is not None and self._shutdown_done is not None
+        assert self._startup_done is not None
+        assert self._shutdown_done is not None
         scope = {
             "type": "lifespan",
             "asgi": {"version": "3.0", "spec_version": "2.0"},
@@ -152,7 +154,8 @@ class LifespanOn:
             logger.error("%s", exc)
 
     async def _shutdown(self) -> None:
-        assert self._inbox is not None and self._shutdown_done is not None
+        assert self._inbox is not None
+        assert self._shutdown_done is not None
         task = self._task
         if task is None or task.done():
             return
@@ -168,10 +171,8 @@ class LifespanOn:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
 
 def _describe(exc: BaseException | None) -> str:

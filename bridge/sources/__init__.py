@@ -139,8 +139,8 @@ class _ClassicHandler:
     ) -> tuple[HTTPScope, bytes]:
         instance = self.cls(event, context, self._config(config))
         scope: HTTPScope = dict(instance.scope)  # type: ignore[assignment]
-        scope.setdefault("aws.event", event)  # type: ignore[misc]
-        scope.setdefault("aws.context", context)  # type: ignore[misc]
+        scope.setdefault("aws.event", event)
+        scope.setdefault("aws.context", context)
         return scope, bytes(instance.body or b"")
 
     def to_response(

@@ -29,8 +29,7 @@ def mapping(event: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any
         return {}
     if not isinstance(value, Mapping):
         raise MalformedEventError(
-            f"{source} event: expected {key!r} to be an object or null, "
-            f"got {type(value).__name__}."
+            f"{source} event: expected {key!r} to be an object or null, got {type(value).__name__}."
         )
     return value
 
@@ -77,8 +76,7 @@ def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
         for value in items:
             if not isinstance(value, str):
                 raise MalformedEventError(
-                    f"{source} event: header {name!r} has a value that is not a string: "
-                    f"{value!r}."
+                    f"{source} event: header {name!r} has a value that is not a string: {value!r}."
                 )
             headers.append((raw_name, encode_value(value)))
     return headers
@@ -228,8 +226,8 @@ def build_scope(
         "client": client,
         "server": server,
     }
-    scope["aws.event"] = event  # type: ignore[typeddict-unknown-key]
-    scope["aws.context"] = context  # type: ignore[typeddict-unknown-key]
+    scope["aws.event"] = event
+    scope["aws.context"] = context
     return scope
 
 

@@ -11,6 +11,7 @@ entry, the one the load balancer appended.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -32,7 +33,7 @@ def to_request(
 ) -> tuple[HTTPScope, bytes]:
     method = c.text(event.get("httpMethod"), "httpMethod", NAME)
     if not method:
-        raise c.MalformedEventError(f"{NAME} event: 'httpMethod' is missing or empty.")
+        raise MalformedEventError(f"{NAME} event: 'httpMethod' is missing or empty.")
     raw = c.text(event.get("path"), "path", NAME, "/") or "/"
     if not raw.startswith("/"):
         raw = "/" + raw

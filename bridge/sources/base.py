@@ -14,7 +14,7 @@ Built-in sources and ``custom_handlers`` use the same protocol.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bridge.body import BodySerializer
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -25,7 +25,7 @@ class SourceConfig:
     """The options that shape requests and responses."""
 
     base_path: str = ""
-    serializer: BodySerializer = BodySerializer()
+    serializer: BodySerializer = field(default_factory=BodySerializer)
 
 
 ToRequest = Callable[[LambdaEvent, "LambdaContext | None", SourceConfig], tuple[HTTPScope, bytes]]

@@ -138,7 +138,9 @@ def to_response(
             dropped.append(name)
             continue
         display = name if name != key else "-".join(p.capitalize() for p in key.split("-"))
-        cf_headers.setdefault(key, []).append({"key": display, "value": raw_value.decode("latin-1")})
+        cf_headers.setdefault(key, []).append(
+            {"key": display, "value": raw_value.decode("latin-1")}
+        )
     if dropped and any(d.lower() != "content-length" for d in dropped):
         logger.debug("Dropped headers CloudFront rejects in generated responses: %s", dropped)
     return {

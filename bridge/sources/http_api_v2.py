@@ -9,6 +9,7 @@ response puts ``Set-Cookie`` headers into ``cookies`` and comma-joins others.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -44,7 +45,7 @@ def to_request(
     http = c.mapping(request_context, "http", source)
     method = c.text(http.get("method"), "requestContext.http.method", source)
     if not method:
-        raise c.MalformedEventError(f"{source} event: 'requestContext.http.method' is missing.")
+        raise MalformedEventError(f"{source} event: 'requestContext.http.method' is missing.")
     raw = c.text(event.get("rawPath"), "rawPath", source, "/") or "/"
     if not raw.startswith("/"):
         raw = "/" + raw
@@ -83,7 +84,7 @@ def cookie_headers(event: LambdaEvent, source: str) -> Headers:
     cookies = event.get("cookies")
     if cookies:
         if not isinstance(cookies, list) or not all(isinstance(x, str) for x in cookies):
-            raise c.MalformedEventError(
+            raise MalformedEventError(
                 f"{source} event: expected 'cookies' to be a list of strings, got {cookies!r}."
             )
         headers = [(name, value) for name, value in headers if name != b"cookie"]

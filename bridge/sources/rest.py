@@ -9,6 +9,7 @@ Query parameters arrive decoded and are re-encoded in the order given.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -40,7 +41,7 @@ def to_request(
     request_context = c.mapping(event, "requestContext", source)
     method = c.text(event.get("httpMethod"), "httpMethod", source)
     if not method:
-        raise c.MalformedEventError(f"{source} event: 'httpMethod' is missing or empty.")
+        raise MalformedEventError(f"{source} event: 'httpMethod' is missing or empty.")
     raw = c.text(event.get("path"), "path", source, "/") or "/"
     if not raw.startswith("/"):
         raw = "/" + raw

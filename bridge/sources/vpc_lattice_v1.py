@@ -8,6 +8,7 @@ one value per header.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -24,7 +25,7 @@ def to_request(
 ) -> tuple[HTTPScope, bytes]:
     method = c.text(event.get("method"), "method", NAME)
     if not method:
-        raise c.MalformedEventError(f"{NAME} event: 'method' is missing or empty.")
+        raise MalformedEventError(f"{NAME} event: 'method' is missing or empty.")
     target = c.text(event.get("raw_path"), "raw_path", NAME, "/") or "/"
     raw, _, query = target.partition("?")
     raw = raw or "/"

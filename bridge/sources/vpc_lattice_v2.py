@@ -8,6 +8,7 @@ value per header, as in 1.0.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.sources.vpc_lattice_v1 import to_response
@@ -31,7 +32,7 @@ def to_request(
 ) -> tuple[HTTPScope, bytes]:
     method = c.text(event.get("method"), "method", NAME)
     if not method:
-        raise c.MalformedEventError(f"{NAME} event: 'method' is missing or empty.")
+        raise MalformedEventError(f"{NAME} event: 'method' is missing or empty.")
     target = c.text(event.get("path"), "path", NAME, "/") or "/"
     raw, _, query = target.partition("?")
     raw = raw or "/"
