@@ -16,9 +16,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from bridge.adapter import Bridge
+from bridge.errors import UnknownEventError
+from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
+from bridge.local.invoker import InvocationError, Invoker
+from bridge.local.loader import AppNotFound, load_app
+from bridge.local.responses import MalformedResponse, read_response
+from bridge.local.server import Gateway, serve, uvicorn_available
+from bridge.sources import SourceSelector
+from bridge.sources.alb import is_multi_value
+
 __all__ = ["main"]
 
-SOURCES = ("rest", "http-v1", "http", "url", "alb", "alb-multi", "edge", "lattice", "lattice-v2")
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -46,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("app", metavar="APP", help="module:attribute or path/to/file.py:attribute")
     common.add_argument(
         "--source",
-        choices=SOURCES,
+        choices=SOURCE_NAMES,
         default=None,
         help="the event source to play (default: http, or the one an --event file comes from)",
     )
@@ -68,12 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("path", nargs="?", default="/", metavar="PATH", help="path?query")
     invoke.add_argument("-X", "--method", help="the HTTP method (default: GET, POST with data)")
     invoke.add_argument(
-        "-H", "--header", action="append", default=[], metavar="'NAME: VALUE'",
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
         help="a request header (repeatable)",
     )
     data = invoke.add_mutually_exclusive_group()
     data.add_argument(
-        "-d", "--data", metavar="DATA",
+        "-d",
+        "--data",
+        metavar="DATA",
         help="a text body, or @FILE (newlines dropped, like curl)",
     )
     data.add_argument("--data-binary", metavar="DATA", help="a body sent as is, or @FILE")
@@ -81,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--event", metavar="FILE", help="a whole event as JSON ('-' reads standard input)"
     )
     invoke.add_argument(
-        "--http", action="store_true",
+        "--http",
+        action="store_true",
         help="print the response as HTTP (status line, headers, body) instead of JSON",
     )
 
@@ -133,9 +149,6 @@ def _configure_logging() -> None:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from bridge.local.invoker import InvocationError
-    from bridge.local.responses import MalformedResponse, read_response
-
     if args.event is not None:
         built = (args.method, args.header, args.data, args.data_binary)
         if args.path != "/" or any(built):
@@ -159,9 +172,7 @@ def _invoke(args: argparse.Namespace) -> int:
         response = read_response(source, result)
     except MalformedResponse as exc:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
-        sys.stderr.write(
-            f"python -m bridge invoke: the {source} service would answer 502: {exc}\n"
-        )
+        sys.stderr.write(f"python -m bridge invoke: the {source} service would answer 502: {exc}\n")
         return 1
     if args.http:
         head = [response.status_line(), *(f"{k}: {v}" for k, v in response.headers), "", ""]
@@ -175,8 +186,6 @@ def _invoke(args: argparse.Namespace) -> int:
 
 
 def _build_event(args: argparse.Namespace, source: str) -> dict[str, Any]:
-    from bridge.local.events import build_event
-
     headers = [_parse_header(h) for h in args.header]
     body = b""
     if args.data is not None:
@@ -231,10 +240,6 @@ def _read_event(name: str) -> dict[str, Any]:
 
 def _source_of(event: dict[str, Any]) -> str:
     """The source that answers for ``event``, named as ``--source`` names it."""
-    from bridge.errors import UnknownEventError
-    from bridge.sources import SourceSelector
-    from bridge.sources.alb import is_multi_value
-
     try:
         name = SourceSelector().select(event).name
     except UnknownEventError as exc:
@@ -246,8 +251,6 @@ def _source_of(event: dict[str, Any]) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bridge.local.server import Gateway, serve, uvicorn_available
-
     if args.server == "uvicorn" and not uvicorn_available():
         raise UsageError("--server uvicorn needs uvicorn: pip install 'bridge[local]'")
     source = args.source or "http"
@@ -279,9 +282,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _load_handler(spec: str) -> Any:
     """The handler for ``spec``: the Bridge it names, or a Bridge around the app it names."""
-    from bridge import Bridge
-    from bridge.local.loader import AppNotFound, load_app
-
     try:
         target = load_app(spec)
     except AppNotFound as exc:
@@ -302,12 +302,11 @@ def _failure(what: str, exc: BaseException) -> str:
     return f"{what}:\n{''.join(traceback.format_exception(exc)).rstrip()}"
 
 
-def _make_invoker(handler: Any, timeout: float) -> Any:
-    from bridge.local.events import FakeContext
-    from bridge.local.invoker import Invoker
-
-    def make_context(request_id: str, deadline_ms: int) -> object:
-        return FakeContext(aws_request_id=request_id, deadline_ms=deadline_ms)
+def _make_invoker(handler: Any, timeout: float) -> Invoker:
+    def make_context(request_id: str, timeout_ms: int) -> object:
+        context = FakeContext(timeout_ms=timeout_ms)
+        context.aws_request_id = request_id
+        return context
 
     return Invoker(handler, timeout=timeout, make_context=make_context)
 

@@ -39,7 +39,7 @@ __all__ = [
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 Handler = Callable[[Any, Any], Any]
-#: Makes the context object for one invocation from (request id, deadline as epoch milliseconds).
+#: Makes the context object for one invocation from (request id, timeout in milliseconds).
 ContextFactory = Callable[[str, int], object]
 
 logger = logging.getLogger("bridge.local")
@@ -121,9 +121,7 @@ class _Job:
 class Invoker:
     """Runs ``handler(event, context)`` on one worker thread, one invocation at a time."""
 
-    def __init__(
-        self, handler: Handler, *, timeout: float, make_context: ContextFactory
-    ) -> None:
+    def __init__(self, handler: Handler, *, timeout: float, make_context: ContextFactory) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.handler = handler
@@ -197,9 +195,8 @@ class Invoker:
                     )
 
     def _run(self, job: _Job) -> None:
-        deadline_ms = int((time.time() + job.timeout) * 1000)
         try:
-            context = self._make_context(job.request_id, deadline_ms)
+            context = self._make_context(job.request_id, int(job.timeout * 1000))
             result = self.handler(job.event, context)
         except BaseException as exc:  # Lambda reports even SystemExit as the function's error
             job.error = FunctionError(exc, job.request_id)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from bridge.local.events import build_event
 from bridge.local.invoker import (
@@ -62,7 +63,22 @@ class LocalRequest:
     headers: list[tuple[str, str]]
     body: bytes
     client: tuple[str, int]
+    server: tuple[str, int]
     http_version: str = "1.1"
+
+    def target(self) -> str:
+        return self.path + ("?" + self.query if self.query else "")
+
+    def host_and_port(self) -> tuple[str, int]:
+        """Where the client sent the request: the Host header, else the listening address."""
+        host = next((v for k, v in self.headers if k.lower() == "host"), "")
+        try:
+            parts = urlsplit("//" + host)
+            if parts.hostname:
+                return parts.hostname, parts.port or self.server[1]
+        except ValueError:
+            pass
+        return self.server
 
 
 class Gateway:
@@ -72,17 +88,22 @@ class Gateway:
         self.invoker = invoker
         self.source = source
 
-    def respond(self, request: LocalRequest) -> HTTPResponse:
-        """Answer one request, and write its access-log line."""
+    def respond(self, request: LocalRequest, body_size: int | None = None) -> HTTPResponse:
+        """Answer one request, and write its access-log line.
+
+        ``body_size``, when given, is the size of a body too large to have been read whole.
+        """
         started = time.perf_counter()
-        response = self._respond(request)
-        target = request.path + ("?" + request.query if request.query else "")
+        if body_size is not None and body_size > MAX_PAYLOAD_BYTES:
+            response = self._failed(request, PayloadTooLarge("Request", body_size))
+        else:
+            response = self._respond(request)
         logger.info(
             '%s:%d "%s %s HTTP/%s" %d %d %.1fms',
             request.client[0],
             request.client[1],
             request.method,
-            target,
+            request.target(),
             request.http_version,
             response.status,
             len(response.body),
@@ -90,24 +111,8 @@ class Gateway:
         )
         return response
 
-    def too_large(self, request: LocalRequest, size: int) -> HTTPResponse:
-        """The answer to a request whose body alone is over the limit (it was not read whole)."""
-        error = PayloadTooLarge("Request", size)
-        logger.warning("%s %s: %s", request.method, request.path, error.message)
-        response = _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, error.message)
-        logger.info(
-            '%s:%d "%s %s HTTP/%s" %d %d',
-            request.client[0],
-            request.client[1],
-            request.method,
-            request.path,
-            request.http_version,
-            response.status,
-            len(response.body),
-        )
-        return response
-
     def _respond(self, request: LocalRequest) -> HTTPResponse:
+        host, port = request.host_and_port()
         event = build_event(
             self.source,
             method=request.method,
@@ -115,29 +120,40 @@ class Gateway:
             query=request.query,
             headers=request.headers,
             body=request.body,
+            # Plain HTTP on a local port, so that redirects and absolute URLs the app makes
+            # lead back here; AWS would say https on 443.
+            scheme="http",
+            host=host,
+            port=port,
             source_ip=request.client[0],
         )
         try:
             result = self.invoker.invoke(event)
-            response = read_response(self.source, result)
-        except PayloadTooLarge as exc:
-            logger.warning("%s %s: %s", request.method, request.path, exc.message)
-            status = 413 if exc.error_type == "RequestEntityTooLarge" else 502
-            return _error(HTTPStatus(status), exc.message)
-        except FunctionError as exc:
-            logger.error("the function raised:\n%s", exc.formatted.rstrip())
-            return _error(HTTPStatus.BAD_GATEWAY, f"the function raised {exc.error_type}: {exc}")
-        except (TimedOut, EnvironmentBusy) as exc:
-            logger.error("%s %s: %s", request.method, request.path, exc.message)
-            status = HTTPStatus.GATEWAY_TIMEOUT if isinstance(exc, TimedOut) else 503
-            return _error(HTTPStatus(status), exc.message)
-        except InvocationError as exc:
-            logger.error("%s %s: %s: %s", request.method, request.path, exc.error_type, exc)
-            return _error(HTTPStatus.BAD_GATEWAY, f"{exc.error_type}: {exc.message}")
-        except MalformedResponse as exc:
-            logger.error("%s %s: malformed Lambda response: %s", request.method, request.path, exc)
-            return _error(HTTPStatus.BAD_GATEWAY, f"malformed Lambda response: {exc}")
-        return response
+            return read_response(self.source, result)
+        except (InvocationError, MalformedResponse) as exc:
+            return self._failed(request, exc)
+
+    def _failed(self, request: LocalRequest, exc: Exception) -> HTTPResponse:
+        """The gateway's own answer when there is no usable Lambda response."""
+        where = f"{request.method} {request.target()}"
+        status = HTTPStatus.BAD_GATEWAY
+        if isinstance(exc, FunctionError):
+            logger.error("%s: the function raised:\n%s", where, exc.formatted.rstrip())
+            return _error(status, f"the function raised {exc.error_type}: {exc}")
+        if isinstance(exc, MalformedResponse):
+            detail = f"malformed Lambda response: {exc}"
+        elif isinstance(exc, InvocationError):
+            detail = f"{exc.error_type}: {exc.message}"
+            if exc.error_type == "RequestEntityTooLarge":
+                status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            elif isinstance(exc, TimedOut):
+                status = HTTPStatus.GATEWAY_TIMEOUT
+            elif isinstance(exc, EnvironmentBusy):
+                status = HTTPStatus.SERVICE_UNAVAILABLE
+        else:
+            raise exc
+        logger.error("%s: %s", where, detail)
+        return _error(status, detail)
 
 
 def _error(status: HTTPStatus, detail: str) -> HTTPResponse:
@@ -232,6 +248,7 @@ class ASGIFrontend:
             return
         body, size = await self._read_body(receive)
         client = scope.get("client") or ("", 0)
+        server = scope.get("server") or ("", 0)
         raw_path = scope.get("raw_path")
         request = LocalRequest(
             method=scope["method"],
@@ -243,13 +260,11 @@ class ASGIFrontend:
             ],
             body=body,
             client=(str(client[0]), int(client[1])),
+            server=(str(server[0]), int(server[1] or 0)),
             http_version=scope["http_version"],
         )
-        if size > MAX_PAYLOAD_BYTES:
-            response = self.gateway.too_large(request, size)
-        else:
-            # The handler blocks and owns its own event loop: run it off this one.
-            response = await asyncio.to_thread(self.gateway.respond, request)
+        # The handler blocks and owns its own event loop: run it off this one.
+        response = await asyncio.to_thread(self.gateway.respond, request, size)
         headers = outgoing_headers(response, request.method)
         await send(
             {
@@ -308,7 +323,7 @@ class StdlibHandler(BaseHTTPRequestHandler):
     server_version = "bridge-local"
     gateway: Gateway
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """The gateway writes the access log."""
 
     def handle_request(self) -> None:
@@ -317,20 +332,30 @@ class StdlibHandler(BaseHTTPRequestHandler):
         version = self.request_version.removeprefix("HTTP/")
         headers = list(self.headers.items())
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self._send(_error(HTTPStatus.LENGTH_REQUIRED, "chunked request bodies need uvicorn "
-                              "(pip install 'bridge[local]'); send a Content-Length"), close=True)
+            self._send(
+                _error(
+                    HTTPStatus.LENGTH_REQUIRED,
+                    "chunked request bodies need uvicorn "
+                    "(pip install 'bridge[local]'); send a Content-Length",
+                ),
+                close=True,
+            )
             return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             self._send(_error(HTTPStatus.BAD_REQUEST, "bad Content-Length"), close=True)
             return
-        request = LocalRequest(self.command, target, query, headers, b"", client, version)
+        local = self.connection.getsockname()
+        server = (str(local[0]), int(local[1]))
         if length > MAX_PAYLOAD_BYTES:
-            self._send(self.gateway.too_large(request, length), close=True)
+            request = LocalRequest(
+                self.command, target, query, headers, b"", client, server, version
+            )
+            self._send(self.gateway.respond(request, length), close=True)
             return
         body = self.rfile.read(length)
-        request = LocalRequest(self.command, target, query, headers, body, client, version)
+        request = LocalRequest(self.command, target, query, headers, body, client, server, version)
         self._send(self.gateway.respond(request))
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_request

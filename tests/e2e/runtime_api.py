@@ -153,7 +153,7 @@ class RuntimeAPI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 """The runtime's traffic is not worth a line on stderr."""
 
             def do_GET(self) -> None:

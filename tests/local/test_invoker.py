@@ -20,13 +20,13 @@ from bridge.local.invoker import (
 
 
 class Context:
-    def __init__(self, request_id: str, deadline_ms: int) -> None:
+    def __init__(self, request_id: str, timeout_ms: int) -> None:
         self.aws_request_id = request_id
-        self.deadline_ms = deadline_ms
+        self.timeout_ms = timeout_ms
 
 
-def make_context(request_id: str, deadline_ms: int) -> Context:
-    return Context(request_id, deadline_ms)
+def make_context(request_id: str, timeout_ms: int) -> Context:
+    return Context(request_id, timeout_ms)
 
 
 @pytest.fixture
@@ -46,13 +46,15 @@ def test_result_and_context_after_a_json_round_trip() -> None:
     seen: list[Any] = []
 
     def handler(event: Any, context: Context) -> Any:
-        seen.append((event, context.aws_request_id, threading.current_thread().name))
+        seen.append((event, context.aws_request_id, context.timeout_ms))
+        seen.append(threading.current_thread().name)
         return {"statusCode": 200, "tuple": (1, 2)}
 
-    assert run(handler, {"k": ("v",)}) == {"statusCode": 200, "tuple": [1, 2]}
-    [(event, request_id, thread)] = seen
+    assert run(handler, {"k": ("v",)}, timeout=2.5) == {"statusCode": 200, "tuple": [1, 2]}
+    [(event, request_id, timeout_ms), thread] = seen
     assert event == {"k": ["v"]}
     assert len(request_id) == 36
+    assert timeout_ms == 2500
     assert thread == "bridge-local-invoker"
 
 

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 
+from bridge.local.events import SOURCE_NAMES
 from bridge.local.responses import READERS, HTTPResponse, MalformedResponse, read_response
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\xff"
 PNG_B64 = base64.b64encode(PNG).decode()
 
 
-def test_every_cli_source_has_a_reader() -> None:
-    from bridge.cli import SOURCES
-
-    assert set(READERS) == set(SOURCES)
+def test_every_source_has_a_reader() -> None:
+    assert set(READERS) == set(SOURCE_NAMES)
 
 
 @pytest.mark.parametrize("source", ["rest", "http-v1"])
@@ -30,8 +29,12 @@ def test_payload_v1_merges_headers_and_multi_value_headers(source: str) -> None:
     }
     assert read_response(source, result) == HTTPResponse(
         201,
-        [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Vary", "Accept"),
-         ("Content-Type", "text/plain")],
+        [
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+            ("Vary", "Accept"),
+            ("Content-Type", "text/plain"),
+        ],
         b"made",
     )
 
@@ -47,8 +50,12 @@ def test_payload_v2_expands_cookies_and_decodes_base64(source: str) -> None:
     }
     assert read_response(source, result) == HTTPResponse(
         200,
-        [("content-type", "image/png"), ("vary", "Accept, Origin"),
-         ("set-cookie", "a=1; Path=/"), ("set-cookie", "b=2")],
+        [
+            ("content-type", "image/png"),
+            ("vary", "Accept, Origin"),
+            ("set-cookie", "a=1; Path=/"),
+            ("set-cookie", "b=2"),
+        ],
         PNG,
     )
 
