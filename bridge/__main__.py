@@ -2,7 +2,8 @@
 
 import sys
 
-from bridge.cli import main
+from bridge.cli import configure_logging, main
 
 if __name__ == "__main__":
+    configure_logging()
     sys.exit(main())

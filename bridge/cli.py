@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",
         choices=SOURCE_NAMES,
         default=None,
-        help="the event source to play (default: http, or the one an --event file comes from)",
+        metavar="SOURCE",
+        help=f"the event source to play: {', '.join(SOURCE_NAMES)} (default: http, or the "
+        "one an --event file comes from)",
     )
     common.add_argument(
         "--timeout",
@@ -120,9 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Options and arguments in any order: ``invoke APP --source rest /path`` works too."""
+    parser = build_parser()
+    commands = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    command = commands.choices.get(argv[0]) if argv else None
+    if command is None:
+        return parser.parse_args(argv)  # help, or the error naming the commands
+    args = command.parse_intermixed_args(argv[1:])
+    args.command = argv[0]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _configure_logging()
+    args = _parse(list(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "invoke":
             return _invoke(args)
@@ -135,8 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _configure_logging() -> None:
-    # The command's own process: the app's logs and the access log go to stderr.
+def configure_logging() -> None:
+    """Send the app's logs and the access log to stderr (for ``python -m bridge`` only)."""
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

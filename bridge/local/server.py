@@ -18,11 +18,14 @@ import asyncio
 import logging
 import signal
 import socket
+import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -205,10 +208,38 @@ def serve(
     ``port`` is 0.
     """
     use_uvicorn = server == "uvicorn" or (server == "auto" and uvicorn_available())
-    if use_uvicorn:
-        _serve_uvicorn(gateway, host, port, ready)
-    else:
-        _serve_stdlib(gateway, host, port, ready)
+    # uvicorn stops itself on SIGINT/SIGTERM and then raises the signal again for whoever
+    # handled it before; by then there is nothing left to do. http.server needs interrupting.
+    with _stop_signals(_ignore if use_uvicorn else _interrupt):
+        try:
+            if use_uvicorn:
+                _serve_uvicorn(gateway, host, port, ready)
+            else:
+                _serve_stdlib(gateway, host, port, ready)
+        except KeyboardInterrupt:
+            pass
+
+
+@contextmanager
+def _stop_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """Handle SIGINT and SIGTERM with ``handler`` while serving (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    return None
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _url(sock: socket.socket) -> str:
@@ -303,17 +334,7 @@ def _serve_stdlib(
     with server_class((host, port), handler) as httpd:
         httpd.daemon_threads = True
         ready(_url(httpd.socket), "http.server")
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+        httpd.serve_forever()
 
 
 class StdlibHandler(BaseHTTPRequestHandler):
