@@ -131,7 +131,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     command = commands.choices.get(argv[0]) if argv else None
     if command is None:
         return parser.parse_args(argv)  # help, or the error naming the commands
-    args = command.parse_intermixed_args(argv[1:])
+    args: argparse.Namespace = command.parse_intermixed_args(argv[1:])
     args.command = argv[0]
     return args
 
