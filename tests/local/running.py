@@ -30,6 +30,16 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def main_status(argv: list[str]) -> int:
+    """``main(argv)`` in this process: its exit status, returned or raised by argparse."""
+    from bridge.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
 def run_cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     """``python -m bridge ARGS`` to completion, output captured."""
     return subprocess.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from http import HTTPStatus
 
 import pytest
 
@@ -93,7 +94,9 @@ def test_an_empty_response_with_its_status(gateway: Gateway) -> None:
 def test_a_request_too_large_to_read_is_413_without_an_invocation(gateway: Gateway) -> None:
     response = gateway.respond(request("POST", "/echo"), 7 * 1024 * 1024)
     assert response.status == 413
-    assert response.body.startswith(b"413 Request Entity Too Large: RequestEntityTooLarge: ")
+    assert response.body.startswith(
+        f"413 {HTTPStatus(413).phrase}: RequestEntityTooLarge: ".encode()
+    )
 
 
 def test_outgoing_headers_replace_the_length_except_for_head() -> None:

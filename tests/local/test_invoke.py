@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from bridge.cli import main
 from bridge.local.events import SOURCE_NAMES, build_event
 
 from .apps import BINARY
-from .running import APPS, ROOT, run_cli
+from .running import APPS, ROOT, main_status, run_cli
 
 ECHO = f"{APPS}:echo"
 
@@ -27,14 +26,6 @@ def in_root(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run ``main`` in-process from the repository root; sys.path is restored after."""
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(sys, "path", list(sys.path))
-
-
-def main_status(argv: list[str]) -> int:
-    """``main(argv)``'s exit status, whether it returns it or argparse exits with it."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
 
 
 Run = Callable[..., "subprocess.CompletedProcess[bytes]"]
@@ -186,10 +177,10 @@ def test_an_existing_bridge_handler_is_used_as_it_is(
     assert (status, response["statusCode"]) == (0, 202)
 
 
-def test_an_example_app_by_its_dotted_module_name() -> None:
-    done = run_cli("invoke", "examples.fastapi_app:app", "/?name=dotted", "--http")
+def test_an_app_by_its_dotted_module_name() -> None:
+    done = run_cli("invoke", "tests.local.apps:echo", "/size/3", "--http")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.endswith(b'\r\n\r\n{"message":"Hello, dotted!"}')
+    assert done.stdout.endswith(b"\r\n\r\nxxx")
 
 
 def test_a_5xx_answer_exits_1_and_still_prints_the_response(
