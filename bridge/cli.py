@@ -21,7 +21,7 @@ from bridge.errors import UnknownEventError
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.invoker import InvocationError, Invoker
 from bridge.local.loader import AppNotFound, load_app
-from bridge.local.responses import MalformedResponse, read_response
+from bridge.local.responses import InvalidResponseError, read_response
 from bridge.local.server import Gateway, serve, uvicorn_available
 from bridge.sources import SourceSelector
 from bridge.sources.alb import is_multi_value
@@ -185,7 +185,7 @@ def _invoke(args: argparse.Namespace) -> int:
             return 1
     try:
         response = read_response(source, result)
-    except MalformedResponse as exc:
+    except InvalidResponseError as exc:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         sys.stderr.write(f"python -m bridge invoke: the {source} service would answer 502: {exc}\n")
         return 1

@@ -19,7 +19,8 @@ source                    what the service reads
 ``lattice-v2``            list), ``body``, ``isBase64Encoded``
 ========================  ==================================================================
 
-A response the service would reject raises :class:`MalformedResponse`; AWS then answers 502.
+A response the service would reject raises :class:`InvalidResponseError`; AWS then answers 502.
+Used by ``python -m bridge serve``, ``invoke --http`` and the tests.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["READERS", "HTTPResponse", "MalformedResponse", "read_response"]
+from bridge.errors import BridgeError
+
+__all__ = ["READERS", "HTTPResponse", "InvalidResponseError", "decode_response", "read_response"]
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,8 @@ class HTTPResponse:
         return f"HTTP/1.1 {self.status} {self.phrase}".rstrip()
 
 
-class MalformedResponse(ValueError):
-    """The function's result is not a response the service can turn into HTTP."""
+class InvalidResponseError(BridgeError, ValueError):
+    """The function's result is not a response the AWS service can turn into HTTP."""
 
 
 def read_response(source: str, result: Any) -> HTTPResponse:
@@ -69,6 +72,12 @@ def read_response(source: str, result: Any) -> HTTPResponse:
     except KeyError:
         raise ValueError(f"unknown event source {source!r}; one of {', '.join(READERS)}") from None
     return reader(result)
+
+
+def decode_response(source: str, result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``(status, [(name, value), ...], body)``: :func:`read_response` as a tuple."""
+    response = read_response(source, result)
+    return response.status, response.headers, response.body
 
 
 def _payload_v1(result: Any) -> HTTPResponse:
@@ -89,7 +98,7 @@ def _payload_v2(result: Any) -> HTTPResponse:
     pairs = _single_value_headers(result, "headers")
     cookies = result.get("cookies") or []
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
-        raise MalformedResponse(f"'cookies' must be a list of strings, got {cookies!r}")
+        raise InvalidResponseError(f"'cookies' must be a list of strings, got {cookies!r}")
     pairs.extend(("set-cookie", cookie) for cookie in cookies)
     return HTTPResponse(_status(result, "statusCode"), pairs, _body(result))
 
@@ -112,18 +121,18 @@ def _edge(result: Any) -> HTTPResponse:
     response = _mapping(result)
     headers = response.get("headers") or {}
     if not isinstance(headers, Mapping):
-        raise MalformedResponse(f"'headers' must be an object, got {headers!r}")
+        raise InvalidResponseError(f"'headers' must be an object, got {headers!r}")
     pairs: list[tuple[str, str]] = []
     for name, entries in headers.items():
         if not isinstance(entries, list):
-            raise MalformedResponse(f"header {name!r} must be a list of {{key, value}} objects")
+            raise InvalidResponseError(f"header {name!r} must be a list of {{key, value}} objects")
         for entry in entries:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("value"), str):
-                raise MalformedResponse(f"header {name!r} has an entry without a string value")
+                raise InvalidResponseError(f"header {name!r} has an entry without a string value")
             pairs.append((str(entry.get("key") or name), entry["value"]))
     encoding = response.get("bodyEncoding", "text")
     if encoding not in ("text", "base64"):
-        raise MalformedResponse(f"'bodyEncoding' must be 'text' or 'base64', got {encoding!r}")
+        raise InvalidResponseError(f"'bodyEncoding' must be 'text' or 'base64', got {encoding!r}")
     body = _decode_body(response.get("body"), encoding == "base64")
     return HTTPResponse(_status(response, "status"), pairs, body, _description(response))
 
@@ -132,12 +141,12 @@ def _lattice(result: Any) -> HTTPResponse:
     response = _mapping(result)
     headers = response.get("headers") or {}
     if not isinstance(headers, Mapping):
-        raise MalformedResponse(f"'headers' must be an object, got {headers!r}")
+        raise InvalidResponseError(f"'headers' must be an object, got {headers!r}")
     pairs: list[tuple[str, str]] = []
     for name, value in headers.items():
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str) for v in values):
-            raise MalformedResponse(f"header {name!r} must be a string or a list of strings")
+            raise InvalidResponseError(f"header {name!r} must be a string or a list of strings")
         pairs.extend((str(name), v) for v in values)
     return HTTPResponse(
         _status(response, "statusCode"), pairs, _body(response), _description(response)
@@ -159,20 +168,20 @@ READERS: dict[str, Callable[[Any], HTTPResponse]] = {
 
 def _mapping(result: Any) -> Mapping[str, Any]:
     if not isinstance(result, Mapping):
-        raise MalformedResponse(f"the result must be a JSON object, got {type(result).__name__}")
+        raise InvalidResponseError(f"the result must be a JSON object, got {type(result).__name__}")
     return result
 
 
 def _status(response: Mapping[str, Any], key: str) -> int:
     if key not in response:
-        raise MalformedResponse(f"the result has no {key!r}")
+        raise InvalidResponseError(f"the result has no {key!r}")
     raw = response[key]
     try:
         status = int(raw)
     except (TypeError, ValueError):
-        raise MalformedResponse(f"{key!r} must be a number, got {raw!r}") from None
+        raise InvalidResponseError(f"{key!r} must be a number, got {raw!r}") from None
     if isinstance(raw, bool) or not 100 <= status <= 599:
-        raise MalformedResponse(f"{key!r} must be an HTTP status code, got {raw!r}")
+        raise InvalidResponseError(f"{key!r} must be an HTTP status code, got {raw!r}")
     return status
 
 
@@ -188,11 +197,11 @@ def _description(response: Mapping[str, Any]) -> str:
 def _single_value_headers(response: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
     headers = response.get(key) or {}
     if not isinstance(headers, Mapping):
-        raise MalformedResponse(f"{key!r} must be an object, got {headers!r}")
+        raise InvalidResponseError(f"{key!r} must be an object, got {headers!r}")
     pairs: list[tuple[str, str]] = []
     for name, value in headers.items():
         if isinstance(value, (list, dict)) or value is None:
-            raise MalformedResponse(f"{key!r}: header {name!r} must be a string, got {value!r}")
+            raise InvalidResponseError(f"{key!r}: header {name!r} must be a string, got {value!r}")
         pairs.append((str(name), _text(value)))
     return pairs
 
@@ -200,11 +209,11 @@ def _single_value_headers(response: Mapping[str, Any], key: str) -> list[tuple[s
 def _multi_value_headers(response: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
     headers = response.get(key) or {}
     if not isinstance(headers, Mapping):
-        raise MalformedResponse(f"{key!r} must be an object, got {headers!r}")
+        raise InvalidResponseError(f"{key!r} must be an object, got {headers!r}")
     pairs: list[tuple[str, str]] = []
     for name, values in headers.items():
         if not isinstance(values, list):
-            raise MalformedResponse(f"{key!r}: header {name!r} must be a list, got {values!r}")
+            raise InvalidResponseError(f"{key!r}: header {name!r} must be a list, got {values!r}")
         pairs.extend((str(name), _text(value)) for value in values)
     return pairs
 
@@ -222,10 +231,10 @@ def _decode_body(body: Any, is_base64: bool) -> bytes:
     if body is None:
         return b""
     if not isinstance(body, str):
-        raise MalformedResponse(f"'body' must be a string, got {type(body).__name__}")
+        raise InvalidResponseError(f"'body' must be a string, got {type(body).__name__}")
     if not is_base64:
         return body.encode()
     try:
         return base64.b64decode(body, validate=True)
     except binascii.Error as exc:
-        raise MalformedResponse(f"'body' is marked base64 but is not: {exc}") from None
+        raise InvalidResponseError(f"'body' is marked base64 but is not: {exc}") from None

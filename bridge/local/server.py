@@ -39,7 +39,7 @@ from bridge.local.invoker import (
     PayloadTooLarge,
     TimedOut,
 )
-from bridge.local.responses import HTTPResponse, MalformedResponse, read_response
+from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
 
 __all__ = ["Gateway", "LocalRequest", "ServerKind", "serve", "uvicorn_available"]
 
@@ -133,7 +133,7 @@ class Gateway:
         try:
             result = self.invoker.invoke(event)
             return read_response(self.source, result)
-        except (InvocationError, MalformedResponse) as exc:
+        except (InvocationError, InvalidResponseError) as exc:
             return self._failed(request, exc)
 
     def _failed(self, request: LocalRequest, exc: Exception) -> HTTPResponse:
@@ -143,7 +143,7 @@ class Gateway:
         if isinstance(exc, FunctionError):
             logger.error("%s: the function raised:\n%s", where, exc.formatted.rstrip())
             return _error(status, f"the function raised {exc.error_type}: {exc}")
-        if isinstance(exc, MalformedResponse):
+        if isinstance(exc, InvalidResponseError):
             detail = f"malformed Lambda response: {exc}"
         elif isinstance(exc, InvocationError):
             detail = f"{exc.error_type}: {exc.message}"

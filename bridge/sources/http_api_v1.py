@@ -21,8 +21,6 @@ def matches(event: LambdaEvent) -> bool:
         and "version" in event
         and "rawPath" not in event
         and isinstance(context, dict)
-        and "elb" not in context
-        and "eventType" not in context
     )
 
 

@@ -19,14 +19,10 @@ NAME = "rest"
 
 def matches(event: LambdaEvent) -> bool:
     context = event.get("requestContext")
-    if context is None:
-        return "httpMethod" in event and "path" in event and "version" not in event
     return (
         "httpMethod" in event
-        and isinstance(context, dict)
-        and "elb" not in context
         and "version" not in event
-        and "eventType" not in context
+        and ((context is None and "path" in event) or isinstance(context, dict))
     )
 
 
@@ -128,5 +124,5 @@ SOURCE = EventSource(
     matches=matches,
     to_request=to_request,
     to_response=to_response,
-    looks_for="'httpMethod' and 'path' or 'requestContext', no 'version'",
+    looks_for="'httpMethod' and 'requestContext' (or 'path'), no 'version'",
 )

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local.apps import BINARY, echo, wsgi_echo
 
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.responses import read_response
+from tests.local.apps import BINARY, echo, wsgi_echo
 
 from .runtime_api import Posted, RuntimeAPI, RuntimeAPIError
 
@@ -77,7 +77,7 @@ def running(handler: str) -> Iterator[Function]:
     """Start ``python -m awslambdaric HANDLER`` from the functions folder; kill it after."""
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}",
+        "PYTHONPATH": str(ROOT),
         "LAMBDA_TASK_ROOT": str(FUNCTIONS),
         "_HANDLER": handler,
         "AWS_LAMBDA_FUNCTION_NAME": "bridge-e2e",

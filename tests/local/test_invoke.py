@@ -235,7 +235,7 @@ def test_a_request_over_6_mb_never_reaches_the_app(
     [
         (["nowhere.py:app"], "no such file: 'nowhere.py'"),
         (["no_such_module:app"], "cannot import 'no_such_module'"),
-        ([f"{APPS}:missing"], "'local.apps' has no attribute 'missing'"),
+        ([f"{APPS}:missing"], "'tests.local.apps' has no attribute 'missing'"),
         ([f"{APPS}:settings"], "is a dict, not an ASGI or WSGI app"),
         ([ECHO, "--event", "no-such-event.json"], "cannot read the event file"),
         ([ECHO, "--data-binary", "@no-such-body"], "cannot read the data file"),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bridge.local.events import SOURCE_NAMES
-from bridge.local.responses import READERS, HTTPResponse, MalformedResponse, read_response
+from bridge.local.responses import READERS, HTTPResponse, InvalidResponseError, read_response
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\xff"
 PNG_B64 = base64.b64encode(PNG).decode()
@@ -159,7 +159,7 @@ def test_missing_body_is_empty_and_numeric_header_values_become_text() -> None:
     ],
 )
 def test_malformed_responses_name_the_problem(source: str, result: Any, message: str) -> None:
-    with pytest.raises(MalformedResponse) as caught:
+    with pytest.raises(InvalidResponseError) as caught:
         read_response(source, result)
     assert message in str(caught.value)
 

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bridge import Bridge
+from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
+from bridge.local.responses import decode_response
+from tests.apps import echo_app
+
+HandlerFactory = Callable[..., Bridge]
+
+
+@pytest.fixture
+def make_handler() -> Iterator[HandlerFactory]:
+    """Builds handlers and runs their lifespan shutdown at teardown."""
+    handlers: list[Bridge] = []
+
+    def factory(app: Any = echo_app, **options: Any) -> Bridge:
+        handler = Bridge(app, **options)
+        handlers.append(handler)
+        return handler
+
+    yield factory
+    for handler in reversed(handlers):
+        handler.close()
+
+
+@pytest.fixture(params=SOURCE_NAMES)
+def source(request: pytest.FixtureRequest) -> str:
+    """Every HTTP event source, for behaviour all of them share."""
+    name: str = request.param
+    return name
+
+
+class Exchange:
+    """One request through a handler, with the response decoded as HTTP."""
+
+    def __init__(self, handler: Bridge, source: str, **request: Any) -> None:
+        self.event = build_event(source, **request)
+        self.response = handler(self.event, FakeContext())
+        self.status, self.headers, self.body = decode_response(source, self.response)
+
+    def header_values(self, name: str) -> list[str]:
+        return [v for n, v in self.headers if n.lower() == name]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def echoed_body(self) -> bytes:
+        return base64.b64decode(self.json()["body"])
+
+
+@pytest.fixture
+def exchange() -> Callable[..., Exchange]:
+    return Exchange

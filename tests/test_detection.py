@@ -1,0 +1,237 @@
+"""The ordered event-source decision and application-interface detection."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pytest
+
+from bridge import Bridge, ConfigurationError, EventSource, UnknownEventError
+from bridge.apps import detect_interface
+from bridge.local.events import SOURCE_NAMES, build_event
+from bridge.sources import BUILTIN_SOURCES, SourceSelector
+from tests.apps import echo_app, respond_with
+from tests.conftest import HandlerFactory
+
+EXPECTED_SOURCE = {name: name for name in SOURCE_NAMES} | {"alb-multi": "alb"}
+
+
+@pytest.mark.parametrize("name", SOURCE_NAMES)
+def test_each_source_is_detected(name: str) -> None:
+    assert SourceSelector().select(build_event(name)).name == EXPECTED_SOURCE[name]
+
+
+@pytest.mark.parametrize("name", SOURCE_NAMES)
+def test_each_predicate_matches_only_its_own_events(name: str) -> None:
+    event = build_event(name)
+    matching = [s.name for s in BUILTIN_SOURCES if s.matches(event)]
+    assert matching[0] == EXPECTED_SOURCE[name]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Records": [{"eventSource": "aws:sqs", "body": "x"}]},
+        {"source": "aws.events", "detail": {}},
+        {},
+        {"Records": [{"cf": {"config": {}, "response": {"status": "200"}}}]},
+    ],
+)
+def test_non_http_events_raise_a_clear_error(event: dict[str, Any]) -> None:
+    with pytest.raises(UnknownEventError) as info:
+        SourceSelector().select(event)
+    message = str(info.value)
+    assert "Looked for" in message
+    assert "requestContext.elb" in message
+    assert "source=" in message
+
+
+def test_a_non_object_event_is_named() -> None:
+    with pytest.raises(UnknownEventError, match="JSON object, got list"):
+        SourceSelector().select([1, 2])
+
+
+def test_source_can_be_chosen_explicitly(make_handler: HandlerFactory) -> None:
+    event = build_event("http")
+    handler = make_handler(source="http")
+    assert handler(event)["statusCode"] == 200
+    with pytest.raises(UnknownEventError):
+        make_handler(source="alb")(build_event("rest"))
+
+
+def test_unknown_source_name_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="one of"):
+        Bridge(echo_app, source="websocket-ish", lifespan="off")
+
+
+def test_custom_handler_comes_first(make_handler: HandlerFactory) -> None:
+    def to_request(event: Any, context: Any, config: Any) -> Any:
+        scope, _ = BUILTIN_SOURCES[3].to_request(build_event("http"), context, config)
+        return scope, event["payload"].encode()
+
+    def to_response(event: Any, status: int, headers: Any, body: bytes, config: Any) -> Any:
+        return {"code": status, "text": body.decode()}
+
+    custom = EventSource(
+        name="queue-ish",
+        matches=lambda event: "payload" in event,
+        to_request=to_request,
+        to_response=to_response,
+    )
+    handler = make_handler(respond_with(202, body=b"taken"), custom_handlers=[custom])
+    assert handler({"payload": "x"}) == {"code": 202, "text": "taken"}
+    assert handler(build_event("http"))["statusCode"] == 202
+
+
+def test_classic_handler_class_is_accepted(make_handler: HandlerFactory) -> None:
+    class Classic:
+        @classmethod
+        def infer(cls, event: Any, context: Any, config: Any) -> bool:
+            return "classic" in event
+
+        def __init__(self, event: Any, context: Any, config: Any) -> None:
+            self.event = event
+
+        @property
+        def scope(self) -> dict[str, Any]:
+            return {
+                "type": "http",
+                "method": "GET",
+                "path": "/classic",
+                "raw_path": b"/classic",
+                "root_path": "",
+                "query_string": b"",
+                "headers": [],
+                "scheme": "https",
+                "server": None,
+                "client": None,
+                "http_version": "1.1",
+                "asgi": {"version": "3.0"},
+            }
+
+        @property
+        def body(self) -> bytes:
+            return b""
+
+        def __call__(self, response: dict[str, Any]) -> dict[str, Any]:
+            return {"status": response["status"], "body": response["body"].decode()}
+
+    handler = make_handler(respond_with(200, body=b"hi"), custom_handlers=[Classic])
+    assert handler({"classic": True}) == {"status": 200, "body": "hi"}
+
+
+def test_bad_custom_handler_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="custom_handlers"):
+        Bridge(echo_app, custom_handlers=[object()], lifespan="off")
+
+
+# ---------------------------------------------------------------- app interface
+
+
+async def asgi3_function(scope: Any, receive: Any, send: Any) -> None:
+    return None
+
+
+class ASGI3Class:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+
+class ASGI2Class:
+    def __init__(self, scope: Any) -> None:
+        self.scope = scope
+
+    async def __call__(self, receive: Any, send: Any) -> None:
+        return None
+
+
+def asgi2_function(scope: Any) -> Any:
+    async def instance(receive: Any, send: Any) -> None:
+        return None
+
+    return instance
+
+
+def wsgi_function(environ: Any, start_response: Any) -> Any:
+    return []
+
+
+class WSGIClass:
+    def __init__(self, environ: Any, start_response: Any) -> None:
+        self.environ = environ
+
+    def __iter__(self) -> Any:
+        return iter([])
+
+
+class WSGIInstance:
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return []
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        (asgi3_function, "asgi3"),
+        (ASGI3Class(), "asgi3"),
+        (functools.partial(asgi3_function), "asgi3"),
+        (ASGI2Class, "asgi2"),
+        (asgi2_function, "asgi2"),
+        (wsgi_function, "wsgi"),
+        (WSGIClass, "wsgi"),
+        (WSGIInstance(), "wsgi"),
+        (functools.partial(wsgi_function), "wsgi"),
+        (functools.partial(wsgi_function, {}), "asgi2"),
+    ],
+)
+def test_app_shapes_are_detected(app: Any, expected: str) -> None:
+    assert detect_interface(app) == expected
+
+
+def test_interface_can_be_forced() -> None:
+    assert detect_interface(asgi3_function, "wsgi") == "wsgi"
+    assert detect_interface(wsgi_function, "asgi") == "asgi2"
+
+
+@pytest.mark.parametrize("bad", ["asgi3", "ASGI", None])
+def test_bad_interface_value(bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="interface must be"):
+        detect_interface(asgi3_function, bad)
+
+
+def test_non_callable_app_is_explained() -> None:
+    with pytest.raises(ConfigurationError, match="Bridge\\(app\\) expects"):
+        Bridge("main:app", lifespan="off")
+
+
+def test_asgi2_app_serves_requests(make_handler: HandlerFactory) -> None:
+    class Hello:
+        def __init__(self, scope: Any) -> None:
+            self.scope = scope
+
+        async def __call__(self, receive: Any, send: Any) -> None:
+            if self.scope["type"] != "http":
+                raise RuntimeError("http only")
+            headers = [(b"content-type", b"text/plain")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": self.scope["path"].encode()})
+
+    handler = make_handler(Hello)
+    assert handler(build_event("http", path="/two"))["body"] == "/two"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "match"),
+    [
+        ("lifespan", "sometimes", "lifespan must be"),
+        ("text_mime_types", "application/x", "single string"),
+        ("text_mime_types", [3], "non-empty strings"),
+        ("exclude_headers", "x-one", "single string"),
+        ("exclude_headers", [""], "header names"),
+        ("api_gateway_base_path", 5, "api_gateway_base_path must be a string"),
+    ],
+)
+def test_bad_options_are_configuration_errors(option: str, value: Any, match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        Bridge(echo_app, **{option: value})

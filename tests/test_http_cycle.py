@@ -1,0 +1,221 @@
+"""Every way an ASGI application can end has a defined result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from bridge import ProtocolError
+from bridge.local.events import build_event
+from tests.conftest import HandlerFactory
+
+START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"text/plain")],
+}
+BODY = {"type": "http.response.body", "body": b"ok"}
+
+
+def run(make_handler: HandlerFactory, app: Any) -> dict[str, Any]:
+    return make_handler(app, lifespan="off")(build_event("http"))
+
+
+def assert_500(response: dict[str, Any]) -> None:
+    assert response == {
+        "statusCode": 500,
+        "headers": {"content-type": "text/plain; charset=utf-8"},
+        "body": "Internal Server Error",
+        "isBase64Encoded": False,
+    }
+
+
+def test_raises_before_start(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise ValueError("boom")
+
+    assert_500(run(make_handler, app))
+    record = next(r for r in caplog.records if r.name == "bridge.http")
+    assert "Exception in ASGI application (GET /" in record.getMessage()
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
+
+
+def test_raises_after_start(make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        raise ValueError("boom")
+
+    assert_500(run(make_handler, app))
+    assert "waiting for http.response.body" in caplog.text
+
+
+def test_returns_without_responding(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    assert_500(run(make_handler, app))
+    assert "returned without completing the response" in caplog.text
+
+
+def test_returns_after_start_only(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+
+    assert_500(run(make_handler, app))
+
+
+def test_sends_start_twice(make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture) -> None:
+    errors: list[BaseException] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        try:
+            await send(START)
+        except ProtocolError as exc:
+            errors.append(exc)
+            raise
+
+    assert_500(run(make_handler, app))
+    assert str(errors[0]) == (
+        "Expected ASGI message 'http.response.body', but got 'http.response.start'."
+    )
+
+
+def test_sends_after_completion_keeps_the_response(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        await send(BODY)
+        await send(BODY)
+
+    response = run(make_handler, app)
+    assert (response["statusCode"], response["body"]) == (200, "ok")
+    assert "after the response was complete" in caplog.text
+    assert "sent after the response was already complete" in caplog.text
+
+
+def test_returns_a_value(make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> Any:
+        await send(START)
+        await send(BODY)
+        return "surprise"
+
+    response = run(make_handler, app)
+    assert (response["statusCode"], response["body"]) == (200, "ok")
+    assert "returned 'surprise'" in caplog.text
+    assert any(r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_body_before_start_names_both_messages(make_handler: HandlerFactory) -> None:
+    errors: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await send(BODY)
+        except ProtocolError as exc:
+            errors.append(str(exc))
+            raise
+
+    assert_500(run(make_handler, app))
+    assert errors == ["Expected ASGI message 'http.response.start', but got 'http.response.body'."]
+
+
+@pytest.mark.parametrize(
+    ("message", "match"),
+    [
+        ({"type": "http.response.start", "status": "200"}, "integer from 100 to 999"),
+        ({"type": "http.response.start", "status": 42}, "integer from 100 to 999"),
+        ({"type": "http.response.start", "status": 200, "headers": [("a", "b")]}, "byte-string"),
+        ({"type": "http.response.start", "status": 200, "headers": [(b"a",)]}, "byte-string"),
+    ],
+)
+def test_malformed_start_messages(
+    make_handler: HandlerFactory, message: dict[str, Any], match: str
+) -> None:
+    errors: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await send(message)
+        except ProtocolError as exc:
+            errors.append(str(exc))
+            raise
+
+    assert_500(run(make_handler, app))
+    assert match in errors[0]
+
+
+def test_non_bytes_body_is_a_protocol_error(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        await send({"type": "http.response.body", "body": "text"})
+
+    assert_500(run(make_handler, app))
+
+
+def test_chunks_are_joined(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        for part in (b"a", b"", b"b"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b"c"})
+
+    assert run(make_handler, app)["body"] == "abc"
+
+
+def test_disconnect_only_after_the_response_is_complete(make_handler: HandlerFactory) -> None:
+    events: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "http.request"
+
+        async def watch() -> None:
+            message = await receive()
+            events.append(message["type"])
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        await asyncio.sleep(0)
+        events.append("start")
+        await send(START)
+        await asyncio.sleep(0)
+        events.append("body")
+        await send(BODY)
+        await watcher
+
+    assert run(make_handler, app)["statusCode"] == 200
+    assert events == ["start", "body", "http.disconnect"]
+
+
+def test_receive_after_completion_is_disconnect(make_handler: HandlerFactory) -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send(START)
+        await send(BODY)
+        seen.append((await receive())["type"])
+
+    run(make_handler, app)
+    assert seen == ["http.disconnect"]
+
+
+def test_request_message_carries_the_whole_body(make_handler: HandlerFactory) -> None:
+    messages: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        messages.append(await receive())
+        await send(START)
+        await send(BODY)
+
+    make_handler(app, lifespan="off")(build_event("http", method="POST", body=b"\x00payload"))
+    assert messages == [{"type": "http.request", "body": b"\x00payload", "more_body": False}]
