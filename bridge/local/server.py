@@ -308,7 +308,7 @@ class ASGIFrontend:
 
     @staticmethod
     async def _read_body(receive: Receive) -> tuple[bytes, int]:
-        """The body, or as much as shows it is over the limit; and its size so far."""
+        """The body and its size; past the limit the rest is counted but not kept."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -317,9 +317,8 @@ class ASGIFrontend:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_PAYLOAD_BYTES:
-                break
-            chunks.append(chunk)
+            if size <= MAX_PAYLOAD_BYTES:
+                chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         return b"".join(chunks), size
