@@ -1,9 +1,6 @@
 """``python -m bridge``: see :mod:`bridge.cli`."""
 
-import sys
-
-from bridge.cli import configure_logging, main
+from bridge.cli import run
 
 if __name__ == "__main__":
-    configure_logging()
-    sys.exit(main())
+    run()

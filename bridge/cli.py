@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -44,7 +45,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and the parser of each command by name."""
     parser = _Parser(
         prog="python -m bridge",
         description="Run a WSGI or ASGI app locally as it runs on AWS Lambda.",
@@ -119,21 +121,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="uvicorn (pip install 'bridge[local]') or the standard library's http.server "
         "(default: uvicorn when installed)",
     )
-    return parser
+    return parser, {"invoke": invoke, "serve": serve}
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     """Options and arguments in any order: ``invoke APP --source rest /path`` works too."""
-    parser = build_parser()
-    commands = next(
-        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-    )
-    command = commands.choices.get(argv[0]) if argv else None
+    parser, commands = build_parser()
+    command = commands.get(argv[0]) if argv else None
     if command is None:
         return parser.parse_args(argv)  # help, or the error naming the commands
     args: argparse.Namespace = command.parse_intermixed_args(argv[1:])
     args.command = argv[0]
     return args
+
+
+def run() -> NoReturn:
+    """``python -m bridge``: configure logging, run :func:`main`, exit with its status."""
+    configure_logging()
+    status = main()
+    if _ABANDONED:
+        # A timed-out invocation is still running on its thread. Lambda would discard the
+        # whole environment; so does this process, without waiting for it or its loop.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
+#: Invokers left with a timed-out invocation still running.
+_ABANDONED: list[Invoker] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,6 +196,8 @@ def _invoke(args: argparse.Namespace) -> int:
         try:
             result = invoker.invoke(event)
         except InvocationError as exc:
+            if invoker.stuck:
+                _ABANDONED.append(invoker)
             sys.stdout.write(json.dumps(exc.payload(), indent=2) + "\n")
             sys.stderr.write(f"python -m bridge invoke: {exc.error_type}: {exc.message}\n")
             return 1
@@ -289,6 +307,9 @@ def _serve(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        finally:
+            if invoker.stuck:
+                _ABANDONED.append(invoker)
     return 0
 
 

@@ -158,6 +158,12 @@ class Invoker:
             raise job.error
         return job.result
 
+    @property
+    def stuck(self) -> bool:
+        """Whether an invocation that timed out is still running."""
+        with self._lock:
+            return self._stuck is not None
+
     def close(self) -> None:
         """Let the worker thread end once the invocations already queued have run."""
         self._jobs.put(None)

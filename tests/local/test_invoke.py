@@ -210,6 +210,9 @@ def test_a_timeout_is_an_invocation_error() -> None:
     assert error["errorType"] == "Sandbox.Timedout"
     assert error["errorMessage"] == "Task timed out after 0.50 seconds"
     assert b"Sandbox.Timedout: Task timed out after 0.50 seconds" in done.stderr
+    # The process ends without waiting for the stuck invocation or tripping over its loop.
+    assert b"Exception ignored" not in done.stderr
+    assert b"Traceback" not in done.stderr
 
 
 def test_a_response_over_6_mb_is_an_invocation_error(

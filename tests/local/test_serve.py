@@ -188,6 +188,8 @@ def test_the_function_timeout_is_504_then_503_while_it_runs() -> None:
         busy = http.get("/status/200")
         assert busy.status_code == 503
         assert "timed out and is still running" in busy.text
+        assert stop(running) == 0
+        assert "Exception ignored" not in running.log()
 
 
 def test_an_existing_bridge_handler_then_ctrl_c_stops_with_status_0() -> None:
