@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Iterator
 from http import HTTPStatus
 
+import httpx
 import pytest
 
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext
 from bridge.local.invoker import Invoker
 from bridge.local.responses import HTTPResponse
-from bridge.local.server import Gateway, LocalRequest, canonical_header_name, outgoing_headers
+from bridge.local.server import (
+    ASGIFrontend,
+    Gateway,
+    LocalRequest,
+    canonical_header_name,
+    outgoing_headers,
+)
 
 from .apps import BINARY, echo
 
@@ -121,3 +129,32 @@ def test_host_and_port_come_from_the_host_header() -> None:
     assert ipv6.host_and_port() == ("::1", 9000)
     no_host = LocalRequest("GET", "/", "", [], b"", ("127.0.0.1", 1), ("127.0.0.2", 81))
     assert no_host.host_and_port() == ("127.0.0.2", 81)
+
+
+def through_asgi_frontend(
+    invoker: Invoker, method: str, target: str, body: bytes
+) -> httpx.Response:
+    """One request through the ASGI app uvicorn runs, in this process."""
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=ASGIFrontend(Gateway(invoker, "http")))
+        async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
+            return await client.request(method, target, content=body)
+
+    return asyncio.run(send())
+
+
+def test_the_asgi_frontend_passes_the_request_and_response(invoker: Invoker) -> None:
+    response = through_asgi_frontend(invoker, "POST", "/echo?x=%2F", BINARY)
+    assert response.status_code == 200
+    seen = response.json()
+    assert (seen["path"], seen["query"]) == ("/echo", "x=%2F")
+    assert base64.b64decode(seen["body"]) == BINARY
+    assert response.headers["content-length"] == str(len(response.content))
+
+
+def test_the_asgi_frontend_counts_a_whole_oversized_body(invoker: Invoker) -> None:
+    size = 6 * 1024 * 1024 + 10
+    response = through_asgi_frontend(invoker, "POST", "/echo", b"x" * size)
+    assert response.status_code == 413
+    assert f"Request payload size ({size} bytes)" in response.text
