@@ -1,14 +1,14 @@
 """Cold start, in fresh interpreters.
 
-As a child (``coldstart.py import MODULE`` or ``coldstart.py first CONTENDER``)
-it prints one JSON line; ``measure()`` (used by ``run.py``) starts the children
-interleaved and collects medians.
+Every child is ``python -c CODE`` with nothing imported before the part
+measured but the built-in ``sys`` and ``time``, so no contender is handed a
+module the harness happened to load already.
 
-* ``import``: ``time.perf_counter`` around ``import MODULE`` alone, and whether
-  ``asyncio`` was imported by it.
-* ``first``: the parent's clock from just before it starts the process to the
-  line the child prints after its first correct response: interpreter start,
-  imports, handler construction and the first invocation.
+* ``import``: ``time.perf_counter`` around ``import MODULE`` alone, and
+  whether ``asyncio`` was imported by it.
+* ``first``: the parent's clock from just before it starts the process to
+  the line the child prints after its first correct response: interpreter
+  start, imports, handler construction and the first invocation.
 """
 
 from __future__ import annotations
@@ -34,33 +34,51 @@ IMPORTS = {
     "asyncio (for scale)": "import asyncio",
 }
 
-#: first-response label -> (interface, setup code defining ``handler``)
-FIRST: dict[str, tuple[str, str]] = {
-    "bridge ASGI": ("asgi", "from bridge import Bridge\nhandler = Bridge(apps.trivial_asgi)"),
+_IMPORT_CODE = """\
+import sys, time
+start = time.perf_counter()
+{statement}
+elapsed = time.perf_counter() - start
+print(repr((elapsed, "asyncio" in sys.modules)))
+"""
+
+# The trivial apps, as source text: importing benchmarks/apps.py would load
+# typing and collections.abc before the contender does.
+_APPS = """\
+async def asgi_app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await receive()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def wsgi_app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return [b"hello"]
+"""
+
+#: first-response label -> setup code defining ``handler``
+FIRST: dict[str, str] = {
+    "bridge ASGI": "from bridge import Bridge\nhandler = Bridge(asgi_app)",
     "mangum ASGI lifespan=off": (
-        "asgi",
-        "from mangum import Mangum\nhandler = Mangum(apps.trivial_asgi, lifespan='off')",
+        "from mangum import Mangum\nhandler = Mangum(asgi_app, lifespan='off')"
     ),
-    "mangum ASGI lifespan=auto": (
-        "asgi",
-        "from mangum import Mangum\nhandler = Mangum(apps.trivial_asgi)",
-    ),
-    "bridge WSGI": ("wsgi", "from bridge import Bridge\nhandler = Bridge(apps.trivial_wsgi)"),
+    "mangum ASGI lifespan=auto": "from mangum import Mangum\nhandler = Mangum(asgi_app)",
+    "bridge WSGI": "from bridge import Bridge\nhandler = Bridge(wsgi_app)",
     "apig-wsgi": (
-        "wsgi",
         "from apig_wsgi import make_lambda_handler\n"
-        "handler = make_lambda_handler(apps.trivial_wsgi, binary_support=True)",
+        "handler = make_lambda_handler(wsgi_app, binary_support=True)"
     ),
     "serverless-wsgi": (
-        "wsgi",
         "import serverless_wsgi\n"
         "def handler(event, context):\n"
-        "    return serverless_wsgi.handle_request(apps.trivial_wsgi, event, context)",
+        "    return serverless_wsgi.handle_request(wsgi_app, event, context)"
     ),
     "mangum + a2wsgi": (
-        "wsgi",
         "from mangum import Mangum\nfrom a2wsgi import WSGIMiddleware\n"
-        "handler = Mangum(WSGIMiddleware(apps.trivial_wsgi), lifespan='off')",
+        "handler = Mangum(WSGIMiddleware(wsgi_app), lifespan='off')"
     ),
 }
 
@@ -79,29 +97,24 @@ _EVENT = {
     "isBase64Encoded": False,
 }
 
+_FIRST_CODE = """\
+import sys
+{apps}
+try:
+{setup}
+except ImportError as exc:
+    print(repr(("unavailable", f"{{type(exc).__name__}}: {{exc}}")), flush=True)
+    raise SystemExit(0)
+response = handler({event!r}, None)
+ok = response.get("statusCode") == 200 and response.get("body") == "hello"
+result = "ok" if ok else "wrong: " + repr(response)[:200]
+print(repr((result, "asyncio" in sys.modules)), flush=True)
+"""
 
-def _child_import(label: str) -> None:
-    statement = IMPORTS[label]
-    had_asyncio = "asyncio" in sys.modules
-    start = time.perf_counter()
-    exec(statement)
-    elapsed = time.perf_counter() - start
-    print(json.dumps({"seconds": elapsed, "asyncio": "asyncio" in sys.modules and not had_asyncio}))
 
-
-def _child_first(label: str) -> None:
-    # The apps module is tiny and imports nothing at module level but typing.
-    import apps
-
-    namespace: dict[str, Any] = {"apps": apps}
-    try:
-        exec(FIRST[label][1], namespace)
-    except ImportError as exc:
-        print(json.dumps({"unavailable": f"{type(exc).__name__}: {exc}"}), flush=True)
-        return
-    response = namespace["handler"](json.loads(json.dumps(_EVENT)), None)
-    ok = response.get("statusCode") == 200 and response.get("body") == "hello"
-    print(json.dumps({"ok": ok, "asyncio": "asyncio" in sys.modules}), flush=True)
+def _first_code(label: str) -> str:
+    setup = "\n".join("    " + line for line in FIRST[label].splitlines())
+    return _FIRST_CODE.format(apps=_APPS, setup=setup, event=_EVENT)
 
 
 #: Bytecode for every contender, bridge's source checkout included, is compiled
@@ -119,16 +132,18 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(args: list[str]) -> tuple[float, dict[str, Any]]:
+def _run(code: str) -> tuple[float, Any]:
+    import ast
+
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.PIPE, env=_env(), cwd=HERE, text=True
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, env=_env(), cwd=HERE, text=True
     )
     assert process.stdout is not None
     line = process.stdout.readline()
     elapsed = time.perf_counter() - start
     process.communicate()
-    return elapsed, json.loads(line) if line else {"error": f"exit {process.returncode}"}
+    return elapsed, ast.literal_eval(line) if line else ("error", f"exit {process.returncode}")
 
 
 def measure(repeats: int) -> dict[str, Any]:
@@ -137,35 +152,29 @@ def measure(repeats: int) -> dict[str, Any]:
     from stats import Series
 
     shuffle = random.Random(7).shuffle
-    # One untimed pass of each, so every .pyc exists and the page cache is warm.
-    for label in IMPORTS:
-        _run([__file__, "import", label])
-    for label in FIRST:
-        _run([__file__, "first", label])
+    codes = {("import", k): _IMPORT_CODE.format(statement=v) for k, v in IMPORTS.items()}
+    codes |= {("first", k): _first_code(k) for k in FIRST}
+    codes[("first", "python -c pass (for scale)")] = "print(repr(('ok', False)))"
+    # One untimed pass of each: every .pyc exists and the page cache is warm.
+    for code in codes.values():
+        _run(code)
     imports = {label: Series(label) for label in IMPORTS}
+    firsts = {label: Series(label) for kind, label in codes if kind == "first"}
     loads_asyncio: dict[str, bool] = {}
-    firsts = {label: Series(label) for label in [*FIRST, "python -c pass (for scale)"]}
     notes: dict[str, str] = {}
-    jobs = [("import", label) for label in IMPORTS] + [("first", label) for label in firsts]
+    jobs = list(codes)
     for _ in range(repeats):
         shuffle(jobs)
         for kind, label in jobs:
+            elapsed, (value, asyncio_loaded) = _run(codes[(kind, label)])
             if kind == "import":
-                _, data = _run([__file__, "import", label])
-                imports[label].samples.append(data["seconds"])
-                loads_asyncio[label] = data["asyncio"]
-            elif label.startswith("python -c"):
-                elapsed, _ = _run(["-c", "print('{}')"])
+                imports[label].samples.append(value)
+                loads_asyncio[label] = asyncio_loaded
+            elif value == "ok":
                 firsts[label].samples.append(elapsed)
+                loads_asyncio[f"first: {label}"] = asyncio_loaded
             else:
-                elapsed, data = _run([__file__, "first", label])
-                if "unavailable" in data:
-                    notes[label] = data["unavailable"]
-                elif not data.get("ok"):
-                    notes[label] = f"wrong first response: {data}"
-                else:
-                    firsts[label].samples.append(elapsed)
-                    loads_asyncio[f"first: {label}"] = data["asyncio"]
+                notes[label] = str(asyncio_loaded if value in ("unavailable", "error") else value)
     return {
         "imports": {k: {**v.summary(), "asyncio": loads_asyncio[k]} for k, v in imports.items()},
         "first": {
@@ -178,7 +187,4 @@ def measure(repeats: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "import":
-        _child_import(sys.argv[2])
-    else:
-        _child_first(sys.argv[2])
+    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 3), indent=1))
