@@ -27,7 +27,7 @@ sys.path[:0] = [ROOT, HERE]
 
 import apps  # noqa: E402
 import contenders as cs  # noqa: E402
-from stats import fmt_bytes, fmt_time, interleave  # noqa: E402
+from stats import Series, fmt_bytes, fmt_time, interleave, paired_ratio  # noqa: E402
 
 from bridge.local.events import build_event  # noqa: E402
 
@@ -105,6 +105,11 @@ def requests_section(rounds: int, batch: int, app_names: list[str]) -> dict[str,
     return results
 
 
+def _ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Paired (round by round) median ratio of two result rows of the same run."""
+    return paired_ratio(Series("a", a["samples"]), Series("b", b["samples"]))
+
+
 def print_requests(results: dict[str, Any]) -> None:
     print("## Requests: time per invocation, median (p10-p90)\n")
     by_app: dict[str, list[dict[str, Any]]] = {}
@@ -126,7 +131,7 @@ def print_requests(results: dict[str, Any]) -> None:
                     cells.append("n/a")
                     continue
                 bridge = group["rows"].get("bridge")
-                ratio = f", {row['median'] / bridge['median']:.2f}x bridge" if bridge else ""
+                ratio = f", {_ratio(row, bridge):.2f}x bridge" if bridge else ""
                 cells.append(
                     f"{fmt_time(row['median'])} ({fmt_time(row['p10'])}-"
                     f"{fmt_time(row['p90'])}){ratio if name != 'bridge' else ''}"
@@ -182,7 +187,7 @@ def print_bodies(results: dict[str, Any]) -> None:
             for name, row in case["rows"].items():
                 print(
                     f"| {name} | {fmt_time(row['median'])} ({fmt_time(row['p10'])}-"
-                    f"{fmt_time(row['p90'])}) | {row['median'] / reference['median']:.2f}x | "
+                    f"{fmt_time(row['p90'])}) | {_ratio(row, reference):.2f}x | "
                     f"{fmt_bytes(row['peak_bytes'])} | {row['peak_bytes'] / size:.2f}x |"
                 )
             for name, note in case["notes"].items():
@@ -241,9 +246,11 @@ def print_coldstart(results: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ targets
 
 
-def _median(results: dict[str, Any], group: str, name: str) -> float | None:
-    row = results.get("requests", {}).get(group, {}).get("rows", {}).get(name)
-    return row["median"] if row else None
+def _row(results: dict[str, Any], group: str, name: str) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = (
+        results.get("requests", {}).get(group, {}).get("rows", {}).get(name)
+    )
+    return row
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -253,14 +260,14 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     def ratio(label: str, group: str, num: str, den: str, goal: float, *, above: bool) -> None:
         if group not in results.get("requests", {}):
             return  # this app was not part of the run
-        a, b = _median(results, group, num), _median(results, group, den)
+        a, b = _row(results, group, num), _row(results, group, den)
         if a is None or b is None:
             missing = den if b is None else num
             note = results.get("requests", {}).get(group, {}).get("notes", {})
             why = note.get(missing) or note.get("bridge") or "not measured"
             rows.append((label, "n/a", f"not measured: {why}"))
             return
-        value = a / b
+        value = _ratio(a, b)
         met = value >= goal if above else value <= goal
         rows.append((label, f"{value:.2f}x", "met" if met else "NOT met"))
 
@@ -306,7 +313,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                         "met" if peak <= 2.7 else "NOT met",
                     )
                 )
-                speed = row["median"] / reference["median"]
+                speed = _ratio(row, reference)
                 rows.append(
                     (
                         f"{case['case']}, {name}, {variant}: time <= 1.05x bare stdlib base64",
@@ -372,6 +379,8 @@ def main() -> None:
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} at start. "
         f"Mode: {'quick' if quick else 'full'}.\n"
     )
+    if sys.flags.dev_mode or sys.gettrace() is not None:
+        print("WARNING: development mode or a tracer is on; every figure is inflated.\n")
     print(
         "The machine is shared and noisy: absolute times move from run to run, so compare "
         "the ratios, which come from contenders interleaved round by round in the same run.\n"

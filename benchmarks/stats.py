@@ -35,7 +35,18 @@ class Series:
             "p10": self.quantile(0.1),
             "p90": self.quantile(0.9),
             "n": len(self.samples),
+            "samples": list(self.samples),
         }
+
+
+def paired_ratio(a: Series, b: Series) -> float:
+    """The median over rounds of ``a``'s time over ``b``'s in the same round.
+
+    Both ran back to back in every round, so a slow stretch of the machine
+    slows both; the ratio of their medians would mix rounds from different
+    stretches.
+    """
+    return statistics.median(x / y for x, y in zip(a.samples, b.samples, strict=True))
 
 
 def interleave(
