@@ -142,8 +142,8 @@ class _Collector:
 
     async def receive(self) -> dict[str, Any]:
         request = self.request
-        if request is None:
-            await asyncio.sleep(3600)  # a disconnect never comes before the response
+        if request is None:  # asked again: the client has gone (no app here waits for it)
+            return {"type": "http.disconnect"}
         self.request = None  # type: ignore[assignment]
         return request
 
