@@ -100,6 +100,8 @@ class BodySerializer:
         return _b64encode(body), True
 
     def _is_text_value(self, content_type: bytes) -> bool:
+        if type(content_type) is not bytes:  # a bytearray cannot be a dict key
+            return self.is_text_type(content_type.decode("latin-1"))
         seen = self._seen.get(content_type)
         if seen is None:
             seen = self.is_text_type(content_type.decode("latin-1"))

@@ -174,14 +174,14 @@ def scheme_and_server(
 
 def split_host(host: str) -> tuple[str, int | None]:
     """``"example.com:8080"`` -> ``("example.com", 8080)``; IPv6 brackets removed."""
-    if ":" not in host:
-        return host, None
     if host.startswith("["):
         end = host.find("]")
         if end != -1:
             name, rest = host[1:end], host[end + 1 :]
             port = rest[1:] if rest.startswith(":") else ""
             return name, int(port) if port.isdigit() else None
+    if ":" not in host:  # the usual plain name: nothing to split
+        return host, None
     name, _, port = host.rpartition(":")
     if not name or ":" in name:  # no colon, or a bare IPv6 address
         return host, None
@@ -331,7 +331,7 @@ _RESPONSE_NAMES: dict[bytes, str] = {}
 def response_header_name(name: bytes) -> str:
     """A response header name as the Lambda response carries it: a lower-case string."""
     key = name.decode("latin-1").lower()
-    if len(_RESPONSE_NAMES) < _NAMES_MAX:
+    if type(name) is bytes and len(_RESPONSE_NAMES) < _NAMES_MAX:
         _RESPONSE_NAMES[name] = key
     return key
 
@@ -341,7 +341,7 @@ def multi_value_headers(headers: Headers) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     names = _RESPONSE_NAMES
     for name, value in headers:
-        key = names.get(name) or response_header_name(name)
+        key = (type(name) is bytes and names.get(name)) or response_header_name(name)
         entry = grouped.get(key)
         if entry is None:
             grouped[key] = [value.decode("latin-1")]

@@ -1,0 +1,101 @@
+"""The hot path's shortcuts give exactly what the careful code gives.
+
+Header conversion, host parsing, query encoding and the text/binary decision
+each have a fast path for the common case; these tests feed them the cases
+the fast path hands back to the careful one, and values that would break a
+cache key.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+import pytest
+
+from bridge.body import BodySerializer
+from bridge.errors import MalformedEventError
+from bridge.sources import _common as c
+
+
+def test_single_value_headers_lower_case_names_and_keep_order() -> None:
+    headers = c.headers_from_single({"Host": "a.example", "X-Trace": "1", "host": "b"}, "t")
+    assert headers == [(b"host", b"a.example"), (b"x-trace", b"1"), (b"host", b"b")]
+
+
+def test_single_value_headers_skip_nulls_and_encode_non_latin1_as_utf8() -> None:
+    headers = c.headers_from_single({"A": None, "B": "ü", "C": "€"}, "t")
+    assert headers == [(b"b", "ü".encode("latin-1")), (b"c", "€".encode())]
+
+
+def test_single_value_headers_reject_non_strings_as_before() -> None:
+    with pytest.raises(MalformedEventError, match="header 'A' should have a string value"):
+        c.headers_from_single({"A": 1}, "t")
+
+
+def test_multi_value_headers_fall_back_for_strings_nulls_and_non_latin1() -> None:
+    values = {"A": ["1", "2"], "B": "solo", "C": None, "D": ["€"]}
+    assert c.headers_from_multi(values, "t") == [
+        (b"a", b"1"),
+        (b"a", b"2"),
+        (b"b", b"solo"),
+        (b"d", "€".encode()),
+    ]
+
+
+def test_multi_value_headers_reject_non_string_values_as_before() -> None:
+    with pytest.raises(MalformedEventError, match="not a string"):
+        c.headers_from_multi({"A": ["1", None]}, "t")
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("example.com", ("example.com", None)),
+        ("example.com:8080", ("example.com", 8080)),
+        ("[::1]:8443", ("::1", 8443)),
+        ("[abc]", ("abc", None)),
+        ("::1", ("::1", None)),
+    ],
+)
+def test_split_host(host: str, expected: tuple[str, int | None]) -> None:
+    assert c.split_host(host) == expected
+
+
+@pytest.mark.parametrize(
+    ("proto", "port", "expected"),
+    [
+        (b"https", b"443", ("https", ("h", 443))),
+        (b"http", b"80", ("http", ("h", 80))),
+        (b"HTTPS", b"8443", ("https", ("h", 8443))),
+        (b"http, https", b"80, 443", ("https", ("h", 443))),
+        (b"gopher", b"x", ("https", ("h", 443))),
+    ],
+)
+def test_scheme_and_server_with_and_without_the_shortcuts(
+    proto: bytes, port: bytes, expected: tuple[str, tuple[str, int]]
+) -> None:
+    headers = [(b"host", b"h"), (b"x-forwarded-proto", proto), (b"x-forwarded-port", port)]
+    assert c.scheme_and_server(headers) == expected
+
+
+@pytest.mark.parametrize("text", ["abc123", "a b", "é", "a&b=c", "", "_-.~"])
+def test_query_quoting_matches_quote_plus(text: str) -> None:
+    assert c.encode_query({text: text}) == f"{quote_plus(text)}={quote_plus(text)}".encode()
+
+
+def test_response_headers_accept_bytearray_names() -> None:
+    headers = [(bytearray(b"X-One"), b"1"), (b"x-one", b"2")]
+    assert c.multi_value_headers(headers) == {"x-one": ["1", "2"]}  # type: ignore[arg-type]
+
+
+def test_serializer_decides_the_same_for_bytes_and_bytearray_content_types() -> None:
+    serializer = BodySerializer()
+    for value in (b"text/plain", bytearray(b"text/plain"), b"text/plain"):
+        assert serializer.encode([(b"content-type", value)], b"hi") == ("hi", False)  # type: ignore[list-item]
+    assert serializer.encode([(b"content-type", b"image/png")], b"hi") == ("aGk=", True)
+
+
+def test_status_phrases_are_remembered_but_unchanged() -> None:
+    assert c.status_phrase(404) == "404 Not Found"
+    assert c.status_phrase(404) == "404 Not Found"
+    assert c.status_phrase(599) == "599"
