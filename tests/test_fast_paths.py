@@ -99,3 +99,50 @@ def test_status_phrases_are_remembered_but_unchanged() -> None:
     assert c.status_phrase(404) == "404 Not Found"
     assert c.status_phrase(404) == "404 Not Found"
     assert c.status_phrase(599) == "599"
+
+
+def _cycle_body(*messages: dict[str, object]) -> bytes:
+    import asyncio
+
+    from bridge.protocols.http import HTTPCycle
+    from bridge.types import HTTPScope
+
+    scope: HTTPScope = {  # type: ignore[typeddict-item]
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [],
+    }
+    cycle = HTTPCycle(scope, b"")
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
+        for message in messages:
+            await cycle.send({"type": "http.response.body", **message})
+            body = message.get("body")
+            if isinstance(body, bytearray):
+                body[:] = b"X" * len(body)  # the app reuses its buffer after sending
+
+    asyncio.run(cycle.run(app))
+    assert cycle.status == 200
+    return cycle.body
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ([{"body": b"one"}], b"one"),
+        ([{"body": bytearray(b"buf")}], b"buf"),
+        ([{"body": memoryview(b"view")}], b"view"),
+        ([{"body": b"a", "more_body": True}, {"body": b""}], b"a"),
+        ([{"body": bytearray(b"a"), "more_body": True}, {"body": b"b"}], b"ab"),
+        ([{"body": b"", "more_body": True}, {"body": b""}], b""),
+        ([{}], b""),
+    ],
+)
+def test_response_body_is_a_copy_of_what_was_sent(
+    messages: list[dict[str, object]], expected: bytes
+) -> None:
+    body = _cycle_body(*messages)
+    assert body == expected
+    assert type(body) is bytes
