@@ -23,7 +23,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -141,26 +141,22 @@ class LocalManagementAPI:
         if connection is not None:
             self._run(connection, connection.close())
 
-    def _run(self, connection: _Connection, step: Awaitable[Any]) -> Any:
+    def _run(self, connection: _Connection, step: Coroutine[Any, Any, Any]) -> Any:
         """Run ``step`` on the connection's loop and wait for its result."""
-
-        async def call() -> Any:
-            return await step
-
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is connection.loop:
+            step.close()
             raise RuntimeError(
                 "LocalManagementAPI blocks until the frame is written; call it from another "
                 "thread than the server's loop (the handler's invoker thread does)."
             )
         try:
-            future = asyncio.run_coroutine_threadsafe(call(), connection.loop)
+            future = asyncio.run_coroutine_threadsafe(step, connection.loop)
         except RuntimeError:  # the server's loop is closed: the connection is gone
-            if asyncio.iscoroutine(step):
-                step.close()
+            step.close()
             return False
         try:
             return future.result(HANDOFF_LIMIT_S)
