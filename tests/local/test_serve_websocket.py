@@ -172,6 +172,21 @@ def test_http_still_works_next_to_websockets(echo: Server) -> None:
     assert httpx.get(f"{echo.url}/size/3").text == "xxx"
 
 
+def test_ctrl_c_closes_open_connections_and_the_app_hears_of_it() -> None:
+    with serving(WS_ECHO) as running, open_client(running, "/?open") as client:
+        client.send("x")
+        assert receive(client, 1) == ["echo:x"]
+        running.process.send_signal(2)
+        with pytest.raises(ConnectionClosed):
+            client.recv(timeout=LIMIT_S)
+        assert client.close_code == 1012  # service restart
+        assert running.process.wait(timeout=LIMIT_S) == 0
+        log = running.log()
+        assert re.search(r'"WS DISCONNECT /\?open" 1012 ', log)
+        assert "tests.local.apps: disconnected with 1012" in log
+        assert "Traceback" not in log
+
+
 # -- where WebSockets are not served
 
 
