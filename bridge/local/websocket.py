@@ -72,6 +72,9 @@ class _Connection:
     def __init__(self, loop: asyncio.AbstractEventLoop, send: Send) -> None:
         self.loop = loop
         self._send = send
+        #: Set (on the invoker's side) once its CONNECT invocation returned: before that,
+        #: as on AWS, the connection does not exist yet for the Management API.
+        self.connected = threading.Event()
         #: Set once the handshake is answered; ``open`` says how.
         self.settled = asyncio.Event()
         self.open = False
@@ -129,7 +132,8 @@ class LocalManagementAPI:
 
     def _get(self, connection_id: str) -> _Connection | None:
         with self._lock:
-            return self._connections.get(connection_id)
+            connection = self._connections.get(connection_id)
+        return connection if connection is not None and connection.connected.is_set() else None
 
     def post_to_connection(self, connection_id: str, data: bytes) -> None:
         connection = self._get(connection_id)
@@ -218,7 +222,9 @@ class WebSocketGateway:
         accepted = False
         code, reason = NO_STATUS_CODE, ""
         try:
-            status, subprotocol, body = await asyncio.to_thread(self._connect, event, client)
+            status, subprotocol, body = await asyncio.to_thread(
+                self._connect, event, client, connection
+            )
             if status != 200:
                 connection.settle(open=False)
                 await _refuse(scope, send, status, body)
@@ -264,9 +270,12 @@ class WebSocketGateway:
             )
             await asyncio.to_thread(self._invoke, event, "MESSAGE", client)
 
-    def _connect(self, event: dict[str, Any], client: _Client) -> tuple[int, str | None, bytes]:
+    def _connect(
+        self, event: dict[str, Any], client: _Client, connection: _Connection
+    ) -> tuple[int, str | None, bytes]:
         """Run the CONNECT event: the status, the chosen subprotocol, a body for a refusal."""
         result = self._invoke(event, "CONNECT", client)
+        connection.connected.set()  # before the next invocation can start
         if result is None:
             return 502, None, b"502 Bad Gateway: the $connect invocation failed\n"
         status = result.get("statusCode") if isinstance(result, dict) else None

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from bridge import Bridge
+from bridge.websocket import connection_id, route_key, send_to
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -103,8 +104,10 @@ async def websocket_echo(scope: Scope, receive: Receive, send: Send) -> None:
     """``echo`` for HTTP; WebSocket connections are accepted with the first subprotocol
     offered, and each frame comes back as ``echo:`` + the frame, text or bytes alike.
 
-    ``?reject`` closes before accepting, ``?deny`` answers 401 with the body ``no entry``;
-    the frame ``close`` closes the connection. The close code the app is told of is logged.
+    ``?reject`` closes before accepting, ``?deny`` answers 401 with the body ``no entry``,
+    ``?early`` tries to send to itself during its ``$connect`` and logs whether that worked;
+    the frame ``close`` closes the connection. The close code the app is told of
+    is logged.
     """
     if scope["type"] != "websocket":
         await echo(scope, receive, send)
@@ -120,6 +123,9 @@ async def websocket_echo(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.http.response.body", "body": b"no entry"})
         return
     offered = scope["subprotocols"]
+    if query.startswith("early") and route_key(scope) == "$connect":
+        sent = await send_to(scope, connection_id(scope), "too early")
+        logging.getLogger("tests.local.apps").info("sent during $connect: %s", sent)
     await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
     while True:
         message = await receive()

@@ -128,6 +128,13 @@ def test_text_frames_stay_text_and_binary_frames_binary(echo: Server) -> None:
         assert receive(client, 2) == ["echo:héllo", b"echo:" + BINARY]
 
 
+def test_a_connection_does_not_exist_for_sends_until_its_connect_returned(echo: Server) -> None:
+    with open_client(echo, "/?early") as client:
+        client.send("hi")
+        assert receive(client, 1) == ["echo:hi"]  # and not "too early"
+    assert "tests.local.apps: sent during $connect: False" in echo.log()
+
+
 def test_the_client_close_code_reaches_the_app(echo: Server) -> None:
     with open_client(echo, "/?code") as client:
         client.close(code=4001)
@@ -251,7 +258,9 @@ def test_the_management_api_refuses_to_block_the_servers_loop() -> None:
         async def send(message: object) -> None:
             raise AssertionError("not sent")
 
-        api.add("c1", _Connection(asyncio.get_running_loop(), send))
+        connection = _Connection(asyncio.get_running_loop(), send)
+        connection.connected.set()
+        api.add("c1", connection)
         with pytest.raises(RuntimeError, match="call it from another thread"):
             api.post_to_connection("c1", b"x")
 
