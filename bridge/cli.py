@@ -113,7 +113,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         parents=[common],
         help="serve the app over HTTP, each request going through the handler as an event",
         description="Serve the app over HTTP: each request becomes an event of the chosen "
-        "source, and the Lambda response becomes the HTTP response, as on AWS.",
+        "source, and the Lambda response becomes the HTTP response, as on AWS. Under uvicorn, "
+        "WebSocket clients of an ASGI app are served too, as by an API Gateway WebSocket API.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000, help="default: 8000; 0 picks one")

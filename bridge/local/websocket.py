@@ -33,7 +33,7 @@ from bridge.local.server import canonical_header_name
 from bridge.websocket.errors import ConnectionGoneError, ManagementAPIError
 from bridge.websocket.events import connect_event, disconnect_event, message_event
 
-__all__ = ["LocalManagementAPI", "WebSocketGateway"]
+__all__ = ["LiveConnection", "LocalManagementAPI", "WebSocketGateway"]
 
 logger = logging.getLogger("bridge.local")
 
@@ -66,7 +66,7 @@ def new_connection_id() -> str:
     return base64.b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
-class _Connection:
+class LiveConnection:
     """One client connection, living on the server's loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, send: Send) -> None:
@@ -117,12 +117,12 @@ class LocalManagementAPI:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._connections: dict[str, _Connection] = {}
+        self._connections: dict[str, LiveConnection] = {}
 
     def __repr__(self) -> str:
         return f"<LocalManagementAPI: {len(self._connections)} connections>"
 
-    def add(self, connection_id: str, connection: _Connection) -> None:
+    def add(self, connection_id: str, connection: LiveConnection) -> None:
         with self._lock:
             self._connections[connection_id] = connection
 
@@ -130,7 +130,7 @@ class LocalManagementAPI:
         with self._lock:
             self._connections.pop(connection_id, None)
 
-    def _get(self, connection_id: str) -> _Connection | None:
+    def _get(self, connection_id: str) -> LiveConnection | None:
         with self._lock:
             connection = self._connections.get(connection_id)
         return connection if connection is not None and connection.connected.is_set() else None
@@ -145,7 +145,7 @@ class LocalManagementAPI:
         if connection is not None:
             self._run(connection, connection.close())
 
-    def _run(self, connection: _Connection, step: Coroutine[Any, Any, Any]) -> Any:
+    def _run(self, connection: LiveConnection, step: Coroutine[Any, Any, Any]) -> Any:
         """Run ``step`` on the connection's loop and wait for its result."""
         try:
             running = asyncio.get_running_loop()
@@ -217,7 +217,7 @@ class WebSocketGateway:
         # Known to the Management API before its CONNECT runs: a broadcast by the next
         # invocation, which may find it in the store before the handshake is answered here,
         # waits for the handshake instead of finding it gone.
-        connection = _Connection(asyncio.get_running_loop(), send)
+        connection = LiveConnection(asyncio.get_running_loop(), send)
         self.management.add(client.connection_id, connection)
         accepted = False
         code, reason = NO_STATUS_CODE, ""
@@ -271,7 +271,7 @@ class WebSocketGateway:
             await asyncio.to_thread(self._invoke, event, "MESSAGE", client)
 
     def _connect(
-        self, event: dict[str, Any], client: _Client, connection: _Connection
+        self, event: dict[str, Any], client: _Client, connection: LiveConnection
     ) -> tuple[int, str | None, bytes]:
         """Run the CONNECT event: the status, the chosen subprotocol, a body for a refusal."""
         result = self._invoke(event, "CONNECT", client)

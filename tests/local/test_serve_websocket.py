@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bridge.local.websocket import LocalManagementAPI
+from bridge.local.websocket import LiveConnection, LocalManagementAPI
 from bridge.websocket import ConnectionGoneError, open_store
 
 from .apps import BINARY
@@ -250,15 +250,13 @@ def test_sending_to_an_unknown_connection_is_gone() -> None:
 
 
 def test_the_management_api_refuses_to_block_the_servers_loop() -> None:
-    from bridge.local.websocket import _Connection
-
     async def main() -> None:
         api = LocalManagementAPI()
 
         async def send(message: object) -> None:
             raise AssertionError("not sent")
 
-        connection = _Connection(asyncio.get_running_loop(), send)
+        connection = LiveConnection(asyncio.get_running_loop(), send)
         connection.connected.set()
         api.add("c1", connection)
         with pytest.raises(RuntimeError, match="call it from another thread"):
