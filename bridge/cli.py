@@ -12,18 +12,21 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from bridge.adapter import Bridge
+from bridge.apps import detect_interface
 from bridge.errors import UnknownEventError
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.invoker import InvocationError, Invoker
 from bridge.local.loader import AppNotFound, load_app
 from bridge.local.responses import InvalidResponseError, read_response
 from bridge.local.server import Gateway, serve, uvicorn_available
+from bridge.local.websocket import LocalManagementAPI, WebSocketGateway
 from bridge.sources import SourceSelector
 from bridge.sources.alb import is_multi_value
 
@@ -110,7 +113,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         parents=[common],
         help="serve the app over HTTP, each request going through the handler as an event",
         description="Serve the app over HTTP: each request becomes an event of the chosen "
-        "source, and the Lambda response becomes the HTTP response, as on AWS.",
+        "source, and the Lambda response becomes the HTTP response, as on AWS. Under uvicorn, "
+        "WebSocket clients of an ASGI app are served too, as by an API Gateway WebSocket API.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000, help="default: 8000; 0 picks one")
@@ -120,6 +124,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         default="auto",
         help="uvicorn (pip install 'bridge[local]') or the standard library's http.server "
         "(default: uvicorn when installed)",
+    )
+    serve.add_argument(
+        "--websocket-store",
+        metavar="URL",
+        help="where WebSocket connections are kept (default: a temporary SQLite file); "
+        "ASGI apps only, with uvicorn",
     )
     return parser, {"invoke": invoke, "serve": serve}
 
@@ -287,8 +297,19 @@ def _serve(args: argparse.Namespace) -> int:
     if args.server == "uvicorn" and not uvicorn_available():
         raise UsageError("--server uvicorn needs uvicorn: pip install 'bridge[local]'")
     source = args.source or "http"
-    handler = _load_handler(args.app)
+    with tempfile.TemporaryDirectory(prefix="bridge-serve-") as folder:
+        store = args.websocket_store or f"sqlite:///{folder}/websocket-connections.db"
+        handler, management, refusal = _load_serving_handler(args.app, store, args.websocket_store)
+        return _serve_handler(args, source, handler, management, refusal)
 
+
+def _serve_handler(
+    args: argparse.Namespace,
+    source: str,
+    handler: Any,
+    management: LocalManagementAPI | None,
+    refusal: str,
+) -> int:
     def ready(url: str, server_name: str) -> None:
         sys.stdout.write(
             f"Serving {args.app} as a {source!r} event source on {url} ({server_name}). "
@@ -304,6 +325,7 @@ def _serve(args: argparse.Namespace) -> int:
                 port=args.port,
                 server=args.server,
                 ready=ready,
+                websockets=WebSocketGateway(invoker, management, refusal=refusal),
             )
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
@@ -313,23 +335,62 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_serving_handler(
+    spec: str, store: str, store_given: str | None
+) -> tuple[Any, LocalManagementAPI | None, str]:
+    """The handler for ``serve``, its local Management API, or why WebSockets are refused.
+
+    An ASGI app gets a connection store and the local Management API; an existing Bridge
+    is used as it is, and a WSGI app has no WebSockets: their WebSocket clients are refused.
+    """
+    target = _load_target(spec)
+    if isinstance(target, Bridge) or detect_interface(target) == "wsgi":
+        if store_given is not None:
+            raise UsageError(
+                "--websocket-store needs APP to name an ASGI app, which serve then wraps in "
+                f"Bridge(app, websocket_store=URL); {spec!r} is "
+                + ("a Bridge handler already" if isinstance(target, Bridge) else "a WSGI app")
+            )
+        refusal = (
+            f"{spec} is a Bridge handler, which serve uses as it is, without a local "
+            "Management API; to serve WebSocket clients, name the ASGI app instead "
+            "(module:app) and serve wraps it with a connection store"
+            if isinstance(target, Bridge)
+            else f"{spec} is a WSGI app, and WSGI has no WebSockets"
+        )
+        return _wrap(spec, target), None, refusal
+    management = LocalManagementAPI()
+    handler = _wrap(spec, target, websocket_store=store, websocket_endpoint=management)
+    return handler, management, ""
+
+
 # -- shared
 
 
 def _load_handler(spec: str) -> Any:
     """The handler for ``spec``: the Bridge it names, or a Bridge around the app it names."""
+    return _wrap(spec, _load_target(spec))
+
+
+def _load_target(spec: str) -> object:
+    """The object ``spec`` names: a Bridge, or something that can be an app."""
     try:
         target = load_app(spec)
     except AppNotFound as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
         raise AppFailed(_failure(f"importing {spec!r} failed", exc)) from None
+    if not isinstance(target, Bridge) and not callable(target):
+        raise UsageError(f"{spec!r} is a {type(target).__name__}, not an ASGI or WSGI app")
+    return target
+
+
+def _wrap(spec: str, target: object, **options: Any) -> Any:
+    """``target`` itself when it is a Bridge, else ``Bridge(target, **options)``."""
     if isinstance(target, Bridge):
         return target
-    if not callable(target):
-        raise UsageError(f"{spec!r} is a {type(target).__name__}, not an ASGI or WSGI app")
     try:
-        return Bridge(target)
+        return Bridge(target, **options)
     except Exception as exc:
         raise AppFailed(_failure(f"starting {spec!r} failed (Lambda's init phase)", exc)) from None
 

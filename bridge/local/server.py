@@ -10,6 +10,10 @@ keep-alive, pipelining, chunked request bodies and HEAD handled by a parser many
 otherwise the standard library's ``ThreadingHTTPServer``, which needs nothing but handles only
 requests with a ``Content-Length`` (no chunked request bodies). Either way the handler is
 called from a thread, never inside the server's event loop: it is synchronous and runs its own.
+
+Under uvicorn, WebSocket clients are served on the same port by a
+:class:`~bridge.local.websocket.WebSocketGateway`, which plays API Gateway's WebSocket API; the
+standard library server refuses them (501).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from bridge.local.events import build_event
@@ -40,6 +44,9 @@ from bridge.local.invoker import (
     TimedOut,
 )
 from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
+
+if TYPE_CHECKING:
+    from bridge.local.websocket import WebSocketGateway
 
 __all__ = ["Gateway", "LocalRequest", "ServerKind", "serve", "uvicorn_available"]
 
@@ -201,11 +208,13 @@ def serve(
     port: int,
     server: ServerKind = "auto",
     ready: Callable[[str, str], None],
+    websockets: WebSocketGateway | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM).
 
     ``ready(url, server_name)`` is called once the socket listens, with the real port when
-    ``port`` is 0.
+    ``port`` is 0. ``websockets`` serves WebSocket clients (uvicorn only); without it they
+    are refused.
     """
     use_uvicorn = server == "uvicorn" or (server == "auto" and uvicorn_available())
     # uvicorn stops itself on SIGINT/SIGTERM and then raises the signal again for whoever
@@ -213,7 +222,7 @@ def serve(
     with _stop_signals(_ignore if use_uvicorn else _interrupt):
         try:
             if use_uvicorn:
-                _serve_uvicorn(gateway, host, port, ready)
+                _serve_uvicorn(gateway, host, port, ready, websockets)
             else:
                 _serve_stdlib(gateway, host, port, ready)
         except KeyboardInterrupt:
@@ -248,16 +257,20 @@ def _url(sock: socket.socket) -> str:
 
 
 def _serve_uvicorn(
-    gateway: Gateway, host: str, port: int, ready: Callable[[str, str], None]
+    gateway: Gateway,
+    host: str,
+    port: int,
+    ready: Callable[[str, str], None],
+    websockets: WebSocketGateway | None,
 ) -> None:
     import uvicorn
 
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.create_server((host, port), family=family)
     config = uvicorn.Config(
-        ASGIFrontend(gateway),
+        ASGIFrontend(gateway, websockets),
         lifespan="off",
-        ws="none",
+        ws="auto" if websockets is not None else "none",
         access_log=False,
         log_config=None,
         proxy_headers=False,
@@ -269,12 +282,19 @@ def _serve_uvicorn(
 
 
 class ASGIFrontend:
-    """The ASGI app uvicorn runs: reads each request whole, hands it to the gateway."""
+    """The ASGI app uvicorn runs: reads each request whole, hands it to the gateway.
 
-    def __init__(self, gateway: Gateway) -> None:
+    WebSocket connections go to ``websockets``.
+    """
+
+    def __init__(self, gateway: Gateway, websockets: WebSocketGateway | None = None) -> None:
         self.gateway = gateway
+        self.websockets = websockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and self.websockets is not None:
+            await self.websockets(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         body, size = await self._read_body(receive)
@@ -351,6 +371,16 @@ class StdlibHandler(BaseHTTPRequestHandler):
         client = (str(self.client_address[0]), int(self.client_address[1]))
         version = self.request_version.removeprefix("HTTP/")
         headers = list(self.headers.items())
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self._send(
+                _error(
+                    HTTPStatus.NOT_IMPLEMENTED,
+                    "WebSocket clients need uvicorn and websockets "
+                    "(pip install 'bridge[local]'); this is the standard library's server",
+                ),
+                close=True,
+            )
+            return
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self._send(
                 _error(

@@ -12,6 +12,8 @@
 * anything else        404.
 
 A ``HEAD`` request gets the ``GET`` headers and no body.
+
+``websocket_echo`` is ``echo`` plus a WebSocket endpoint (see its docstring).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from bridge import Bridge
+from bridge.websocket import connection_id, route_key, send_to
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -94,6 +98,46 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response_body})
+
+
+async def websocket_echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """``echo`` for HTTP; WebSocket connections are accepted with the first subprotocol
+    offered, and each frame comes back as ``echo:`` + the frame, text or bytes alike.
+
+    ``?reject`` closes before accepting, ``?deny`` answers 401 with the body ``no entry``,
+    ``?early`` tries to send to itself during its ``$connect`` and logs whether that worked;
+    the frame ``close`` closes the connection. The close code the app is told of
+    is logged.
+    """
+    if scope["type"] != "websocket":
+        await echo(scope, receive, send)
+        return
+    await receive()  # websocket.connect
+    query = scope["query_string"].decode()
+    if query.startswith("reject"):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    if query.startswith("deny"):
+        start = {"type": "websocket.http.response.start", "status": 401, "headers": []}
+        await send({**start, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "websocket.http.response.body", "body": b"no entry"})
+        return
+    offered = scope["subprotocols"]
+    if query.startswith("early") and route_key(scope) == "$connect":
+        sent = await send_to(scope, connection_id(scope), "too early")
+        logging.getLogger("tests.local.apps").info("sent during $connect: %s", sent)
+    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            logging.getLogger("tests.local.apps").info("disconnected with %s", message["code"])
+            return
+        if message.get("text") == "close":
+            await send({"type": "websocket.close", "code": 4000})
+        elif message.get("text") is not None:
+            await send({"type": "websocket.send", "text": "echo:" + message["text"]})
+        else:
+            await send({"type": "websocket.send", "bytes": b"echo:" + message["bytes"]})
 
 
 def wsgi_echo(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
