@@ -115,9 +115,9 @@ def scheme_and_server(
     name, port = split_host(host)
     forwarded_port = last_value(headers, b"x-forwarded-port")
     if forwarded_port is not None:
-        candidate = rightmost(forwarded_port)
-        if candidate.isdigit():
-            port = int(candidate)
+        candidate = port_number(rightmost(forwarded_port))
+        if candidate is not None:
+            port = candidate
     if port is None:
         port = 443 if scheme == "https" else 80
     return scheme, (name, port)
@@ -129,12 +129,20 @@ def split_host(host: str) -> tuple[str, int | None]:
         end = host.find("]")
         if end != -1:
             name, rest = host[1:end], host[end + 1 :]
-            port = rest[1:] if rest.startswith(":") else ""
-            return name, int(port) if port.isdigit() else None
+            return name, port_number(rest[1:]) if rest.startswith(":") else None
     name, _, port = host.rpartition(":")
     if not name or ":" in name:  # no colon, or a bare IPv6 address
         return host, None
-    return name, int(port) if port.isdigit() else None
+    return name, port_number(port)
+
+
+def port_number(text: str) -> int | None:
+    """A TCP port from its decimal digits; anything else (``"²"``, ``"99999"``) is None."""
+    if text.isascii() and text.isdigit() and len(text) <= 5:
+        port = int(text)
+        if port <= 65535:
+            return port
+    return None
 
 
 def encode_query(params: Mapping[str, Any]) -> bytes:
