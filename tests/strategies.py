@@ -93,14 +93,18 @@ def header_lists(draw: st.DrawFn) -> list[tuple[str, str]]:
 
 
 @st.composite
-def paths(draw: st.DrawFn) -> tuple[str, str]:
-    """``(encoded, decoded)``: a path as the client sends it and as the app must see it."""
-    segments = draw(
-        st.lists(
-            decoded_text(min_size=1).filter(lambda s: s not in (".", "..")),
-            max_size=4,
-        )
-    )
+def paths(draw: st.DrawFn, *, literal_percent: bool = True) -> tuple[str, str]:
+    """``(encoded, decoded)``: a path as the client sends it and as the app must see it.
+
+    ``literal_percent=False`` leaves ``%`` out of the decoded path: HTTP APIs
+    refuse such paths or decode them a second time themselves (observed:
+    ``%2525`` arrives as ``%``, ``%252F`` as ``/``), so no HTTP API event
+    carries one.
+    """
+    segment = decoded_text(min_size=1)
+    if not literal_percent:
+        segment = segment.map(lambda s: s.replace("%", "")).filter(bool)
+    segments = draw(st.lists(segment.filter(lambda s: s not in (".", "..")), max_size=4))
     trailing = bool(segments) and draw(st.booleans())
     encoded_segments = []
     for segment in segments:
@@ -191,8 +195,10 @@ class Request:
 
 
 @st.composite
-def requests(draw: st.DrawFn, *, base_path: str = "", large: bool = True) -> Request:
-    encoded, decoded = draw(paths())
+def requests(
+    draw: st.DrawFn, *, base_path: str = "", large: bool = True, literal_percent: bool = True
+) -> Request:
+    encoded, decoded = draw(paths(literal_percent=literal_percent))
     if base_path and draw(st.booleans()):
         encoded, decoded = base_path + encoded, base_path + decoded
     body = draw(bodies(large=large))
