@@ -3,7 +3,7 @@ query strings, base paths, and the response-side header shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote_plus, unquote
@@ -41,22 +41,39 @@ def text(value: object, key: str, source: str, default: str = "") -> str:
         raise MalformedEventError(
             f"{source} event: expected {key!r} to be a string, got {type(value).__name__}."
         )
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise not_unicode(repr(key), exc, source) from None
     return value
+
+
+def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEventError:
+    """The error for a string JSON can carry but HTTP cannot: a lone surrogate."""
+    return MalformedEventError(
+        f"{source} event: {what} is not valid Unicode (a lone surrogate at position "
+        f"{exc.start})."
+    )
+
+
+def header(name: str, value: object, source: str) -> tuple[bytes, bytes]:
+    """One header line as bytes: the name lower-cased; each part Latin-1 when
+    it fits, else UTF-8."""
+    if not isinstance(value, str):
+        raise MalformedEventError(
+            f"{source} event: header {name!r} should have a string value, "
+            f"got {type(value).__name__}."
+        )
+    try:
+        return encode_value(name.lower()), encode_value(value)
+    except UnicodeEncodeError as exc:
+        raise not_unicode(f"header {name!r}", exc, source) from None
 
 
 def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
     """``{"Name": "value"}`` to a raw header list with lower-cased names."""
-    headers: Headers = []
-    for name, value in values.items():
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise MalformedEventError(
-                f"{source} event: header {name!r} should have a string value, "
-                f"got {type(value).__name__}."
-            )
-        headers.append((name.lower().encode("latin-1"), encode_value(value)))
-    return headers
+    return [header(name, value, source) for name, value in values.items() if value is not None]
 
 
 def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
@@ -72,13 +89,7 @@ def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
                 f"{source} event: multi-value header {name!r} should be a list of strings, "
                 f"got {type(items).__name__}."
             )
-        raw_name = name.lower().encode("latin-1")
-        for value in items:
-            if not isinstance(value, str):
-                raise MalformedEventError(
-                    f"{source} event: header {name!r} has a value that is not a string: {value!r}."
-                )
-            headers.append((raw_name, encode_value(value)))
+        headers.extend(header(name, value, source) for value in items)
     return headers
 
 
@@ -145,31 +156,46 @@ def port_number(text: str) -> int | None:
     return None
 
 
-def encode_query(params: Mapping[str, Any]) -> bytes:
+def query_items(params: Mapping[str, Any], source: str) -> Iterator[tuple[str, str]]:
+    """``(key, value)`` for every value of decoded or still-encoded query
+    parameters, in order; a null value is blank."""
+    for key, values in params.items():
+        if values is None or isinstance(values, str):
+            values = [values]
+        elif not isinstance(values, list):
+            raise MalformedEventError(
+                f"{source} event: query parameter {key!r} should be a string or a list of "
+                f"strings, got {type(values).__name__}."
+            )
+        for value in values:
+            if value is None:
+                value = ""
+            elif not isinstance(value, str):
+                raise MalformedEventError(
+                    f"{source} event: query parameter {key!r} has a value that is not a "
+                    f"string ({type(value).__name__})."
+                )
+            yield key, value
+
+
+def encode_query(params: Mapping[str, Any], source: str) -> bytes:
     """Rebuild a query string from decoded parameters, in their order."""
     parts = []
-    for key, values in params.items():
-        if values is None:
-            values = [""]
-        elif isinstance(values, str):
-            values = [values]
-        qkey = quote_plus(key)
-        for value in values:
-            parts.append(f"{qkey}={quote_plus(value or '')}")
+    for key, value in query_items(params, source):
+        try:
+            parts.append(f"{quote_plus(key)}={quote_plus(value)}")
+        except UnicodeEncodeError as exc:
+            raise not_unicode(f"query parameter {key!r}", exc, source) from None
     return "&".join(parts).encode("ascii")
 
 
-def join_query(params: Mapping[str, Any]) -> bytes:
+def join_query(params: Mapping[str, Any], source: str) -> bytes:
     """Join still-encoded query parameters without touching their encoding."""
-    parts = []
-    for key, values in params.items():
-        if values is None:
-            values = [""]
-        elif isinstance(values, str):
-            values = [values]
-        for value in values:
-            parts.append(f"{key}={value or ''}")
-    return "&".join(parts).encode("utf-8")
+    joined = "&".join(f"{key}={value}" for key, value in query_items(params, source))
+    try:
+        return joined.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise not_unicode("the query string", exc, source) from None
 
 
 def normalize_base_path(base_path: object) -> str:

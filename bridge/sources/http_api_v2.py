@@ -85,11 +85,21 @@ def cookie_headers(event: LambdaEvent, source: str) -> Headers:
     if cookies:
         if not isinstance(cookies, list) or not all(isinstance(x, str) for x in cookies):
             raise MalformedEventError(
-                f"{source} event: expected 'cookies' to be a list of strings, got {cookies!r}."
+                f"{source} event: expected 'cookies' to be a list of strings, got "
+                + (
+                    f"a list holding {_kinds(cookies)}"
+                    if isinstance(cookies, list)
+                    else type(cookies).__name__
+                )
+                + "."
             )
         headers = [(name, value) for name, value in headers if name != b"cookie"]
-        headers.append((b"cookie", c.encode_value("; ".join(cookies))))
+        headers.append(c.header("cookie", "; ".join(cookies), source))
     return headers
+
+
+def _kinds(items: list[object]) -> str:
+    return ", ".join(sorted({type(item).__name__ for item in items}))
 
 
 def to_response(
