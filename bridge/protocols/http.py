@@ -169,13 +169,19 @@ def _status(value: Any) -> int:
 def _headers(value: Any) -> Headers:
     headers: Headers = []
     try:
-        for name, header_value in value:
+        for index, item in enumerate(value):
+            name, header_value = item
             if not isinstance(name, bytes) or not isinstance(header_value, bytes):
-                raise TypeError
+                raise ProtocolError(
+                    "Expected 'headers' of http.response.start to be [name, value] byte-string "
+                    f"pairs, but entry {index} is ({type(name).__name__}, "
+                    f"{type(header_value).__name__})."
+                )
             headers.append((name, header_value))
     except (TypeError, ValueError):
         raise ProtocolError(
-            "Expected 'headers' of http.response.start to be an iterable of "
-            f"[name, value] byte-string pairs, got {value!r}."
+            "Expected 'headers' of http.response.start to be an iterable of [name, value] "
+            f"byte-string pairs; the {type(value).__name__} given is not (its values are not "
+            "shown: they may be cookies or credentials)."
         ) from None
     return headers
