@@ -8,6 +8,7 @@ from typing import Any, Protocol, cast
 
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
+from bridge.checks import LAMBDA_RESPONSE_LIMIT, encoded_size, header_problem, might_exceed_limit
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector
 from bridge.sources._common import normalize_base_path
@@ -98,7 +99,7 @@ class Bridge:
             scope, body = source.to_request(event, context, self.config)
         except MalformedEventError as exc:
             logger.warning("Rejected a %s event: %s", source.name, exc)
-            return self._error_response(source, event, exc.status, str(exc))
+            return self._error_response(source, event, exc.status, f"Bad request: {exc}")
         except BridgeError:
             raise
         except Exception as exc:
@@ -109,20 +110,45 @@ class Bridge:
                 exc,
             )
             return self._error_response(
-                source, event, 400, f"{source.name} event could not be read: {exc}"
+                source, event, 400, f"Bad request: {source.name} event could not be read: {exc}"
             )
         status, headers, response_body = self._runner.handle(scope, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        return source.to_response(event, status, headers, response_body, self.config)
+        problem, header_bytes = header_problem(headers)
+        if problem is not None:
+            logger.error(
+                "The application's response to %s has a %s; answering 500 instead of "
+                "passing it on.",
+                _request_line(scope),
+                problem,
+            )
+            return self._error_response(source, event, 500, "Internal Server Error")
+        response = source.to_response(event, status, headers, response_body, self.config)
+        if might_exceed_limit(response_body, header_bytes, len(headers)):
+            size = encoded_size(response)
+            if size is not None and size > LAMBDA_RESPONSE_LIMIT:
+                logger.error(
+                    "The response to %s is %d bytes once encoded for Lambda, over Lambda's "
+                    "response limit of %d bytes; answering 500 instead (Lambda would fail the "
+                    "invocation). Serve large content from S3 or compress it.",
+                    _request_line(scope),
+                    size,
+                    LAMBDA_RESPONSE_LIMIT,
+                )
+                return self._error_response(
+                    source,
+                    event,
+                    500,
+                    "Internal Server Error: the response is too large for AWS Lambda.",
+                )
+        return response
 
     def _error_response(
         self, source: EventSource, event: Any, status: int, message: str
     ) -> LambdaResponse:
         headers: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
-        return source.to_response(
-            event, status, headers, f"Bad request: {message}".encode(), self.config
-        )
+        return source.to_response(event, status, headers, message.encode(), self.config)
 
     def close(self) -> None:
         """Run lifespan shutdown now instead of at process exit."""
@@ -130,6 +156,10 @@ class Bridge:
 
     def __repr__(self) -> str:
         return f"Bridge({self.app!r}, interface={self.interface!r})"
+
+
+def _request_line(scope: Any) -> str:
+    return f"{scope.get('method', '?')} {scope.get('path', '?')}"
 
 
 def _header_names(names: Iterable[str] | None) -> frozenset[bytes]:
