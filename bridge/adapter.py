@@ -53,6 +53,10 @@ class Bridge:
         Extra event sources, tried before the built-in ones.
     ``source``
         ``"auto"`` (detect per event) or the name of one source to always use.
+    ``timeout_margin_ms``
+        An ASGI application still running this many milliseconds before the
+        Lambda deadline (``context.get_remaining_time_in_millis()``) is
+        cancelled and answered with 504; ``None`` turns this off.
     """
 
     def __init__(
@@ -66,9 +70,20 @@ class Bridge:
         exclude_headers: Iterable[str] | None = None,
         custom_handlers: Iterable[object] | None = None,
         source: str | EventSource = "auto",
+        timeout_margin_ms: int | None = 500,
     ) -> None:
         if lifespan not in ("auto", "on", "off"):
             raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
+        if timeout_margin_ms is not None and (
+            not isinstance(timeout_margin_ms, int)
+            or isinstance(timeout_margin_ms, bool)
+            or timeout_margin_ms < 0
+        ):
+            raise ConfigurationError(
+                "timeout_margin_ms must be a number of milliseconds (0 or more) or None, "
+                f"got {timeout_margin_ms!r}."
+            )
+        self.timeout_margin_ms = timeout_margin_ms
         self.app = app
         self.interface = detect_interface(app, interface)
         self.config = SourceConfig(
@@ -91,7 +106,9 @@ class Bridge:
             return cast(_AppRunner, WSGIRunner(app))
         from bridge.asgi import ASGIRunner, as_asgi3
 
-        return ASGIRunner(as_asgi3(app, self.interface == "asgi2"), lifespan)
+        return ASGIRunner(
+            as_asgi3(app, self.interface == "asgi2"), lifespan, self.timeout_margin_ms
+        )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
         source = self.selector.select(event)
