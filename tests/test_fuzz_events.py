@@ -69,20 +69,22 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=6) | st.sampled_from(NASTY_STRINGS), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=6) | st.sampled_from(NASTY_STRINGS), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
-def _locations(node: Any, here: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+def locations(node: Any, here: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     yield here
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _locations(value, (*here, key))
+            yield from locations(value, (*here, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _locations(value, (*here, index))
+            yield from locations(value, (*here, index))
 
 
 #: Values put in place of each part of an event: wrong types, empty
@@ -121,7 +123,12 @@ def rich_event(source: str) -> dict[str, Any]:
         method="POST",
         path="/a%20b/c",
         query="a=1&a=2&b=&c",
-        headers=[("X-A", "1"), ("x-a", "2"), ("Cookie", "s=1; t=2"), ("Content-Type", "text/plain")],
+        headers=[
+            ("X-A", "1"),
+            ("x-a", "2"),
+            ("Cookie", "s=1; t=2"),
+            ("Content-Type", "text/plain"),
+        ],
         body=b"body",
         stage="prod",
     )
@@ -146,10 +153,10 @@ def mutated_events(draw: st.DrawFn, source: str) -> dict[str, Any]:
     """A real event of ``source`` with one to three parts deleted, nulled or replaced."""
     event: dict[str, Any] = draw(requests(large=False)).event(source)
     for _ in range(draw(st.integers(1, 3))):
-        locations = [loc for loc in _locations(event) if loc]
-        if not locations:
+        places = [place for place in locations(event) if place]
+        if not places:
             break
-        location = draw(st.sampled_from(locations))
+        location = draw(st.sampled_from(places))
         parent: Any = event
         for step in location[:-1]:
             parent = parent[step]
@@ -186,7 +193,7 @@ def test_every_part_of_an_event_replaced_by_every_kind_of_value(
     each of ``REPLACEMENTS``, one at a time."""
     event = rich_event(source)
     failures = []
-    for location in _locations(event):
+    for location in locations(event):
         if not location:
             continue
         for value in (DELETE, *REPLACEMENTS):
@@ -203,19 +210,20 @@ def test_every_part_of_an_event_replaced_by_every_kind_of_value(
 def check_event(handler: Bridge, event: Any) -> None:
     try:
         source = SourceSelector().select(event)
-    except UnknownEventError as exc:
-        assert "bridge handles HTTP events only" in str(exc) or "Looked for" in str(exc)
-        with pytest.raises(UnknownEventError):
+    except UnknownEventError:
+        with pytest.raises(UnknownEventError, match=r"HTTP events only|Looked for"):
             handler(event, FakeContext())
         return
+    problem = ""
     try:
         source.to_request(event, None, SourceConfig())
     except MalformedEventError as exc:
-        assert str(exc).startswith(f"{source.name} event")
+        problem = str(exc)
+    assert problem == "" or problem.startswith(f"{source.name} event")
     with captured_logs() as records:
         response = handler(event, FakeContext())
     assert_contract(source.name, response)
-    status = int(response.get("statusCode") or response.get("status"))
+    status = int(response.get("statusCode") or response["status"])
     assert status in (200, 400, 413)
     if status != 200:
         assert response["body"].startswith(f"Bad request: {source.name} event")

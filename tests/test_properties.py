@@ -217,7 +217,9 @@ def check_request(
     assert seen.method == request.method
     assert seen.path == prefix + request.decoded_path
     path = request.decoded_path
-    base = base_path if base_path and (path == base_path or path.startswith(base_path + "/")) else ""
+    base = (
+        base_path if base_path and (path == base_path or path.startswith(base_path + "/")) else ""
+    )
     assert seen.root_path == prefix + base
     if seen.raw_path is not None:
         raw = request.path if source in ENCODED_PATH_SOURCES else request.decoded_path

@@ -77,9 +77,7 @@ class LifespanOn:
         elif kind == f"{phase}.failed":
             self._failure = str(message.get("message", ""))
         else:
-            raise LifespanError(
-                f"Expected '{phase}.complete' or '{phase}.failed', got {kind!r}."
-            )
+            raise LifespanError(f"Expected '{phase}.complete' or '{phase}.failed', got {kind!r}.")
         (self._shutdown_done if phase == "lifespan.shutdown" else self._startup_done).set()
 
     async def _main(self) -> None:

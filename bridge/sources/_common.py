@@ -52,8 +52,7 @@ def text(value: object, key: str, source: str, default: str = "") -> str:
 def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEventError:
     """The error for a string JSON can carry but HTTP cannot: a lone surrogate."""
     return MalformedEventError(
-        f"{source} event: {what} is not valid Unicode (a lone surrogate at position "
-        f"{exc.start})."
+        f"{source} event: {what} is not valid Unicode (a lone surrogate at position {exc.start})."
     )
 
 
