@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
@@ -12,14 +12,22 @@ from bridge.checks import LAMBDA_RESPONSE_LIMIT, encoded_size, header_problem, m
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector
 from bridge.sources._common import normalize_base_path
+from bridge.sources.websocket import matches as is_websocket_event
 from bridge.types import (
     Headers,
     HTTPScope,
     InterfaceMode,
     LambdaContext,
+    LambdaEvent,
     LambdaResponse,
     LifespanMode,
 )
+
+if TYPE_CHECKING:
+    from bridge.asgi import ASGIRunner
+    from bridge.websocket.handler import WebSocketHandler
+    from bridge.websocket.management import ManagementClient
+    from bridge.websocket.stores import ConnectionStore
 
 logger = logging.getLogger("bridge")
 
@@ -57,6 +65,17 @@ class Bridge:
         An ASGI application still running this many milliseconds before the
         Lambda deadline (``context.get_remaining_time_in_millis()``) is
         cancelled and answered with 504; ``None`` turns this off.
+    ``websocket_store``
+        Where WebSocket connections are kept between invocations: a URL
+        (``sqlite:///file.db``, ``redis://``, ``postgresql://``,
+        ``dynamodb://TABLE?region=REGION``) or a store object.  Needed for
+        API Gateway WebSocket events, which an ASGI app then serves.
+    ``websocket_endpoint``
+        The Management API endpoint (URL, or a client object) used to send to
+        WebSocket clients; by default ``https://{domainName}/{stage}`` of each event.
+    ``websocket_path``
+        The path WebSocket connections have in the app's scope (API Gateway
+        passes none); ``"/"`` by default.
     """
 
     def __init__(
@@ -71,6 +90,9 @@ class Bridge:
         custom_handlers: Iterable[object] | None = None,
         source: str | EventSource = "auto",
         timeout_margin_ms: int | None = 500,
+        websocket_store: str | ConnectionStore | None = None,
+        websocket_endpoint: str | ManagementClient | None = None,
+        websocket_path: str = "/",
     ) -> None:
         if lifespan not in ("auto", "on", "off"):
             raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
@@ -92,6 +114,16 @@ class Bridge:
         )
         self.exclude_headers = _header_names(exclude_headers)
         self.selector = SourceSelector(custom_handlers or (), source)
+        if websocket_store is not None and self.interface == "wsgi":
+            raise ConfigurationError(
+                "websocket_store was given, but the application is served as WSGI, which has "
+                "no WebSockets. Serve an ASGI application (interface='asgi' if detection "
+                "got it wrong)."
+            )
+        self._websocket_options = (websocket_store, websocket_endpoint, websocket_path)
+        self._websocket: WebSocketHandler | None = None
+        if websocket_store is not None or websocket_endpoint is not None or websocket_path != "/":
+            self._websocket = self._make_websocket_handler()
         self._runner = self._make_runner(app, lifespan)
 
     def _make_runner(self, app: Any, lifespan: LifespanMode) -> _AppRunner:
@@ -111,6 +143,8 @@ class Bridge:
         )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
+        if isinstance(event, dict) and is_websocket_event(event):
+            return self._websocket_event(event, context)
         source = self.selector.select(event)
         try:
             scope, body = source.to_request(event, context, self.config)
@@ -161,6 +195,30 @@ class Bridge:
                 )
         return response
 
+    def _make_websocket_handler(self) -> WebSocketHandler:
+        from bridge.websocket.handler import WebSocketHandler
+
+        return WebSocketHandler(*self._websocket_options)
+
+    def _websocket_event(self, event: LambdaEvent, context: LambdaContext | None) -> LambdaResponse:
+        if self.interface == "wsgi":
+            raise ConfigurationError(
+                "Received an API Gateway WebSocket event, but the application is served as "
+                "WSGI, which has no WebSockets. Route the WebSocket API to an ASGI application "
+                "that handles scope type 'websocket'."
+            )
+        if self._websocket is None:
+            self._websocket = self._make_websocket_handler()
+        runner = cast("ASGIRunner", self._runner)
+        return self._websocket.handle(
+            event,
+            context,
+            app=runner.app,
+            runner=runner.runner,
+            state=runner.lifespan.state,
+            serializer=self.config.serializer,
+        )
+
     def _error_response(
         self, source: EventSource, event: Any, status: int, message: str
     ) -> LambdaResponse:
@@ -168,8 +226,11 @@ class Bridge:
         return source.to_response(event, status, headers, message.encode(), self.config)
 
     def close(self) -> None:
-        """Run lifespan shutdown now instead of at process exit."""
+        """Run lifespan shutdown now instead of at process exit; close the
+        WebSocket store and clients that bridge opened."""
         self._runner.close()
+        if self._websocket is not None:
+            self._websocket.close()
 
     def __repr__(self) -> str:
         return f"Bridge({self.app!r}, interface={self.interface!r})"

@@ -90,3 +90,19 @@ def respond_with(
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+def wsgi_echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The WSGI twin of :func:`echo_app`'s description, in the same JSON shape."""
+    body = environ["wsgi.input"].read()
+    script_name = environ["SCRIPT_NAME"].encode("latin-1").decode("utf-8")
+    path_info = environ["PATH_INFO"].encode("latin-1").decode("utf-8")
+    description = {
+        "method": environ["REQUEST_METHOD"],
+        "path": script_name + path_info,
+        "root_path": script_name,
+        "query_string": environ["QUERY_STRING"],
+        "body": base64.b64encode(body).decode("ascii"),
+    }
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(description).encode()]

@@ -20,7 +20,7 @@ HandlerFactory = Callable[..., Bridge]
 # for a long one.  No deadline: the machine's load must not fail a test.
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,

@@ -18,7 +18,7 @@ import pytest
 
 from bridge import Bridge, UnknownEventError
 from bridge.sources import SourceSelector
-from tests.apps import echo_app
+from tests.apps import echo_app, wsgi_echo_app
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "shared" / "events"
 MANIFEST = EVENTS / "MANIFEST.md"
@@ -129,9 +129,10 @@ def sample_path(event: dict[str, Any], source: str) -> str:
     return unquote(path)
 
 
-@pytest.fixture(scope="module")
-def handler() -> Any:
-    bridge = Bridge(echo_app)
+@pytest.fixture(scope="module", params=["asgi", "wsgi"])
+def handler(request: pytest.FixtureRequest) -> Any:
+    """The echo app on both paths: ASGI, and WSGI through the same front end."""
+    bridge = Bridge(echo_app if request.param == "asgi" else wsgi_echo_app)
     yield bridge
     bridge.close()
 

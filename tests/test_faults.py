@@ -45,7 +45,7 @@ def test_header_with_cr_lf_or_nul_is_never_passed_on(
     response = make_handler(app)(build_event(source), FakeContext())
 
     assert_contract(source, response)
-    status, headers, body = decode_response(source.removesuffix("-multi"), response)
+    status, headers, body = decode_response(source, response)
     assert status == 500
     assert body == b"Internal Server Error"
     assert all(n.lower() not in ("x-fine", "x-next") for n, _ in headers)
@@ -347,4 +347,4 @@ def test_every_source_answers_504_in_its_own_shape(
     handler = make_handler(Hangs(), lifespan="off")
     response = handler(build_event(source), Context(501))
     assert_contract(source, response)
-    assert decode_response(source.removesuffix("-multi"), response)[0] == 504
+    assert decode_response(source, response)[0] == 504

@@ -151,7 +151,7 @@ def replaced(event: dict[str, Any], location: tuple[Any, ...], value: Any) -> di
 @st.composite
 def mutated_events(draw: st.DrawFn, source: str) -> dict[str, Any]:
     """A real event of ``source`` with one to three parts deleted, nulled or replaced."""
-    event: dict[str, Any] = draw(requests(large=False)).event(source)
+    event: dict[str, Any] = draw(requests()).event(source)
     for _ in range(draw(st.integers(1, 3))):
         places = [place for place in locations(event) if place]
         if not places:

@@ -1,1 +1,1 @@
-"""ASGI protocol state machines: HTTP, lifespan."""
+"""ASGI protocol state machines: HTTP, lifespan, WebSocket."""

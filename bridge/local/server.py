@@ -1,0 +1,392 @@
+"""``python -m bridge serve``: a local HTTP server in front of a Lambda handler.
+
+Each HTTP request becomes one event of the chosen source (:mod:`bridge.local.events` shapes it
+exactly as the AWS service would), the handler runs in an :class:`~bridge.local.invoker.Invoker`
+(one worker thread, Lambda's timeout and 6 MB limits), and its result goes back out as HTTP the
+way that service does it (:mod:`bridge.local.responses`).
+
+HTTP itself is left to a well-kept server: uvicorn when it is installed (``bridge[local]``), for
+keep-alive, pipelining, chunked request bodies and HEAD handled by a parser many people use;
+otherwise the standard library's ``ThreadingHTTPServer``, which needs nothing but handles only
+requests with a ``Content-Length`` (no chunked request bodies). Either way the handler is
+called from a thread, never inside the server's event loop: it is synchronous and runs its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from bridge.local.events import build_event
+from bridge.local.invoker import (
+    MAX_PAYLOAD_BYTES,
+    EnvironmentBusy,
+    FunctionError,
+    InvocationError,
+    Invoker,
+    PayloadTooLarge,
+    TimedOut,
+)
+from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
+
+__all__ = ["Gateway", "LocalRequest", "ServerKind", "serve", "uvicorn_available"]
+
+logger = logging.getLogger("bridge.local")
+
+ServerKind = Literal["auto", "uvicorn", "stdlib"]
+
+# The server sets these from the body it sends; the function's values are not passed on.
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class LocalRequest:
+    """One HTTP request as it arrived: the target still percent-encoded, headers in order."""
+
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    client: tuple[str, int]
+    server: tuple[str, int]
+    http_version: str = "1.1"
+
+    def target(self) -> str:
+        return self.path + ("?" + self.query if self.query else "")
+
+    def host_and_port(self) -> tuple[str, int]:
+        """Where the client sent the request: the Host header, else the listening address."""
+        host = next((v for k, v in self.headers if k.lower() == "host"), "")
+        try:
+            parts = urlsplit("//" + host)
+            if parts.hostname:
+                return parts.hostname, parts.port or self.server[1]
+        except ValueError:
+            pass
+        return self.server
+
+
+class Gateway:
+    """Plays the AWS service: HTTP request -> event -> handler -> HTTP response."""
+
+    def __init__(self, invoker: Invoker, source: str) -> None:
+        self.invoker = invoker
+        self.source = source
+
+    def respond(self, request: LocalRequest, body_size: int | None = None) -> HTTPResponse:
+        """Answer one request, and write its access-log line.
+
+        ``body_size``, when given, is the size of a body too large to have been read whole.
+        """
+        started = time.perf_counter()
+        if body_size is not None and body_size > MAX_PAYLOAD_BYTES:
+            response = self._failed(request, PayloadTooLarge("Request", body_size))
+        else:
+            response = self._respond(request)
+        logger.info(
+            '%s:%d "%s %s HTTP/%s" %d %d %.1fms',
+            request.client[0],
+            request.client[1],
+            request.method,
+            request.target(),
+            request.http_version,
+            response.status,
+            len(response.body),
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _respond(self, request: LocalRequest) -> HTTPResponse:
+        host, port = request.host_and_port()
+        event = build_event(
+            self.source,
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=request.body,
+            # Plain HTTP on a local port, so that redirects and absolute URLs the app makes
+            # lead back here; AWS would say https on 443.
+            scheme="http",
+            host=host,
+            port=port,
+            source_ip=request.client[0],
+        )
+        try:
+            result = self.invoker.invoke(event)
+            return read_response(self.source, result)
+        except (InvocationError, InvalidResponseError) as exc:
+            return self._failed(request, exc)
+
+    def _failed(self, request: LocalRequest, exc: Exception) -> HTTPResponse:
+        """The gateway's own answer when there is no usable Lambda response."""
+        where = f"{request.method} {request.target()}"
+        status = HTTPStatus.BAD_GATEWAY
+        if isinstance(exc, FunctionError):
+            logger.error("%s: the function raised:\n%s", where, exc.formatted.rstrip())
+            return _error(status, f"the function raised {exc.error_type}: {exc}")
+        if isinstance(exc, InvalidResponseError):
+            detail = f"malformed Lambda response: {exc}"
+        elif isinstance(exc, InvocationError):
+            detail = f"{exc.error_type}: {exc.message}"
+            if exc.error_type == "RequestEntityTooLarge":
+                status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            elif isinstance(exc, TimedOut):
+                status = HTTPStatus.GATEWAY_TIMEOUT
+            elif isinstance(exc, EnvironmentBusy):
+                status = HTTPStatus.SERVICE_UNAVAILABLE
+        else:
+            raise exc
+        logger.error("%s: %s", where, detail)
+        return _error(status, detail)
+
+
+def _error(status: HTTPStatus, detail: str) -> HTTPResponse:
+    """A response made by the local gateway itself (AWS would send a terser one)."""
+    body = f"{status.value} {status.phrase}: {detail}\n".encode()
+    return HTTPResponse(int(status), [("content-type", "text/plain; charset=utf-8")], body)
+
+
+def outgoing_headers(response: HTTPResponse, method: str) -> list[tuple[str, str]]:
+    """The headers to send: the function's, less hop-by-hop ones, plus Content-Length."""
+    headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
+    length = str(len(response.body))
+    if method == "HEAD":
+        # A HEAD response has no body; keep the length the function announced for GET.
+        announced = [v for k, v in response.headers if k.lower() == "content-length"]
+        length = announced[0] if announced else length
+    headers.append(("content-length", length))
+    return headers
+
+
+def canonical_header_name(name: str) -> str:
+    """``content-type`` -> ``Content-Type``: the casing clients use on the wire.
+
+    uvicorn hands over header names lowercased (ASGI requires it); sources that keep the
+    client's casing then see the conventional one.
+    """
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+def uvicorn_available() -> bool:
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def serve(
+    gateway: Gateway,
+    *,
+    host: str,
+    port: int,
+    server: ServerKind = "auto",
+    ready: Callable[[str, str], None],
+) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM).
+
+    ``ready(url, server_name)`` is called once the socket listens, with the real port when
+    ``port`` is 0.
+    """
+    use_uvicorn = server == "uvicorn" or (server == "auto" and uvicorn_available())
+    # uvicorn stops itself on SIGINT/SIGTERM and then raises the signal again for whoever
+    # handled it before; by then there is nothing left to do. http.server needs interrupting.
+    with _stop_signals(_ignore if use_uvicorn else _interrupt):
+        try:
+            if use_uvicorn:
+                _serve_uvicorn(gateway, host, port, ready)
+            else:
+                _serve_stdlib(gateway, host, port, ready)
+        except KeyboardInterrupt:
+            pass
+
+
+@contextmanager
+def _stop_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """Handle SIGINT and SIGTERM with ``handler`` while serving (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    return None
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _serve_uvicorn(
+    gateway: Gateway, host: str, port: int, ready: Callable[[str, str], None]
+) -> None:
+    import uvicorn
+
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.create_server((host, port), family=family)
+    config = uvicorn.Config(
+        ASGIFrontend(gateway),
+        lifespan="off",
+        ws="none",
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )
+    ready(_url(sock), "uvicorn")
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+class ASGIFrontend:
+    """The ASGI app uvicorn runs: reads each request whole, hands it to the gateway."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body, size = await self._read_body(receive)
+        client = scope.get("client") or ("", 0)
+        server = scope.get("server") or ("", 0)
+        raw_path = scope.get("raw_path")
+        request = LocalRequest(
+            method=scope["method"],
+            path=raw_path.decode("latin-1") if raw_path else scope["path"],
+            query=scope["query_string"].decode("latin-1"),
+            headers=[
+                (canonical_header_name(name.decode("latin-1")), value.decode("latin-1"))
+                for name, value in scope["headers"]
+            ],
+            body=body,
+            client=(str(client[0]), int(client[1])),
+            server=(str(server[0]), int(server[1] or 0)),
+            http_version=scope["http_version"],
+        )
+        # The handler blocks and owns its own event loop: run it off this one.
+        response = await asyncio.to_thread(self.gateway.respond, request, size)
+        headers = outgoing_headers(response, request.method)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    async def _read_body(receive: Receive) -> tuple[bytes, int]:
+        """The body and its size; past the limit the rest is counted but not kept."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= MAX_PAYLOAD_BYTES:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks), size
+
+
+def _serve_stdlib(
+    gateway: Gateway, host: str, port: int, ready: Callable[[str, str], None]
+) -> None:
+    handler = type("BoundHandler", (StdlibHandler,), {"gateway": gateway})
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    server_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
+    with server_class((host, port), handler) as httpd:
+        httpd.daemon_threads = True
+        ready(_url(httpd.socket), "http.server")
+        httpd.serve_forever()
+
+
+class StdlibHandler(BaseHTTPRequestHandler):
+    """The standard library fallback: one thread per connection, keep-alive on."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "bridge-local"
+    gateway: Gateway
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The gateway writes the access log."""
+
+    def handle_request(self) -> None:
+        target, _, query = self.path.partition("?")
+        client = (str(self.client_address[0]), int(self.client_address[1]))
+        version = self.request_version.removeprefix("HTTP/")
+        headers = list(self.headers.items())
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._send(
+                _error(
+                    HTTPStatus.LENGTH_REQUIRED,
+                    "chunked request bodies need uvicorn "
+                    "(pip install 'bridge[local]'); send a Content-Length",
+                ),
+                close=True,
+            )
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send(_error(HTTPStatus.BAD_REQUEST, "bad Content-Length"), close=True)
+            return
+        local = self.connection.getsockname()
+        server = (str(local[0]), int(local[1]))
+        if length > MAX_PAYLOAD_BYTES:
+            request = LocalRequest(
+                self.command, target, query, headers, b"", client, server, version
+            )
+            self._send(self.gateway.respond(request, length), close=True)
+            return
+        body = self.rfile.read(length)
+        request = LocalRequest(self.command, target, query, headers, body, client, server, version)
+        self._send(self.gateway.respond(request))
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_request
+
+    def _send(self, response: HTTPResponse, *, close: bool = False) -> None:
+        self.send_response(response.status, response.phrase)
+        for name, value in outgoing_headers(response, self.command):
+            self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)

@@ -1,0 +1,43 @@
+"""Serving WSGI applications (PEP 3333).
+
+* :class:`WSGIRunner` is what ``Bridge(wsgi_app)`` uses: the application is
+  called directly on the thread Lambda invokes the handler on, with no event
+  loop and no thread hand-off (``asyncio`` is not even imported).
+* :class:`WSGIMiddleware` wraps a WSGI application as an ASGI 3 application
+  for any ASGI server; it runs the application on one process-wide thread
+  pool, with one hand-off per request.
+
+Both build the environ with :func:`build_environ` and collect the response
+with :func:`run_app`, so a request gives the same environ and the same
+response either way (except ``wsgi.multithread``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ
+from bridge.wsgi.response import run_app
+from bridge.wsgi.runner import WSGIRunner
+
+if TYPE_CHECKING:
+    from bridge.wsgi.middleware import WSGIMiddleware, get_executor
+
+__all__ = [
+    "CONTEXT_KEY",
+    "EVENT_KEY",
+    "WSGIMiddleware",
+    "WSGIRunner",
+    "build_environ",
+    "get_executor",
+    "run_app",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The middleware needs asyncio; import it only for those who use it.
+    if name in ("WSGIMiddleware", "get_executor"):
+        from bridge.wsgi import middleware
+
+        return getattr(middleware, name)
+    raise AttributeError(f"module 'bridge.wsgi' has no attribute {name!r}")

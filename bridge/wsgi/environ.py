@@ -1,0 +1,154 @@
+"""The WSGI environ (PEP 3333) for one request, built from an ASGI HTTP scope.
+
+The scope's ``path`` is already percent-decoded once and includes
+``root_path``; the environ splits it on that boundary into ``SCRIPT_NAME``
+and ``PATH_INFO`` and re-reads both as "bytes-as-str" (UTF-8 bytes decoded
+as latin-1), as PEP 3333 asks.  Nothing is decoded twice.
+
+Request headers become ``HTTP_*`` keys.  Repeated headers are joined with
+``,`` (``Cookie`` with ``; ``).  Header names that contain ``_`` are dropped:
+``X_Forwarded_For`` and ``X-Forwarded-For`` would both become
+``HTTP_X_FORWARDED_FOR``, and a client could pass one off as the other.
+So are names that are not valid HTTP header names.
+``CONTENT_LENGTH`` is always the length of ``wsgi.input``, the whole body.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+logger = logging.getLogger("bridge.wsgi")
+
+#: The environ keys under which the Lambda event and context are passed.
+EVENT_KEY = "aws.event"
+CONTEXT_KEY = "aws.context"
+
+
+class ErrorStream:
+    """``wsgi.errors``: every write becomes one record of the ``bridge.wsgi``
+    logger at ERROR level (a trailing newline dropped, empty writes ignored).
+
+    It keeps no buffer, so one instance serves every request and thread; the
+    price is that a line written in pieces arrives as several records.
+    """
+
+    __slots__ = ()
+
+    def write(self, text: str) -> int:
+        message = text[:-1] if text.endswith("\n") else text
+        if message:
+            logger.error("%s", message)
+        return len(text)
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Records are emitted as they are written."""
+
+
+ERRORS = ErrorStream()
+
+#: The keys every request has in common.  ``wsgi.multiprocess`` is true
+#: because other Lambda execution environments run the same application at
+#: the same time; ``wsgi.input_terminated`` tells the application it may read
+#: ``wsgi.input`` to its end.
+_BASE_ENVIRON: dict[str, Any] = {
+    "wsgi.version": (1, 0),
+    "wsgi.errors": ERRORS,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+}
+
+#: Request header name -> environ key; "" means "not an HTTP_* key".
+_KEYS: dict[bytes, str] = {
+    b"content-type": "CONTENT_TYPE",
+    b"content-length": "",
+    b"host": "HTTP_HOST",
+    b"accept": "HTTP_ACCEPT",
+    b"accept-encoding": "HTTP_ACCEPT_ENCODING",
+    b"accept-language": "HTTP_ACCEPT_LANGUAGE",
+    b"cookie": "HTTP_COOKIE",
+    b"user-agent": "HTTP_USER_AGENT",
+    b"x-forwarded-for": "HTTP_X_FORWARDED_FOR",
+    b"x-forwarded-port": "HTTP_X_FORWARDED_PORT",
+    b"x-forwarded-proto": "HTTP_X_FORWARDED_PROTO",
+}
+_KEYS_LIMIT = 512
+
+
+#: The characters of a header name (an RFC 9110 token) but ``_``.
+_NAME_CHARS = b"!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _environ_key(name: bytes) -> str:
+    """``b"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop."""
+    key = _KEYS.get(name)
+    if key is None:
+        if name and not name.translate(None, _NAME_CHARS):
+            key = "HTTP_" + name.decode("ascii").upper().replace("-", "_")
+        else:
+            key = ""
+        if len(_KEYS) < _KEYS_LIMIT:
+            _KEYS[name] = key
+    return key
+
+
+def _wsgi_str(text: str) -> str:
+    """A str as PEP 3333 wants it: its UTF-8 bytes, one character per byte."""
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
+    """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path:
+        root_path = root_path.rstrip("/")
+        if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
+            path = path[len(root_path) :]
+    scheme: str = scope.get("scheme", "http")
+    server = scope.get("server")
+    if server:
+        server_name, port = server
+        server_port = str(port) if port else ("443" if scheme == "https" else "80")
+    else:
+        server_name, server_port = "localhost", "443" if scheme == "https" else "80"
+
+    environ = _BASE_ENVIRON.copy()
+    environ["REQUEST_METHOD"] = scope["method"]
+    environ["SCRIPT_NAME"] = _wsgi_str(root_path)
+    environ["PATH_INFO"] = _wsgi_str(path)
+    environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ["SERVER_NAME"] = server_name
+    environ["SERVER_PORT"] = server_port
+    environ["SERVER_PROTOCOL"] = "HTTP/" + scope.get("http_version", "1.1")
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.multithread"] = multithread
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"] = client[0]
+    if EVENT_KEY in scope:
+        environ[EVENT_KEY] = scope[EVENT_KEY]
+        environ[CONTEXT_KEY] = scope.get(CONTEXT_KEY)
+
+    for name, raw_value in scope["headers"]:
+        key = _KEYS.get(name)
+        if key is None:
+            key = _environ_key(name)
+        if not key:
+            continue
+        value = raw_value.decode("latin-1")
+        previous = environ.get(key)
+        if previous is None:
+            environ[key] = value
+        else:
+            environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
+    return environ

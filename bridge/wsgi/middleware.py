@@ -1,0 +1,136 @@
+"""``WSGIMiddleware``: a WSGI application as an ASGI 3 application.
+
+For ASGI servers, and for composing a WSGI application inside an ASGI one.
+(``Bridge(wsgi_app)`` does not use it: it calls the application directly,
+see :mod:`bridge.wsgi.runner`.)
+
+Per request the event loop reads the whole request body, then makes exactly
+one hand-off to a worker thread, which builds the environ, calls the
+application and collects its whole response; back on the loop, the response
+goes out as one ``http.response.start`` and one ``http.response.body``.  The
+worker runs in a copy of the caller's context (``contextvars``), so context
+variables set by ASGI middleware are visible to the WSGI application.
+
+All middleware instances share one thread pool per process, created on first
+use, whose threads are named ``bridge-wsgi_N``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from bridge.errors import ConfigurationError, ProtocolError
+from bridge.types import Headers, Message, Receive, Scope, Send, WSGIApp
+from bridge.wsgi.response import run_app
+
+THREAD_NAME_PREFIX = "bridge-wsgi"
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def get_executor() -> ThreadPoolExecutor:
+    """The process-wide pool WSGI applications run on, created on first use."""
+    global _executor
+    executor = _executor
+    if executor is None:
+        with _executor_lock:
+            executor = _executor
+            if executor is None:
+                executor = _executor = ThreadPoolExecutor(thread_name_prefix=THREAD_NAME_PREFIX)
+    return executor
+
+
+def _forget_executor_after_fork() -> None:
+    global _executor, _executor_lock
+    _executor = None
+    _executor_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor_after_fork)
+
+
+class WSGIMiddleware:
+    """Serve the WSGI application ``app`` as an ASGI 3 application::
+
+        asgi_app = WSGIMiddleware(wsgi_app)
+
+    Serves ``http`` connections; answers ``lifespan`` startup and shutdown
+    at once (WSGI has no such events); refuses ``websocket`` connections.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: WSGIApp) -> None:
+        if not callable(app):
+            raise ConfigurationError(
+                f"WSGIMiddleware expects a WSGI application (a callable), got "
+                f"{type(app).__name__}: {app!r}."
+            )
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
+        else:
+            raise ProtocolError(
+                f"A WSGI application can serve 'http' connections only, got {kind!r}."
+            )
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        if body is None:
+            return
+        context = contextvars.copy_context()
+        status, headers, content = await asyncio.get_running_loop().run_in_executor(
+            get_executor(), context.run, _run_in_worker, self.app, scope, body
+        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+    def __repr__(self) -> str:
+        return f"WSGIMiddleware({self.app!r})"
+
+
+def _run_in_worker(app: WSGIApp, scope: Scope, body: bytes) -> tuple[int, Headers, bytes]:
+    return run_app(app, scope, body, multithread=True)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client went away first."""
+    chunks: list[bytes] = []
+    while True:
+        message: Message = await receive()
+        kind = message.get("type")
+        if kind == "http.disconnect":
+            return None
+        if kind != "http.request":
+            raise ProtocolError(f"Expected ASGI message 'http.request', but got {kind!r}.")
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        kind = message.get("type")
+        if kind == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        else:
+            raise ProtocolError(
+                f"Expected ASGI message 'lifespan.startup' or 'lifespan.shutdown', got {kind!r}."
+            )

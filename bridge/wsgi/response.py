@@ -1,0 +1,297 @@
+"""Calling a WSGI application once and collecting its whole response.
+
+The response moves through three states; each call the application makes is
+checked against the state it arrives in::
+
+    NEW      --start_response(status, headers)-------------------> STARTED
+    STARTED  --start_response(..., exc_info)---------------------> STARTED  (status replaced)
+    STARTED  --first non-empty body bytes (write or yield)-------> SENDING
+    SENDING  --start_response(..., exc_info)---------------------> exc_info re-raised
+    NEW      --start_response again, write(), or body bytes------> ProtocolError
+    STARTED/SENDING --start_response without exc_info-----------> ProtocolError
+
+Nothing is sent anywhere until the application is done: Lambda takes the
+response in one piece.  "Sent" means what PEP 3333 means by it, that body
+bytes exist, after which an error page can no longer replace the status.
+
+Whatever the application does, the result is a complete response: its own
+when it kept to the protocol, otherwise a 500 and one log line on the
+``bridge.wsgi`` logger that says what was expected and what arrived.  The
+iterable's ``close()`` is always called.  A body longer than the response's
+``Content-Length`` is cut to that length, and iteration stops there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from bridge.errors import ProtocolError
+from bridge.types import Headers, WSGIApp
+from bridge.wsgi.environ import build_environ
+
+logger = logging.getLogger("bridge.wsgi")
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+ERROR_STATUS = 500
+ERROR_HEADERS: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
+ERROR_BODY = b"Internal Server Error"
+
+
+# The states, as the descriptions the log lines use.
+NEW = "start_response() not called yet"
+STARTED = "status and headers set, no body yet"
+SENDING = "body bytes produced"
+
+
+class WSGIResponse:
+    """The status, headers and body one application call produces."""
+
+    __slots__ = ("chunks", "headers", "remaining", "state", "status")
+
+    def __init__(self) -> None:
+        self.state = NEW
+        self.status = ERROR_STATUS
+        self.headers: Headers = []
+        self.chunks: list[bytes] = []
+        #: Bytes still allowed by the response's Content-Length, if it has one.
+        self.remaining: int | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            try:
+                if self.state is SENDING:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.state is not NEW:
+            raise ProtocolError(
+                "start_response() was called a second time without exc_info; expected one "
+                "call, or a second one with exc_info to replace the status after an error."
+            )
+        code = _STATUS_CODES.get(status) if type(status) is str else None
+        self.status = code or parse_status(status)
+        self.headers, self.remaining = encode_headers(headers)
+        self.state = STARTED
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The ``write()`` callable ``start_response`` returns."""
+        if self.state is NEW:
+            raise ProtocolError("write() was called before start_response().")
+        self.add(data)
+
+    def add(self, data: object) -> None:
+        """Append one chunk of body bytes, checked and cut to Content-Length."""
+        if type(data) is not bytes:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise ProtocolError(
+                    f"Expected the WSGI response body to be bytes, got {type(data).__name__}: "
+                    f"{_short(data)}."
+                )
+            data = bytes(data)
+        if not data:
+            return
+        if self.state is not SENDING:
+            if self.state is NEW:
+                raise ProtocolError(
+                    "The WSGI application produced body bytes before calling start_response(); "
+                    "expected start_response() first."
+                )
+            self.state = SENDING
+        remaining = self.remaining
+        if remaining is not None:
+            if len(data) > remaining:
+                data = data[:remaining]
+            self.remaining = remaining - len(data)
+        self.chunks.append(data)
+
+    def collect(self, result: object) -> None:
+        """Read the application's return value to its end, or to Content-Length."""
+        if isinstance(result, (str, bytes, bytearray)):
+            raise ProtocolError(
+                f"Expected the WSGI application to return an iterable of bytes, got "
+                f"{type(result).__name__} {_short(result)}; return [body] instead."
+            )
+        try:
+            iterator = iter(result)  # type: ignore[call-overload]
+        except TypeError:
+            raise ProtocolError(
+                "Expected the WSGI application to return an iterable of bytes, got "
+                f"{type(result).__name__}: {_short(result)}."
+            ) from None
+        if self.remaining == 0:
+            return
+        add = self.add
+        for chunk in iterator:
+            add(chunk)
+            if self.remaining == 0:
+                return
+
+    def body(self) -> bytes:
+        chunks = self.chunks
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def fail(self) -> None:
+        self.status = ERROR_STATUS
+        self.headers = list(ERROR_HEADERS)
+        self.chunks = [ERROR_BODY]
+
+
+def run_app(
+    app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
+) -> tuple[int, Headers, bytes]:
+    """Call ``app`` for one request; return ``(status, headers, body)``.
+
+    Never raises ``Exception``: every failure becomes a 500 and a log line.
+    """
+    response = WSGIResponse()
+    result: object = None
+    failed = False
+    try:
+        environ = build_environ(scope, body, multithread=multithread)
+        result = app(environ, response.start_response)
+        response.collect(result)
+    except Exception as exc:
+        failed = True
+        _log_failure(scope, response, exc)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:
+                failed = failed or response.state is NEW
+                logger.error(
+                    "Exception in close() of the WSGI response iterable (%s); %s.",
+                    _request(scope),
+                    "answering 500" if failed else "the response stands",
+                    exc_info=exc,
+                )
+    if not failed and response.state is NEW:
+        failed = True
+        logger.error(
+            "WSGI application returned without calling start_response() (%s); expected "
+            "start_response(status, headers) before the end of the response iterable, got "
+            "%s. Answering 500.",
+            _request(scope),
+            _short(result),
+        )
+    if failed:
+        response.fail()
+    return response.status, response.headers, response.body()
+
+
+def _log_failure(scope: Mapping[str, Any], response: WSGIResponse, exc: Exception) -> None:
+    if isinstance(exc, ProtocolError):
+        logger.error(
+            "WSGI protocol error (%s, %s): %s Answering 500.",
+            _request(scope),
+            response.state,
+            exc,
+            exc_info=exc,
+        )
+    else:
+        logger.error(
+            "Exception in WSGI application (%s, %s); answering 500.",
+            _request(scope),
+            response.state,
+            exc_info=exc,
+        )
+
+
+#: Status lines already parsed, for the common ones.
+_STATUS_CODES: dict[str, int] = {}
+_STATUS_CODES_LIMIT = 256
+
+
+def parse_status(status: object) -> int:
+    """``"200 OK"`` -> 200."""
+    if isinstance(status, str):
+        code = status[:3]
+        if (
+            code.isascii()
+            and code.isdigit()
+            and code[0] != "0"
+            and (len(status) == 3 or status[3] == " ")
+        ):
+            if len(_STATUS_CODES) < _STATUS_CODES_LIMIT and type(status) is str:
+                _STATUS_CODES[status] = int(code)
+            return int(code)
+    raise ProtocolError(
+        f"Expected the WSGI status to be a str such as '200 OK', got {type(status).__name__}: "
+        f"{_short(status)}."
+    )
+
+
+#: Response header name -> its lower-cased latin-1 bytes, for names seen before.
+_HEADER_NAMES: dict[str, bytes] = {}
+_HEADER_NAMES_LIMIT = 512
+
+
+def encode_headers(headers: object) -> tuple[Headers, int | None]:
+    """WSGI response headers as a raw ASGI header list, and the value of
+    ``Content-Length`` if there is a valid one.
+
+    Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
+    does not count as part of a value (some frameworks emit ``" a=1"`` for a
+    cookie).
+    """
+    if type(headers) is not list:
+        raise ProtocolError(
+            f"Expected the WSGI response headers to be a list of (name, value) tuples, got "
+            f"{type(headers).__name__}: {_short(headers)}."
+        )
+    raw: Headers = []
+    length: int | None = None
+    for item in headers:
+        try:
+            name, value = item
+            raw_name = _HEADER_NAMES.get(name) or _encode_name(name)
+            raw_value = value.strip(" \t").encode("latin-1")
+        except (TypeError, ValueError, AttributeError):
+            raise ProtocolError(
+                "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
+                f"str, got {_short(item)}."
+            ) from None
+        if "\n" in value or "\r" in value:
+            raise ProtocolError(
+                f"Expected WSGI response header {name!r} without line breaks, got {value!r}."
+            )
+        if raw_name == b"content-length" and raw_value.strip().isdigit():
+            length = int(raw_value)
+        raw.append((raw_name, raw_value))
+    return raw, length
+
+
+def _encode_name(name: str) -> bytes:
+    if type(name) is not str or not name or not _is_token(name):
+        raise ValueError(name)
+    raw = name.lower().encode("latin-1")
+    if len(_HEADER_NAMES) < _HEADER_NAMES_LIMIT:
+        _HEADER_NAMES[name] = raw
+    return raw
+
+
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+def _is_token(name: str) -> bool:
+    """Whether ``name`` is a valid header name (an RFC 9110 token)."""
+    return all(char in _TOKEN_CHARS for char in name)
+
+
+def _request(scope: Mapping[str, Any]) -> str:
+    return f"{scope.get('method', '?')} {scope.get('path', '?')}"
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,48 @@
+"""How ``Bridge`` serves a WSGI application: on the invoking thread, directly.
+
+Lambda hands one request at a time to one thread, with the whole body known
+up front, and takes the whole response back.  A WSGI application is a plain
+blocking call, so the handler simply makes it: no event loop, no thread
+hand-off, and ``asyncio`` is not imported on this path.  Code that needs an
+event loop of its own (``asgiref.sync.async_to_sync`` in Django's async
+views and middleware) finds none running and starts its own, as it would
+under any threaded WSGI server.
+
+The one exception: a handler called from inside a running event loop (async
+test code, a local development server) would run the application on a thread
+where ``async_to_sync`` refuses to work.  It then runs the application on
+the WSGI thread pool instead and waits for it, one hand-off.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bridge.types import Headers, HTTPScope, WSGIApp
+from bridge.wsgi.response import run_app
+
+
+class WSGIRunner:
+    """Runs one HTTP request through a WSGI application."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def handle(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
+        asyncio = sys.modules.get("asyncio")  # no running loop without asyncio
+        if asyncio is not None and asyncio._get_running_loop() is not None:
+            return self._handle_off_loop(scope, body)
+        return run_app(self.app, scope, body)
+
+    def _handle_off_loop(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
+        import contextvars
+
+        from bridge.wsgi.middleware import get_executor
+
+        context = contextvars.copy_context()
+        return get_executor().submit(context.run, run_app, self.app, scope, body).result()
+
+    def close(self) -> None:
+        """Nothing to release: WSGI has no shutdown protocol."""

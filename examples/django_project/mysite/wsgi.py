@@ -1,0 +1,10 @@
+"""Locally:   python -m bridge serve examples/django_project/mysite/wsgi.py:application
+On Lambda: handler = bridge.Bridge(application)
+"""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+application = get_wsgi_application()

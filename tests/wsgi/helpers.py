@@ -1,0 +1,96 @@
+"""One request through a handler, its response read back, and the WSGI echo app."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.validate import validator
+
+from bridge import Bridge
+from bridge.local.events import FakeContext, build_event
+from bridge.local.responses import decode_response
+from bridge.types import LambdaResponse, StartResponse
+
+#: Sources whose request paths can carry a stage in front.
+STAGED_SOURCES = frozenset({"rest", "http-v1", "http"})
+
+
+@dataclass
+class Reply:
+    """What one invocation sent and got back, the response decoded as HTTP."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    response: LambdaResponse
+    event: dict[str, Any] = field(default_factory=dict)
+    context: FakeContext | None = None
+
+    @property
+    def binary(self) -> bool:
+        return bool(
+            self.response.get("isBase64Encoded") or self.response.get("bodyEncoding") == "base64"
+        )
+
+    def header(self, name: str) -> str | None:
+        values = self.all(name)
+        return values[-1] if values else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for n, v in self.headers if n == name]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(handler: Bridge, source: str, **request: Any) -> Reply:
+    """Invoke ``handler`` with ``source``'s event for ``request`` (see ``build_event``)."""
+    event = build_event(source, **request)
+    context = FakeContext()
+    response = handler(event, context)
+    status, headers, body = decode_response(source, response)
+    return Reply(
+        status=status,
+        headers=[(name.lower(), value) for name, value in headers],
+        body=body,
+        response=response,
+        event=event,
+        context=context,
+    )
+
+
+def _echo(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    payload = {
+        "method": environ["REQUEST_METHOD"],
+        "script_name": environ["SCRIPT_NAME"],
+        "path_info": environ["PATH_INFO"],
+        "query_string": environ["QUERY_STRING"],
+        "content_type": environ.get("CONTENT_TYPE"),
+        "content_length": environ.get("CONTENT_LENGTH"),
+        "body": base64.b64encode(body).decode("ascii"),
+        "headers": {k: v for k, v in environ.items() if k.startswith("HTTP_")},
+        "remote_addr": environ.get("REMOTE_ADDR"),
+        "server_name": environ["SERVER_NAME"],
+        "server_port": environ["SERVER_PORT"],
+        "server_protocol": environ["SERVER_PROTOCOL"],
+        "url_scheme": environ["wsgi.url_scheme"],
+        "multithread": environ["wsgi.multithread"],
+        "request_id": getattr(environ.get("aws.context"), "aws_request_id", None),
+        "event_keys": sorted(environ["aws.event"]) if "aws.event" in environ else None,
+    }
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(payload, sort_keys=True).encode("utf-8")]
+
+
+#: A WSGI app that answers with what it saw, checked by wsgiref's validator.
+echo_app = validator(_echo)
+
+
+def unwsgi(text: str) -> str:
+    """A PEP 3333 "bytes-as-str" string read back as the UTF-8 it carries."""
+    return text.encode("latin-1").decode("utf-8")
