@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.loop import get_runner
@@ -56,8 +58,21 @@ def events() -> list[tuple[dict[str, Any], bool]]:
     return mixed
 
 
-def test_ten_thousand_invocations_leave_nothing_behind() -> None:
-    handler = Bridge(echo_app, lifespan="on")
+def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Answers like the ASGI echo app's status control, body echoed."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    status = environ.get("HTTP_X_STATUS", "200")
+    start_response(f"{status} Whatever", [("Content-Type", "application/octet-stream")])
+    return [body]
+
+
+@pytest.mark.parametrize("interface", ["asgi", "wsgi"])
+def test_ten_thousand_invocations_leave_nothing_behind(interface: str) -> None:
+    if interface == "asgi":
+        handler = Bridge(echo_app, lifespan="on")
+    else:
+        handler = Bridge(wsgi_app, interface="wsgi")
     requests = itertools.cycle(events())
     contexts = {True: FakeContext(timeout_ms=900_000), False: None}
     loop = get_runner().loop
@@ -79,7 +94,8 @@ def test_ten_thousand_invocations_leave_nothing_behind() -> None:
     loop.set_debug(debug)
     try:
         assert statuses == {200, 400, 503}
-        assert len(asyncio.all_tasks(loop)) == tasks_before == 1  # the lifespan task
+        lifespan_tasks = 1 if interface == "asgi" else 0
+        assert len(asyncio.all_tasks(loop)) == tasks_before == lifespan_tasks
         assert threading.active_count() == threads_before
         assert blocks_after - blocks_before < BLOCK_SLACK
     finally:
