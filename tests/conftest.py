@@ -16,18 +16,21 @@ from tests.apps import echo_app
 
 HandlerFactory = Callable[..., Bridge]
 
-# Property tests: a bounded run by default ("ci"); HYPOTHESIS_PROFILE=nightly
-# for a long one.  No deadline: the machine's load must not fail a test.
+# Property tests: a bounded, reproducible run by default ("ci": the same
+# examples every run, so a merge is never blocked by a lucky draw);
+# HYPOTHESIS_PROFILE=nightly for a long random one.  No deadline: the
+# machine's load must not fail a test.
 settings.register_profile(
     "ci",
     max_examples=30,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
 settings.register_profile(
     "nightly",
-    max_examples=4000,
+    max_examples=2000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
