@@ -10,6 +10,7 @@ last-resort handler for unexpected errors.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -167,7 +168,7 @@ def mutated_events(draw: st.DrawFn, source: str) -> dict[str, Any]:
         elif action == "random":
             parent[last] = draw(json_values)
         else:
-            parent[last] = draw(st.sampled_from(REPLACEMENTS))
+            parent[last] = copy.deepcopy(draw(st.sampled_from(REPLACEMENTS)))  # never shared
     result: dict[str, Any] = json.loads(json.dumps(event))
     return result
 
