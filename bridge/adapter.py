@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
-from bridge.checks import LAMBDA_RESPONSE_LIMIT, encoded_size, header_problem, might_exceed_limit
+from bridge.checks import (
+    LAMBDA_RESPONSE_LIMIT,
+    encoded_size,
+    header_problem,
+    needs_a_closer_look,
+)
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector
 from bridge.sources._common import normalize_base_path
@@ -166,7 +171,24 @@ class Bridge:
         status, headers, response_body = self._runner.handle(scope, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        problem, header_bytes = header_problem(headers)
+        if needs_a_closer_look(headers, response_body):
+            return self._checked_response(
+                source, event, scope, status=status, headers=headers, body=response_body
+            )
+        return source.to_response(event, status, headers, response_body, self.config)
+
+    def _checked_response(
+        self,
+        source: EventSource,
+        event: Any,
+        scope: HTTPScope,
+        *,
+        status: int,
+        headers: Headers,
+        body: bytes,
+    ) -> LambdaResponse:
+        """The response, unless a header is unsafe or it is over Lambda's limit."""
+        problem = header_problem(headers)
         if problem is not None:
             logger.error(
                 "The application's response to %s has a %s; answering 500 instead of "
@@ -175,24 +197,23 @@ class Bridge:
                 problem,
             )
             return self._error_response(source, event, 500, "Internal Server Error")
-        response = source.to_response(event, status, headers, response_body, self.config)
-        if might_exceed_limit(response_body, header_bytes, len(headers)):
-            size = encoded_size(response)
-            if size is not None and size > LAMBDA_RESPONSE_LIMIT:
-                logger.error(
-                    "The response to %s is %d bytes once encoded for Lambda, over Lambda's "
-                    "response limit of %d bytes; answering 500 instead (Lambda would fail the "
-                    "invocation). Serve large content from S3 or compress it.",
-                    _request_line(scope),
-                    size,
-                    LAMBDA_RESPONSE_LIMIT,
-                )
-                return self._error_response(
-                    source,
-                    event,
-                    500,
-                    "Internal Server Error: the response is too large for AWS Lambda.",
-                )
+        response = source.to_response(event, status, headers, body, self.config)
+        size = encoded_size(response)
+        if size is not None and size > LAMBDA_RESPONSE_LIMIT:
+            logger.error(
+                "The response to %s is %d bytes once encoded for Lambda, over Lambda's "
+                "response limit of %d bytes; answering 500 instead (Lambda would fail the "
+                "invocation). Serve large content from S3 or compress it.",
+                _request_line(scope),
+                size,
+                LAMBDA_RESPONSE_LIMIT,
+            )
+            return self._error_response(
+                source,
+                event,
+                500,
+                "Internal Server Error: the response is too large for AWS Lambda.",
+            )
         return response
 
     def _make_websocket_handler(self) -> WebSocketHandler:

@@ -32,24 +32,28 @@ _PER_HEADER = 64
 _FIXED = 1024
 
 
-def header_problem(headers: Headers) -> tuple[str | None, int]:
-    """``(problem, size)``: a description of the first unsafe header (never
-    its value), or None; and the bytes in all names and values."""
+def needs_a_closer_look(headers: Headers, body: bytes) -> bool:
+    """The fast path: False for a response with safe headers that cannot be
+    over the limit (almost every response), at the cost of one join."""
     joined = b"".join(chain.from_iterable(headers))
-    if b"\r" in joined or b"\n" in joined or b"\0" in joined:
-        for name, value in headers:
-            for part, what in ((name, "name"), (value, "value")):
-                if b"\r" in part or b"\n" in part or b"\0" in part:
-                    shown = name.decode("latin-1")
-                    shown = repr(shown if len(shown) <= 60 else shown[:60] + "...")
-                    return f"header {shown} whose {what} contains CR, LF or NUL", len(joined)
-    return None, len(joined)
+    return (
+        b"\r" in joined
+        or b"\n" in joined
+        or b"\0" in joined
+        or 6 * (len(body) + 2 * len(joined)) + _PER_HEADER * len(headers) + _FIXED
+        > LAMBDA_RESPONSE_LIMIT
+    )
 
 
-def might_exceed_limit(body: bytes, header_bytes: int, header_count: int) -> bool:
-    """Whether a response could be over the limit once encoded as JSON."""
-    bound = 6 * (len(body) + 2 * header_bytes) + _PER_HEADER * header_count + _FIXED
-    return bound > LAMBDA_RESPONSE_LIMIT
+def header_problem(headers: Headers) -> str | None:
+    """A description of the first unsafe header (never its value), or None."""
+    for name, value in headers:
+        for part, what in ((name, "name"), (value, "value")):
+            if b"\r" in part or b"\n" in part or b"\0" in part:
+                shown = name.decode("latin-1")
+                shown = repr(shown if len(shown) <= 60 else shown[:60] + "...")
+                return f"header {shown} whose {what} contains CR, LF or NUL"
+    return None
 
 
 def encoded_size(response: Any) -> int | None:

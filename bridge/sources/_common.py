@@ -65,6 +65,10 @@ def header(name: str, value: object, source: str) -> tuple[bytes, bytes]:
             f"got {type(value).__name__}."
         )
     try:
+        return name.lower().encode("latin-1"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        pass  # beyond Latin-1: UTF-8, below
+    try:
         return encode_value(name.lower()), encode_value(value)
     except UnicodeEncodeError as exc:
         raise not_unicode(f"header {name!r}", exc, source) from None
