@@ -13,15 +13,17 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge import Bridge, MalformedEventError, UnknownEventError
+from bridge import Bridge, BridgeError, MalformedEventError, UnknownEventError
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.sources import SourceConfig, SourceSelector
+from bridge.websocket.events import connect_event, disconnect_event, message_event
 from tests.contract import assert_contract
 from tests.logs import captured_logs
 from tests.strategies import requests
@@ -205,6 +207,52 @@ def test_every_part_of_an_event_replaced_by_every_kind_of_value(
             except Exception as exc:
                 shown = "<deleted>" if value is DELETE else repr(value)
                 failures.append(f"{location} = {shown}: {type(exc).__name__}: {exc}")
+    assert failures == []
+
+
+async def websocket_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+        return
+    await small_app(scope, receive, send)
+
+
+def test_every_part_of_a_websocket_event_replaced_by_every_kind_of_value(
+    tmp_path: Path,
+) -> None:
+    """The same sweep over API Gateway WebSocket events: each is served, gets
+    an error response, or raises bridge's own error."""
+    handler = Bridge(
+        websocket_app,
+        lifespan="off",
+        websocket_store=f"sqlite:///{tmp_path}/connections.db",
+        websocket_endpoint="http://127.0.0.1:9",  # never called: the app sends nothing
+    )
+    failures = []
+    try:
+        handler(connect_event("open="))
+        for event in (
+            connect_event("new=", query="a=1"),
+            message_event("open=", "hi"),
+            disconnect_event("open="),
+        ):
+            event = json.loads(json.dumps(event))
+            for location in locations(event):
+                for value in (DELETE, *REPLACEMENTS):
+                    if not location or (value is DELETE and not isinstance(location[-1], str)):
+                        continue
+                    try:
+                        response = handler(replaced(event, location, value), FakeContext())
+                        json.dumps(response)
+                    except BridgeError:
+                        pass
+                    except Exception as exc:
+                        failures.append(f"{location} = {value!r}: {type(exc).__name__}: {exc}")
+    finally:
+        handler.close()
     assert failures == []
 
 

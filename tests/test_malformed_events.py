@@ -165,3 +165,37 @@ def test_header_names_beyond_latin_1_are_kept_as_utf_8(make_handler: HandlerFact
     event["headers"]["x-\u0100"] = "v"
     assert make_handler(app, lifespan="off")(event)["statusCode"] == 204
     assert ("x-\u0101".encode(), b"v") in seen[0]
+
+
+def test_an_event_type_that_is_not_a_string_is_not_a_websocket_event(
+    make_handler: HandlerFactory,
+) -> None:
+    """``requestContext.eventType`` as an object raised TypeError (unhashable)
+    from the WebSocket check before any source was asked."""
+    event = event_with("rest")
+    event["requestContext"]["eventType"] = {"CONNECT": 1}
+    event["requestContext"]["connectionId"] = "c1="
+    assert answer(make_handler, event)[0] == 200
+
+
+@pytest.mark.parametrize("source", ["rest", "http", "edge"])
+def test_a_client_address_that_is_not_valid_unicode_is_left_out(
+    make_handler: HandlerFactory, source: str
+) -> None:
+    seen: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["client"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    event = build_event(source)
+    if source == "rest":
+        event["requestContext"]["identity"]["sourceIp"] = "\ud800"
+    elif source == "http":
+        event["requestContext"]["http"]["sourceIp"] = "\ud800"
+    else:
+        event["Records"][0]["cf"]["request"]["clientIp"] = "\ud800"
+    response = make_handler(app, lifespan="off")(event)
+    assert int(response.get("statusCode") or response["status"]) == 204
+    assert seen == [None]

@@ -96,6 +96,19 @@ def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
     return headers
 
 
+def client(address: object) -> tuple[str, int] | None:
+    """The ASGI ``client`` for an address the event reports; None for one
+    that is absent, empty, not a string or not valid Unicode."""
+    if not isinstance(address, str) or not address:
+        return None
+    if not address.isascii():
+        try:
+            address.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return (address, 0)
+
+
 def last_value(headers: Headers, name: bytes) -> bytes | None:
     found = None
     for key, value in headers:

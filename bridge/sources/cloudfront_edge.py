@@ -108,7 +108,7 @@ def to_request(
         root_path=root_path,
         query_string=query.encode("utf-8"),
         headers=headers,
-        client=(client_ip, 0) if isinstance(client_ip, str) and client_ip else None,
+        client=c.client(client_ip),
         server=server,
     )
     body_block = c.mapping(request, "body", NAME)

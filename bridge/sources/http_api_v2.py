@@ -70,7 +70,7 @@ def to_request(
         root_path=root_path,
         query_string=query.encode("utf-8"),
         headers=headers,
-        client=(source_ip, 0) if isinstance(source_ip, str) and source_ip else None,
+        client=c.client(source_ip),
         server=server,
         http_version=c.http_version(http.get("protocol")),
     )
