@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
+from bridge.checks import (
+    LAMBDA_RESPONSE_LIMIT,
+    encoded_size,
+    header_problem,
+    needs_a_closer_look,
+)
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector
 from bridge.sources._common import normalize_base_path
@@ -60,6 +66,10 @@ class Bridge:
         Extra event sources, tried before the built-in ones.
     ``source``
         ``"auto"`` (detect per event) or the name of one source to always use.
+    ``timeout_margin_ms``
+        An ASGI application still running this many milliseconds before the
+        Lambda deadline (``context.get_remaining_time_in_millis()``) is
+        cancelled and answered with 504; ``None`` turns this off.
     ``websocket_store``
         Where WebSocket connections are kept between invocations: a URL
         (``sqlite:///file.db``, ``redis://``, ``postgresql://``,
@@ -84,12 +94,23 @@ class Bridge:
         exclude_headers: Iterable[str] | None = None,
         custom_handlers: Iterable[object] | None = None,
         source: str | EventSource = "auto",
+        timeout_margin_ms: int | None = 500,
         websocket_store: str | ConnectionStore | None = None,
         websocket_endpoint: str | ManagementClient | None = None,
         websocket_path: str = "/",
     ) -> None:
         if lifespan not in ("auto", "on", "off"):
             raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
+        if timeout_margin_ms is not None and (
+            not isinstance(timeout_margin_ms, int)
+            or isinstance(timeout_margin_ms, bool)
+            or timeout_margin_ms < 0
+        ):
+            raise ConfigurationError(
+                "timeout_margin_ms must be a number of milliseconds (0 or more) or None, "
+                f"got {timeout_margin_ms!r}."
+            )
+        self.timeout_margin_ms = timeout_margin_ms
         self.app = app
         self.interface = detect_interface(app, interface)
         self.config = SourceConfig(
@@ -122,7 +143,9 @@ class Bridge:
             return cast(_AppRunner, WSGIRunner(app))
         from bridge.asgi import ASGIRunner, as_asgi3
 
-        return ASGIRunner(as_asgi3(app, self.interface == "asgi2"), lifespan)
+        return ASGIRunner(
+            as_asgi3(app, self.interface == "asgi2"), lifespan, self.timeout_margin_ms
+        )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
         if isinstance(event, dict) and is_websocket_event(event):
@@ -132,7 +155,7 @@ class Bridge:
             scope, body = source.to_request(event, context, self.config)
         except MalformedEventError as exc:
             logger.warning("Rejected a %s event: %s", source.name, exc)
-            return self._error_response(source, event, exc.status, str(exc))
+            return self._error_response(source, event, exc.status, f"Bad request: {exc}")
         except BridgeError:
             raise
         except Exception as exc:
@@ -143,12 +166,55 @@ class Bridge:
                 exc,
             )
             return self._error_response(
-                source, event, 400, f"{source.name} event could not be read: {exc}"
+                source, event, 400, f"Bad request: {source.name} event could not be read: {exc}"
             )
         status, headers, response_body = self._runner.handle(scope, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
+        if needs_a_closer_look(headers, response_body):
+            return self._checked_response(
+                source, event, scope, status=status, headers=headers, body=response_body
+            )
         return source.to_response(event, status, headers, response_body, self.config)
+
+    def _checked_response(
+        self,
+        source: EventSource,
+        event: Any,
+        scope: HTTPScope,
+        *,
+        status: int,
+        headers: Headers,
+        body: bytes,
+    ) -> LambdaResponse:
+        """The response, unless a header is unsafe or it is over Lambda's limit."""
+        problem = header_problem(headers)
+        if problem is not None:
+            logger.error(
+                "The application's response to %s has a %s; answering 500 instead of "
+                "passing it on.",
+                _request_line(scope),
+                problem,
+            )
+            return self._error_response(source, event, 500, "Internal Server Error")
+        response = source.to_response(event, status, headers, body, self.config)
+        size = encoded_size(response)
+        if size is not None and size > LAMBDA_RESPONSE_LIMIT:
+            logger.error(
+                "The response to %s is %d bytes once encoded for Lambda, over Lambda's "
+                "response limit of %d bytes; answering 500 instead (Lambda would fail the "
+                "invocation). Serve large content from S3 or compress it.",
+                _request_line(scope),
+                size,
+                LAMBDA_RESPONSE_LIMIT,
+            )
+            return self._error_response(
+                source,
+                event,
+                500,
+                "Internal Server Error: the response is too large for AWS Lambda.",
+            )
+        return response
 
     def _make_websocket_handler(self) -> WebSocketHandler:
         from bridge.websocket.handler import WebSocketHandler
@@ -178,9 +244,7 @@ class Bridge:
         self, source: EventSource, event: Any, status: int, message: str
     ) -> LambdaResponse:
         headers: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
-        return source.to_response(
-            event, status, headers, f"Bad request: {message}".encode(), self.config
-        )
+        return source.to_response(event, status, headers, message.encode(), self.config)
 
     def close(self) -> None:
         """Run lifespan shutdown now instead of at process exit; close the
@@ -191,6 +255,10 @@ class Bridge:
 
     def __repr__(self) -> str:
         return f"Bridge({self.app!r}, interface={self.interface!r})"
+
+
+def _request_line(scope: Any) -> str:
+    return f"{scope.get('method', '?')} {scope.get('path', '?')}"
 
 
 def _header_names(names: Iterable[str] | None) -> frozenset[bytes]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Coroutine
@@ -74,7 +75,10 @@ class LoopRunner:
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
+            # At interpreter exit Python 3.12 refuses the thread this starts;
+            # concurrent.futures has joined the executor's threads by then.
+            with contextlib.suppress(RuntimeError):
+                loop.run_until_complete(loop.shutdown_default_executor())
         finally:
             loop.close()
 

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
@@ -13,6 +15,27 @@ from bridge.local.responses import decode_response
 from tests.apps import echo_app
 
 HandlerFactory = Callable[..., Bridge]
+
+# Property tests: a bounded, reproducible run by default ("ci": the same
+# examples every run, so a merge is never blocked by a lucky draw);
+# HYPOTHESIS_PROFILE=nightly for a long random one.  No deadline: the
+# machine's load must not fail a test.
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.register_profile(
+    "nightly",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

@@ -137,6 +137,11 @@ def test_body_before_start_names_both_messages(make_handler: HandlerFactory) -> 
         ({"type": "http.response.start", "status": 42}, "integer from 100 to 999"),
         ({"type": "http.response.start", "status": 200, "headers": [("a", "b")]}, "byte-string"),
         ({"type": "http.response.start", "status": 200, "headers": [(b"a",)]}, "byte-string"),
+        ({"type": "http.response.start", "status": 200, "headers": 5}, "the int given is not"),
+        (
+            {"type": "http.response.start", "status": 200, "headers": [(b"set-cookie", "s=1")]},
+            "entry 0 is (bytes, str)",
+        ),
     ],
 )
 def test_malformed_start_messages(
@@ -153,6 +158,7 @@ def test_malformed_start_messages(
 
     assert_500(run(make_handler, app))
     assert match in errors[0]
+    assert "s=1" not in errors[0]  # header values may be secrets: never in messages
 
 
 def test_non_bytes_body_is_a_protocol_error(make_handler: HandlerFactory) -> None:

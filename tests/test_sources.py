@@ -260,6 +260,9 @@ def test_lattice_v1_query_in_raw_path(make_handler: HandlerFactory) -> None:
         ("example.com", "443,80", ["example.com", 80]),
         ("example.com:8080", "junk", ["example.com", 8080]),
         ("2001:db8::1", None, ["2001:db8::1", 443]),
+        ("example.com:\u00b2", None, ["example.com", 443]),  # a digit int() refuses
+        ("[2001:db8::1]:\u00b2", "\u00b2", ["2001:db8::1", 443]),
+        ("example.com:99999", "123456", ["example.com", 443]),
     ],
 )
 def test_unusual_host_and_port_never_crash(

@@ -11,7 +11,9 @@ each accepts::
     COMPLETE -- anything --> ProtocolError
 
 Every way an application can end has a defined result: a complete response
-is returned as sent; anything else becomes a 500 and a log line.
+is returned as sent; anything else becomes a 500 and a log line.  With a
+time limit (the Lambda deadline minus a margin), an application still
+running then is cancelled: a 504 if its response was not complete.
 ``http.disconnect`` is delivered only once the response is complete.
 """
 
@@ -59,6 +61,7 @@ class HTTPCycle:
         "_chunks",
         "_complete",
         "_request_sent",
+        "_timed_out",
         "body",
         "headers",
         "request_body",
@@ -77,6 +80,7 @@ class HTTPCycle:
         self._chunks: list[bytes] = []
         self._request_sent = False
         self._complete: asyncio.Event | None = None
+        self._timed_out: float | None = None
 
     async def receive(self) -> Message:
         if not self._request_sent:
@@ -134,7 +138,7 @@ class HTTPCycle:
         """Run the application and leave a defined response behind."""
         try:
             result = await app(self.scope, self.receive, self.send)  # type: ignore[arg-type]
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
             self._failed(exc)
         else:
             if result is not None:
@@ -144,7 +148,9 @@ class HTTPCycle:
                     self.scope["method"],
                     self.scope["path"],
                 )
-            if self.state is not COMPLETE:
+            if self._timed_out is not None:
+                self._timeout()
+            elif self.state is not COMPLETE:
                 logger.error(
                     "ASGI callable returned without completing the response (%s) for %s %s.",
                     self.state.value,
@@ -153,7 +159,18 @@ class HTTPCycle:
                 )
                 self.internal_error()
 
-    def _failed(self, exc: Exception) -> None:
+    def deadline_reached(self, task: asyncio.Task[Any], time_limit: float) -> None:
+        """Cancel the application (running in ``task``), which had ``time_limit`` seconds.
+
+        The cycle answers 504 unless the response is already complete.
+        """
+        self._timed_out = time_limit
+        task.cancel()
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._timed_out is not None:
+            self._timeout()
+            return
         request = f"{self.scope['method']} {self.scope['path']}"
         if self.state is COMPLETE:
             logger.error(
@@ -171,10 +188,31 @@ class HTTPCycle:
         )
         self.internal_error()
 
-    def internal_error(self) -> None:
-        self.status = 500
+    def _timeout(self) -> None:
+        if self.state is HTTPCycleState.COMPLETE:
+            logger.warning(
+                "ASGI application still running after its response was complete, at its "
+                "time limit (%.0f ms: the Lambda deadline minus timeout_margin_ms) for %s %s; "
+                "cancelled it. The response stands.",
+                (self._timed_out or 0.0) * 1000,
+                self.scope["method"],
+                self.scope["path"],
+            )
+            return
+        logger.error(
+            "ASGI application still running at its time limit (%.0f ms: the Lambda deadline "
+            "minus timeout_margin_ms) for %s %s (%s); cancelled it and answered 504.",
+            (self._timed_out or 0.0) * 1000,
+            self.scope["method"],
+            self.scope["path"],
+            self.state.value,
+        )
+        self.internal_error(504, b"Gateway Timeout")
+
+    def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:
+        self.status = status
         self.headers = list(ERROR_HEADERS)
-        self.body = b"Internal Server Error"
+        self.body = body
         self._chunks = []
         self.state = COMPLETE
         if self._complete is not None:
@@ -192,13 +230,19 @@ def _status(value: Any) -> int:
 def _headers(value: Any) -> Headers:
     headers: Headers = []
     try:
-        for name, header_value in value:
+        for index, item in enumerate(value):
+            name, header_value = item
             if not isinstance(name, bytes) or not isinstance(header_value, bytes):
-                raise TypeError
+                raise ProtocolError(
+                    "Expected 'headers' of http.response.start to be [name, value] byte-string "
+                    f"pairs, but entry {index} is ({type(name).__name__}, "
+                    f"{type(header_value).__name__})."
+                )
             headers.append((name, header_value))
     except (TypeError, ValueError):
         raise ProtocolError(
-            "Expected 'headers' of http.response.start to be an iterable of "
-            f"[name, value] byte-string pairs, got {value!r}."
+            "Expected 'headers' of http.response.start to be an iterable of [name, value] "
+            f"byte-string pairs; the {type(value).__name__} given is not (its values are not "
+            "shown: they may be cookies or credentials)."
         ) from None
     return headers

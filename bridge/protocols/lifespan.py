@@ -70,21 +70,15 @@ class LifespanOn:
         assert self._startup_done is not None
         assert self._shutdown_done is not None
         kind = message.get("type")
-        if kind == "lifespan.startup.complete":
-            self._startup_done.set()
-        elif kind == "lifespan.startup.failed":
-            self._failure = str(message.get("message", ""))
-            self._startup_done.set()
-        elif kind == "lifespan.shutdown.complete":
-            self._shutdown_done.set()
-        elif kind == "lifespan.shutdown.failed":
-            self._failure = str(message.get("message", ""))
-            self._shutdown_done.set()
-        else:
-            raise LifespanError(
-                f"Expected a lifespan.startup.* or lifespan.shutdown.* message, got {kind!r}."
-            )
         self._sent_any = True
+        phase = "lifespan.shutdown" if self._startup_done.is_set() else "lifespan.startup"
+        if kind == f"{phase}.complete":
+            pass
+        elif kind == f"{phase}.failed":
+            self._failure = str(message.get("message", ""))
+        else:
+            raise LifespanError(f"Expected '{phase}.complete' or '{phase}.failed', got {kind!r}.")
+        (self._shutdown_done if phase == "lifespan.shutdown" else self._startup_done).set()
 
     async def _main(self) -> None:
         assert self._startup_done is not None

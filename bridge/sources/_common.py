@@ -3,7 +3,7 @@ query strings, base paths, and the response-side header shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote_plus, unquote
 
@@ -42,6 +42,11 @@ def text(value: object, key: str, source: str, default: str = "") -> str:
         raise MalformedEventError(
             f"{source} event: expected {key!r} to be a string, got {type(value).__name__}."
         )
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise not_unicode(repr(key), exc, source) from None
     return value
 
 
@@ -59,6 +64,31 @@ def header_name(name: str) -> bytes:
     return raw
 
 
+def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEventError:
+    """The error for a string JSON can carry but HTTP cannot: a lone surrogate."""
+    return MalformedEventError(
+        f"{source} event: {what} is not valid Unicode (a lone surrogate at position {exc.start})."
+    )
+
+
+def header(name: str, value: object, source: str) -> tuple[bytes, bytes]:
+    """One header line as bytes: the name lower-cased; each part Latin-1 when
+    it fits, else UTF-8."""
+    if not isinstance(value, str):
+        raise MalformedEventError(
+            f"{source} event: header {name!r} should have a string value, "
+            f"got {type(value).__name__}."
+        )
+    try:
+        return name.lower().encode("latin-1"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        pass  # beyond Latin-1: UTF-8, below
+    try:
+        return encode_value(name.lower()), encode_value(value)
+    except UnicodeEncodeError as exc:
+        raise not_unicode(f"header {name!r}", exc, source) from None
+
+
 def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
     """``{"Name": "value"}`` to a raw header list with lower-cased names."""
     names = _NAMES
@@ -69,17 +99,7 @@ def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
         ]
     except (AttributeError, UnicodeError):
         pass  # null, non-string or non-latin-1 values: the careful loop below
-    headers: Headers = []
-    for name, value in values.items():
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise MalformedEventError(
-                f"{source} event: header {name!r} should have a string value, "
-                f"got {type(value).__name__}."
-            )
-        headers.append((_NAMES.get(name) or header_name(name), encode_value(value)))
-    return headers
+    return [header(name, value, source) for name, value in values.items() if value is not None]
 
 
 def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
@@ -108,14 +128,21 @@ def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
                 f"{source} event: multi-value header {name!r} should be a list of strings, "
                 f"got {type(items).__name__}."
             )
-        raw_name = _NAMES.get(name) or header_name(name)
-        for value in items:
-            if not isinstance(value, str):
-                raise MalformedEventError(
-                    f"{source} event: header {name!r} has a value that is not a string: {value!r}."
-                )
-            headers.append((raw_name, encode_value(value)))
+        headers.extend(header(name, value, source) for value in items)
     return headers
+
+
+def client(address: object) -> tuple[str, int] | None:
+    """The ASGI ``client`` for an address the event reports; None for one
+    that is absent, empty, not a string or not valid Unicode."""
+    if not isinstance(address, str) or not address:
+        return None
+    if not address.isascii():
+        try:
+            address.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return (address, 0)
 
 
 def last_value(headers: Headers, name: bytes) -> bytes | None:
@@ -164,9 +191,9 @@ def scheme_and_server(
         if known is not None:
             port = known
         else:
-            candidate = rightmost(forwarded_port)
-            if candidate.isdigit():
-                port = int(candidate)
+            candidate = port_number(rightmost(forwarded_port))
+            if candidate is not None:
+                port = candidate
     if port is None:
         port = 443 if scheme == "https" else 80
     return scheme, (name, port)
@@ -178,48 +205,71 @@ def split_host(host: str) -> tuple[str, int | None]:
         end = host.find("]")
         if end != -1:
             name, rest = host[1:end], host[end + 1 :]
-            port = rest[1:] if rest.startswith(":") else ""
-            return name, int(port) if port.isdigit() else None
+            return name, port_number(rest[1:]) if rest.startswith(":") else None
     if ":" not in host:  # the usual plain name: nothing to split
         return host, None
     name, _, port = host.rpartition(":")
     if not name or ":" in name:  # no colon, or a bare IPv6 address
         return host, None
-    return name, int(port) if port.isdigit() else None
+    return name, port_number(port)
 
 
-def encode_query(params: Mapping[str, Any]) -> bytes:
+def port_number(text: str) -> int | None:
+    """A TCP port from its decimal digits; anything else (``"²"``, ``"99999"``) is None."""
+    if text.isascii() and text.isdigit() and len(text) <= 5:
+        port = int(text)
+        if port <= 65535:
+            return port
+    return None
+
+
+def query_items(params: Mapping[str, Any], source: str) -> Iterator[tuple[str, str]]:
+    """``(key, value)`` for every value of decoded or still-encoded query
+    parameters, in order; a null value is blank."""
+    for key, values in params.items():
+        if values is None or isinstance(values, str):
+            values = [values]
+        elif not isinstance(values, list):
+            raise MalformedEventError(
+                f"{source} event: query parameter {key!r} should be a string or a list of "
+                f"strings, got {type(values).__name__}."
+            )
+        for value in values:
+            if value is None:
+                value = ""
+            elif not isinstance(value, str):
+                raise MalformedEventError(
+                    f"{source} event: query parameter {key!r} has a value that is not a "
+                    f"string ({type(value).__name__})."
+                )
+            yield key, value
+
+
+def encode_query(params: Mapping[str, Any], source: str) -> bytes:
     """Rebuild a query string from decoded parameters, in their order."""
     parts = []
-    for key, values in params.items():
-        if values is None:
-            values = [""]
-        elif isinstance(values, str):
-            values = [values]
-        qkey = _quote(key)
-        for value in values:
-            parts.append(f"{qkey}={_quote(value or '')}")
+    for key, value in query_items(params, source):
+        try:
+            parts.append(f"{_quote(key)}={_quote(value)}")
+        except UnicodeEncodeError as exc:
+            raise not_unicode(f"query parameter {key!r}", exc, source) from None
     return "&".join(parts).encode("ascii")
 
 
 def _quote(text: str) -> str:
     """``quote_plus(text)``, skipping the call for plain ASCII letters and digits."""
-    if type(text) is str and text.isalnum() and text.isascii():
+    if text.isalnum() and text.isascii():
         return text
     return quote_plus(text)
 
 
-def join_query(params: Mapping[str, Any]) -> bytes:
+def join_query(params: Mapping[str, Any], source: str) -> bytes:
     """Join still-encoded query parameters without touching their encoding."""
-    parts = []
-    for key, values in params.items():
-        if values is None:
-            values = [""]
-        elif isinstance(values, str):
-            values = [values]
-        for value in values:
-            parts.append(f"{key}={value or ''}")
-    return "&".join(parts).encode("utf-8")
+    joined = "&".join(f"{key}={value}" for key, value in query_items(params, source))
+    try:
+        return joined.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise not_unicode("the query string", exc, source) from None
 
 
 def normalize_base_path(base_path: object) -> str:

@@ -58,7 +58,7 @@ def to_request(
         path=path,
         raw_path=raw,
         root_path=root_path,
-        query_string=c.join_query(query) if query else b"",
+        query_string=c.join_query(query, NAME) if query else b"",
         headers=headers,
         client=(client_ip, 0) if client_ip else None,
         server=server,

@@ -79,14 +79,13 @@ def to_request(
             raise MalformedEventError(
                 f"{NAME} event: header {name!r} should be a list of {{key, value}} objects."
             )
-        raw_name = name.lower().encode("latin-1")
         for entry in entries:
             value = entry.get("value") if isinstance(entry, dict) else None
             if not isinstance(value, str):
                 raise MalformedEventError(
                     f"{NAME} event: header {name!r} has an entry without a string 'value'."
                 )
-            headers.append((raw_name, c.encode_value(value)))
+            headers.append(c.header(name, value, NAME))
 
     raw = c.text(request.get("uri"), "uri", NAME, "/") or "/"
     path = c.decode_path(raw)
@@ -109,7 +108,7 @@ def to_request(
         root_path=root_path,
         query_string=query.encode("utf-8"),
         headers=headers,
-        client=(client_ip, 0) if isinstance(client_ip, str) and client_ip else None,
+        client=c.client(client_ip),
         server=server,
     )
     body_block = c.mapping(request, "body", NAME)

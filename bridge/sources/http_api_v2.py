@@ -70,7 +70,7 @@ def to_request(
         root_path=root_path,
         query_string=query.encode("utf-8"),
         headers=headers,
-        client=(source_ip, 0) if isinstance(source_ip, str) and source_ip else None,
+        client=c.client(source_ip),
         server=server,
         http_version=c.http_version(http.get("protocol")),
     )
@@ -89,14 +89,24 @@ def cookie_headers(event: LambdaEvent, source: str) -> Headers:
             joined = "; ".join(cookies)  # TypeError for an entry that is not a string
         except TypeError:
             raise MalformedEventError(
-                f"{source} event: expected 'cookies' to be a list of strings, got {cookies!r}."
+                f"{source} event: expected 'cookies' to be a list of strings, got "
+                + (
+                    f"a list holding {_kinds(cookies)}"
+                    if isinstance(cookies, list)
+                    else type(cookies).__name__
+                )
+                + "."
             ) from None
         for name, _ in headers:
             if name == b"cookie":
                 headers = [(name, value) for name, value in headers if name != b"cookie"]
                 break
-        headers.append((b"cookie", c.encode_value(joined)))
+        headers.append(c.header("cookie", joined, source))
     return headers
+
+
+def _kinds(items: list[object]) -> str:
+    return ", ".join(sorted({type(item).__name__ for item in items}))
 
 
 def to_response(

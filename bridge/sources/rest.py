@@ -75,9 +75,9 @@ def to_request(
         path=path,
         raw_path=raw,
         root_path=root_path,
-        query_string=c.encode_query(query) if query else b"",
+        query_string=c.encode_query(query, source) if query else b"",
         headers=headers,
-        client=(source_ip, 0) if isinstance(source_ip, str) and source_ip else None,
+        client=c.client(source_ip),
         server=server,
         http_version=c.http_version(request_context.get("protocol")),
     )

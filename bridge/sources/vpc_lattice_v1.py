@@ -31,7 +31,7 @@ def to_request(
     raw = raw or "/"
     if not query:
         params = c.mapping(event, "query_string_parameters", NAME)
-        query_string = c.encode_query(params) if params else b""
+        query_string = c.encode_query(params, NAME) if params else b""
     else:
         query_string = query.encode("utf-8")
     path = c.decode_path(raw)

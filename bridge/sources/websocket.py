@@ -40,7 +40,8 @@ def matches(event: LambdaEvent) -> bool:
     context = event.get("requestContext")
     return (
         isinstance(context, dict)
-        and context.get("eventType") in EVENT_TYPES
+        and isinstance(context.get("eventType"), str)
+        and context["eventType"] in EVENT_TYPES
         and "connectionId" in context
         and ("messageDirection" in context or "httpMethod" not in event)
     )
@@ -125,10 +126,10 @@ def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -
         "scheme": "ws" if scheme == "http" else "wss",
         "path": c.decode_path(raw),
         "raw_path": raw.encode("utf-8"),
-        "query_string": c.encode_query(query) if query else b"",
+        "query_string": c.encode_query(query, NAME) if query else b"",
         "root_path": "",
         "headers": headers,
-        "client": (source_ip, 0) if isinstance(source_ip, str) and source_ip else None,
+        "client": c.client(source_ip),
         "server": server,
         "subprotocols": subprotocols(headers),
     }

@@ -204,7 +204,8 @@ def test_an_app_exception_is_lambdas_500_answer() -> None:
 
 def test_a_timeout_is_an_invocation_error() -> None:
     # A child process: the timed-out invocation goes on running in the background.
-    done = run_cli("invoke", ECHO, "/sleep/30", "--timeout", "0.5")
+    # The WSGI app blocks in time.sleep, which bridge cannot cancel before the deadline.
+    done = run_cli("invoke", f"{APPS}:wsgi_echo", "/sleep/30", "--timeout", "0.5")
     error = json.loads(done.stdout)
     assert done.returncode == 1
     assert error["errorType"] == "Sandbox.Timedout"
@@ -215,12 +216,23 @@ def test_a_timeout_is_an_invocation_error() -> None:
     assert b"Traceback" not in done.stderr
 
 
-def test_a_response_over_6_mb_is_an_invocation_error(
+def test_an_async_app_past_the_deadline_is_bridges_504(
     invoke_json: Callable[..., tuple[int, Any, str]],
 ) -> None:
-    status, error, _ = invoke_json(ECHO, f"/size/{6 * 1024 * 1024}")
+    """bridge cancels an ASGI app still awaiting timeout_margin_ms (500) before the deadline."""
+    status, response, _ = invoke_json(ECHO, "/sleep/30", "--timeout", "0.6")
     assert status == 1
-    assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert (response["statusCode"], response["body"]) == (504, "Gateway Timeout")
+
+
+def test_a_response_over_6_mb_is_bridges_500(
+    invoke_json: Callable[..., tuple[int, Any, str]],
+) -> None:
+    """bridge measures the response before Lambda would refuse it."""
+    status, response, _ = invoke_json(ECHO, f"/size/{6 * 1024 * 1024}")
+    assert status == 1
+    assert response["statusCode"] == 500
+    assert "too large for AWS Lambda" in response["body"]
 
 
 def test_a_request_over_6_mb_never_reaches_the_app(

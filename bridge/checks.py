@@ -1,0 +1,66 @@
+"""The last checks on an application's response before it leaves bridge.
+
+* A header name or value holding CR, LF or NUL is never passed on (RFC 9110,
+  5.5: such values are invalid and can split a response).
+* Lambda refuses a response whose JSON is over 6,291,556 bytes, and the
+  caller then sees an opaque error.  bridge measures the response first and
+  answers with its own error instead.  The measurement is exact but is only
+  made when a cheap bound (six JSON bytes per body and header byte, the
+  worst an escape can cost) says the response might be too large: bodies
+  under about 1 MB cost nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import chain
+from typing import Any
+
+from bridge.types import Headers
+
+#: Lambda's limit on a synchronous invocation's response, in bytes of JSON.
+LAMBDA_RESPONSE_LIMIT = 6_291_556
+
+#: Python 3.12 and later runtimes send non-ASCII characters as UTF-8;
+#: earlier ones escape them (``\\u00e9``, six bytes).
+_ENSURE_ASCII = sys.version_info < (3, 12)
+
+#: Bytes of JSON per header besides its name and value: quotes, separators,
+#: CloudFront's ``{"key": ..., "value": ...}``.
+_PER_HEADER = 64
+_FIXED = 1024
+
+
+def needs_a_closer_look(headers: Headers, body: bytes) -> bool:
+    """The fast path: False for a response with safe headers that cannot be
+    over the limit (almost every response), at the cost of one join."""
+    joined = b"".join(chain.from_iterable(headers))
+    return (
+        b"\r" in joined
+        or b"\n" in joined
+        or b"\0" in joined
+        or 6 * (len(body) + 2 * len(joined)) + _PER_HEADER * len(headers) + _FIXED
+        > LAMBDA_RESPONSE_LIMIT
+    )
+
+
+def header_problem(headers: Headers) -> str | None:
+    """A description of the first unsafe header (never its value), or None."""
+    for name, value in headers:
+        for part, what in ((name, "name"), (value, "value")):
+            if b"\r" in part or b"\n" in part or b"\0" in part:
+                shown = name.decode("latin-1")
+                shown = repr(shown if len(shown) <= 60 else shown[:60] + "...")
+                return f"header {shown} whose {what} contains CR, LF or NUL"
+    return None
+
+
+def encoded_size(response: Any) -> int | None:
+    """The response's size as the runtime will send it, or None when it is
+    not JSON (a custom source's business)."""
+    try:
+        text = json.dumps(response, ensure_ascii=_ENSURE_ASCII)
+    except (TypeError, ValueError):
+        return None
+    return len(text) if _ENSURE_ASCII else len(text.encode("utf-8", "surrogatepass"))

@@ -1,0 +1,350 @@
+"""Application faults bridge must contain: unsafe headers, responses Lambda
+would refuse, applications that run into the Lambda deadline, and
+cancellation that does not come from bridge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge import Bridge, ConfigurationError
+from bridge.checks import LAMBDA_RESPONSE_LIMIT
+from bridge.local.events import FakeContext, build_event
+from bridge.local.responses import decode_response
+from tests.apps import read_body, respond_with
+from tests.conftest import HandlerFactory
+from tests.contract import assert_contract
+
+# ------------------------------------------------------------ unsafe headers
+
+
+UNSAFE_HEADERS = [
+    (b"x-next", b"a\r\nSet-Cookie: evil=1", "value"),
+    (b"x-next", b"a\nb", "value"),
+    (b"x-next", b"a\rb", "value"),
+    (b"x-next", b"a\x00b", "value"),
+    (b"x-a\r\nx-b", b"1", "name"),
+]
+
+
+@pytest.mark.parametrize("unsafe", UNSAFE_HEADERS)
+def test_header_with_cr_lf_or_nul_is_never_passed_on(
+    make_handler: HandlerFactory,
+    source: str,
+    unsafe: tuple[bytes, bytes, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    name, value, part = unsafe
+    app = respond_with(200, [(b"x-fine", b"1"), (name, value)], b"secret body")
+    response = make_handler(app)(build_event(source), FakeContext())
+
+    assert_contract(source, response)
+    status, headers, body = decode_response(source, response)
+    assert status == 500
+    assert body == b"Internal Server Error"
+    assert all(n.lower() not in ("x-fine", "x-next") for n, _ in headers)
+    (record,) = [r for r in caplog.records if r.name == "bridge"]
+    assert f"whose {part} contains CR, LF or NUL" in record.getMessage()
+    assert "GET /" in record.getMessage()
+    if part == "value":
+        assert value.decode("latin-1") not in record.getMessage()
+
+
+@given(
+    value=st.binary(max_size=20),
+    bad=st.sampled_from([b"\r", b"\n", b"\x00"]),
+    at=st.integers(0, 20),
+)
+def test_any_header_value_with_a_control_break_is_refused(
+    value: bytes, bad: bytes, at: int
+) -> None:
+    app = respond_with(200, [(b"x-v", value[:at] + bad + value[at:])])
+    handler = Bridge(app, lifespan="off")
+    assert handler(build_event("rest"), FakeContext())["statusCode"] == 500
+
+
+# ----------------------------------------------------- Lambda's response limit
+
+
+def _overhead(source: str, content_type: bytes) -> int:
+    """JSON bytes of the response to an empty text body."""
+    handler = Bridge(respond_with(200, [(b"content-type", content_type)], b""), lifespan="off")
+    return len(json.dumps(handler(build_event(source), FakeContext())))
+
+
+@pytest.mark.parametrize("source", ["http", "rest", "alb", "edge"])
+def test_response_exactly_at_the_limit_is_returned(
+    make_handler: HandlerFactory, source: str
+) -> None:
+    body = b"a" * (LAMBDA_RESPONSE_LIMIT - _overhead(source, b"text/plain"))
+    handler = make_handler(respond_with(200, [(b"content-type", b"text/plain")], body))
+    response = handler(build_event(source), FakeContext())
+    assert len(json.dumps(response)) == LAMBDA_RESPONSE_LIMIT
+    assert decode_response(source, response)[2] == body
+
+
+@pytest.mark.parametrize("source", ["http", "rest", "alb", "edge"])
+def test_response_one_byte_over_the_limit_is_an_error_response(
+    make_handler: HandlerFactory, source: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b"a" * (LAMBDA_RESPONSE_LIMIT - _overhead(source, b"text/plain") + 1)
+    handler = make_handler(respond_with(200, [(b"content-type", b"text/plain")], body))
+    response = handler(build_event(source, path="/big"), FakeContext())
+
+    assert_contract(source, response)
+    status, _, text = decode_response(source, response)
+    assert status == 500
+    assert b"too large for AWS Lambda" in text
+    (record,) = [r for r in caplog.records if r.name == "bridge"]
+    message = record.getMessage()
+    assert f"is {LAMBDA_RESPONSE_LIMIT + 1} bytes" in message
+    assert f"limit of {LAMBDA_RESPONSE_LIMIT} bytes" in message
+    assert "GET /big" in message
+
+
+def test_binary_body_counts_after_base64(make_handler: HandlerFactory) -> None:
+    """4.8 MB of bytes is 6.4 MB of base64: over the limit."""
+    body = bytes(range(256)) * 18_750
+    response = make_handler(respond_with(200, [], body))(build_event("http"), FakeContext())
+    assert response["statusCode"] == 500
+
+
+def test_escaped_characters_count_as_sent(make_handler: HandlerFactory) -> None:
+    """1.1 MB of control characters is 6.6 MB of JSON escapes."""
+    body = b"\x01" * 1_100_000
+    app = respond_with(200, [(b"content-type", b"text/plain")], body)
+    assert make_handler(app)(build_event("http"), FakeContext())["statusCode"] == 500
+
+
+def test_non_ascii_text_counts_as_the_runtime_sends_it(make_handler: HandlerFactory) -> None:
+    """Runtimes before Python 3.12 escape non-ASCII (six bytes per ``é``);
+    later ones send UTF-8 (two bytes)."""
+    body = "é".encode() * 1_500_000  # 3 MB as UTF-8, 9 MB escaped
+    app = respond_with(200, [(b"content-type", b"text/plain; charset=utf-8")], body)
+    status = make_handler(app)(build_event("http"), FakeContext())["statusCode"]
+    assert status == (500 if sys.version_info < (3, 12) else 200)
+
+
+def test_many_large_headers_count(make_handler: HandlerFactory) -> None:
+    headers = [(b"x-h%d" % i, b"v" * 8000) for i in range(800)]
+    response = make_handler(respond_with(200, headers, b"small"))(build_event("rest"))
+    assert response["statusCode"] == 500
+
+
+def test_small_responses_are_not_measured(
+    make_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(response: Any) -> int:
+        raise AssertionError("measured a small response")
+
+    monkeypatch.setattr("bridge.adapter.encoded_size", fail)
+    app = respond_with(200, [(b"content-type", b"text/plain")], b"x" * 900_000)
+    assert make_handler(app)(build_event("http"), FakeContext())["statusCode"] == 200
+
+
+# ------------------------------------------------------------- the deadline
+
+
+class Context:
+    """A Lambda context whose remaining time is fixed."""
+
+    aws_request_id = "test"
+
+    def __init__(self, remaining_ms: Any) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> Any:
+        return self.remaining_ms
+
+
+class Hangs:
+    """An app that starts (or not) and then waits forever, recording how it ended."""
+
+    def __init__(self, *, start: bool = False, finish: bool = False, swallow: bool = False):
+        self.start = start
+        self.finish = finish
+        self.swallow = swallow
+        self.cancelled = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await read_body(receive)
+        if self.start:
+            headers = [(b"content-type", b"text/plain")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if self.finish:
+            await send({"type": "http.response.body", "body": b"done"})
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            if not self.swallow:
+                raise
+
+
+def run_with_deadline(
+    make_handler: HandlerFactory, app: Any, remaining_ms: Any = 501, **options: Any
+) -> dict[str, Any]:
+    handler = make_handler(app, lifespan="off", **options)
+    result: dict[str, Any] = handler(build_event("http", path="/slow"), Context(remaining_ms))
+    return result
+
+
+def test_app_running_into_the_deadline_gets_504(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Hangs()
+    response = run_with_deadline(make_handler, app)
+    assert response == {
+        "statusCode": 504,
+        "headers": {"content-type": "text/plain; charset=utf-8"},
+        "body": "Gateway Timeout",
+        "isBase64Encoded": False,
+    }
+    assert app.cancelled
+    (record,) = [r for r in caplog.records if r.name == "bridge.http"]
+    message = record.getMessage()
+    assert "still running at its time limit (1 ms" in message
+    assert "GET /slow" in message
+    assert "answered 504" in message
+
+
+def test_deadline_after_start_still_gives_504(make_handler: HandlerFactory) -> None:
+    assert run_with_deadline(make_handler, Hangs(start=True))["statusCode"] == 504
+
+
+def test_app_that_swallows_the_cancellation_gets_504(make_handler: HandlerFactory) -> None:
+    app = Hangs(swallow=True)
+    assert run_with_deadline(make_handler, app)["statusCode"] == 504
+    assert app.cancelled
+
+
+def test_app_that_turns_the_cancellation_into_an_error_gets_504(
+    make_handler: HandlerFactory,
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise RuntimeError("interrupted") from None
+
+    assert run_with_deadline(make_handler, app)["statusCode"] == 504
+
+
+def test_complete_response_stands_when_background_work_hits_the_deadline(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Hangs(start=True, finish=True)
+    response = run_with_deadline(make_handler, app)
+    assert (response["statusCode"], response["body"]) == (200, "done")
+    assert app.cancelled
+    assert "The response stands" in caplog.text
+
+
+@pytest.mark.parametrize("remaining", [None, 0, -5, "soon"])
+def test_no_deadline_without_a_usable_remaining_time(
+    make_handler: HandlerFactory, remaining: Any
+) -> None:
+    """A context that knows no deadline (a stub answering 0, a mock) means no time limit."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    assert run_with_deadline(make_handler, app, remaining)["statusCode"] == 200
+
+
+def test_no_deadline_without_a_context(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    handler = make_handler(app, lifespan="off")
+    assert handler(build_event("http"))["statusCode"] == 200
+    assert handler(build_event("http"), object())["statusCode"] == 200  # type: ignore[arg-type]
+
+
+def test_margin_none_turns_the_deadline_off(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    response = run_with_deadline(make_handler, app, 1, timeout_margin_ms=None)
+    assert response["statusCode"] == 200
+
+
+def test_margin_is_configurable(make_handler: HandlerFactory) -> None:
+    """With 10 s left and a 10 s margin, the app has no time at all."""
+    response = run_with_deadline(make_handler, Hangs(), 10_000, timeout_margin_ms=10_000)
+    assert response["statusCode"] == 504
+
+
+def test_next_invocation_after_a_timeout_is_served(make_handler: HandlerFactory) -> None:
+    handler = make_handler(Hangs(), lifespan="off")
+    assert handler(build_event("http"), Context(501))["statusCode"] == 504
+    fine = make_handler(respond_with(200, [], b"ok"), lifespan="off")
+    assert fine(build_event("http"), Context(60_000))["statusCode"] == 200
+
+
+def test_one_timer_serves_invocations_with_later_deadlines(make_handler: HandlerFactory) -> None:
+    """A timer armed for an earlier, short deadline fires during a later
+    invocation with time to spare: it is re-armed, not acted on."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(float(scope["path"].strip("/")))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    handler = make_handler(app, lifespan="off", timeout_margin_ms=0)
+    assert handler(build_event("http", path="/0"), Context(50))["statusCode"] == 200
+    assert handler(build_event("http", path="/0.2"), Context(60_000))["statusCode"] == 200
+    assert handler(build_event("http", path="/3600"), Context(50))["statusCode"] == 504
+    assert handler(build_event("http", path="/0"), Context(60_000))["statusCode"] == 200
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "500", True])
+def test_bad_margin_is_a_configuration_error(bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="timeout_margin_ms"):
+        Bridge(respond_with(), timeout_margin_ms=bad)
+
+
+# ------------------------------------------- cancellation not from bridge
+
+
+def test_app_raising_cancelled_error_gets_500_not_an_exception(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise asyncio.CancelledError
+
+    handler = make_handler(app, lifespan="off")
+    assert handler(build_event("http"), FakeContext())["statusCode"] == 500
+    assert "Exception in ASGI application" in caplog.text
+
+
+def test_app_awaiting_a_cancelled_task_gets_500(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        task = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+        await asyncio.sleep(0)
+        task.cancel()
+        await task
+
+    handler = make_handler(app, lifespan="off")
+    assert handler(build_event("http"), FakeContext())["statusCode"] == 500
+
+
+def test_every_source_answers_504_in_its_own_shape(
+    make_handler: HandlerFactory, source: str
+) -> None:
+    handler = make_handler(Hangs(), lifespan="off")
+    response = handler(build_event(source), Context(501))
+    assert_contract(source, response)
+    assert decode_response(source, response)[0] == 504

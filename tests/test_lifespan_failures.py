@@ -1,0 +1,189 @@
+"""Every way lifespan startup and shutdown can fail, in each mode, and SIGTERM
+arriving in the middle of an invocation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge import Bridge, LifespanError
+from bridge.local.events import build_event
+from bridge.loop import get_runner
+from tests.apps import read_body
+
+
+class FailingLifespan:
+    """Fails its startup or its shutdown in the way it is told."""
+
+    def __init__(self, *, startup: str = "ok", shutdown: str = "ok") -> None:
+        self.startup = startup
+        self.shutdown = shutdown
+        self.requests = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+            return
+        self.requests += 1
+        await read_body(receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def lifespan(self, receive: Any, send: Any) -> None:
+        if self.startup == "raise-before-receive":
+            raise ConnectionError("database unreachable")
+        await receive()
+        if self.startup == "failed":
+            await send({"type": "lifespan.startup.failed", "message": "no database"})
+            return
+        if self.startup == "raise":
+            raise ConnectionError("database unreachable")
+        if self.startup == "return":
+            return
+        if self.startup == "wrong-message":
+            await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        if self.shutdown == "failed":
+            await send({"type": "lifespan.shutdown.failed", "message": "flush failed"})
+        elif self.shutdown == "raise":
+            raise RuntimeError("flush failed")
+        elif self.shutdown == "return":
+            return
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+
+
+def leftover_tasks() -> set[asyncio.Task[Any]]:
+    """Lifespan tasks still on the process loop (other handlers' included)."""
+    return {t for t in asyncio.all_tasks(get_runner().loop) if not t.done()}
+
+
+#: (startup failure, mode) -> "error" (Bridge() raises LifespanError) or
+#: "serve" (requests are served without lifespan, and the log says why).
+STARTUP_OUTCOMES = {
+    ("failed", "on"): "error",
+    ("failed", "auto"): "error",
+    ("raise", "on"): "error",
+    ("raise", "auto"): "serve",
+    ("raise-before-receive", "on"): "error",
+    ("raise-before-receive", "auto"): "serve",
+    ("return", "on"): "error",
+    ("return", "auto"): "serve",
+}
+
+
+@pytest.mark.parametrize(("failure", "mode"), list(STARTUP_OUTCOMES))
+def test_startup_failure(failure: str, mode: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="bridge.lifespan")
+    app = FailingLifespan(startup=failure)
+    if STARTUP_OUTCOMES[failure, mode] == "error":
+        with pytest.raises(LifespanError, match="Lifespan startup failed"):
+            Bridge(app, lifespan=mode)
+    else:
+        handler = Bridge(app, lifespan=mode)
+        try:
+            assert handler(build_event("http"))["statusCode"] == 200
+            assert "does not support the lifespan protocol" in caplog.text
+            assert "database unreachable" in caplog.text or "returned at once" in caplog.text
+        finally:
+            handler.close()
+    assert not leftover_tasks()
+
+
+@pytest.mark.parametrize("mode", ["on", "auto"])
+def test_startup_protocol_violation_is_an_error(mode: Any) -> None:
+    with pytest.raises(LifespanError):
+        Bridge(FailingLifespan(startup="wrong-message"), lifespan=mode)
+    assert not leftover_tasks()
+
+
+@pytest.mark.parametrize("mode", ["on", "auto"])
+@pytest.mark.parametrize(
+    ("failure", "logged"),
+    [
+        ("failed", "Lifespan shutdown failed: flush failed"),
+        ("raise", "Lifespan shutdown failed: RuntimeError: flush failed"),
+        ("return", ""),
+    ],
+)
+def test_shutdown_failure_is_logged_never_raised(
+    mode: Any, failure: str, logged: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FailingLifespan(shutdown=failure)
+    handler = Bridge(app, lifespan=mode)
+    assert handler(build_event("http"))["statusCode"] == 200
+    handler.close()  # does not raise
+    handler.close()  # and runs once
+    assert logged in caplog.text
+    assert not leftover_tasks()
+
+
+def test_lifespan_off_never_runs_a_failing_lifespan() -> None:
+    app = FailingLifespan(startup="raise", shutdown="raise")
+    handler = Bridge(app, lifespan="off")
+    assert handler(build_event("http"))["statusCode"] == 200
+    handler.close()
+    assert app.requests == 1
+
+
+SIGTERM_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys, time
+    from bridge import Bridge
+    from bridge.local.events import build_event
+
+    log = open(sys.argv[1], "a")
+
+    def note(line):
+        log.write(line + "\\n"); log.flush()
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                note(message["type"])
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        await receive()
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.05)  # the request goes on after the signal
+        note("request finished")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    handler = Bridge(app)
+    handler(build_event("http"))
+    note("response returned")
+    time.sleep(5)
+    note("not terminated")
+    """
+)
+
+
+def test_sigterm_during_an_invocation(tmp_path: Path) -> None:
+    """The request is not interrupted; lifespan shutdown runs once it has
+    finished, then the default action ends the process (before the handler
+    returns: Lambda itself sends SIGTERM only between invocations)."""
+    script = tmp_path / "sigterm_during.py"
+    script.write_text(SIGTERM_SCRIPT)
+    log = tmp_path / "log.txt"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    process = subprocess.run(
+        [sys.executable, str(script), str(log)], env=env, timeout=30, check=False
+    )
+    assert process.returncode == -signal.SIGTERM
+    assert log.read_text().splitlines() == [
+        "lifespan.startup",
+        "request finished",
+        "lifespan.shutdown",
+    ]

@@ -1,0 +1,321 @@
+"""Property tests: any request AWS can deliver reaches the app exactly, and any
+response the app sends comes back exactly, through every event source and
+both application interfaces.
+
+Run longer with ``HYPOTHESIS_PROFILE=nightly`` (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+from wsgiref.validate import validator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge import Bridge
+from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
+from bridge.local.responses import decode_response
+from tests.apps import read_body
+from tests.contract import assert_contract, expected_response_headers, grouped
+from tests.logs import captured_logs
+from tests.strategies import Request, Response, requests, responses
+
+BASE_PATH = "/base"
+STAGE_SOURCES = {"rest", "http-v1", "http"}
+#: Sources where AWS passes the path still percent-encoded.
+ENCODED_PATH_SOURCES = {"rest", "url", "alb", "alb-multi", "edge", "lattice", "lattice-v2"}
+#: Sources that pass the query string exactly as the client sent it.
+RAW_QUERY_SOURCES = {"http", "url", "edge", "lattice", "lattice-v2"}
+#: HTTP APIs: no decoded path they deliver holds a literal ``%``.
+HTTP_API_SOURCES = {"http-v1", "http"}
+#: Sources whose request headers keep every line, and in order per name.
+ORDERED_MULTI_HEADERS = {"alb-multi", "edge", "lattice-v2"}
+#: Sources whose request headers keep every line (grouped by name as sent).
+MULTI_HEADERS = {"rest", "http-v1"}
+
+WSGI_AVAILABLE = importlib.util.find_spec("bridge.wsgi") is not None
+INTERFACES = [
+    "asgi",
+    pytest.param(
+        "wsgi",
+        marks=pytest.mark.skipif(
+            not WSGI_AVAILABLE, reason="bridge/wsgi.py (WSGI support) is not merged yet"
+        ),
+    ),
+]
+
+
+def wire_value(value: str) -> bytes:
+    """A header value as the app receives it: Latin-1 when it fits, else UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+@dataclass
+class Seen:
+    """What the app saw, normalized across ASGI and WSGI."""
+
+    method: str
+    path: str
+    root_path: str
+    raw_path: bytes | None
+    query: bytes
+    headers: list[tuple[str, bytes]]
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """The apps answer with ``response`` (or echo the request body) and record
+    what they saw."""
+
+    response: Response | None = None
+    seen: list[Seen] = field(default_factory=list)
+
+    def answer(self, body: bytes) -> Response:
+        if self.response is not None:
+            return self.response
+        return Response(200, [(b"content-type", b"application/octet-stream")], body)
+
+    async def asgi(self, scope: Any, receive: Any, send: Any) -> None:
+        body = await read_body(receive)
+        self.seen.append(
+            Seen(
+                method=scope["method"],
+                path=scope["path"],
+                root_path=scope["root_path"],
+                raw_path=scope["raw_path"],
+                query=scope["query_string"],
+                headers=[(n.decode("latin-1"), v) for n, v in scope["headers"]],
+                body=body,
+            )
+        )
+        answer = self.answer(body)
+        await send(
+            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+        )
+        await send({"type": "http.response.body", "body": answer.body})
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        script_name = environ.get("SCRIPT_NAME", "").encode("latin-1").decode("utf-8")
+        path_info = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        headers = [
+            (key[5:].replace("_", "-").lower(), value.encode("latin-1"))
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        ]
+        if environ.get("CONTENT_TYPE"):
+            headers.append(("content-type", environ["CONTENT_TYPE"].encode("latin-1")))
+        self.seen.append(
+            Seen(
+                method=environ["REQUEST_METHOD"],
+                path=script_name + path_info,
+                root_path=script_name,
+                raw_path=None,
+                query=environ.get("QUERY_STRING", "").encode("latin-1"),
+                headers=headers,
+                body=body,
+            )
+        )
+        answer = self.answer(body)
+        try:
+            phrase = HTTPStatus(answer.status).phrase
+        except ValueError:
+            phrase = "Unknown"
+        start_response(
+            f"{answer.status} {phrase}",
+            [(n.decode("latin-1"), v.decode("latin-1")) for n, v in answer.headers],
+        )
+        return [answer.body]
+
+
+#: One request per source for the response property (the echo property
+#: covers requests).
+RESPONSE_EVENTS = {
+    source: build_event(source, method="POST", query="a=1", headers=[("X-A", "1")], body=b"b")
+    for source in SOURCE_NAMES
+}
+
+
+@pytest.fixture(scope="module")
+def bridges() -> Iterator[Callable[..., tuple[Bridge, Recorder]]]:
+    """``(handler, recorder)`` per interface and base path, built once."""
+    built: dict[tuple[str, str, bool], tuple[Bridge, Recorder]] = {}
+
+    def get(interface: str, base_path: str, validate: bool = True) -> tuple[Bridge, Recorder]:
+        key = (interface, base_path, validate)
+        if key not in built:
+            recorder = Recorder()
+            if interface == "wsgi":
+                # PEP 3333 checks on the environ and on reading wsgi.input; the
+                # response side is the app's business (validator wants Content-Type).
+                app = validator(recorder.wsgi) if validate else recorder.wsgi
+                handler = Bridge(app, interface="wsgi", api_gateway_base_path=base_path)
+            else:
+                handler = Bridge(recorder.asgi, lifespan="off", api_gateway_base_path=base_path)
+            built[key] = (handler, recorder)
+        return built[key]
+
+    yield get
+    for handler, _ in built.values():
+        handler.close()
+
+
+def expected_headers(source: str, request: Request) -> dict[str, list[bytes]]:
+    """``{name: [values]}`` the app receives; for ``MULTI_HEADERS`` sources the
+    order across differently-cased names is not kept (compare as multisets)."""
+    lines = [(n.lower(), v) for n, v in request.headers]
+    if source in MULTI_HEADERS or source in ORDERED_MULTI_HEADERS:
+        return {n: [wire_value(v) for v in vs] for n, vs in grouped(lines).items()}
+    if source == "alb":  # one value per name: the last
+        return {n: [wire_value(vs[-1])] for n, vs in grouped(lines).items()}
+    return {n: [wire_value(",".join(vs))] for n, vs in grouped(lines).items()}
+
+
+def actual_headers(request: Request, seen: Seen) -> dict[str, list[bytes]]:
+    names = {n.lower() for n, _ in request.headers}
+    result: dict[str, list[bytes]] = {}
+    for name, value in seen.headers:
+        if name in names:
+            result.setdefault(name, []).append(value)
+    return result
+
+
+def check_headers(source: str, interface: str, request: Request, seen: Seen) -> None:
+    expected = expected_headers(source, request)
+    actual = actual_headers(request, seen)
+    if interface == "wsgi":  # the environ holds one comma-joined entry per name
+        assert set(actual) == set(expected)
+        for name, values in expected.items():
+            (got,) = actual[name]
+            assert sorted(got.split(b",")) == sorted(b",".join(values).split(b","))
+    elif source in MULTI_HEADERS:
+        assert {n: sorted(vs) for n, vs in actual.items()} == {
+            n: sorted(vs) for n, vs in expected.items()
+        }
+    else:
+        assert actual == expected
+
+
+def query_groups(query: bytes | str) -> dict[str, list[str]]:
+    text = query.decode("latin-1") if isinstance(query, bytes) else query
+    # The app side may hold UTF-8 bytes; parse_qsl decodes escapes as UTF-8.
+    if isinstance(query, bytes):
+        text = query.decode("utf-8")
+    pairs = parse_qsl(text, keep_blank_values=True)
+    result: dict[str, list[str]] = {}
+    for key, value in pairs:
+        result.setdefault(key, []).append(value)
+    return result
+
+
+def check_request(
+    source: str, interface: str, request: Request, seen: Seen, base_path: str
+) -> None:
+    prefix = f"/{request.stage}" if request.stage and source in STAGE_SOURCES else ""
+    assert seen.method == request.method
+    assert seen.path == prefix + request.decoded_path
+    path = request.decoded_path
+    base = (
+        base_path if base_path and (path == base_path or path.startswith(base_path + "/")) else ""
+    )
+    assert seen.root_path == prefix + base
+    if seen.raw_path is not None:
+        raw = request.path if source in ENCODED_PATH_SOURCES else request.decoded_path
+        assert seen.raw_path == (prefix + raw).encode("utf-8")
+    if source in RAW_QUERY_SOURCES:
+        assert seen.query == request.query.encode("ascii")
+    elif source == "alb":  # one value per key: the last
+        sent = {k: vs[-1:] for k, vs in query_groups(request.query).items()}
+        assert {k: vs[-1:] for k, vs in query_groups(seen.query).items()} == sent
+    else:  # multi-value parameters: grouped by key, order kept within a key
+        assert query_groups(seen.query) == query_groups(request.query)
+    check_headers(source, interface, request, seen)
+    assert seen.body == request.body
+
+
+def check_response(source: str, response: dict[str, Any], answer: Response) -> None:
+    assert_contract(source, response)
+    status, headers, body = decode_response(source, response)
+    assert status == answer.status
+    assert body == answer.body
+    assert grouped(headers) == expected_response_headers(source, answer.headers)
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+@given(data=st.data())
+def test_echo_round_trip(
+    bridges: Callable[..., tuple[Bridge, Recorder]],
+    interface: str,
+    source: str,
+    data: st.DataObject,
+) -> None:
+    """Request in, the same body back: everything reaches the app and returns exactly."""
+    base_path = data.draw(st.sampled_from(["", BASE_PATH]))
+    handler, recorder = bridges(interface, base_path)
+    request = data.draw(
+        requests(base_path=BASE_PATH, literal_percent=source not in HTTP_API_SOURCES)
+    )
+    recorder.response = None
+    recorder.seen.clear()
+
+    response = handler(request.event(source), FakeContext())
+
+    assert len(recorder.seen) == 1
+    check_request(source, interface, request, recorder.seen[0], base_path)
+    check_response(source, response, recorder.answer(request.body))
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+@settings(max_examples=max(2, settings().max_examples // 10))
+@given(data=st.data())
+def test_bodies_of_a_few_mib_round_trip(
+    bridges: Callable[..., tuple[Bridge, Recorder]],
+    interface: str,
+    source: str,
+    data: st.DataObject,
+) -> None:
+    """The echo property with 1 to 3 MiB bodies (fewer examples: each is slow)."""
+    handler, recorder = bridges(interface, "", False)
+    request = data.draw(requests(large=True, literal_percent=source not in HTTP_API_SOURCES))
+    recorder.response = None
+    recorder.seen.clear()
+
+    response = handler(request.event(source), FakeContext())
+
+    assert recorder.seen[0].body == request.body
+    check_response(source, response, recorder.answer(request.body))
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+@given(data=st.data())
+def test_any_response_comes_back_exactly(
+    bridges: Callable[..., tuple[Bridge, Recorder]],
+    interface: str,
+    source: str,
+    data: st.DataObject,
+) -> None:
+    """Any status, headers and body the app sends come back by the source's rules."""
+    handler, recorder = bridges(interface, "", False)
+    answer = data.draw(responses())
+    recorder.response = answer
+    recorder.seen.clear()
+    with captured_logs() as records:
+        response = handler(RESPONSE_EVENTS[source], FakeContext())
+    check_response(source, response, answer)
+    assert [r.getMessage() for r in records if r.levelno >= logging.ERROR] == []
