@@ -2,7 +2,7 @@
 
 An event a source recognizes but cannot read gets a 400 response naming the
 problem (and a warning in the log); an event that is not an HTTP event at
-all raises ``UnknownEventError``.  See docs/failure-modes.rst.
+all raises ``UnknownEventError``.  See "Failure modes" in README.rst.
 """
 
 from __future__ import annotations
