@@ -23,20 +23,41 @@ def matches(event: LambdaEvent) -> bool:
 def to_request(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 ) -> tuple[HTTPScope, bytes]:
-    method = c.text(event.get("method"), "method", NAME)
+    return read(
+        event,
+        context,
+        config,
+        source=NAME,
+        keys=("raw_path", "query_string_parameters", "is_base64_encoded"),
+        headers=c.headers_from_single(c.mapping(event, "headers", NAME), NAME),
+    )
+
+
+def read(
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    config: SourceConfig,
+    *,
+    source: str,
+    keys: tuple[str, str, str],
+    headers: Headers,
+) -> tuple[HTTPScope, bytes]:
+    """Both Lattice structures: the same fields under ``keys`` (path, query
+    parameters, base64 flag), and the headers already read."""
+    path_key, query_key, base64_key = keys
+    method = c.text(event.get("method"), "method", source)
     if not method:
-        raise MalformedEventError(f"{NAME} event: 'method' is missing or empty.")
-    target = c.text(event.get("raw_path"), "raw_path", NAME, "/") or "/"
+        raise MalformedEventError(f"{source} event: 'method' is missing or empty.")
+    target = c.text(event.get(path_key), path_key, source, "/") or "/"
     raw, _, query = target.partition("?")
     raw = raw or "/"
     if not query:
-        params = c.mapping(event, "query_string_parameters", NAME)
-        query_string = c.encode_query(params, NAME) if params else b""
+        params = c.mapping(event, query_key, source)
+        query_string = c.encode_query(params, source) if params else b""
     else:
         query_string = query.encode("utf-8")
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
-    headers = c.headers_from_single(c.mapping(event, "headers", NAME), NAME)
     forwarded_for = c.last_value(headers, b"x-forwarded-for")
     client_ip = c.rightmost(forwarded_for) if forwarded_for else ""
     scheme, server = c.scheme_and_server(headers)
@@ -50,10 +71,10 @@ def to_request(
         root_path=root_path,
         query_string=query_string,
         headers=headers,
-        client=(client_ip, 0) if client_ip else None,
+        client=c.client(client_ip),
         server=server,
     )
-    body = decode_request_body(event.get("body"), event.get("is_base64_encoded"), source=NAME)
+    body = decode_request_body(event.get("body"), event.get(base64_key), source=source)
     return scope, body
 
 
