@@ -24,7 +24,7 @@ try:  # an optional, faster base64 codec
     def _b64decode(data: str) -> bytes:
         return pybase64.b64decode(data, validate=True)
 
-except ImportError:  # pragma: no cover - exercised where pybase64 is absent
+except ImportError:  # the standard library codec
 
     def _b64encode(data: bytes) -> str:
         return binascii.b2a_base64(data, newline=False).decode("ascii")
