@@ -64,6 +64,20 @@ def header_name(name: str) -> bytes:
     return raw
 
 
+def method(value: object, key: str, source: str) -> str:
+    """The request method: a non-empty string."""
+    name = text(value, key, source)
+    if not name:
+        raise MalformedEventError(f"{source} event: {key!r} is missing or empty.")
+    return name
+
+
+def absolute_path(value: object, key: str, source: str) -> str:
+    """A path as the event carries it, with its leading ``/`` (``""`` and null are ``/``)."""
+    raw = text(value, key, source, "/") or "/"
+    return raw if raw.startswith("/") else "/" + raw
+
+
 def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEventError:
     """The error for a string JSON can carry but HTTP cannot: a lone surrogate."""
     return MalformedEventError(

@@ -11,7 +11,6 @@ entry, the one the load balancer appended.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
-from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -31,12 +30,8 @@ def is_multi_value(event: LambdaEvent) -> bool:
 def to_request(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 ) -> tuple[HTTPScope, bytes]:
-    method = c.text(event.get("httpMethod"), "httpMethod", NAME)
-    if not method:
-        raise MalformedEventError(f"{NAME} event: 'httpMethod' is missing or empty.")
-    raw = c.text(event.get("path"), "path", NAME, "/") or "/"
-    if not raw.startswith("/"):
-        raw = "/" + raw
+    method = c.method(event.get("httpMethod"), "httpMethod", NAME)
+    raw = c.absolute_path(event.get("path"), "path", NAME)
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
 

@@ -70,9 +70,7 @@ def to_request(
     request = c.mapping(cf, "request", NAME)
     if not request:
         raise MalformedEventError(f"{NAME} event: Records[0].cf.request is missing.")
-    method = c.text(request.get("method"), "method", NAME)
-    if not method:
-        raise MalformedEventError(f"{NAME} event: Records[0].cf.request.method is missing.")
+    method = c.method(request.get("method"), "Records[0].cf.request.method", NAME)
     headers: Headers = []
     for name, entries in c.mapping(request, "headers", NAME).items():
         if not isinstance(entries, list):

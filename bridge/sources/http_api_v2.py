@@ -43,12 +43,8 @@ def to_request(
 ) -> tuple[HTTPScope, bytes]:
     request_context = c.mapping(event, "requestContext", source)
     http = c.mapping(request_context, "http", source)
-    method = c.text(http.get("method"), "requestContext.http.method", source)
-    if not method:
-        raise MalformedEventError(f"{source} event: 'requestContext.http.method' is missing.")
-    raw = c.text(event.get("rawPath"), "rawPath", source, "/") or "/"
-    if not raw.startswith("/"):
-        raw = "/" + raw
+    method = c.method(http.get("method"), "requestContext.http.method", source)
+    raw = c.absolute_path(event.get("rawPath"), "rawPath", source)
     path = c.decode_path(raw) if path_is_encoded else raw
 
     headers = cookie_headers(event, source)

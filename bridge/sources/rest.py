@@ -9,7 +9,6 @@ Query parameters arrive decoded and are re-encoded in the order given.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
-from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -35,12 +34,8 @@ def to_request(
     stage_in_path: bool = False,
 ) -> tuple[HTTPScope, bytes]:
     request_context = c.mapping(event, "requestContext", source)
-    method = c.text(event.get("httpMethod"), "httpMethod", source)
-    if not method:
-        raise MalformedEventError(f"{source} event: 'httpMethod' is missing or empty.")
-    raw = c.text(event.get("path"), "path", source, "/") or "/"
-    if not raw.startswith("/"):
-        raw = "/" + raw
+    method = c.method(event.get("httpMethod"), "httpMethod", source)
+    raw = c.absolute_path(event.get("path"), "path", source)
 
     multi = c.mapping(event, "multiValueHeaders", source)
     headers = (

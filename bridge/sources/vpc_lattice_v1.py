@@ -8,7 +8,6 @@ one value per header.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
-from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
@@ -45,9 +44,7 @@ def read(
     """Both Lattice structures: the same fields under ``keys`` (path, query
     parameters, base64 flag), and the headers already read."""
     path_key, query_key, base64_key = keys
-    method = c.text(event.get("method"), "method", source)
-    if not method:
-        raise MalformedEventError(f"{source} event: 'method' is missing or empty.")
+    method = c.method(event.get("method"), "method", source)
     target = c.text(event.get(path_key), path_key, source, "/") or "/"
     raw, _, query = target.partition("?")
     raw = raw or "/"
