@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge.apps import detect_interface
@@ -16,7 +16,7 @@ from bridge.checks import (
 )
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector
-from bridge.sources._common import normalize_base_path
+from bridge.sources._common import Request, normalize_base_path
 from bridge.sources.websocket import matches as is_websocket_event
 from bridge.types import (
     Headers,
@@ -130,6 +130,12 @@ class Bridge:
         if websocket_store is not None or websocket_endpoint is not None or websocket_path != "/":
             self._websocket = self._make_websocket_handler()
         self._runner = self._make_runner(app, lifespan)
+        #: WSGI: builds the environ straight from what a built-in source reads.
+        self._environ_of: Callable[[Request], dict[str, Any]] | None = None
+        if self.interface == "wsgi":
+            from bridge.wsgi.environ import request_environ
+
+            self._environ_of = request_environ
 
     def _make_runner(self, app: Any, lifespan: LifespanMode) -> _AppRunner:
         if self.interface == "wsgi":
@@ -151,8 +157,13 @@ class Bridge:
         if isinstance(event, dict) and is_websocket_event(event):
             return self._websocket_event(event, context)
         source = self.selector.select(event)
+        request: Any  # the ASGI scope, or the WSGI environ
+        body: bytes | None = None
         try:
-            scope, body = source.to_request(event, context, self.config)
+            if self._environ_of is not None and source.read is not None:
+                request = self._environ_of(source.read(event, context, self.config))
+            else:
+                request, body = source.to_request(event, context, self.config)
         except MalformedEventError as exc:
             logger.warning("Rejected a %s event: %s", source.name, exc)
             return self._error_response(source, event, exc.status, f"Bad request: {exc}")
@@ -168,12 +179,15 @@ class Bridge:
             return self._error_response(
                 source, event, 400, f"Bad request: {source.name} event could not be read: {exc}"
             )
-        status, headers, response_body = self._runner.handle(scope, body)
+        if body is None:
+            status, headers, response_body = self._runner.handle_environ(request)  # type: ignore[attr-defined]
+        else:
+            status, headers, response_body = self._runner.handle(request, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
         if needs_a_closer_look(headers, response_body):
             return self._checked_response(
-                source, event, scope, status=status, headers=headers, body=response_body
+                source, event, request, status=status, headers=headers, body=response_body
             )
         return source.to_response(event, status, headers, response_body, self.config)
 
@@ -257,8 +271,13 @@ class Bridge:
         return f"Bridge({self.app!r}, interface={self.interface!r})"
 
 
-def _request_line(scope: Any) -> str:
-    return f"{scope.get('method', '?')} {scope.get('path', '?')}"
+def _request_line(request: Any) -> str:
+    """``"GET /path"`` of an ASGI scope or a WSGI environ, for log lines."""
+    if "REQUEST_METHOD" in request:
+        from bridge.wsgi.response import _request_line as environ_request_line
+
+        return environ_request_line(request)
+    return f"{request.get('method', '?')} {request.get('path', '?')}"
 
 
 def _header_names(names: Iterable[str] | None) -> frozenset[bytes]:

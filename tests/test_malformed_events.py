@@ -139,7 +139,7 @@ def test_query_parameters_of_the_wrong_type_are_bad_requests(
     [
         ("http", "rawPath", "/\ud800", "'rawPath' is not valid Unicode"),
         ("url", "rawQueryString", "a=\udfff", "'rawQueryString' is not valid Unicode"),
-        ("rest", "multiValueHeaders", {"X-A": ["\ud800"]}, "header 'X-A' is not valid Unicode"),
+        ("rest", "multiValueHeaders", {"X-A": ["\ud800"]}, "header 'x-a' is not valid Unicode"),
         ("http", "headers", {"x-a": "\ud800"}, "header 'x-a' is not valid Unicode"),
         ("http", "cookies", ["a=\ud800"], "header 'cookie' is not valid Unicode"),
         ("rest", "multiValueQueryStringParameters", {"a": ["\ud800"]}, "parameter 'a' is not"),

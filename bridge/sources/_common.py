@@ -50,15 +50,29 @@ def text(value: object, key: str, source: str, default: str = "") -> str:
     return value
 
 
-#: Header names seen so far, as ``header_name`` returns them.  Bounded: the
-#: names come from clients, and only the common ones are worth keeping.
+#: Request header names seen so far, lower-cased (bounded: the names come
+#: from clients, and only the common ones are worth keeping).
+_LOWER: dict[str, str] = {}
+#: Lower-case header names as the ASGI scope carries them (latin-1 bytes).
 _NAMES: dict[str, bytes] = {}
 _NAMES_MAX = 512
 
+#: A request header list as an event source reads it: lower-case names and
+#: the values as received, both str; order and repeats kept.
+Pairs = list[tuple[str, str]]
+
+
+def lower_name(name: str) -> str:
+    """A header name lower-cased, remembered for next time."""
+    lowered = name.lower()
+    if len(_LOWER) < _NAMES_MAX and type(name) is str:
+        _LOWER[name] = lowered
+    return lowered
+
 
 def header_name(name: str) -> bytes:
-    """A header name as the ASGI scope carries it: lower-cased latin-1 bytes."""
-    raw = name.lower().encode("latin-1")
+    """A lower-case header name as the ASGI scope carries it: latin-1 bytes."""
+    raw = name.encode("latin-1")
     if len(_NAMES) < _NAMES_MAX:
         _NAMES[name] = raw
     return raw
@@ -103,35 +117,40 @@ def header(name: str, value: object, source: str) -> tuple[bytes, bytes]:
         raise not_unicode(f"header {name!r}", exc, source) from None
 
 
-def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
-    """``{"Name": "value"}`` to a raw header list with lower-cased names."""
-    names = _NAMES
-    try:  # every value a latin-1 string: one pass, no per-header checks
-        return [
-            (names.get(name) or header_name(name), value.encode("latin-1"))
-            for name, value in values.items()
-        ]
-    except (AttributeError, UnicodeError):
-        pass  # null, non-string or non-latin-1 values: the careful loop below
-    return [header(name, value, source) for name, value in values.items() if value is not None]
+def pairs_from_single(values: Mapping[str, Any], source: str) -> Pairs:
+    """``{"Name": "value"}`` to header pairs with lower-cased names; null values
+    are left out."""
+    lower = _LOWER
+    try:
+        "".join(values.values())  # TypeError unless every value is a str: one C call
+        return [(lower.get(name) or lower_name(name), value) for name, value in values.items()]
+    except (AttributeError, TypeError):
+        pass  # null or non-string values, or a name that is not a string: the careful loop
+    pairs: Pairs = []
+    for name, value in values.items():
+        if value is not None:
+            pairs.append(_checked_pair(name, value, source))
+    return pairs
 
 
-def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
-    """``{"Name": ["v1", "v2"]}`` to a raw header list, one entry per value."""
-    names = _NAMES
-    fast: Headers = []
-    append = fast.append
-    try:  # every entry a list of latin-1 strings: no per-value checks
+def pairs_from_multi(values: Mapping[str, Any], source: str) -> Pairs:
+    """``{"Name": ["v1", "v2"]}`` to header pairs, one per value; a null entry
+    is left out and a plain string counts as a list of one."""
+    lower = _LOWER
+    pairs: Pairs = []
+    append = pairs.append
+    try:  # every entry a list of strings: no per-value checks
         for name, items in values.items():
             if type(items) is not list:
                 raise TypeError
-            raw_name = names.get(name) or header_name(name)
+            "".join(items)  # TypeError unless every value is a str
+            lowered = lower.get(name) or lower_name(name)
             for value in items:
-                append((raw_name, value.encode("latin-1")))
-        return fast
-    except (AttributeError, TypeError, UnicodeError):
-        pass  # null, non-list, non-string or non-latin-1 entries: the careful loop below
-    headers: Headers = []
+                append((lowered, value))
+        return pairs
+    except (AttributeError, TypeError):
+        pass  # null, non-list or non-string entries: the careful loop below
+    pairs = []
     for name, items in values.items():
         if items is None:
             continue
@@ -142,13 +161,55 @@ def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
                 f"{source} event: multi-value header {name!r} should be a list of strings, "
                 f"got {type(items).__name__}."
             )
-        headers.extend(header(name, value, source) for value in items)
+        pairs.extend(_checked_pair(name, value, source) for value in items)
+    return pairs
+
+
+def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise MalformedEventError(
+            f"{source} event: header {name!r} should have a string value, "
+            f"got {type(value).__name__}."
+        )
+    if not isinstance(name, str):
+        raise MalformedEventError(
+            f"{source} event: header names should be strings, got {type(name).__name__}."
+        )
+    return name.lower(), value
+
+
+def asgi_headers(pairs: Pairs, source: str) -> Headers:
+    """Header pairs as the ASGI scope carries them: each part latin-1 bytes
+    when it fits (HTTP's own charset), else UTF-8."""
+    names = _NAMES
+    try:
+        return [
+            (names.get(name) or header_name(name), value.encode("latin-1")) for name, value in pairs
+        ]
+    except UnicodeEncodeError:
+        pass  # beyond latin-1: UTF-8, below
+    headers: Headers = []
+    for name, value in pairs:
+        try:
+            headers.append((encode_value(name), encode_value(value)))
+        except UnicodeEncodeError as exc:
+            raise not_unicode(f"header {name!r}", exc, source) from None
     return headers
 
 
-def client(address: object) -> tuple[str, int] | None:
-    """The ASGI ``client`` for an address the event reports; None for one
-    that is absent, empty, not a string or not valid Unicode."""
+def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
+    """``{"Name": "value"}`` to a raw ASGI header list with lower-cased names."""
+    return asgi_headers(pairs_from_single(values, source), source)
+
+
+def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
+    """``{"Name": ["v1", "v2"]}`` to a raw ASGI header list, one entry per value."""
+    return asgi_headers(pairs_from_multi(values, source), source)
+
+
+def client(address: object) -> str | None:
+    """The client address the event reports; None for one that is absent,
+    empty, not a string or not valid Unicode."""
     if not isinstance(address, str) or not address:
         return None
     if not address.isascii():
@@ -156,50 +217,51 @@ def client(address: object) -> tuple[str, int] | None:
             address.encode("utf-8")
         except UnicodeEncodeError:
             return None
-    return (address, 0)
+    return address
 
 
-def last_value(headers: Headers, name: bytes) -> bytes | None:
+def last_value(pairs: Pairs, name: str) -> str | None:
+    """The last value of header ``name`` (lower case), or None."""
     found = None
-    for key, value in headers:
+    for key, value in pairs:
         if key == name:
             found = value
     return found
 
 
-def rightmost(value: bytes) -> str:
+def rightmost(value: str) -> str:
     """The right-most entry of a comma-separated header: the one the last proxy added."""
-    return value.rpartition(b",")[2].strip().decode("latin-1")
+    return value.rpartition(",")[2].strip()
 
 
 #: Header values common enough to skip parsing; the parse gives the same answer.
-_SCHEMES = {b"https": "https", b"http": "http"}
-_PORTS = {b"443": 443, b"80": 80}
+_SCHEMES = {"https": "https", "http": "http"}
+_PORTS = {"443": 443, "80": 80}
 
 
 def scheme_and_server(
-    headers: Headers, default_scheme: str = "https", host: str | None = None
+    pairs: Pairs, default_scheme: str = "https", host: str | None = None
 ) -> tuple[str, tuple[str, int | None] | None]:
     """The URL scheme and ``(host, port)`` from Host and X-Forwarded-* headers.
 
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
-    last = dict(headers)  # the last value of each name, like last_value()
-    proto = last.get(b"x-forwarded-proto")
+    last = dict(pairs)  # the last value of each name, like last_value()
+    proto = last.get("x-forwarded-proto")
     if not proto:
         scheme = default_scheme
     else:
         scheme = _SCHEMES.get(proto) or rightmost(proto).lower()
         if scheme not in ("http", "https"):
             scheme = default_scheme
-    raw_host = last.get(b"host")
+    raw_host = last.get("host")
     if raw_host is not None:
-        host = raw_host.decode("latin-1").strip()
+        host = raw_host.strip()
     if not host:
         return scheme, None
     name, port = split_host(host)
-    forwarded_port = last.get(b"x-forwarded-port")
+    forwarded_port = last.get("x-forwarded-port")
     if forwarded_port is not None:
         known = _PORTS.get(forwarded_port)
         if known is not None:
@@ -259,15 +321,15 @@ def query_items(params: Mapping[str, Any], source: str) -> Iterator[tuple[str, s
             yield key, value
 
 
-def encode_query(params: Mapping[str, Any], source: str) -> bytes:
-    """Rebuild a query string from decoded parameters, in their order."""
+def encode_query(params: Mapping[str, Any], source: str) -> str:
+    """Rebuild a query string (ASCII) from decoded parameters, in their order."""
     parts = []
     for key, value in query_items(params, source):
         try:
             parts.append(f"{_quote(key)}={_quote(value)}")
         except UnicodeEncodeError as exc:
             raise not_unicode(f"query parameter {key!r}", exc, source) from None
-    return "&".join(parts).encode("ascii")
+    return "&".join(parts)
 
 
 def _quote(text: str) -> str:
@@ -277,13 +339,15 @@ def _quote(text: str) -> str:
     return quote_plus(text)
 
 
-def join_query(params: Mapping[str, Any], source: str) -> bytes:
+def join_query(params: Mapping[str, Any], source: str) -> str:
     """Join still-encoded query parameters without touching their encoding."""
     joined = "&".join(f"{key}={value}" for key, value in query_items(params, source))
-    try:
-        return joined.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise not_unicode("the query string", exc, source) from None
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise not_unicode("the query string", exc, source) from None
+    return joined
 
 
 def normalize_base_path(base_path: object) -> str:
@@ -319,38 +383,86 @@ def decode_path(raw: str) -> str:
     return unquote(raw) if "%" in raw else raw
 
 
-def build_scope(
-    *,
-    event: LambdaEvent,
-    context: LambdaContext | None,
-    method: str,
-    scheme: str,
-    path: str,
-    raw_path: str,
-    root_path: str,
-    query_string: bytes,
-    headers: Headers,
-    client: tuple[str, int] | None,
-    server: tuple[str, int | None] | None,
-    http_version: str = "1.1",
-) -> HTTPScope:
-    scope: HTTPScope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": http_version,
-        "method": method.upper(),
-        "scheme": scheme,
-        "path": path,
-        "raw_path": raw_path.encode("utf-8"),
-        "query_string": query_string,
-        "root_path": root_path,
-        "headers": headers,
-        "client": client,
-        "server": server,
-    }
-    scope["aws.event"] = event
-    scope["aws.context"] = context
-    return scope
+class Request:
+    """One HTTP request as an event source reads it, before it becomes an ASGI
+    scope (:meth:`to_scope`) or a WSGI environ (``bridge.wsgi.environ``).
+
+    Everything is a str, as the event carries it: header names lower-cased,
+    values untouched; ``path`` percent-decoded once and including
+    ``root_path``; ``raw_path`` and ``query`` as received (or re-encoded).
+    Turning text into bytes is left to the interface that needs bytes, so a
+    WSGI application's environ is built without a round trip through them.
+    """
+
+    __slots__ = (
+        "body",
+        "client",
+        "context",
+        "event",
+        "headers",
+        "http_version",
+        "method",
+        "path",
+        "query",
+        "raw_path",
+        "root_path",
+        "scheme",
+        "server",
+        "source",
+    )
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        event: LambdaEvent,
+        context: LambdaContext | None,
+        method: str,
+        scheme: str,
+        path: str,
+        raw_path: str,
+        root_path: str,
+        query: str,
+        headers: Pairs,
+        client: str | None,
+        server: tuple[str, int | None] | None,
+        body: bytes,
+        http_version: str = "1.1",
+    ) -> None:
+        self.source = source
+        self.event = event
+        self.context = context
+        self.method = method.upper()
+        self.scheme = scheme
+        self.path = path
+        self.raw_path = raw_path
+        self.root_path = root_path
+        self.query = query
+        self.headers = headers
+        self.client = client
+        self.server = server
+        self.body = body
+        self.http_version = http_version
+
+    def to_scope(self) -> tuple[HTTPScope, bytes]:
+        """The ASGI HTTP scope and the whole body."""
+        scope: HTTPScope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": self.http_version,
+            "method": self.method,
+            "scheme": self.scheme,
+            "path": self.path,
+            "raw_path": self.raw_path.encode("utf-8"),
+            "query_string": self.query.encode("utf-8"),
+            "root_path": self.root_path,
+            "headers": asgi_headers(self.headers, self.source),
+            "client": None if self.client is None else (self.client, 0),
+            "server": self.server,
+        }
+        scope["aws.event"] = self.event
+        scope["aws.context"] = self.context
+        return scope, self.body
 
 
 def http_version(protocol: object) -> str:

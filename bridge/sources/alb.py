@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
 
 NAME = "alb"
 
@@ -27,25 +27,23 @@ def is_multi_value(event: LambdaEvent) -> bool:
     return event.get("multiValueHeaders") is not None
 
 
-def to_request(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-) -> tuple[HTTPScope, bytes]:
+def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> c.Request:
     method = c.method(event.get("httpMethod"), "httpMethod", NAME)
     raw = c.absolute_path(event.get("path"), "path", NAME)
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
 
     if is_multi_value(event):
-        headers = c.headers_from_multi(c.mapping(event, "multiValueHeaders", NAME), NAME)
+        headers = c.pairs_from_multi(c.mapping(event, "multiValueHeaders", NAME), NAME)
         query = c.mapping(event, "multiValueQueryStringParameters", NAME)
     else:
-        headers = c.headers_from_single(c.mapping(event, "headers", NAME), NAME)
+        headers = c.pairs_from_single(c.mapping(event, "headers", NAME), NAME)
         query = c.mapping(event, "queryStringParameters", NAME)
 
-    forwarded_for = c.last_value(headers, b"x-forwarded-for")
-    client_ip = c.rightmost(forwarded_for) if forwarded_for else ""
+    forwarded_for = c.last_value(headers, "x-forwarded-for")
     scheme, server = c.scheme_and_server(headers, default_scheme="http")
-    scope = c.build_scope(
+    return c.Request(
+        source=NAME,
         event=event,
         context=context,
         method=method,
@@ -53,13 +51,12 @@ def to_request(
         path=path,
         raw_path=raw,
         root_path=root_path,
-        query_string=c.join_query(query, NAME) if query else b"",
+        query=c.join_query(query, NAME) if query else "",
         headers=headers,
-        client=(client_ip, 0) if client_ip else None,
+        client=c.client(c.rightmost(forwarded_for)) if forwarded_for else None,
         server=server,
+        body=decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
     )
-    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME)
-    return scope, body
 
 
 def to_response(
@@ -79,7 +76,8 @@ def to_response(
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=to_response,
     looks_for="requestContext.elb",
+    read=read,
 )

@@ -15,8 +15,8 @@ from typing import Any
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
 
 NAME = "edge"
 
@@ -63,52 +63,35 @@ def _cf(event: LambdaEvent) -> dict[str, Any]:
     return cf
 
 
-def to_request(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-) -> tuple[HTTPScope, bytes]:
+def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> c.Request:
     cf = _cf(event)
     request = c.mapping(cf, "request", NAME)
     if not request:
         raise MalformedEventError(f"{NAME} event: Records[0].cf.request is missing.")
     method = c.method(request.get("method"), "Records[0].cf.request.method", NAME)
-    headers: Headers = []
+    headers: c.Pairs = []
     for name, entries in c.mapping(request, "headers", NAME).items():
         if not isinstance(entries, list):
             raise MalformedEventError(
                 f"{NAME} event: header {name!r} should be a list of {{key, value}} objects."
             )
+        lowered = c.lower_name(name) if isinstance(name, str) else ""
         for entry in entries:
             value = entry.get("value") if isinstance(entry, dict) else None
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not lowered:
                 raise MalformedEventError(
                     f"{NAME} event: header {name!r} has an entry without a string 'value'."
                 )
-            headers.append(c.header(name, value, NAME))
-
+            headers.append((lowered, value))
     raw = c.text(request.get("uri"), "uri", NAME, "/") or "/"
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
     config_block = c.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
-    forwarded_proto = c.last_value(headers, b"cloudfront-forwarded-proto")
+    forwarded_proto = c.last_value(headers, "cloudfront-forwarded-proto")
     scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
     if forwarded_proto:
-        scheme = forwarded_proto.decode("latin-1").strip().lower() or scheme
-    client_ip = request.get("clientIp")
-    query = c.text(request.get("querystring"), "querystring", NAME)
-    scope = c.build_scope(
-        event=event,
-        context=context,
-        method=method,
-        scheme=scheme,
-        path=path,
-        raw_path=raw,
-        root_path=root_path,
-        query_string=query.encode("utf-8"),
-        headers=headers,
-        client=c.client(client_ip),
-        server=server,
-    )
+        scheme = forwarded_proto.strip().lower() or scheme
     body_block = c.mapping(request, "body", NAME)
     if body_block.get("inputTruncated"):
         raise MalformedEventError(
@@ -116,10 +99,23 @@ def to_request(
             "Lambda@Edge body limit); the application would see partial data.",
             413,
         )
-    body = decode_request_body(
-        body_block.get("data"), body_block.get("encoding") == "base64", source=NAME
+    return c.Request(
+        source=NAME,
+        event=event,
+        context=context,
+        method=method,
+        scheme=scheme,
+        path=path,
+        raw_path=raw,
+        root_path=root_path,
+        query=c.text(request.get("querystring"), "querystring", NAME),
+        headers=headers,
+        client=c.client(request.get("clientIp")),
+        server=server,
+        body=decode_request_body(
+            body_block.get("data"), body_block.get("encoding") == "base64", source=NAME
+        ),
     )
-    return scope, body
 
 
 def to_response(
@@ -152,7 +148,8 @@ def to_response(
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=to_response,
     looks_for="Records[0].cf.request (viewer- or origin-request trigger)",
+    read=read,
 )

@@ -8,8 +8,9 @@ decoded (once) here.  Function URLs have no stages.
 from __future__ import annotations
 
 from bridge.sources import http_api_v2
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import HTTPScope, LambdaContext, LambdaEvent
+from bridge.sources._common import Request
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import LambdaContext, LambdaEvent
 
 NAME = "url"
 
@@ -25,16 +26,15 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def to_request(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-) -> tuple[HTTPScope, bytes]:
-    return http_api_v2.to_request(event, context, config, source=NAME, path_is_encoded=True)
+def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
+    return http_api_v2.read(event, context, config, source=NAME, path_is_encoded=True)
 
 
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=http_api_v2.to_response,
     looks_for="'version': '2.0', 'rawPath' and a requestContext.domainName of *.lambda-url.*",
+    read=read,
 )

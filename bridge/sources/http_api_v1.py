@@ -8,8 +8,9 @@ appears at the front of ``path`` itself, and becomes ``root_path``.
 from __future__ import annotations
 
 from bridge.sources import rest
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import HTTPScope, LambdaContext, LambdaEvent
+from bridge.sources._common import Request
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import LambdaContext, LambdaEvent
 
 NAME = "http-v1"
 
@@ -24,16 +25,15 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def to_request(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-) -> tuple[HTTPScope, bytes]:
-    return rest.to_request(event, context, config, source=NAME, stage_in_path=True)
+def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
+    return rest.read(event, context, config, source=NAME, stage_in_path=True)
 
 
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=rest.to_response,
     looks_for="'httpMethod', 'version' and 'requestContext'",
+    read=read,
 )

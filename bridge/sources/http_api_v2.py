@@ -11,8 +11,8 @@ from __future__ import annotations
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
 
 NAME = "http"
 
@@ -33,14 +33,14 @@ def is_function_url(request_context: dict[str, object]) -> bool:
     return isinstance(domain, str) and ".lambda-url." in domain
 
 
-def to_request(
+def read(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
     *,
     source: str = NAME,
     path_is_encoded: bool = False,
-) -> tuple[HTTPScope, bytes]:
+) -> c.Request:
     request_context = c.mapping(event, "requestContext", source)
     http = c.mapping(request_context, "http", source)
     method = c.method(http.get("method"), "requestContext.http.method", source)
@@ -54,9 +54,8 @@ def to_request(
 
     domain = request_context.get("domainName")
     scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
-    source_ip = http.get("sourceIp")
-    query = c.text(event.get("rawQueryString"), "rawQueryString", source)
-    scope = c.build_scope(
+    return c.Request(
+        source=source,
         event=event,
         context=context,
         method=method,
@@ -64,19 +63,18 @@ def to_request(
         path=path,
         raw_path=raw,
         root_path=root_path,
-        query_string=query.encode("utf-8"),
+        query=c.text(event.get("rawQueryString"), "rawQueryString", source),
         headers=headers,
-        client=c.client(source_ip),
+        client=c.client(http.get("sourceIp")),
         server=server,
+        body=decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),
         http_version=c.http_version(http.get("protocol")),
     )
-    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source)
-    return scope, body
 
 
-def cookie_headers(event: LambdaEvent, source: str) -> Headers:
+def cookie_headers(event: LambdaEvent, source: str) -> c.Pairs:
     """The headers, with the ``cookies`` array as the one ``cookie`` header."""
-    headers = c.headers_from_single(c.mapping(event, "headers", source), source)
+    headers = c.pairs_from_single(c.mapping(event, "headers", source), source)
     cookies = event.get("cookies")
     if cookies:
         try:
@@ -94,10 +92,10 @@ def cookie_headers(event: LambdaEvent, source: str) -> Headers:
                 + "."
             ) from None
         for name, _ in headers:
-            if name == b"cookie":
-                headers = [(name, value) for name, value in headers if name != b"cookie"]
+            if name == "cookie":
+                headers = [(name, value) for name, value in headers if name != "cookie"]
                 break
-        headers.append(c.header("cookie", joined, source))
+        headers.append(("cookie", joined))
     return headers
 
 
@@ -125,7 +123,8 @@ def to_response(
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=to_response,
     looks_for="'version': '2.0', 'rawPath' and requestContext.http",
+    read=read,
 )

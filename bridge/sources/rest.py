@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
 
 NAME = "rest"
 
@@ -25,23 +25,23 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def to_request(
+def read(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
     *,
     source: str = NAME,
     stage_in_path: bool = False,
-) -> tuple[HTTPScope, bytes]:
+) -> c.Request:
     request_context = c.mapping(event, "requestContext", source)
     method = c.method(event.get("httpMethod"), "httpMethod", source)
     raw = c.absolute_path(event.get("path"), "path", source)
 
     multi = c.mapping(event, "multiValueHeaders", source)
     headers = (
-        c.headers_from_multi(multi, source)
+        c.pairs_from_multi(multi, source)
         if multi
-        else c.headers_from_single(c.mapping(event, "headers", source), source)
+        else c.pairs_from_single(c.mapping(event, "headers", source), source)
     )
 
     stage = stage_prefix(raw, request_context)
@@ -62,7 +62,8 @@ def to_request(
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     domain = request_context.get("domainName")
     scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
-    scope = c.build_scope(
+    return c.Request(
+        source=source,
         event=event,
         context=context,
         method=method,
@@ -70,14 +71,13 @@ def to_request(
         path=path,
         raw_path=raw,
         root_path=root_path,
-        query_string=c.encode_query(query, source) if query else b"",
+        query=c.encode_query(query, source) if query else "",
         headers=headers,
         client=c.client(source_ip),
         server=server,
+        body=decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),
         http_version=c.http_version(request_context.get("protocol")),
     )
-    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source)
-    return scope, body
 
 
 def stage_prefix(path: str, request_context: dict[str, object] | object) -> str:
@@ -117,7 +117,8 @@ def to_response(
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=to_response,
     looks_for="'httpMethod' and 'requestContext' (or 'path'), no 'version'",
+    read=read,
 )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
 
 NAME = "lattice"
 
@@ -19,28 +19,26 @@ def matches(event: LambdaEvent) -> bool:
     return "raw_path" in event and "method" in event
 
 
-def to_request(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-) -> tuple[HTTPScope, bytes]:
-    return read(
+def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> c.Request:
+    return read_either(
         event,
         context,
         config,
         source=NAME,
         keys=("raw_path", "query_string_parameters", "is_base64_encoded"),
-        headers=c.headers_from_single(c.mapping(event, "headers", NAME), NAME),
+        headers=c.pairs_from_single(c.mapping(event, "headers", NAME), NAME),
     )
 
 
-def read(
+def read_either(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
     *,
     source: str,
     keys: tuple[str, str, str],
-    headers: Headers,
-) -> tuple[HTTPScope, bytes]:
+    headers: c.Pairs,
+) -> c.Request:
     """Both Lattice structures: the same fields under ``keys`` (path, query
     parameters, base64 flag), and the headers already read."""
     path_key, query_key, base64_key = keys
@@ -50,15 +48,13 @@ def read(
     raw = raw or "/"
     if not query:
         params = c.mapping(event, query_key, source)
-        query_string = c.encode_query(params, source) if params else b""
-    else:
-        query_string = query.encode("utf-8")
+        query = c.encode_query(params, source) if params else ""
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
-    forwarded_for = c.last_value(headers, b"x-forwarded-for")
-    client_ip = c.rightmost(forwarded_for) if forwarded_for else ""
+    forwarded_for = c.last_value(headers, "x-forwarded-for")
     scheme, server = c.scheme_and_server(headers)
-    scope = c.build_scope(
+    return c.Request(
+        source=source,
         event=event,
         context=context,
         method=method,
@@ -66,13 +62,12 @@ def read(
         path=path,
         raw_path=raw,
         root_path=root_path,
-        query_string=query_string,
+        query=query,
         headers=headers,
-        client=c.client(client_ip),
+        client=c.client(c.rightmost(forwarded_for)) if forwarded_for else None,
         server=server,
+        body=decode_request_body(event.get("body"), event.get(base64_key), source=source),
     )
-    body = decode_request_body(event.get("body"), event.get(base64_key), source=source)
-    return scope, body
 
 
 def to_response(
@@ -91,7 +86,8 @@ def to_response(
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=to_response,
     looks_for="'raw_path' and 'method'",
+    read=read,
 )

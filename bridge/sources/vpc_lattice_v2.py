@@ -8,9 +8,10 @@ value per header, as in 1.0.
 from __future__ import annotations
 
 from bridge.sources import _common as c
-from bridge.sources.base import EventSource, SourceConfig
-from bridge.sources.vpc_lattice_v1 import read, to_response
-from bridge.types import HTTPScope, LambdaContext, LambdaEvent
+from bridge.sources._common import Request
+from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.sources.vpc_lattice_v1 import read_either, to_response
+from bridge.types import LambdaContext, LambdaEvent
 
 NAME = "lattice-v2"
 
@@ -25,23 +26,22 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def to_request(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-) -> tuple[HTTPScope, bytes]:
-    return read(
+def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
+    return read_either(
         event,
         context,
         config,
         source=NAME,
         keys=("path", "queryStringParameters", "isBase64Encoded"),
-        headers=c.headers_from_multi(c.mapping(event, "headers", NAME), NAME),
+        headers=c.pairs_from_multi(c.mapping(event, "headers", NAME), NAME),
     )
 
 
 SOURCE = EventSource(
     name=NAME,
     matches=matches,
-    to_request=to_request,
+    to_request=scope_reader(read),
     to_response=to_response,
     looks_for="'version': '2.0', 'method' and requestContext.serviceArn/targetGroupArn",
+    read=read,
 )

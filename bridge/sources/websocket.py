@@ -102,11 +102,12 @@ def endpoint_for(domain_name: object, stage: object) -> str | None:
 def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -> WebSocketScope:
     """The ASGI ``websocket`` scope of a CONNECT event."""
     multi = c.mapping(event, "multiValueHeaders", NAME)
-    headers = (
-        c.headers_from_multi(multi, NAME)
+    pairs = (
+        c.pairs_from_multi(multi, NAME)
         if multi
-        else c.headers_from_single(c.mapping(event, "headers", NAME), NAME)
+        else c.pairs_from_single(c.mapping(event, "headers", NAME), NAME)
     )
+    headers = c.asgi_headers(pairs, NAME)
     raw = event.get("path")
     if not isinstance(raw, str) or not raw:
         raw = default_path
@@ -118,7 +119,8 @@ def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -
     identity = request_context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    scheme, server = c.scheme_and_server(pairs, host=domain if isinstance(domain, str) else None)
+    client = c.client(source_ip)
     return {
         "type": "websocket",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -126,10 +128,10 @@ def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -
         "scheme": "ws" if scheme == "http" else "wss",
         "path": c.decode_path(raw),
         "raw_path": raw.encode("utf-8"),
-        "query_string": c.encode_query(query, NAME) if query else b"",
+        "query_string": c.encode_query(query, NAME).encode("ascii") if query else b"",
         "root_path": "",
         "headers": headers,
-        "client": c.client(source_ip),
+        "client": None if client is None else (client, 0),
         "server": server,
         "subprotocols": subprotocols(headers),
     }

@@ -7,17 +7,20 @@
   for any ASGI server; it runs the application on one process-wide thread
   pool, with one hand-off per request.
 
-Both build the environ with :func:`build_environ` and collect the response
-with :func:`run_app`, so a request gives the same environ and the same
-response either way (except ``wsgi.multithread``).
+For the built-in event sources the runner builds the environ straight from
+the text the source read (:func:`request_environ`); from an ASGI scope (the
+middleware, custom event sources) :func:`build_environ` gives the same
+environ.  Both collect the response with the same code (:func:`call_app`), so
+a request gives the same environ and the same response either way (except
+``wsgi.multithread``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ
-from bridge.wsgi.response import run_app
+from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, request_environ
+from bridge.wsgi.response import call_app, run_app
 from bridge.wsgi.runner import WSGIRunner
 
 if TYPE_CHECKING:
@@ -29,7 +32,9 @@ __all__ = [
     "WSGIMiddleware",
     "WSGIRunner",
     "build_environ",
+    "call_app",
     "get_executor",
+    "request_environ",
     "run_app",
 ]
 

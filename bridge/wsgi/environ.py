@@ -18,7 +18,10 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.sources._common import Request
 
 logger = logging.getLogger("bridge.wsgi")
 
@@ -104,16 +107,42 @@ def _wsgi_str(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
-    """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
+def _wsgi_value(value: str, name: str, source: str) -> str:
+    """A header value as bytes-as-str: itself when it is latin-1 (HTTP's own
+    charset), else its UTF-8 bytes, as the ASGI scope would carry them."""
+    try:
+        value.encode("latin-1")
+        return value
+    except UnicodeEncodeError:
+        pass
+    try:
+        return value.encode("utf-8").decode("latin-1")
+    except UnicodeEncodeError as exc:
+        from bridge.sources._common import not_unicode
+
+        raise not_unicode(f"header {name!r}", exc, source) from None
+
+
+def _environ(
+    *,
+    method: str,
+    scheme: str,
+    path: str,
+    root_path: str,
+    query: str,
+    server: Any,
+    client: str | None,
+    http_version: str,
+    body: bytes,
+    event: Any,
+    context: Any,
+    multithread: bool,
+) -> dict[str, Any]:
+    """The environ without the request headers."""
     if root_path:
         root_path = root_path.rstrip("/")
         if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
             path = path[len(root_path) :]
-    scheme: str = scope.get("scheme", "http")
-    server = scope.get("server")
     if server:
         server_name, port = server
         server_port = str(port) if port else ("443" if scheme == "https" else "80")
@@ -121,34 +150,102 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
         server_name, server_port = "localhost", "443" if scheme == "https" else "80"
 
     environ = _BASE_ENVIRON.copy()
-    environ["REQUEST_METHOD"] = scope["method"]
-    environ["SCRIPT_NAME"] = _wsgi_str(root_path)
+    environ["REQUEST_METHOD"] = method
+    environ["SCRIPT_NAME"] = _wsgi_str(root_path) if root_path else ""
     environ["PATH_INFO"] = _wsgi_str(path)
-    environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
+    environ["QUERY_STRING"] = query
     environ["CONTENT_LENGTH"] = str(len(body))
-    environ["SERVER_NAME"] = server_name
+    environ["SERVER_NAME"] = _wsgi_str(server_name)
     environ["SERVER_PORT"] = server_port
-    environ["SERVER_PROTOCOL"] = "HTTP/" + scope.get("http_version", "1.1")
+    environ["SERVER_PROTOCOL"] = "HTTP/" + http_version
     environ["wsgi.url_scheme"] = scheme
     environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.multithread"] = multithread
-    client = scope.get("client")
     if client:
-        environ["REMOTE_ADDR"] = client[0]
+        environ["REMOTE_ADDR"] = client
+    if event is not None:
+        environ[EVENT_KEY] = event
+        environ[CONTEXT_KEY] = context
+    return environ
+
+
+def _add_header(environ: dict[str, Any], key: str, value: str) -> None:
+    previous = environ.get(key)
+    if previous is None:
+        environ[key] = value
+    else:
+        environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
+
+
+def request_environ(request: Request, *, multithread: bool = False) -> dict[str, Any]:
+    """The environ for a request an event source read: straight from its
+    text, with no trip through the bytes of an ASGI scope."""
+    query = request.query
+    environ = _environ(
+        method=request.method,
+        scheme=request.scheme,
+        path=request.path,
+        root_path=request.root_path,
+        query=query if query.isascii() else query.encode("utf-8").decode("latin-1"),
+        server=request.server,
+        client=request.client,
+        http_version=request.http_version,
+        body=request.body,
+        event=request.event,
+        context=request.context,
+        multithread=multithread,
+    )
+    keys = _TEXT_KEYS
+    for name, value in request.headers:
+        key = keys.get(name)
+        if key is None:
+            key = _text_environ_key(name)
+        if not key:
+            continue
+        if not value.isascii():
+            value = _wsgi_value(value, name, request.source)
+        if key in environ:
+            _add_header(environ, key, value)
+        else:
+            environ[key] = value
+    return environ
+
+
+#: Request header name (lower-case str) -> environ key; "" means "not an HTTP_* key".
+_TEXT_KEYS: dict[str, str] = {name.decode(): key for name, key in _KEYS.items()}
+
+
+def _text_environ_key(name: str) -> str:
+    key = _environ_key(name.encode("ascii")) if name.isascii() else ""
+    if len(_TEXT_KEYS) < _KEYS_LIMIT:
+        _TEXT_KEYS[name] = key
+    return key
+
+
+def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
+    """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
+    client = scope.get("client")
+    environ = _environ(
+        method=scope["method"],
+        scheme=scope.get("scheme", "http"),
+        path=scope["path"],
+        root_path=scope.get("root_path", ""),
+        query=scope.get("query_string", b"").decode("latin-1"),
+        server=scope.get("server"),
+        client=client[0] if client else None,
+        http_version=scope.get("http_version", "1.1"),
+        body=body,
+        event=None,
+        context=None,
+        multithread=multithread,
+    )
     if EVENT_KEY in scope:
         environ[EVENT_KEY] = scope[EVENT_KEY]
         environ[CONTEXT_KEY] = scope.get(CONTEXT_KEY)
-
     for name, raw_value in scope["headers"]:
         key = _KEYS.get(name)
         if key is None:
             key = _environ_key(name)
-        if not key:
-            continue
-        value = raw_value.decode("latin-1")
-        previous = environ.get(key)
-        if previous is None:
-            environ[key] = value
-        else:
-            environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
+        if key:
+            _add_header(environ, key, raw_value.decode("latin-1"))
     return environ

@@ -23,6 +23,7 @@ iterable's ``close()`` is always called.  A body longer than the response's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -146,7 +147,22 @@ class WSGIResponse:
 def run_app(
     app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
 ) -> tuple[int, Headers, bytes]:
-    """Call ``app`` for one request; return ``(status, headers, body)``.
+    """Call ``app`` for the request ``scope`` describes; return ``(status, headers, body)``.
+
+    Never raises ``Exception``: every failure becomes a 500 and a log line.
+    """
+    try:
+        environ = build_environ(scope, body, multithread=multithread)
+    except Exception as exc:
+        logger.error(
+            "Could not build the WSGI environ for %s; answering 500.", _request(scope), exc_info=exc
+        )
+        return ERROR_STATUS, list(ERROR_HEADERS), ERROR_BODY
+    return call_app(app, environ)
+
+
+def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
+    """Call ``app`` with ``environ``; return ``(status, headers, body)``.
 
     Never raises ``Exception``: every failure becomes a 500 and a log line.
     """
@@ -154,12 +170,11 @@ def run_app(
     result: object = None
     failed = False
     try:
-        environ = build_environ(scope, body, multithread=multithread)
         result = app(environ, response.start_response)
         response.collect(result)
     except Exception as exc:
         failed = True
-        _log_failure(scope, response, exc)
+        _log_failure(environ, response, exc)
     finally:
         close = getattr(result, "close", None)
         if close is not None:
@@ -169,7 +184,7 @@ def run_app(
                 failed = failed or response.state is NEW
                 logger.error(
                     "Exception in close() of the WSGI response iterable (%s); %s.",
-                    _request(scope),
+                    _request_line(environ),
                     "answering 500" if failed else "the response stands",
                     exc_info=exc,
                 )
@@ -179,7 +194,7 @@ def run_app(
             "WSGI application returned without calling start_response() (%s); expected "
             "start_response(status, headers) before the end of the response iterable, got "
             "%s. Answering 500.",
-            _request(scope),
+            _request_line(environ),
             _short(result),
         )
     if failed:
@@ -187,11 +202,11 @@ def run_app(
     return response.status, response.headers, response.body()
 
 
-def _log_failure(scope: Mapping[str, Any], response: WSGIResponse, exc: Exception) -> None:
+def _log_failure(environ: Mapping[str, Any], response: WSGIResponse, exc: Exception) -> None:
     if isinstance(exc, ProtocolError):
         logger.error(
             "WSGI protocol error (%s, %s): %s Answering 500.",
-            _request(scope),
+            _request_line(environ),
             response.state,
             exc,
             exc_info=exc,
@@ -199,7 +214,7 @@ def _log_failure(scope: Mapping[str, Any], response: WSGIResponse, exc: Exceptio
     else:
         logger.error(
             "Exception in WSGI application (%s, %s); answering 500.",
-            _request(scope),
+            _request_line(environ),
             response.state,
             exc_info=exc,
         )
@@ -290,6 +305,14 @@ def _is_token(name: str) -> bool:
 
 def _request(scope: Mapping[str, Any]) -> str:
     return f"{scope.get('method', '?')} {scope.get('path', '?')}"
+
+
+def _request_line(environ: Mapping[str, Any]) -> str:
+    """``"GET /stage/items"`` (bytes-as-str read back as UTF-8), for log lines."""
+    path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+    with contextlib.suppress(UnicodeError):  # if not bytes-as-str after all, shown as is
+        path = path.encode("latin-1").decode("utf-8")
+    return f"{environ.get('REQUEST_METHOD', '?')} {path or '/'}"
 
 
 def _short(value: object, limit: int = 80) -> str:

@@ -17,9 +17,11 @@ the WSGI thread pool instead and waits for it, one hand-off.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from bridge.types import Headers, HTTPScope, WSGIApp
-from bridge.wsgi.response import run_app
+from bridge.wsgi.response import call_app, run_app
 
 
 class WSGIRunner:
@@ -36,13 +38,26 @@ class WSGIRunner:
             return self._handle_off_loop(scope, body)
         return run_app(self.app, scope, body)
 
+    def handle_environ(self, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
+        """The same, for an environ already built (the built-in event sources)."""
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None and asyncio._get_running_loop() is not None:
+            return self._off_loop(call_app, self.app, environ)
+        return call_app(self.app, environ)
+
     def _handle_off_loop(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
+        return self._off_loop(run_app, self.app, scope, body)
+
+    @staticmethod
+    def _off_loop(
+        function: Callable[..., tuple[int, Headers, bytes]], *args: Any, **kwargs: Any
+    ) -> tuple[int, Headers, bytes]:
         import contextvars
 
         from bridge.wsgi.middleware import get_executor
 
         context = contextvars.copy_context()
-        return get_executor().submit(context.run, run_app, self.app, scope, body).result()
+        return get_executor().submit(context.run, function, *args, **kwargs).result()
 
     def close(self) -> None:
         """Nothing to release: WSGI has no shutdown protocol."""
