@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge.apps import detect_interface
@@ -12,11 +12,13 @@ from bridge.checks import (
     LAMBDA_RESPONSE_LIMIT,
     encoded_size,
     header_problem,
+    might_be_too_large,
     needs_a_closer_look,
 )
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector
-from bridge.sources._common import Request, normalize_base_path
+from bridge.sources._common import normalize_base_path
+from bridge.sources.base import ReadRequest
 from bridge.sources.websocket import matches as is_websocket_event
 from bridge.types import (
     Headers,
@@ -27,12 +29,14 @@ from bridge.types import (
     LambdaResponse,
     LifespanMode,
 )
+from bridge.wsgi.environ import request_environ
 
 if TYPE_CHECKING:
     from bridge.asgi import ASGIRunner
     from bridge.websocket.handler import WebSocketHandler
     from bridge.websocket.management import ManagementClient
     from bridge.websocket.stores import ConnectionStore
+    from bridge.wsgi.runner import WSGIRunner
 
 logger = logging.getLogger("bridge")
 
@@ -130,12 +134,10 @@ class Bridge:
         if websocket_store is not None or websocket_endpoint is not None or websocket_path != "/":
             self._websocket = self._make_websocket_handler()
         self._runner = self._make_runner(app, lifespan)
-        #: WSGI: builds the environ straight from what a built-in source reads.
-        self._environ_of: Callable[[Request], dict[str, Any]] | None = None
+        #: The runner when the application is served as WSGI.
+        self._wsgi: WSGIRunner | None = None
         if self.interface == "wsgi":
-            from bridge.wsgi.environ import request_environ
-
-            self._environ_of = request_environ
+            self._wsgi = cast("WSGIRunner", self._runner)
 
     def _make_runner(self, app: Any, lifespan: LifespanMode) -> _AppRunner:
         if self.interface == "wsgi":
@@ -157,45 +159,70 @@ class Bridge:
         if isinstance(event, dict) and is_websocket_event(event):
             return self._websocket_event(event, context)
         source = self.selector.select(event)
-        request: Any  # the ASGI scope, or the WSGI environ
-        body: bytes | None = None
+        read = source.read
+        if read is not None and self._wsgi is not None:
+            return self._call_wsgi(self._wsgi, read, source, event, context)
         try:
-            if self._environ_of is not None and source.read is not None:
-                request = self._environ_of(source.read(event, context, self.config))
-            else:
-                request, body = source.to_request(event, context, self.config)
-        except MalformedEventError as exc:
-            logger.warning("Rejected a %s event: %s", source.name, exc)
-            return self._error_response(source, event, exc.status, f"Bad request: {exc}")
-        except BridgeError:
-            raise
+            scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
-            logger.warning(
-                "Rejected a %s event that could not be read: %s: %s",
-                source.name,
-                type(exc).__name__,
-                exc,
-            )
-            return self._error_response(
-                source, event, 400, f"Bad request: {source.name} event could not be read: {exc}"
-            )
-        if body is None:
-            status, headers, response_body = self._runner.handle_environ(request)  # type: ignore[attr-defined]
-        else:
-            status, headers, response_body = self._runner.handle(request, body)
+            return self._unreadable(source, event, exc)
+        status, headers, response_body = self._runner.handle(scope, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
         if needs_a_closer_look(headers, response_body):
             return self._checked_response(
-                source, event, request, status=status, headers=headers, body=response_body
+                source, event, scope, status=status, headers=headers, body=response_body
             )
         return source.to_response(event, status, headers, response_body, self.config)
+
+    def _call_wsgi(
+        self,
+        runner: WSGIRunner,
+        read: ReadRequest,
+        source: EventSource,
+        event: Any,
+        context: LambdaContext | None,
+    ) -> LambdaResponse:
+        """The WSGI path for a built-in source: the environ is built straight
+        from what the source read, and the response's headers were checked
+        as the application set them."""
+        try:
+            environ = request_environ(read(event, context, self.config))
+        except Exception as exc:
+            return self._unreadable(source, event, exc)
+        response = runner.respond(environ)
+        headers = response.headers
+        body = response.body()
+        if self.exclude_headers:
+            headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
+        if might_be_too_large(len(body), response.header_size, len(headers)):
+            return self._checked_response(
+                source, event, environ, status=response.status, headers=headers, body=body
+            )
+        return source.to_response(event, response.status, headers, body, self.config)
+
+    def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
+        """The answer to an event ``source`` could not read: 400, and a warning."""
+        if isinstance(exc, MalformedEventError):
+            logger.warning("Rejected a %s event: %s", source.name, exc)
+            return self._error_response(source, event, exc.status, f"Bad request: {exc}")
+        if isinstance(exc, BridgeError):
+            raise exc
+        logger.warning(
+            "Rejected a %s event that could not be read: %s: %s",
+            source.name,
+            type(exc).__name__,
+            exc,
+        )
+        return self._error_response(
+            source, event, 400, f"Bad request: {source.name} event could not be read: {exc}"
+        )
 
     def _checked_response(
         self,
         source: EventSource,
         event: Any,
-        scope: HTTPScope,
+        request: Any,
         *,
         status: int,
         headers: Headers,
@@ -207,7 +234,7 @@ class Bridge:
             logger.error(
                 "The application's response to %s has a %s; answering 500 instead of "
                 "passing it on.",
-                _request_line(scope),
+                _request_line(request),
                 problem,
             )
             return self._error_response(source, event, 500, "Internal Server Error")
@@ -218,7 +245,7 @@ class Bridge:
                 "The response to %s is %d bytes once encoded for Lambda, over Lambda's "
                 "response limit of %d bytes; answering 500 instead (Lambda would fail the "
                 "invocation). Serve large content from S3 or compress it.",
-                _request_line(scope),
+                _request_line(request),
                 size,
                 LAMBDA_RESPONSE_LIMIT,
             )

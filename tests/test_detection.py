@@ -6,11 +6,13 @@ import functools
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge import Bridge, ConfigurationError, EventSource, UnknownEventError
 from bridge.apps import detect_interface
 from bridge.local.events import SOURCE_NAMES, build_event
-from bridge.sources import BUILTIN_SOURCES, SourceSelector
+from bridge.sources import BUILTIN_SOURCES, SourceSelector, builtin_source
 from tests.apps import echo_app, respond_with
 from tests.conftest import HandlerFactory
 
@@ -235,3 +237,48 @@ def test_asgi2_app_serves_requests(make_handler: HandlerFactory) -> None:
 def test_bad_options_are_configuration_errors(option: str, value: Any, match: str) -> None:
     with pytest.raises(ConfigurationError, match=match):
         Bridge(echo_app, **{option: value})
+
+
+# The keys the built-in predicates look at, each with values that make them
+# say yes and no; the events combine any of them.
+_CONTEXTS = st.one_of(
+    st.none(),
+    st.just("not a dict"),
+    st.dictionaries(
+        st.sampled_from(["elb", "http", "serviceArn", "targetGroupArn", "domainName", "stage"]),
+        st.sampled_from(["x", "abc.lambda-url.us-east-1.on.aws", "api.example.com"]),
+    ),
+)
+_RECORDS = st.one_of(
+    st.just([]),
+    st.just("x"),
+    st.lists(
+        st.dictionaries(
+            st.just("cf"),
+            st.one_of(
+                st.just("x"),
+                st.dictionaries(st.sampled_from(["request", "response", "config"]), st.just({})),
+            ),
+        ),
+        max_size=2,
+    ),
+)
+_EVENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "Records": _RECORDS,
+        "requestContext": _CONTEXTS,
+        "version": st.sampled_from(["1.0", "2.0", None]),
+        "rawPath": st.just("/"),
+        "raw_path": st.just("/"),
+        "method": st.just("GET"),
+        "httpMethod": st.just("GET"),
+        "path": st.just("/"),
+    },
+)
+
+
+@given(_EVENTS)
+def test_the_one_pass_decision_is_the_ordered_scan(event: dict[str, Any]) -> None:
+    ordered = next((s for s in BUILTIN_SOURCES if s.matches(event)), None)
+    assert builtin_source(event) is ordered

@@ -31,7 +31,14 @@ from bridge.sources import (
 from bridge.sources.base import EventSource, SourceConfig
 from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
 
-__all__ = ["BUILTIN_SOURCES", "EventSource", "SourceConfig", "SourceSelector", "as_event_source"]
+__all__ = [
+    "BUILTIN_SOURCES",
+    "EventSource",
+    "SourceConfig",
+    "SourceSelector",
+    "as_event_source",
+    "builtin_source",
+]
 
 BUILTIN_SOURCES: tuple[EventSource, ...] = (
     cloudfront_edge.SOURCE,
@@ -46,24 +53,66 @@ BUILTIN_SOURCES: tuple[EventSource, ...] = (
 SOURCES_BY_NAME = {source.name: source for source in BUILTIN_SOURCES}
 
 
+def builtin_source(event: LambdaEvent) -> EventSource | None:
+    """The first built-in source whose ``matches`` accepts ``event``, in the
+    order above: the same answer as trying each in turn, decided in one pass
+    over the keys that tell them apart."""
+    if "Records" in event and cloudfront_edge.matches(event):
+        return cloudfront_edge.SOURCE
+    context = event.get("requestContext")
+    fields: dict[str, Any] = context if isinstance(context, dict) else {}
+    has_context = fields is context
+    if "elb" in fields:
+        return alb.SOURCE
+    if event.get("version") == "2.0":
+        if "rawPath" in event and "http" in fields:
+            if http_api_v2.is_function_url(fields):
+                return function_url.SOURCE
+            return http_api_v2.SOURCE
+        if "method" in event and ("serviceArn" in fields or "targetGroupArn" in fields):
+            return vpc_lattice_v2.SOURCE
+    if "raw_path" in event and "method" in event:
+        return vpc_lattice_v1.SOURCE
+    if "httpMethod" in event:
+        if "version" in event:
+            if "rawPath" not in event and has_context:
+                return http_api_v1.SOURCE
+        elif has_context or (context is None and "path" in event):
+            return rest.SOURCE
+    return None
+
+
 class SourceSelector:
     """Picks the event source for each event, in a fixed order."""
 
-    __slots__ = ("sources",)
+    __slots__ = ("custom", "sources")
 
     def __init__(
         self, custom: Iterable[object] = (), only: str | EventSource | None = None
     ) -> None:
+        #: Tried in turn before the built-in sources; None: only these.
+        self.custom: tuple[EventSource, ...] | None
         if only is not None and only != "auto":
+            self.custom = None
             self.sources: tuple[EventSource, ...] = (_resolve(only),)
         else:
-            self.sources = (*(as_event_source(h) for h in custom), *BUILTIN_SOURCES)
+            self.custom = tuple(as_event_source(h) for h in custom)
+            self.sources = (*self.custom, *BUILTIN_SOURCES)
 
     def select(self, event: object) -> EventSource:
         if isinstance(event, dict):
-            for source in self.sources:
+            custom = self.custom
+            if custom is None:  # one source, chosen in the configuration
+                source = self.sources[0]
                 if source.matches(event):
                     return source
+            else:
+                for source in custom:
+                    if source.matches(event):
+                        return source
+                builtin = builtin_source(event)
+                if builtin is not None:
+                    return builtin
         raise UnknownEventError(_no_match_message(event, self.sources))
 
 

@@ -123,6 +123,9 @@ def pairs_from_single(values: Mapping[str, Any], source: str) -> Pairs:
     lower = _LOWER
     try:
         "".join(values.values())  # TypeError unless every value is a str: one C call
+        names = "".join(values)  # the same for the names
+        if names.lower() == names:  # already lower case, as HTTP APIs send them
+            return list(values.items())
         return [(lower.get(name) or lower_name(name), value) for name, value in values.items()]
     except (AttributeError, TypeError):
         pass  # null or non-string values, or a name that is not a string: the careful loop

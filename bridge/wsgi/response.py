@@ -51,12 +51,14 @@ SENDING = "body bytes produced"
 class WSGIResponse:
     """The status, headers and body one application call produces."""
 
-    __slots__ = ("chunks", "headers", "remaining", "state", "status")
+    __slots__ = ("chunks", "header_size", "headers", "remaining", "state", "status")
 
     def __init__(self) -> None:
         self.state = NEW
         self.status = ERROR_STATUS
         self.headers: Headers = []
+        #: The bytes of all header names and values.
+        self.header_size = 0
         self.chunks: list[bytes] = []
         #: Bytes still allowed by the response's Content-Length, if it has one.
         self.remaining: int | None = None
@@ -77,7 +79,7 @@ class WSGIResponse:
             )
         code = _STATUS_CODES.get(status) if type(status) is str else None
         self.status = code or parse_status(status)
-        self.headers, self.remaining = encode_headers(headers)
+        self.headers, self.remaining, self.header_size = encode_headers(headers)
         self.state = STARTED
         return self.write
 
@@ -141,6 +143,7 @@ class WSGIResponse:
     def fail(self) -> None:
         self.status = ERROR_STATUS
         self.headers = list(ERROR_HEADERS)
+        self.header_size = sum(len(name) + len(value) for name, value in ERROR_HEADERS)
         self.chunks = [ERROR_BODY]
 
 
@@ -163,6 +166,15 @@ def run_app(
 
 def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
     """Call ``app`` with ``environ``; return ``(status, headers, body)``.
+
+    Never raises ``Exception``: every failure becomes a 500 and a log line.
+    """
+    response = respond(app, environ)
+    return response.status, response.headers, response.body()
+
+
+def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
+    """Call ``app`` with ``environ``; return the complete response.
 
     Never raises ``Exception``: every failure becomes a 500 and a log line.
     """
@@ -199,7 +211,7 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes
         )
     if failed:
         response.fail()
-    return response.status, response.headers, response.body()
+    return response
 
 
 def _log_failure(environ: Mapping[str, Any], response: WSGIResponse, exc: Exception) -> None:
@@ -249,9 +261,11 @@ _HEADER_NAMES: dict[str, bytes] = {}
 _HEADER_NAMES_LIMIT = 512
 
 
-def encode_headers(headers: object) -> tuple[Headers, int | None]:
-    """WSGI response headers as a raw ASGI header list, and the value of
-    ``Content-Length`` if there is a valid one.
+def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
+    """WSGI response headers as a raw ASGI header list, the value of
+    ``Content-Length`` if there is a valid one, and the bytes of all names
+    and values.  Names must be tokens; values must not hold CR, LF or NUL
+    (HTTP forbids them, and they could split the response).
 
     Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
     does not count as part of a value (some frameworks emit ``" a=1"`` for a
@@ -264,6 +278,7 @@ def encode_headers(headers: object) -> tuple[Headers, int | None]:
         )
     raw: Headers = []
     length: int | None = None
+    size = 0
     for item in headers:
         try:
             name, value = item
@@ -274,14 +289,15 @@ def encode_headers(headers: object) -> tuple[Headers, int | None]:
                 "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
                 f"str, got {_short(item)}."
             ) from None
-        if "\n" in value or "\r" in value:
+        if "\n" in value or "\r" in value or "\0" in value:
             raise ProtocolError(
-                f"Expected WSGI response header {name!r} without line breaks, got {value!r}."
+                f"Expected WSGI response header {name!r} without line breaks or NUL, got {value!r}."
             )
         if raw_name == b"content-length" and raw_value.strip().isdigit():
             length = int(raw_value)
         raw.append((raw_name, raw_value))
-    return raw, length
+        size += len(raw_name) + len(raw_value)
+    return raw, length, size
 
 
 def _encode_name(name: str) -> bytes:

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.types import Headers, HTTPScope, WSGIApp
-from bridge.wsgi.response import call_app, run_app
+from bridge.wsgi.response import WSGIResponse, respond, run_app
+
+T = TypeVar("T")
 
 
 class WSGIRunner:
@@ -38,20 +40,18 @@ class WSGIRunner:
             return self._handle_off_loop(scope, body)
         return run_app(self.app, scope, body)
 
-    def handle_environ(self, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
-        """The same, for an environ already built (the built-in event sources)."""
+    def respond(self, environ: dict[str, Any]) -> WSGIResponse:
+        """The response to an environ already built (the built-in event sources)."""
         asyncio = sys.modules.get("asyncio")
         if asyncio is not None and asyncio._get_running_loop() is not None:
-            return self._off_loop(call_app, self.app, environ)
-        return call_app(self.app, environ)
+            return self._off_loop(respond, self.app, environ)
+        return respond(self.app, environ)
 
     def _handle_off_loop(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
         return self._off_loop(run_app, self.app, scope, body)
 
     @staticmethod
-    def _off_loop(
-        function: Callable[..., tuple[int, Headers, bytes]], *args: Any, **kwargs: Any
-    ) -> tuple[int, Headers, bytes]:
+    def _off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         import contextvars
 
         from bridge.wsgi.middleware import get_executor

@@ -541,8 +541,12 @@ def test_invalid_status(status: object, arrived: str, caplog: pytest.LogCaptureF
         ([("Bad Name", "v")], "(name, value) tuple of latin-1 str, got ('Bad Name', 'v')"),
         ([("X-A:", "v")], "(name, value) tuple of latin-1 str, got ('X-A:', 'v')"),
         ([("", "v")], "(name, value) tuple of latin-1 str, got ('', 'v')"),
-        ([("X-A", "v\r\nSet-Cookie: x=1")], "without line breaks, got 'v\\r\\nSet-Cookie: x=1'"),
-        ([("X-A", "v\nw")], "without line breaks, got 'v\\nw'"),
+        (
+            [("X-A", "v\r\nSet-Cookie: x=1")],
+            "without line breaks or NUL, got 'v\\r\\nSet-Cookie: x=1'",
+        ),
+        ([("X-A", "v\nw")], "without line breaks or NUL, got 'v\\nw'"),
+        ([("X-A", "v\0w")], "without line breaks or NUL, got 'v\\x00w'"),
     ],
 )
 def test_invalid_headers(headers: object, arrived: str, caplog: pytest.LogCaptureFixture) -> None:
