@@ -43,19 +43,19 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     forwarded_for = c.last_value(headers, "x-forwarded-for")
     scheme, server = c.scheme_and_server(headers, default_scheme="http")
     return c.Request(
-        source=NAME,
-        event=event,
-        context=context,
-        method=method,
-        scheme=scheme,
-        path=path,
-        raw_path=raw,
-        root_path=root_path,
-        query=c.join_query(query, NAME) if query else "",
-        headers=headers,
-        client=c.client(c.rightmost(forwarded_for)) if forwarded_for else None,
-        server=server,
-        body=decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
+        NAME,  # source
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,  # raw_path
+        root_path,
+        c.join_query(query, NAME) if query else "",  # query
+        headers,
+        c.client(c.rightmost(forwarded_for)) if forwarded_for else None,  # client
+        server,
+        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),  # body
     )
 
 

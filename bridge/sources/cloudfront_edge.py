@@ -100,19 +100,19 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
             413,
         )
     return c.Request(
-        source=NAME,
-        event=event,
-        context=context,
-        method=method,
-        scheme=scheme,
-        path=path,
-        raw_path=raw,
-        root_path=root_path,
-        query=c.text(request.get("querystring"), "querystring", NAME),
-        headers=headers,
-        client=c.client(request.get("clientIp")),
-        server=server,
-        body=decode_request_body(
+        NAME,  # source
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,  # raw_path
+        root_path,
+        c.text(request.get("querystring"), "querystring", NAME),  # query
+        headers,
+        c.client(request.get("clientIp")),  # client
+        server,
+        decode_request_body(  # body
             body_block.get("data"), body_block.get("encoding") == "base64", source=NAME
         ),
     )

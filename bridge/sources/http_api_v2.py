@@ -55,20 +55,20 @@ def read(
     domain = request_context.get("domainName")
     scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
     return c.Request(
-        source=source,
-        event=event,
-        context=context,
-        method=method,
-        scheme=scheme,
-        path=path,
-        raw_path=raw,
-        root_path=root_path,
-        query=c.text(event.get("rawQueryString"), "rawQueryString", source),
-        headers=headers,
-        client=c.client(http.get("sourceIp")),
-        server=server,
-        body=decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),
-        http_version=c.http_version(http.get("protocol")),
+        source,
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,  # raw_path
+        root_path,
+        c.text(event.get("rawQueryString"), "rawQueryString", source),  # query
+        headers,
+        c.client(http.get("sourceIp")),  # client
+        server,
+        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),  # body
+        c.http_version(http.get("protocol")),  # http_version
     )
 
 

@@ -63,20 +63,20 @@ def read(
     domain = request_context.get("domainName")
     scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
     return c.Request(
-        source=source,
-        event=event,
-        context=context,
-        method=method,
-        scheme=scheme,
-        path=path,
-        raw_path=raw,
-        root_path=root_path,
-        query=c.encode_query(query, source) if query else "",
-        headers=headers,
-        client=c.client(source_ip),
-        server=server,
-        body=decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),
-        http_version=c.http_version(request_context.get("protocol")),
+        source,
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,  # raw_path
+        root_path,
+        c.encode_query(query, source) if query else "",  # query
+        headers,
+        c.client(source_ip),  # client
+        server,
+        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),  # body
+        c.http_version(request_context.get("protocol")),  # http_version
     )
 
 

@@ -54,19 +54,19 @@ def read_either(
     forwarded_for = c.last_value(headers, "x-forwarded-for")
     scheme, server = c.scheme_and_server(headers)
     return c.Request(
-        source=source,
-        event=event,
-        context=context,
-        method=method,
-        scheme=scheme,
-        path=path,
-        raw_path=raw,
-        root_path=root_path,
-        query=query,
-        headers=headers,
-        client=c.client(c.rightmost(forwarded_for)) if forwarded_for else None,
-        server=server,
-        body=decode_request_body(event.get("body"), event.get(base64_key), source=source),
+        source,
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,  # raw_path
+        root_path,
+        query,
+        headers,
+        c.client(c.rightmost(forwarded_for)) if forwarded_for else None,  # client
+        server,
+        decode_request_body(event.get("body"), event.get(base64_key), source=source),  # body
     )
 
 

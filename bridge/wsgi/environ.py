@@ -123,8 +123,7 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
         raise not_unicode(f"header {name!r}", exc, source) from None
 
 
-def _environ(
-    *,
+def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
     method: str,
     scheme: str,
     path: str,
@@ -134,11 +133,10 @@ def _environ(
     client: str | None,
     http_version: str,
     body: bytes,
-    event: Any,
-    context: Any,
     multithread: bool,
+    /,
 ) -> dict[str, Any]:
-    """The environ without the request headers."""
+    """The environ without the request headers, the Lambda event and context."""
     if root_path:
         root_path = root_path.rstrip("/")
         if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
@@ -163,9 +161,6 @@ def _environ(
     environ["wsgi.multithread"] = multithread
     if client:
         environ["REMOTE_ADDR"] = client
-    if event is not None:
-        environ[EVENT_KEY] = event
-        environ[CONTEXT_KEY] = context
     return environ
 
 
@@ -182,19 +177,19 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
     text, with no trip through the bytes of an ASGI scope."""
     query = request.query
     environ = _environ(
-        method=request.method,
-        scheme=request.scheme,
-        path=request.path,
-        root_path=request.root_path,
-        query=query if query.isascii() else query.encode("utf-8").decode("latin-1"),
-        server=request.server,
-        client=request.client,
-        http_version=request.http_version,
-        body=request.body,
-        event=request.event,
-        context=request.context,
-        multithread=multithread,
+        request.method,
+        request.scheme,
+        request.path,
+        request.root_path,
+        query if query.isascii() else query.encode("utf-8").decode("latin-1"),
+        request.server,
+        request.client,
+        request.http_version,
+        request.body,
+        multithread,
     )
+    environ[EVENT_KEY] = request.event
+    environ[CONTEXT_KEY] = request.context
     keys = _TEXT_KEYS
     for name, value in request.headers:
         key = keys.get(name)
@@ -226,18 +221,16 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
     """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
     client = scope.get("client")
     environ = _environ(
-        method=scope["method"],
-        scheme=scope.get("scheme", "http"),
-        path=scope["path"],
-        root_path=scope.get("root_path", ""),
-        query=scope.get("query_string", b"").decode("latin-1"),
-        server=scope.get("server"),
-        client=client[0] if client else None,
-        http_version=scope.get("http_version", "1.1"),
-        body=body,
-        event=None,
-        context=None,
-        multithread=multithread,
+        scope["method"],
+        scope.get("scheme", "http"),
+        scope["path"],
+        scope.get("root_path", ""),
+        scope.get("query_string", b"").decode("latin-1"),
+        scope.get("server"),
+        client[0] if client else None,
+        scope.get("http_version", "1.1"),
+        body,
+        multithread,
     )
     if EVENT_KEY in scope:
         environ[EVENT_KEY] = scope[EVENT_KEY]
