@@ -74,7 +74,7 @@ def test_split_host(host: str, expected: tuple[str, int | None]) -> None:
 def test_scheme_and_server_with_and_without_the_shortcuts(
     proto: str, port: str, expected: tuple[str, tuple[str, int]]
 ) -> None:
-    headers = [("host", "h"), ("x-forwarded-proto", proto), ("x-forwarded-port", port)]
+    headers = {"host": "h", "x-forwarded-proto": proto, "x-forwarded-port": port}
     assert c.scheme_and_server(headers) == expected
 
 

@@ -60,6 +60,20 @@ _NAMES_MAX = 512
 #: A request header list as an event source reads it: lower-case names and
 #: the values as received, both str; order and repeats kept.
 Pairs = list[tuple[str, str]]
+#: Request headers as a source hands them on: pairs, or a mapping of
+#: lower-case names to ASCII str values (no repeats) taken from the event as
+#: it is.
+TextHeaders = Pairs | dict[str, str]
+
+
+def header_items(headers: TextHeaders) -> Iterable[tuple[str, str]]:
+    """Every ``(name, value)`` of ``headers``, in order."""
+    return headers.items() if isinstance(headers, dict) else headers
+
+
+def last_values(headers: TextHeaders) -> Mapping[str, str]:
+    """The last value of each header name."""
+    return headers if isinstance(headers, dict) else dict(headers)
 
 
 def lower_name(name: str) -> str:
@@ -117,15 +131,22 @@ def header(name: str, value: object, source: str) -> tuple[bytes, bytes]:
         raise not_unicode(f"header {name!r}", exc, source) from None
 
 
-def pairs_from_single(values: Mapping[str, Any], source: str) -> Pairs:
-    """``{"Name": "value"}`` to header pairs with lower-cased names; null values
-    are left out."""
+def read_single_headers(values: Mapping[str, Any], source: str) -> TextHeaders:
+    """``{"Name": "value"}`` as request headers: the mapping itself when every
+    name is lower case and every value an ASCII str (HTTP APIs send them
+    so), else pairs with lower-cased names; null values are left out."""
+    if type(values) is dict:
+        try:
+            for name, value in values.items():
+                if type(value) is not str or not name.islower() or not value.isascii():
+                    break
+            else:
+                return values
+        except AttributeError:
+            pass  # a name that is not a string: the careful loop
     lower = _LOWER
     try:
         "".join(values.values())  # TypeError unless every value is a str: one C call
-        names = "".join(values)  # the same for the names
-        if names.lower() == names:  # already lower case, as HTTP APIs send them
-            return list(values.items())
         return [(lower.get(name) or lower_name(name), value) for name, value in values.items()]
     except (AttributeError, TypeError):
         pass  # null or non-string values, or a name that is not a string: the careful loop
@@ -136,7 +157,7 @@ def pairs_from_single(values: Mapping[str, Any], source: str) -> Pairs:
     return pairs
 
 
-def pairs_from_multi(values: Mapping[str, Any], source: str) -> Pairs:
+def read_multi_headers(values: Mapping[str, Any], source: str) -> Pairs:
     """``{"Name": ["v1", "v2"]}`` to header pairs, one per value; a null entry
     is left out and a plain string counts as a list of one."""
     lower = _LOWER
@@ -181,33 +202,34 @@ def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
     return name.lower(), value
 
 
-def asgi_headers(pairs: Pairs, source: str) -> Headers:
-    """Header pairs as the ASGI scope carries them: each part latin-1 bytes
+def asgi_headers(headers: TextHeaders, source: str) -> Headers:
+    """Request headers as the ASGI scope carries them: each part latin-1 bytes
     when it fits (HTTP's own charset), else UTF-8."""
     names = _NAMES
+    pairs = header_items(headers)
     try:
         return [
             (names.get(name) or header_name(name), value.encode("latin-1")) for name, value in pairs
         ]
     except UnicodeEncodeError:
         pass  # beyond latin-1: UTF-8, below
-    headers: Headers = []
+    encoded: Headers = []
     for name, value in pairs:
         try:
-            headers.append((encode_value(name), encode_value(value)))
+            encoded.append((encode_value(name), encode_value(value)))
         except UnicodeEncodeError as exc:
             raise not_unicode(f"header {name!r}", exc, source) from None
-    return headers
+    return encoded
 
 
 def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
     """``{"Name": "value"}`` to a raw ASGI header list with lower-cased names."""
-    return asgi_headers(pairs_from_single(values, source), source)
+    return asgi_headers(read_single_headers(values, source), source)
 
 
 def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
     """``{"Name": ["v1", "v2"]}`` to a raw ASGI header list, one entry per value."""
-    return asgi_headers(pairs_from_multi(values, source), source)
+    return asgi_headers(read_multi_headers(values, source), source)
 
 
 def client(address: object) -> str | None:
@@ -223,15 +245,6 @@ def client(address: object) -> str | None:
     return address
 
 
-def last_value(pairs: Pairs, name: str) -> str | None:
-    """The last value of header ``name`` (lower case), or None."""
-    found = None
-    for key, value in pairs:
-        if key == name:
-            found = value
-    return found
-
-
 def rightmost(value: str) -> str:
     """The right-most entry of a comma-separated header: the one the last proxy added."""
     return value.rpartition(",")[2].strip()
@@ -243,14 +256,14 @@ _PORTS = {"443": 443, "80": 80}
 
 
 def scheme_and_server(
-    pairs: Pairs, default_scheme: str = "https", host: str | None = None
+    last: Mapping[str, str], default_scheme: str = "https", host: str | None = None
 ) -> tuple[str, tuple[str, int | None] | None]:
-    """The URL scheme and ``(host, port)`` from Host and X-Forwarded-* headers.
+    """The URL scheme and ``(host, port)`` from the Host and X-Forwarded-*
+    headers (``last``: the last value of each, see :func:`last_values`).
 
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
-    last = dict(pairs)  # the last value of each name, like last_value()
     proto = last.get("x-forwarded-proto")
     if not proto:
         scheme = default_scheme
@@ -425,7 +438,7 @@ class Request:
         raw_path: str,
         root_path: str,
         query: str,
-        headers: Pairs,
+        headers: TextHeaders,
         client: str | None,
         server: tuple[str, int | None] | None,
         body: bytes,
@@ -506,21 +519,21 @@ def decoded_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, s
 
 
 #: Response header names seen so far, as ``response_header_name`` returns them (bounded).
-_RESPONSE_NAMES: dict[bytes, str] = {}
+RESPONSE_NAMES: dict[bytes, str] = {}
 
 
 def response_header_name(name: bytes) -> str:
     """A response header name as the Lambda response carries it: a lower-case string."""
     key = name.decode("latin-1").lower()
-    if type(name) is bytes and len(_RESPONSE_NAMES) < _NAMES_MAX:
-        _RESPONSE_NAMES[name] = key
+    if type(name) is bytes and len(RESPONSE_NAMES) < _NAMES_MAX:
+        RESPONSE_NAMES[name] = key
     return key
 
 
 def multi_value_headers(headers: Headers) -> dict[str, list[str]]:
     """Group a raw header list by lower-cased name, keeping every value in order."""
     grouped: dict[str, list[str]] = {}
-    names = _RESPONSE_NAMES
+    names = RESPONSE_NAMES
     for name, value in headers:
         key = (type(name) is bytes and names.get(name)) or response_header_name(name)
         entry = grouped.get(key)

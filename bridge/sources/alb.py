@@ -33,15 +33,17 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
 
+    headers: c.TextHeaders
     if is_multi_value(event):
-        headers = c.pairs_from_multi(c.mapping(event, "multiValueHeaders", NAME), NAME)
+        headers = c.read_multi_headers(c.mapping(event, "multiValueHeaders", NAME), NAME)
         query = c.mapping(event, "multiValueQueryStringParameters", NAME)
     else:
-        headers = c.pairs_from_single(c.mapping(event, "headers", NAME), NAME)
+        headers = c.read_single_headers(c.mapping(event, "headers", NAME), NAME)
         query = c.mapping(event, "queryStringParameters", NAME)
 
-    forwarded_for = c.last_value(headers, "x-forwarded-for")
-    scheme, server = c.scheme_and_server(headers, default_scheme="http")
+    last = c.last_values(headers)
+    forwarded_for = last.get("x-forwarded-for")
+    scheme, server = c.scheme_and_server(last, default_scheme="http")
     return c.Request(
         NAME,  # source
         event,

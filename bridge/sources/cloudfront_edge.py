@@ -88,8 +88,9 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
     config_block = c.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
-    forwarded_proto = c.last_value(headers, "cloudfront-forwarded-proto")
-    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    last = c.last_values(headers)
+    forwarded_proto = last.get("cloudfront-forwarded-proto")
+    scheme, server = c.scheme_and_server(last, host=domain if isinstance(domain, str) else None)
     if forwarded_proto:
         scheme = forwarded_proto.strip().lower() or scheme
     body_block = c.mapping(request, "body", NAME)

@@ -41,19 +41,36 @@ def read(
     source: str = NAME,
     path_is_encoded: bool = False,
 ) -> c.Request:
-    request_context = c.mapping(event, "requestContext", source)
-    http = c.mapping(request_context, "http", source)
-    method = c.method(http.get("method"), "requestContext.http.method", source)
-    raw = c.absolute_path(event.get("rawPath"), "rawPath", source)
+    # Each field is taken as it is when it has the usual type and is plain
+    # ASCII; anything else goes to the helper that checks it and explains.
+    request_context = event.get("requestContext")
+    if type(request_context) is not dict:
+        request_context = c.mapping(event, "requestContext", source)
+    http = request_context.get("http")
+    if type(http) is not dict:
+        http = c.mapping(request_context, "http", source)
+    method = http.get("method")
+    if type(method) is not str or not method or not method.isascii():
+        method = c.method(method, "requestContext.http.method", source)
+    raw = event.get("rawPath")
+    if type(raw) is not str or not raw.startswith("/") or not raw.isascii():
+        raw = c.absolute_path(raw, "rawPath", source)
     path = c.decode_path(raw) if path_is_encoded else raw
 
     headers = cookie_headers(event, source)
-    root_path = c.stage_segment(path, request_context.get("stage"))
-    if c.prefix_on_boundary(path[len(root_path) :], config.base_path):
+    stage = request_context.get("stage")
+    root_path = "" if stage == "$default" else c.stage_segment(path, stage)
+    if config.base_path and c.prefix_on_boundary(path[len(root_path) :], config.base_path):
         root_path += config.base_path
 
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    scheme, server = c.scheme_and_server(
+        c.last_values(headers), host=domain if isinstance(domain, str) else None
+    )
+    query = event.get("rawQueryString")
+    if type(query) is not str or not query.isascii():
+        query = c.text(query, "rawQueryString", source)
+    body = event.get("body")
     return c.Request(
         source,
         event,
@@ -63,18 +80,23 @@ def read(
         path,
         raw,  # raw_path
         root_path,
-        c.text(event.get("rawQueryString"), "rawQueryString", source),  # query
+        query,
         headers,
         c.client(http.get("sourceIp")),  # client
         server,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),  # body
+        b""
+        if body is None
+        else decode_request_body(body, event.get("isBase64Encoded"), source=source),
         c.http_version(http.get("protocol")),  # http_version
     )
 
 
-def cookie_headers(event: LambdaEvent, source: str) -> c.Pairs:
+def cookie_headers(event: LambdaEvent, source: str) -> c.TextHeaders:
     """The headers, with the ``cookies`` array as the one ``cookie`` header."""
-    headers = c.pairs_from_single(c.mapping(event, "headers", source), source)
+    values = event.get("headers")
+    if type(values) is not dict:
+        values = c.mapping(event, "headers", source)
+    headers = c.read_single_headers(values, source)
     cookies = event.get("cookies")
     if cookies:
         try:
@@ -91,10 +113,12 @@ def cookie_headers(event: LambdaEvent, source: str) -> c.Pairs:
                 )
                 + "."
             ) from None
-        for name, _ in headers:
-            if name == "cookie":
-                headers = [(name, value) for name, value in headers if name != "cookie"]
-                break
+        if isinstance(headers, dict):  # the event's own mapping: changed in a copy
+            headers = headers.copy()
+            headers.pop("cookie", None)
+            headers["cookie"] = joined  # last, as in the list below
+            return headers
+        headers = [(name, value) for name, value in headers if name != "cookie"]
         headers.append(("cookie", joined))
     return headers
 
@@ -107,12 +131,19 @@ def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
     text, is_base64 = config.serializer.encode(headers, body)
-    grouped = c.multi_value_headers(headers)
-    cookies = grouped.pop("set-cookie", None)
-    response: LambdaResponse = {
-        "statusCode": status,
-        "headers": {name: ",".join(values) for name, values in grouped.items()},
-    }
+    single: dict[str, str] = {}
+    cookies: list[str] = []
+    names = c.RESPONSE_NAMES
+    for name, value in headers:
+        key = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
+        decoded = value.decode("latin-1")
+        if key == "set-cookie":
+            cookies.append(decoded)
+        elif key in single:  # repeated: comma-joined (RFC 9110, 5.3)
+            single[key] += "," + decoded
+        else:
+            single[key] = decoded
+    response: LambdaResponse = {"statusCode": status, "headers": single}
     if cookies:
         response["cookies"] = cookies
     response["body"] = text

@@ -39,9 +39,9 @@ def read(
 
     multi = c.mapping(event, "multiValueHeaders", source)
     headers = (
-        c.pairs_from_multi(multi, source)
+        c.read_multi_headers(multi, source)
         if multi
-        else c.pairs_from_single(c.mapping(event, "headers", source), source)
+        else c.read_single_headers(c.mapping(event, "headers", source), source)
     )
 
     stage = stage_prefix(raw, request_context)
@@ -61,7 +61,9 @@ def read(
     identity = request_context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    scheme, server = c.scheme_and_server(
+        c.last_values(headers), host=domain if isinstance(domain, str) else None
+    )
     return c.Request(
         source,
         event,

@@ -26,7 +26,7 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
         config,
         source=NAME,
         keys=("raw_path", "query_string_parameters", "is_base64_encoded"),
-        headers=c.pairs_from_single(c.mapping(event, "headers", NAME), NAME),
+        headers=c.read_single_headers(c.mapping(event, "headers", NAME), NAME),
     )
 
 
@@ -37,7 +37,7 @@ def read_either(
     *,
     source: str,
     keys: tuple[str, str, str],
-    headers: c.Pairs,
+    headers: c.TextHeaders,
 ) -> c.Request:
     """Both Lattice structures: the same fields under ``keys`` (path, query
     parameters, base64 flag), and the headers already read."""
@@ -51,8 +51,9 @@ def read_either(
         query = c.encode_query(params, source) if params else ""
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
-    forwarded_for = c.last_value(headers, "x-forwarded-for")
-    scheme, server = c.scheme_and_server(headers)
+    last = c.last_values(headers)
+    forwarded_for = last.get("x-forwarded-for")
+    scheme, server = c.scheme_and_server(last)
     return c.Request(
         source,
         event,

@@ -33,7 +33,7 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
         config,
         source=NAME,
         keys=("path", "queryStringParameters", "isBase64Encoded"),
-        headers=c.pairs_from_multi(c.mapping(event, "headers", NAME), NAME),
+        headers=c.read_multi_headers(c.mapping(event, "headers", NAME), NAME),
     )
 
 

@@ -103,9 +103,9 @@ def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -
     """The ASGI ``websocket`` scope of a CONNECT event."""
     multi = c.mapping(event, "multiValueHeaders", NAME)
     pairs = (
-        c.pairs_from_multi(multi, NAME)
+        c.read_multi_headers(multi, NAME)
         if multi
-        else c.pairs_from_single(c.mapping(event, "headers", NAME), NAME)
+        else c.read_single_headers(c.mapping(event, "headers", NAME), NAME)
     )
     headers = c.asgi_headers(pairs, NAME)
     raw = event.get("path")
@@ -119,7 +119,9 @@ def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -
     identity = request_context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(pairs, host=domain if isinstance(domain, str) else None)
+    scheme, server = c.scheme_and_server(
+        c.last_values(pairs), host=domain if isinstance(domain, str) else None
+    )
     client = c.client(source_ip)
     return {
         "type": "websocket",

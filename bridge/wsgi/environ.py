@@ -56,18 +56,6 @@ class ErrorStream:
 
 ERRORS = ErrorStream()
 
-#: The keys every request has in common.  ``wsgi.multiprocess`` is true
-#: because other Lambda execution environments run the same application at
-#: the same time; ``wsgi.input_terminated`` tells the application it may read
-#: ``wsgi.input`` to its end.
-_BASE_ENVIRON: dict[str, Any] = {
-    "wsgi.version": (1, 0),
-    "wsgi.errors": ERRORS,
-    "wsgi.multiprocess": True,
-    "wsgi.run_once": False,
-    "wsgi.input_terminated": True,
-}
-
 #: Request header name -> environ key; "" means "not an HTTP_* key".
 _KEYS: dict[bytes, str] = {
     b"content-type": "CONTENT_TYPE",
@@ -147,18 +135,28 @@ def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
     else:
         server_name, server_port = "localhost", "443" if scheme == "https" else "80"
 
-    environ = _BASE_ENVIRON.copy()
-    environ["REQUEST_METHOD"] = method
-    environ["SCRIPT_NAME"] = _wsgi_str(root_path) if root_path else ""
-    environ["PATH_INFO"] = _wsgi_str(path)
-    environ["QUERY_STRING"] = query
-    environ["CONTENT_LENGTH"] = str(len(body))
-    environ["SERVER_NAME"] = _wsgi_str(server_name)
-    environ["SERVER_PORT"] = server_port
-    environ["SERVER_PROTOCOL"] = "HTTP/" + http_version
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["wsgi.multithread"] = multithread
+    # One dict display: the dict is made at its final size, with no re-sizing.
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": _wsgi_str(root_path) if root_path else "",
+        "PATH_INFO": path if path.isascii() else _wsgi_str(path),
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": server_name if server_name.isascii() else _wsgi_str(server_name),
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": "HTTP/" + http_version,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": ERRORS,
+        "wsgi.multithread": multithread,
+        # Other Lambda execution environments run the same application at
+        # the same time.
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        # The application may read wsgi.input to its end.
+        "wsgi.input_terminated": True,
+    }
     if client:
         environ["REMOTE_ADDR"] = client
     return environ
@@ -190,8 +188,18 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
     )
     environ[EVENT_KEY] = request.event
     environ[CONTEXT_KEY] = request.context
+    headers = request.headers
+    if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
+        try:  # every name seen before: the keys in one C-level pass
+            found = dict(zip(map(_TEXT_KEYS.__getitem__, headers), headers.values(), strict=True))
+        except KeyError:
+            pass  # a name not seen yet: the loop below, which learns it
+        else:
+            found.pop("", None)  # the names that are not HTTP_* keys
+            environ.update(found)
+            return environ
     keys = _TEXT_KEYS
-    for name, value in request.headers:
+    for name, value in headers.items() if isinstance(headers, dict) else headers:
         key = keys.get(name)
         if key is None:
             key = _text_environ_key(name)
