@@ -16,7 +16,7 @@ from bridge.checks import (
     needs_a_closer_look,
 )
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
-from bridge.sources import EventSource, SourceConfig, SourceSelector
+from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
 from bridge.sources.base import ReadRequest
 from bridge.sources.websocket import matches as is_websocket_event
@@ -123,6 +123,7 @@ class Bridge:
         )
         self.exclude_headers = _header_names(exclude_headers)
         self.selector = SourceSelector(custom_handlers or (), source)
+        self._builtin_only = not custom_handlers and source == "auto"
         if websocket_store is not None and self.interface == "wsgi":
             raise ConfigurationError(
                 "websocket_store was given, but the application is served as WSGI, which has "
@@ -156,9 +157,17 @@ class Bridge:
         )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
-        if isinstance(event, dict) and is_websocket_event(event):
-            return self._websocket_event(event, context)
-        source = self.selector.select(event)
+        source = None
+        if self._builtin_only and type(event) is dict:
+            # The usual case in one step: no requestContext.eventType (so not
+            # a WebSocket event), one of the built-in sources.
+            request_context = event.get("requestContext")
+            if not isinstance(request_context, dict) or "eventType" not in request_context:
+                source = builtin_source(event)
+        if source is None:
+            if isinstance(event, dict) and is_websocket_event(event):
+                return self._websocket_event(event, context)
+            source = self.selector.select(event)
         read = source.read
         if read is not None and self._wsgi is not None:
             return self._call_wsgi(self._wsgi, read, source, event, context)
