@@ -362,7 +362,6 @@ class _FunctionLike:
     __name__ = "function_like"
     __defaults__ = None
     __kwdefaults__ = None
-    __annotations__: dict[str, Any] = {}
     __code__ = _async_one.__code__
 
     def __call__(self, *args: Any) -> Any: ...
@@ -464,3 +463,8 @@ def test_the_asyncio_coroutine_marker_means_asgi3() -> None:
 
     Marked.__call__._is_coroutine = object()  # type: ignore[attr-defined]
     assert detect_interface(Marked()) == "asgi3"
+
+
+def test_a_function_like_coroutine_is_asgi3() -> None:
+    assert inspect.iscoroutinefunction(_FunctionLike())
+    assert detect_interface(_FunctionLike()) == "asgi3"
