@@ -448,7 +448,6 @@ def test_unusual_shapes_are_left_to_inspect(app: Any) -> None:
 
 
 def test_a_partial_of_an_async_bound_method_is_asgi3() -> None:
-    # inspect.iscoroutinefunction says False before Python 3.13; it is one.
     assert detect_interface(functools.partial(_Shapes().coroutine)) == "asgi3"
 
 
@@ -468,3 +467,13 @@ def test_the_asyncio_coroutine_marker_means_asgi3() -> None:
 def test_a_function_like_coroutine_is_asgi3() -> None:
     assert inspect.iscoroutinefunction(_FunctionLike())
     assert detect_interface(_FunctionLike()) == "asgi3"
+
+
+def test_inspect_markcoroutinefunction_means_asgi3() -> None:
+    mark = getattr(inspect, "markcoroutinefunction", None)  # Python 3.12+
+    if mark is None:
+        return
+
+    def marked(scope: Any, receive: Any, send: Any) -> Any: ...
+
+    assert detect_interface(mark(marked)) == "asgi3"
