@@ -250,7 +250,7 @@ _CONTEXTS = st.one_of(
         st.sampled_from(["x", "abc.lambda-url.us-east-1.on.aws", "api.example.com"]),
     ),
 )
-_RECORDS = st.one_of(
+_RECORDS: st.SearchStrategy[Any] = st.one_of(
     st.just([]),
     st.just("x"),
     st.lists(
