@@ -7,20 +7,46 @@
 
 A plain synchronous callable can only be *presumed* WSGI, so
 ``interface="asgi"`` or ``"wsgi"`` overrides the guess.
+
+The answers are those of :func:`inspect.iscoroutinefunction` and
+:func:`inspect.signature`, but ``inspect`` costs several milliseconds to
+import (it pulls in ``ast``, ``dis`` and ``tokenize``) and a WSGI cold start
+has no other use for it.  The usual application shapes (a function, a bound
+method, an instance of a class with a plain ``def __call__``) are read from
+their code objects directly; anything else (classes, partials with bound
+arguments, decorated or Cython callables, objects carrying a
+``__signature__``) is handed to ``inspect``.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
-import logging
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any, Literal
 
 from bridge.errors import ConfigurationError
 
-logger = logging.getLogger("bridge.apps")
-
 Interface = Literal["asgi2", "asgi3", "wsgi"]
+
+#: ``inspect.CO_COROUTINE`` and ``inspect.CO_VARARGS``: code flags whose values
+#: are part of the language (``dis.COMPILER_FLAG_NAMES``).
+_CO_VARARGS = 0x04
+_CO_COROUTINE = 0x80
+
+#: Attributes that make ``inspect.signature`` look somewhere other than the
+#: code object (``functools.wraps``, explicit signatures, ``partialmethod``,
+#: C-level text signatures).  A callable carrying any of them goes to ``inspect``.
+_SIGNATURE_OVERRIDES = (
+    "__wrapped__",
+    "__signature__",
+    "__text_signature__",
+    "_partialmethod",
+    "__partialmethod__",
+)
+
+#: Set by ``inspect.markcoroutinefunction`` (Python 3.12+) on a synchronous
+#: function that returns an awaitable; only ``inspect`` can tell its value.
+_COROUTINE_MARKER = "_is_coroutine_marker"
 
 
 def detect_interface(app: object, interface: str = "auto") -> Interface:
@@ -44,16 +70,93 @@ def detect_interface(app: object, interface: str = "auto") -> Interface:
 def is_async_callable(obj: Any) -> bool:
     while isinstance(obj, functools.partial):
         obj = obj.func
-    if inspect.iscoroutinefunction(obj) or getattr(obj, "_is_coroutine", None) is not None:
+    if _is_coroutine_function(obj) or getattr(obj, "_is_coroutine", None) is not None:
         return True
-    if inspect.isclass(obj):
+    if isinstance(obj, type):
         return False
     call = getattr(obj, "__call__", None)  # noqa: B004 - the bound method is wanted
-    return inspect.iscoroutinefunction(call) or getattr(call, "_is_coroutine", None) is not None
+    return _is_coroutine_function(call) or getattr(call, "_is_coroutine", None) is not None
+
+
+def _is_coroutine_function(obj: Any) -> bool:
+    """``inspect.iscoroutinefunction(obj)``, importing ``inspect`` only when
+    the object is function-like but not a plain Python function."""
+    target = obj
+    while True:
+        if isinstance(target, MethodType):
+            target = target.__func__
+        elif isinstance(target, functools.partial):
+            target = target.func
+        else:
+            break
+    if not hasattr(target, _COROUTINE_MARKER):
+        if type(target) is FunctionType:
+            return bool(target.__code__.co_flags & _CO_COROUTINE)
+        if isinstance(target, (type, BuiltinFunctionType)) or not hasattr(target, "__code__"):
+            # Neither a code object nor a marker: inspect would answer False.
+            return False
+    import inspect
+
+    return inspect.iscoroutinefunction(obj)
 
 
 def _takes_one_argument(app: Any) -> bool:
     """Whether calling ``app`` takes exactly one positional argument (ASGI 2's scope)."""
+    shape = _positional_shape(app)
+    if shape is None:
+        return _takes_one_argument_by_signature(app)
+    required, variadic = shape
+    return required == 1 and not variadic
+
+
+def _positional_shape(app: Any) -> tuple[int, bool] | None:
+    """``(required positional parameters, has *args)`` as ``inspect.signature``
+    would report them, read from the code object; None when only
+    ``inspect`` can tell.
+
+    Covers a plain function, a method bound to an instance, and an instance
+    whose class defines ``__call__`` with a plain ``def``.
+    """
+    bound = False
+    function: object = app
+    if isinstance(app, MethodType):
+        bound, function = True, app.__func__
+    elif type(app) is not FunctionType:
+        if isinstance(app, type) or _has_any(app, (*_SIGNATURE_OVERRIDES, "__code__")):
+            return None
+        bound, function = True, _class_attribute(type(app), "__call__")
+    if type(function) is not FunctionType or _has_any(function, _SIGNATURE_OVERRIDES):
+        return None
+    code = function.__code__
+    count = code.co_argcount  # positional-only included
+    variadic = bool(code.co_flags & _CO_VARARGS)
+    first_default = count - len(function.__defaults__ or ())
+    required = [index < first_default for index in range(count)]
+    if bound:
+        if not required:
+            # ``self`` lands in *args, or there is nowhere for it to go
+            # (inspect raises ValueError, which reads as "not ASGI 2").
+            return 0, variadic
+        del required[0]
+    return sum(required), variadic
+
+
+def _class_attribute(cls: type, name: str) -> object:
+    """The attribute as written in the class body (a ``staticmethod`` stays
+    one), found along the MRO the way ``inspect.getattr_static`` does."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _has_any(obj: object, names: tuple[str, ...]) -> bool:
+    return any(hasattr(obj, name) for name in names)
+
+
+def _takes_one_argument_by_signature(app: Any) -> bool:
+    import inspect
+
     try:
         signature = inspect.signature(app)
     except (TypeError, ValueError):

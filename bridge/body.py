@@ -10,36 +10,65 @@ from __future__ import annotations
 
 import binascii
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bridge.errors import MalformedEventError
 from bridge.types import Headers
 
-try:  # an optional, faster base64 codec
-    import pybase64
 
-    def _b64encode(data: bytes) -> str:
+def _stdlib_b64encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+if sys.version_info >= (3, 11):
+
+    def _stdlib_b64decode(data: str) -> bytes:
+        return binascii.a2b_base64(data, strict_mode=True)
+
+else:
+
+    def _stdlib_b64decode(data: str) -> bytes:
+        import base64
+
+        return base64.b64decode(data, validate=True)
+
+
+def _load_codec() -> None:
+    """Bind ``_b64encode`` and ``_b64decode`` to the optional, faster pybase64
+    when it is installed, else to the standard library.
+
+    Done at the first body that needs base64 rather than at import: importing
+    pybase64 costs about a millisecond, and a cold start answered with a
+    text body never needs it.  Racing threads both bind the same functions.
+    """
+    global _b64encode, _b64decode
+    try:
+        import pybase64
+    except ImportError:
+        _b64encode, _b64decode = _stdlib_b64encode, _stdlib_b64decode
+        return
+
+    def encode(data: bytes) -> str:
         return pybase64.b64encode_as_string(data)
 
-    def _b64decode(data: str) -> bytes:
+    def decode(data: str) -> bytes:
         return pybase64.b64decode(data, validate=True)
 
-except ImportError:  # the standard library codec
+    _b64encode, _b64decode = encode, decode
 
-    def _b64encode(data: bytes) -> str:
-        return binascii.b2a_base64(data, newline=False).decode("ascii")
 
-    if sys.version_info >= (3, 11):
+def _first_b64encode(data: bytes) -> str:
+    _load_codec()
+    return _b64encode(data)
 
-        def _b64decode(data: str) -> bytes:
-            return binascii.a2b_base64(data, strict_mode=True)
 
-    else:
+def _first_b64decode(data: str) -> bytes:
+    _load_codec()
+    return _b64decode(data)
 
-        def _b64decode(data: str) -> bytes:
-            import base64
 
-            return base64.b64decode(data, validate=True)
+_b64encode: Callable[[bytes], str] = _first_b64encode
+_b64decode: Callable[[str], bytes] = _first_b64decode
 
 
 #: Content types sent as text besides ``text/*``, ``*+json`` and ``*+xml``.

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from itertools import chain
 from typing import Any
@@ -66,7 +65,13 @@ def header_problem(headers: Headers) -> str | None:
 
 def encoded_size(response: Any) -> int | None:
     """The response's size as the runtime will send it, or None when it is
-    not JSON (a custom source's business)."""
+    not JSON (a custom source's business).
+
+    ``json`` is imported here, not at the top: this only runs for a response
+    that might be over the limit, and most cold starts have none.
+    """
+    import json
+
     try:
         text = json.dumps(response, ensure_ascii=_ENSURE_ASCII)
     except (TypeError, ValueError):

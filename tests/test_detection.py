@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 import pytest
@@ -249,7 +250,7 @@ _CONTEXTS = st.one_of(
         st.sampled_from(["x", "abc.lambda-url.us-east-1.on.aws", "api.example.com"]),
     ),
 )
-_RECORDS = st.one_of(
+_RECORDS: st.SearchStrategy[Any] = st.one_of(
     st.just([]),
     st.just("x"),
     st.lists(
@@ -282,3 +283,197 @@ _EVENTS = st.fixed_dictionaries(
 def test_the_one_pass_decision_is_the_ordered_scan(event: dict[str, Any]) -> None:
     ordered = next((s for s in BUILTIN_SOURCES if s.matches(event)), None)
     assert builtin_source(event) is ordered
+
+
+# ------------------------------------- detection without inspect, checked against it
+
+
+def _wraps(function: Any) -> Any:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _one(scope: Any) -> Any: ...
+def _one_and_defaults(scope: Any, extra: Any = None, more: Any = None) -> Any: ...
+def _all_defaults(scope: Any = None) -> Any: ...
+def _positional_only(scope: Any, /) -> Any: ...
+def _two_positional_only(a: Any, b: Any, /) -> Any: ...
+def _one_and_keyword_only(scope: Any, *, option: Any) -> Any: ...
+def _varargs(*args: Any) -> Any: ...
+def _one_and_varargs(scope: Any, *args: Any) -> Any: ...
+def _kwargs_only(**kwargs: Any) -> Any: ...
+def _nothing() -> Any: ...
+async def _async_one(scope: Any) -> Any: ...
+def _generator(environ: Any, start_response: Any) -> Any:
+    yield b""
+
+
+class _Shapes:
+    def two(self, environ: Any, start_response: Any) -> Any: ...
+    def one(self, scope: Any) -> Any: ...
+    def only_self(self) -> Any: ...
+    def self_defaulted(self: Any = None, scope: Any = None) -> Any: ...
+    def star(*args: Any) -> Any: ...  # self arrives in *args
+    async def coroutine(self, scope: Any, receive: Any, send: Any) -> None: ...
+
+    @classmethod
+    def class_one(cls, scope: Any) -> Any: ...
+
+    @staticmethod
+    def static_one(scope: Any) -> Any: ...
+
+
+class _CallOne:
+    def __call__(self, scope: Any) -> Any: ...
+
+
+class _CallTwoDefaulted:
+    def __call__(self, environ: Any, start_response: Any = None) -> Any: ...
+
+
+class _CallStatic:
+    @staticmethod
+    def __call__(environ: Any, start_response: Any) -> Any: ...
+
+
+class _CallInherited(_CallOne):
+    pass
+
+
+class _CallWrapped:
+    @_wraps
+    def __call__(self, environ: Any, start_response: Any) -> Any: ...
+
+
+class _CallWithSignature:
+    def __call__(self, *args: Any) -> Any: ...
+
+
+_with_signature = _CallWithSignature()
+_with_signature.__signature__ = inspect.signature(_one)  # type: ignore[attr-defined]
+
+
+class _FunctionLike:
+    """Duck-typed like a Cython function: inspect reads its ``__code__``."""
+
+    __name__ = "function_like"
+    __defaults__ = None
+    __kwdefaults__ = None
+    __code__ = _async_one.__code__
+
+    def __call__(self, *args: Any) -> Any: ...
+
+
+def _marked(a: Any, b: Any, /) -> Any: ...
+
+
+_marked._is_coroutine_marker = object()  # type: ignore[attr-defined]  # not inspect's: sync
+
+
+CALLABLES = [
+    _one,
+    _one_and_defaults,
+    _all_defaults,
+    _positional_only,
+    _two_positional_only,
+    _one_and_keyword_only,
+    _varargs,
+    _one_and_varargs,
+    _kwargs_only,
+    _nothing,
+    _async_one,
+    _generator,
+    _wraps(_one),
+    _wraps(wsgi_function),
+    _Shapes().two,
+    _Shapes().one,
+    _Shapes().only_self,
+    _Shapes().self_defaulted,  # type: ignore[misc]
+    _Shapes().star,
+    _Shapes().coroutine,
+    _Shapes.class_one,
+    _Shapes.static_one,
+    _Shapes.two,
+    _CallOne(),
+    _CallTwoDefaulted(),
+    _CallStatic(),
+    _CallInherited(),
+    _CallWrapped(),
+    _with_signature,
+    _FunctionLike(),
+    _marked,
+    functools.partial(_one),
+    functools.partial(_two_positional_only, 1),
+    functools.partial(_Shapes().coroutine),
+    ASGI2Class,
+    ASGI3Class,
+    WSGIClass,
+    len,
+    print,
+    dict,
+]
+
+
+@pytest.mark.parametrize("app", CALLABLES, ids=repr)
+def test_detection_agrees_with_inspect(app: Any) -> None:
+    from bridge import apps
+
+    assert apps._is_coroutine_function(app) == inspect.iscoroutinefunction(app)
+    assert apps._takes_one_argument(app) == apps._takes_one_argument_by_signature(app)
+
+
+@pytest.mark.parametrize(
+    "app",
+    [_one, _nothing, _Shapes().two, _Shapes().star, _Shapes.class_one, _CallOne()],
+    ids=repr,
+)
+def test_the_usual_shapes_are_read_from_code(app: Any) -> None:
+    from bridge import apps
+
+    assert apps._positional_shape(app) is not None
+
+
+@pytest.mark.parametrize(
+    "app",
+    [_wraps(_one), _with_signature, _CallStatic(), _CallWrapped(), _FunctionLike(), len, dict],
+    ids=repr,
+)
+def test_unusual_shapes_are_left_to_inspect(app: Any) -> None:
+    from bridge import apps
+
+    assert apps._positional_shape(app) is None
+
+
+def test_a_partial_of_an_async_bound_method_is_asgi3() -> None:
+    assert detect_interface(functools.partial(_Shapes().coroutine)) == "asgi3"
+
+
+def test_the_asyncio_coroutine_marker_means_asgi3() -> None:
+    def legacy(scope: Any, receive: Any, send: Any) -> Any: ...
+
+    legacy._is_coroutine = object()  # type: ignore[attr-defined]
+    assert detect_interface(legacy) == "asgi3"
+
+    class Marked:
+        def __call__(self, scope: Any, receive: Any, send: Any) -> Any: ...
+
+    Marked.__call__._is_coroutine = object()  # type: ignore[attr-defined]
+    assert detect_interface(Marked()) == "asgi3"
+
+
+def test_a_function_like_coroutine_is_asgi3() -> None:
+    assert inspect.iscoroutinefunction(_FunctionLike())
+    assert detect_interface(_FunctionLike()) == "asgi3"
+
+
+def test_inspect_markcoroutinefunction_means_asgi3() -> None:
+    mark = getattr(inspect, "markcoroutinefunction", None)  # Python 3.12+
+    if mark is None:
+        return
+
+    def marked(scope: Any, receive: Any, send: Any) -> Any: ...
+
+    assert detect_interface(mark(marked)) == "asgi3"

@@ -1,0 +1,237 @@
+"""A cold start pays only for what it uses (issue 5).
+
+``import bridge``, ``Bridge(wsgi_app)`` and a first WSGI response must not
+load ``asyncio`` (about 45 ms) or ``logging`` (several ms with ``re``,
+``enum``, ``traceback`` and ``threading``).  Each check runs in a fresh
+interpreter started with ``-S``, so that nothing (site-packages ``.pth``
+hooks, coverage, pytest) has loaded a module before bridge could.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge import body
+from bridge._log import get_logger
+from bridge.apps import detect_interface
+from bridge.local.events import build_event
+from bridge.sources.base import EventSource, SourceConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Never loaded by ``import bridge`` or by serving a WSGI app.
+NOT_FOR_WSGI = ("asyncio", "logging")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The names in ``sys.modules`` after running ``code`` in a fresh ``-S``
+    interpreter that imports this checkout's bridge."""
+    script = code + "\nimport sys\nprint(' '.join(sorted(sys.modules)))\n"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDEVMODE", None)
+    env.pop("PYTHONSTARTUP", None)
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_import_bridge_loads_neither_asyncio_nor_logging() -> None:
+    loaded = _loaded_after("import bridge\nfrom bridge import Bridge")
+    assert "bridge.adapter" in loaded
+    assert not loaded.intersection(NOT_FOR_WSGI), sorted(loaded.intersection(NOT_FOR_WSGI))
+
+
+@pytest.mark.parametrize("source", ["http", "rest", "alb", "alb-multi", "url", "lattice"])
+def test_a_first_wsgi_response_loads_neither_asyncio_nor_logging(source: str) -> None:
+    event = build_event(source, path="/hello")
+    code = textwrap.dedent(
+        f"""
+        from bridge import Bridge
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", "a=1")])
+            return [b"hello"]
+
+        handler = Bridge(app)
+        assert handler.interface == "wsgi"
+        response = handler({event!r}, None)
+        assert response["statusCode"] == 200, response
+        """
+    )
+    loaded = _loaded_after(code)
+    assert not loaded.intersection(NOT_FOR_WSGI), sorted(loaded.intersection(NOT_FOR_WSGI))
+
+
+def test_detecting_the_usual_app_shapes_does_not_import_inspect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def wsgi(environ: Any, start_response: Any) -> Any: ...
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None: ...
+
+    class WSGIApp:
+        def __call__(self, environ: Any, start_response: Any) -> Any: ...
+
+        def method(self, environ: Any, start_response: Any) -> Any: ...
+
+    class ASGIApp:
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None: ...
+
+    monkeypatch.setitem(sys.modules, "inspect", None)  # ``import inspect`` now fails
+    assert detect_interface(wsgi) == "wsgi"
+    assert detect_interface(asgi) == "asgi3"
+    assert detect_interface(WSGIApp()) == "wsgi"
+    assert detect_interface(WSGIApp().method) == "wsgi"
+    assert detect_interface(ASGIApp()) == "asgi3"
+    assert detect_interface(ASGIApp().__call__) == "asgi3"
+
+
+# ------------------------------------------------------------- lazy loggers
+
+
+def test_a_lazy_logger_is_the_named_logger(caplog: pytest.LogCaptureFixture) -> None:
+    lazy = get_logger("bridge.tests.lazy")
+    real = logging.getLogger("bridge.tests.lazy")
+    assert lazy.name == "bridge.tests.lazy"
+    real.setLevel(logging.WARNING)
+    try:
+        assert not lazy.isEnabledFor(logging.INFO)
+        with caplog.at_level(logging.DEBUG, logger="bridge.tests.lazy"):
+            lazy.warning("seen %d", 1)
+            assert lazy.isEnabledFor(logging.DEBUG)
+    finally:
+        real.setLevel(logging.NOTSET)
+    [record] = caplog.records
+    assert (record.name, record.levelname, record.getMessage()) == (
+        "bridge.tests.lazy",
+        "WARNING",
+        "seen 1",
+    )
+    # The record points at the caller, not at bridge/_log.py.
+    assert record.funcName == "test_a_lazy_logger_is_the_named_logger"
+    assert record.pathname == __file__
+    assert "bridge.tests.lazy" in repr(lazy)
+
+
+def test_a_lazy_logger_follows_the_bridge_logger_configuration(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lazy = get_logger("bridge.tests.child")
+    with caplog.at_level(logging.ERROR, logger="bridge"):
+        lazy.warning("below the parent's level")
+        lazy.error("at the parent's level")
+    assert [r.getMessage() for r in caplog.records] == ["at the parent's level"]
+
+
+# -------------------------------------------------------- lazy base64 codec
+
+
+@pytest.mark.parametrize("hide_pybase64", [False, True])
+def test_the_base64_codec_is_chosen_at_first_use(
+    monkeypatch: pytest.MonkeyPatch, hide_pybase64: bool
+) -> None:
+    if hide_pybase64:
+        monkeypatch.setitem(sys.modules, "pybase64", None)  # the import now fails
+    monkeypatch.setattr(body, "_b64encode", body._first_b64encode)
+    monkeypatch.setattr(body, "_b64decode", body._first_b64decode)
+    encoded, is_base64 = body.BodySerializer().encode([], b"\xff\x00binary")
+    assert (encoded, is_base64) == ("/wBiaW5hcnk=", True)
+    assert body._b64encode is not body._first_b64encode
+    assert body._b64decode is not body._first_b64decode
+    assert body.decode_request_body("/wBiaW5hcnk=", True, source="t") == b"\xff\x00binary"
+    expected = "_stdlib_b64encode" if hide_pybase64 else "encode"
+    assert body._b64encode.__name__ == expected
+
+
+@pytest.mark.parametrize("hide_pybase64", [False, True])
+def test_a_first_decode_also_chooses_the_codec(
+    monkeypatch: pytest.MonkeyPatch, hide_pybase64: bool
+) -> None:
+    if hide_pybase64:
+        monkeypatch.setitem(sys.modules, "pybase64", None)
+    monkeypatch.setattr(body, "_b64encode", body._first_b64encode)
+    monkeypatch.setattr(body, "_b64decode", body._first_b64decode)
+    assert body.decode_request_body("aGk=", True, source="t") == b"hi"
+    with pytest.raises(Exception, match="not valid base64"):
+        body.decode_request_body("a", True, source="t")
+
+
+# ------------------------------------------------- records without dataclasses
+
+
+def _source(**changes: Any) -> EventSource:
+    fields: dict[str, Any] = {
+        "name": "x",
+        "matches": bool,
+        "to_request": print,
+        "to_response": print,
+    }
+    return EventSource(**{**fields, **changes})
+
+
+def test_records_compare_and_hash_by_field() -> None:
+    serializer = body.BodySerializer()
+    assert SourceConfig("/a", serializer) == SourceConfig(base_path="/a", serializer=serializer)
+    assert hash(SourceConfig("/a", serializer)) == hash(SourceConfig("/a", serializer))
+    assert SourceConfig("/a", serializer) != SourceConfig("/b", serializer)
+    assert SourceConfig() != SourceConfig()  # each has its own serializer
+    assert _source() == _source()
+    assert _source() != _source(looks_for="y")
+    assert _source() != ("x", bool, print, print, "")
+    assert len({_source(), _source(), _source(name="y")}) == 2
+
+
+def test_records_are_frozen() -> None:
+    config = SourceConfig()
+    with pytest.raises(AttributeError, match="frozen"):
+        config.base_path = "/x"
+    with pytest.raises(AttributeError, match="frozen"):
+        del config.base_path
+    with pytest.raises(AttributeError):
+        config.other = 1
+    assert not hasattr(config, "__dict__")
+
+
+def test_records_have_defaults_and_a_field_repr() -> None:
+    config = SourceConfig()
+    assert config.base_path == ""
+    assert isinstance(config.serializer, body.BodySerializer)
+    assert SourceConfig(serializer=None).serializer is not None
+    assert _source().looks_for == ""
+    assert repr(_source()) == (
+        "EventSource(name='x', matches=<class 'bool'>, to_request=<built-in function print>, "
+        "to_response=<built-in function print>, looks_for='', read=None)"
+    )
+    assert repr(config).startswith("SourceConfig(base_path='', serializer=<bridge.body.")
+
+
+def test_records_copy_pickle_replace_and_match() -> None:
+    source = _source()
+    assert copy.copy(source) == source
+    assert pickle.loads(pickle.dumps(source)) == source
+    renamed = source.__replace__(name="y")
+    assert (renamed.name, renamed.matches, source.name) == ("y", bool, "x")
+    with pytest.raises(TypeError, match="no field 'nme'"):
+        source.__replace__(nme="y")
+    match source:
+        case EventSource(name, matches):
+            assert (name, matches) == ("x", bool)
+        case _:  # pragma: no cover - a failure
+            pytest.fail("no match")
