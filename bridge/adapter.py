@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
 from bridge.checks import (
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from bridge.websocket.stores import ConnectionStore
     from bridge.wsgi.runner import WSGIRunner
 
-logger = logging.getLogger("bridge")
+logger = get_logger("bridge")
 
 
 class _AppRunner(Protocol):

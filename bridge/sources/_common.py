@@ -550,11 +550,11 @@ def single_value_headers(headers: Headers, source: str) -> dict[str, str]:
     Repeated headers are comma-joined (RFC 9110, 5.3), except ``Set-Cookie``,
     which cannot be joined: only the last one is kept, and a warning says so.
     """
-    import logging
-
     single: dict[str, str] = {}
     for key, values in multi_value_headers(headers).items():
         if key == "set-cookie" and len(values) > 1:
+            import logging
+
             logging.getLogger("bridge.sources").warning(
                 "%s responses carry one value per header: %d Set-Cookie headers were "
                 "reduced to the last one. Use a source with multi-value headers to keep all.",

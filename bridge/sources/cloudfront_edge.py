@@ -9,9 +9,9 @@ dropped (CloudFront would otherwise fail the whole response with a 502).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
@@ -46,7 +46,7 @@ REJECTED_HEADERS = frozenset(
 )
 REJECTED_PREFIXES = ("x-amz-cf-", "x-edge-")
 
-logger = logging.getLogger("bridge.sources.edge")
+logger = get_logger("bridge.sources.edge")
 
 
 def matches(event: LambdaEvent) -> bool:

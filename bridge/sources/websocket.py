@@ -16,8 +16,7 @@ application's messages go out through the Management API instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bridge.body import BodySerializer, decode_request_body
 from bridge.errors import MalformedEventError
@@ -47,8 +46,7 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class WebSocketRequest:
+class WebSocketRequest(NamedTuple):
     """What one WebSocket event asks of the application."""
 
     event_type: EventType

@@ -16,14 +16,15 @@ So are names that are not valid HTTP header names.
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from bridge._log import get_logger
 
 if TYPE_CHECKING:
     from bridge.sources._common import Request
 
-logger = logging.getLogger("bridge.wsgi")
+logger = get_logger("bridge.wsgi")
 
 #: The environ keys under which the Lambda event and context are passed.
 EVENT_KEY = "aws.event"

@@ -24,16 +24,16 @@ iterable's ``close()`` is always called.  A body longer than the response's
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
+from bridge._log import get_logger
 from bridge.errors import ProtocolError
 from bridge.types import Headers, WSGIApp
 from bridge.wsgi.environ import build_environ
 
-logger = logging.getLogger("bridge.wsgi")
+logger = get_logger("bridge.wsgi")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
