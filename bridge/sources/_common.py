@@ -259,25 +259,51 @@ def scheme_and_server(
     last: Mapping[str, str], default_scheme: str = "https", host: str | None = None
 ) -> tuple[str, tuple[str, int | None] | None]:
     """The URL scheme and ``(host, port)`` from the Host and X-Forwarded-*
-    headers (``last``: the last value of each, see :func:`last_values`).
+    headers (``last``: the last value of each, see :func:`last_values`);
+    ``host`` is used when there is no Host header.
 
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
-    proto = last.get("x-forwarded-proto")
+    key = (
+        last.get("x-forwarded-proto"),
+        last.get("host"),
+        last.get("x-forwarded-port"),
+        default_scheme,
+        host,
+    )
+    found = _SERVERS.get(key)
+    if found is None:
+        found = _scheme_and_server(*key)
+        if len(_SERVERS) < _SERVERS_MAX:
+            _SERVERS[key] = found
+    return found
+
+
+#: ``scheme_and_server`` answers, by the values they depend on: one function
+#: sees few distinct ones (bounded: they come from clients).
+_SERVERS: dict[tuple[str | None, ...], tuple[str, tuple[str, int | None] | None]] = {}
+_SERVERS_MAX = 256
+
+
+def _scheme_and_server(
+    proto: str | None,
+    raw_host: str | None,
+    forwarded_port: str | None,
+    default_scheme: str,
+    host: str | None,
+) -> tuple[str, tuple[str, int | None] | None]:
     if not proto:
         scheme = default_scheme
     else:
         scheme = _SCHEMES.get(proto) or rightmost(proto).lower()
         if scheme not in ("http", "https"):
             scheme = default_scheme
-    raw_host = last.get("host")
     if raw_host is not None:
         host = raw_host.strip()
     if not host:
         return scheme, None
     name, port = split_host(host)
-    forwarded_port = last.get("x-forwarded-port")
     if forwarded_port is not None:
         known = _PORTS.get(forwarded_port)
         if known is not None:
