@@ -41,7 +41,11 @@ class LoopRunner:
             loop = self._loop = asyncio.new_event_loop()
         return loop
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+    def run(
+        self,
+        coro: Coroutine[Any, Any, T],
+        on_pending: Callable[[asyncio.Task[T]], object] | None = None,
+    ) -> T:
         """Run ``coro`` to completion on the process loop and return its result.
 
         ``loop.run_until_complete()`` costs at least two loop iterations
@@ -55,6 +59,10 @@ class LoopRunner:
         (it awaits a timer, I/O, another task) is handed to
         ``run_until_complete()``, which resumes it with a normal blocking
         loop.  Public asyncio API only, the same on Python 3.10 to 3.14.
+
+        ``on_pending(task)`` is called only on that second path, before the
+        loop resumes: work that matters only to a task that waits (arming a
+        deadline timer) costs nothing to one that does not.
         """
         if asyncio._get_running_loop() is not None:
             coro.close()
@@ -73,6 +81,8 @@ class LoopRunner:
                 loop.stop()
                 loop.run_forever()
                 if not task.done():
+                    if on_pending is not None:
+                        on_pending(task)
                     loop.run_until_complete(task)
             except BaseException:
                 # A BaseException (KeyboardInterrupt, SystemExit) raised by the
