@@ -103,8 +103,10 @@ class LoopRunner:
     @property
     def is_running(self) -> bool:
         """True while :meth:`run` is in progress, including the moment between
-        its first loop iteration and the rest of a task that needs more."""
-        return self._running
+        its first loop iteration and the rest of a task that needs more, and
+        whenever the loop runs (as in :meth:`close`)."""
+        loop = self._loop
+        return self._running or (loop is not None and loop.is_running())
 
     def call_after_run(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current ``run`` returns (used by signal handlers)."""

@@ -265,3 +265,13 @@ def test_a_background_task_finishes_on_later_runs(runner: LoopRunner) -> None:
     runner.run(_sleeps(2))
     assert done == ["background"]
     assert not tasks
+
+
+def test_is_running_while_the_loop_runs_outside_run(runner: LoopRunner) -> None:
+    seen: list[bool] = []
+
+    async def look() -> None:
+        seen.append(runner.is_running)
+
+    runner.loop.run_until_complete(look())
+    assert seen == [True]
