@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import logging
 from typing import Any, cast
 
 from bridge.loop import get_runner
 from bridge.protocols.http import HTTPCycle
 from bridge.protocols.lifespan import LifespanOff, LifespanOn
 from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode
+
+logger = logging.getLogger("bridge.asgi")
 
 
 def as_asgi3(app: Any, double: bool) -> ASGIApp:
@@ -30,7 +32,7 @@ class ASGIRunner:
     ) -> None:
         self.app = app
         self.margin_ms = timeout_margin_ms
-        self.watchdog = Watchdog()
+        self.watchdog = None if timeout_margin_ms is None else Watchdog(timeout_margin_ms)
         self.runner = get_runner()
         self.lifespan: LifespanOn | LifespanOff = (
             LifespanOff() if lifespan == "off" else LifespanOn(app, self.runner, lifespan)
@@ -42,16 +44,15 @@ class ASGIRunner:
         if state is not None:
             scope["state"] = state.copy()
         cycle = HTTPCycle(scope, body)
-        run = cycle.run(self.app)
-        if self.margin_ms is None or not self.watchdog.watch(
-            cycle, run, scope.get("aws.context"), self.margin_ms, self.runner.loop
-        ):
-            self.runner.run(run)
+        watchdog = self.watchdog
+        if watchdog is None:
+            self.runner.run(cycle.run(self.app))
         else:
+            watchdog.start(cycle)
             try:
-                self.runner.run(run)
+                self.runner.run(cycle.run(self.app), watchdog.watch)
             finally:
-                self.watchdog.release()
+                watchdog.release()
         return cycle.status, cycle.headers, cycle.body
 
     def close(self) -> None:
@@ -62,49 +63,79 @@ class Watchdog:
     """Cancels a cycle still running at its time limit: the Lambda deadline
     (``context.get_remaining_time_in_millis()``) minus the margin.
 
+    Only a cycle that is still pending after its first step on the loop is
+    watched (:meth:`watch` is the loop runner's ``on_pending``): one that
+    finished in that step, as most do, cannot be cancelled anyway, so it
+    costs the watchdog nothing but :meth:`start` and :meth:`release`, and the
+    context is not even asked for its remaining time.  The deadline itself
+    is absolute, so asking after the first step changes nothing but the
+    limit quoted in the log, which counts from then.
+
     One timer serves every invocation: it is armed for the first deadline
     and re-armed only when it fires early (a later invocation has a later
-    deadline) or would fire too late.  Most invocations therefore cost one
-    call to the context and a comparison, and add nothing to the loop.
+    deadline) or would fire too late.
     """
 
-    __slots__ = ("_at", "_cycle", "_limit", "_loop", "_run", "_timer", "_timer_at")
+    __slots__ = (
+        "_at",
+        "_cycle",
+        "_limit",
+        "_loop",
+        "_margin_ms",
+        "_task",
+        "_timer",
+        "_timer_at",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, margin_ms: int) -> None:
+        self._margin_ms = margin_ms
         self._at = 0.0
         self._limit = 0.0
         self._cycle: HTTPCycle | None = None
-        self._run: Coroutine[Any, Any, None] | None = None
+        self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
 
-    def watch(
-        self,
-        cycle: HTTPCycle,
-        run: Coroutine[Any, Any, None],
-        context: Any,
-        margin_ms: int,
-        loop: asyncio.AbstractEventLoop,
-    ) -> bool:
-        """Watch ``run`` (the cycle's coroutine) until :meth:`release`; False
-        when the context knows no deadline (none, a mock, a stub answering 0)."""
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if remaining is None:
-            return False
-        millis = remaining()
-        if not isinstance(millis, (int, float)) or millis <= 0:
-            return False
-        self._limit = limit = (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
-        self._at = at = loop.time() + limit
+    def start(self, cycle: HTTPCycle) -> None:
+        """An invocation starts: ``cycle`` is the one to watch if it waits."""
         self._cycle = cycle
-        self._run = run
+
+    def watch(self, task: asyncio.Task[None]) -> None:
+        """Watch ``task`` (the cycle's, still pending) until :meth:`release`.
+
+        No time limit when the context knows no deadline (none, a mock, a
+        stub answering 0) or cannot tell it.  Never raises: the task is
+        already running, and the loop runner resumes it right after this.
+        """
+        cycle = self._cycle
+        if cycle is None:
+            return
+        remaining = getattr(cycle.scope.get("aws.context"), "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return
+        try:
+            millis = remaining()
+        except Exception:
+            logger.warning(
+                "context.get_remaining_time_in_millis() failed; no time limit for %s %s.",
+                cycle.scope["method"],
+                cycle.scope["path"],
+                exc_info=True,
+            )
+            return
+        if not isinstance(millis, (int, float)) or millis <= 0:
+            return
+        margin_ms = self._margin_ms
+        self._limit = limit = (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
+        loop = task.get_loop()
+        self._at = at = loop.time() + limit
+        self._task = task
         if self._timer is None or self._timer_at > at or self._loop is not loop:
             self._arm(loop, at)
-        return True
 
     def release(self) -> None:
-        self._cycle = self._run = None
+        self._cycle = self._task = None
 
     def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
         if self._timer is not None:
@@ -115,12 +146,11 @@ class Watchdog:
 
     def _fire(self) -> None:
         self._timer = None
-        cycle, run, loop = self._cycle, self._run, self._loop
-        if cycle is None or loop is None:
-            return  # between invocations: the next one arms a new timer
+        cycle, task, loop = self._cycle, self._task, self._loop
+        if cycle is None or task is None or loop is None:
+            return  # nothing watched now: the next watch() arms a new timer
         if loop.time() + 0.001 < self._at:  # an earlier invocation's timer
             self._arm(loop, self._at)
             return
-        for task in asyncio.all_tasks(loop):
-            if task.get_coro() is run:
-                cycle.deadline_reached(task, self._limit)
+        if not task.done():
+            cycle.deadline_reached(task, self._limit)

@@ -310,6 +310,73 @@ def test_one_timer_serves_invocations_with_later_deadlines(make_handler: Handler
     assert handler(build_event("http", path="/0"), Context(60_000))["statusCode"] == 200
 
 
+class CountingContext(Context):
+    """Counts the calls for the remaining time; raises on them if told to."""
+
+    def __init__(self, remaining_ms: Any, error: Exception | None = None) -> None:
+        super().__init__(remaining_ms)
+        self.error = error
+        self.calls = 0
+
+    def get_remaining_time_in_millis(self) -> Any:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return self.remaining_ms
+
+
+async def waits_then_answers(scope: Any, receive: Any, send: Any) -> None:
+    await asyncio.sleep(0.001)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_an_app_that_never_waits_is_not_watched(make_handler: HandlerFactory) -> None:
+    """It finishes in its first step on the loop, where no timer could stop it."""
+    context = CountingContext(501)
+    handler = make_handler(respond_with(200, [], b"ok"), lifespan="off")
+    assert handler(build_event("http"), context)["statusCode"] == 200
+    assert context.calls == 0
+
+
+def test_an_app_that_waits_is_watched_once(make_handler: HandlerFactory) -> None:
+    context = CountingContext(60_000)
+    handler = make_handler(waits_then_answers, lifespan="off")
+    assert handler(build_event("http"), context)["statusCode"] == 200
+    assert context.calls == 1
+
+
+def test_a_context_that_cannot_tell_its_remaining_time_means_no_limit(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    context = CountingContext(501, RuntimeError("no deadline here"))
+    handler = make_handler(waits_then_answers, lifespan="off")
+    assert handler(build_event("http", path="/p"), context)["statusCode"] == 200
+    assert context.calls == 1
+    assert "get_remaining_time_in_millis() failed; no time limit for GET /p" in caplog.text
+    assert "no deadline here" in caplog.text
+
+
+def test_a_timer_left_from_a_slow_invocation_spares_later_ones(
+    make_handler: HandlerFactory,
+) -> None:
+    """Armed for a 504, the timer stays on the loop; later invocations, waiting
+    or not, are watched against their own deadlines only."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] != "/fast":
+            await asyncio.sleep(float(scope["path"].strip("/")))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    handler = make_handler(app, lifespan="off", timeout_margin_ms=0)
+    assert handler(build_event("http", path="/0.001"), Context(60_000))["statusCode"] == 200
+    assert handler(build_event("http", path="/fast"), Context(1))["statusCode"] == 200
+    assert handler(build_event("http", path="/3600"), Context(30))["statusCode"] == 504
+    assert handler(build_event("http", path="/fast"), Context(60_000))["statusCode"] == 200
+    assert handler(build_event("http", path="/0.05"), Context(60_000))["statusCode"] == 200
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5, "500", True])
 def test_bad_margin_is_a_configuration_error(bad: Any) -> None:
     with pytest.raises(ConfigurationError, match="timeout_margin_ms"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from http import HTTPStatus
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -225,3 +227,64 @@ def test_request_message_carries_the_whole_body(make_handler: HandlerFactory) ->
 
     make_handler(app, lifespan="off")(build_event("http", method="POST", body=b"\x00payload"))
     assert messages == [{"type": "http.request", "body": b"\x00payload", "more_body": False}]
+
+
+# The usual message shapes take a fast path (exact types); the others must
+# take the full check and come out the same.
+
+
+class IntLike(int):
+    pass
+
+
+@pytest.mark.parametrize("status", [HTTPStatus.CREATED, IntLike(201), 201])
+def test_status_of_an_int_subclass_is_accepted(make_handler: HandlerFactory, status: int) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({**START, "status": status})
+        await send(BODY)
+
+    assert run(make_handler, app)["statusCode"] == 201
+
+
+@pytest.mark.parametrize("status", [True, 200.0, 99, 1000, None])
+def test_status_that_is_not_an_http_status_is_refused(
+    make_handler: HandlerFactory, status: Any
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({**START, "status": status})
+        await send(BODY)
+
+    assert_500(run(make_handler, app))
+
+
+def test_messages_may_be_any_mapping(make_handler: HandlerFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(MappingProxyType(START))
+        await send(MappingProxyType({**BODY, "more_body": True}))
+        await send(MappingProxyType(BODY))
+
+    response = run(make_handler, app)
+    assert (response["statusCode"], response["body"]) == (200, "okok")
+
+
+def test_a_message_that_is_not_a_mapping_is_named(make_handler: HandlerFactory) -> None:
+    errors: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await send("http.response.start")
+        except ProtocolError as exc:
+            errors.append(str(exc))
+            raise
+
+    assert_500(run(make_handler, app))
+    assert errors == ["Expected ASGI message 'http.response.start', but got 'http.response.start'."]
+
+
+@pytest.mark.parametrize("body", [bytearray(b"ok"), memoryview(b"ok")])
+def test_body_of_another_bytes_type_in_one_message(make_handler: HandlerFactory, body: Any) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        await send({"type": "http.response.body", "body": body})
+
+    assert run(make_handler, app)["body"] == "ok"

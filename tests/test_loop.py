@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.server
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from bridge import LoopError
 from bridge.local.events import build_event
+from bridge.loop import LoopRunner
 from tests.apps import read_body
 from tests.conftest import HandlerFactory
 
@@ -134,3 +136,142 @@ def test_async_client_created_at_startup_keeps_working(
     handler = make_handler(app, lifespan="on")
     bodies = [handler(build_event("http", path=f"/call{i}"))["body"] for i in range(3)]
     assert bodies == ["aGVsbG8gL2NhbGww", "aGVsbG8gL2NhbGwx", "aGVsbG8gL2NhbGwy"]
+
+
+# ------------------------------------------------- LoopRunner.run, directly
+#
+# run() takes one loop iteration for a coroutine that finishes in its first
+# step and hands anything still pending to run_until_complete(): each path,
+# and every way out of them, on a private runner.
+
+
+@pytest.fixture
+def runner() -> Iterator[LoopRunner]:
+    runner = LoopRunner()
+    errors: list[dict[str, Any]] = []
+    runner.loop.set_exception_handler(lambda loop, context: errors.append(context))
+    yield runner
+    runner.close()
+    gc.collect()
+    assert errors == []  # nothing "never retrieved", no task destroyed pending
+
+
+async def _immediate() -> str:
+    return "done"
+
+
+async def _sleeps(steps: int) -> int:
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.001)  # a real timer: the loop has to block on it
+    return steps
+
+
+def test_a_coroutine_that_never_suspends(runner: LoopRunner) -> None:
+    assert runner.run(_immediate()) == "done"
+    assert runner.run(_immediate()) == "done"
+
+
+def test_a_coroutine_that_needs_many_iterations(runner: LoopRunner) -> None:
+    assert runner.run(_sleeps(5)) == 5
+    # The stop requested for the first iteration is not left behind.
+    assert runner.run(_sleeps(3)) == 3
+    assert runner.run(_immediate()) == "done"
+
+
+def test_a_coroutine_that_awaits_another_task(runner: LoopRunner) -> None:
+    async def parent() -> list[int]:
+        return list(await asyncio.gather(_sleeps(1), _sleeps(2)))
+
+    assert runner.run(parent()) == [1, 2]
+
+
+@pytest.mark.parametrize("coro", [_immediate, lambda: _sleeps(2)])
+def test_an_exception_propagates(runner: LoopRunner, coro: Any) -> None:
+    async def failing() -> None:
+        await coro()
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        runner.run(failing())
+    assert runner.run(_immediate()) == "done"
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit])
+@pytest.mark.parametrize("steps", [0, 2])
+def test_a_base_exception_propagates(
+    runner: LoopRunner, exc_type: type[BaseException], steps: int
+) -> None:
+    async def interrupted() -> None:
+        await _sleeps(steps) if steps else None
+        raise exc_type()
+
+    with pytest.raises(exc_type):
+        runner.run(interrupted())
+    assert not runner.is_running
+    assert runner.run(_sleeps(1)) == 1
+
+
+def test_cancellation_propagates(runner: LoopRunner) -> None:
+    async def cancelled() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(0)
+
+    with pytest.raises(asyncio.CancelledError):
+        runner.run(cancelled())
+    assert runner.run(_immediate()) == "done"
+
+
+def test_is_running_covers_the_whole_run(runner: LoopRunner) -> None:
+    seen: list[bool] = []
+
+    async def look() -> None:
+        seen.append(runner.is_running)
+        await asyncio.sleep(0)
+        seen.append(runner.is_running)
+
+    assert not runner.is_running
+    runner.run(look())
+    assert seen == [True, True]
+    assert not runner.is_running
+
+
+def test_callbacks_after_run_see_it_finished(runner: LoopRunner) -> None:
+    seen: list[bool] = []
+
+    async def ask() -> None:
+        runner.call_after_run(lambda: seen.append(runner.is_running))
+
+    runner.run(ask())
+    assert seen == [False]
+
+
+def test_a_background_task_finishes_on_later_runs(runner: LoopRunner) -> None:
+    done: list[str] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def later() -> None:
+        await asyncio.sleep(0)
+        done.append("background")
+
+    async def spawn() -> None:
+        task = asyncio.get_running_loop().create_task(later())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    runner.run(spawn())
+    runner.run(_sleeps(2))
+    assert done == ["background"]
+    assert not tasks
+
+
+def test_is_running_while_the_loop_runs_outside_run(runner: LoopRunner) -> None:
+    seen: list[bool] = []
+
+    async def look() -> None:
+        seen.append(runner.is_running)
+
+    runner.loop.run_until_complete(look())
+    assert seen == [True]

@@ -93,46 +93,50 @@ class HTTPCycle:
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
+        # The two expected messages are tested first, each against its state
+        # and type in one comparison; anything else falls through to the
+        # error.  Values are type-checked with ``type() is`` for the usual
+        # exact types, and only anything else goes to the full check.
         if type(message) is dict or isinstance(message, Mapping):
             message_type = message.get("type")
-        else:
+            state = self.state
+            if state is RESPONSE and message_type == "http.response.body":
+                chunk = message.get("body", b"")
+                if type(chunk) is not bytes:
+                    chunk = _body(chunk)
+                chunks = self._chunks
+                if message.get("more_body", False):
+                    if chunk:
+                        chunks.append(chunk)
+                    return
+                if chunks:  # several messages: join them (the usual single one is kept as is)
+                    if chunk:
+                        chunks.append(chunk)
+                    chunk = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    self._chunks = []
+                self.body = chunk
+                self.state = COMPLETE
+                if self._complete is not None:
+                    self._complete.set()
+                return
+            if state is REQUEST and message_type == "http.response.start":
+                status = message.get("status")
+                if type(status) is not int or not 100 <= status <= 999:
+                    status = _status(status)
+                self.status = status
+                self.headers = _headers(message.get("headers", ()))
+                self.state = RESPONSE
+                return
+        else:  # not a message at all: named as it is in the error below
             message_type = message
         state = self.state
         expected = EXPECTED.get(state)
-        if message_type != expected:
-            if expected is None:
-                raise ProtocolError(
-                    f"Unexpected ASGI message {message_type!r} sent after the response was "
-                    "already complete."
-                )
-            raise ProtocolError(f"Expected ASGI message {expected!r}, but got {message_type!r}.")
-        if state is REQUEST:
-            self.status = _status(message.get("status"))
-            self.headers = _headers(message.get("headers", ()))
-            self.state = RESPONSE
-            return
-        chunk = message.get("body", b"")
-        if type(chunk) is not bytes:
-            if not isinstance(chunk, (bytes, bytearray, memoryview)):
-                raise ProtocolError(
-                    "Expected 'body' of http.response.body to be bytes, got "
-                    f"{type(chunk).__name__}."
-                )
-            chunk = bytes(chunk)
-        chunks = self._chunks
-        if message.get("more_body", False):
-            if chunk:
-                chunks.append(chunk)
-            return
-        if chunks:  # several messages: join them (the usual single one is kept as is)
-            if chunk:
-                chunks.append(chunk)
-            chunk = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            self._chunks = []
-        self.body = chunk
-        self.state = COMPLETE
-        if self._complete is not None:
-            self._complete.set()
+        if expected is None:
+            raise ProtocolError(
+                f"Unexpected ASGI message {message_type!r} sent after the response was "
+                "already complete."
+            )
+        raise ProtocolError(f"Expected ASGI message {expected!r}, but got {message_type!r}.")
 
     async def run(self, app: ASGIApp) -> None:
         """Run the application and leave a defined response behind."""
@@ -225,6 +229,14 @@ def _status(value: Any) -> int:
     raise ProtocolError(
         f"Expected 'status' of http.response.start to be an integer from 100 to 999, got {value!r}."
     )
+
+
+def _body(value: Any) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise ProtocolError(
+            f"Expected 'body' of http.response.body to be bytes, got {type(value).__name__}."
+        )
+    return bytes(value)
 
 
 def _headers(value: Any) -> Headers:
