@@ -22,7 +22,18 @@ from typing import Any
 from bridge.local.events import FakeContext
 from bridge.local.responses import decode_response
 
-CONTEXT = FakeContext()
+
+
+class InvocationContext(FakeContext):
+    """A context that every invocation receives as Lambda gives it: with the
+    function's whole timeout still ahead (a plain ``FakeContext`` counts down
+    from its creation, and a long run would outlive it)."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+CONTEXT = InvocationContext()
 # Mangum logs every lifespan-less startup at INFO/WARNING; keep the output readable.
 logging.getLogger("mangum").setLevel(logging.ERROR)
 logging.getLogger("mangum.lifespan").setLevel(logging.ERROR)

@@ -48,10 +48,10 @@ def main() -> None:
     import logging
 
     import apps
-    from contenders import copy_event
+    from contenders import CONTEXT, copy_event
 
     from bridge import Bridge
-    from bridge.local.events import FakeContext, build_event
+    from bridge.local.events import build_event
 
     logging.getLogger("bridge").setLevel(logging.ERROR)
     try:
@@ -60,7 +60,7 @@ def main() -> None:
         print(json.dumps({"unavailable": f"bridge: WSGI support not available ({exc})"}))
         return
     template = build_event("http", path="/hello", query="a=1", headers=[("User-Agent", "soak")])
-    context = FakeContext()
+    context = CONTEXT
 
     def call() -> None:
         response = handler(copy_event(template), context)
