@@ -23,7 +23,6 @@ from bridge.local.events import FakeContext
 from bridge.local.responses import decode_response
 
 
-
 class InvocationContext(FakeContext):
     """A context that every invocation receives as Lambda gives it: with the
     function's whole timeout still ahead (a plain ``FakeContext`` counts down
