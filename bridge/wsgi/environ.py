@@ -190,17 +190,16 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
     environ[EVENT_KEY] = request.event
     environ[CONTEXT_KEY] = request.context
     headers = request.headers
-    if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
-        try:  # every name seen before: the keys in one C-level pass
-            found = dict(zip(map(_TEXT_KEYS.__getitem__, headers), headers.values(), strict=True))
-        except KeyError:
-            pass  # a name not seen yet: the loop below, which learns it
-        else:
-            found.pop("", None)  # the names that are not HTTP_* keys
-            environ.update(found)
-            return environ
     keys = _TEXT_KEYS
-    for name, value in headers.items() if isinstance(headers, dict) else headers:
+    if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
+        for name, value in headers.items():
+            key = keys.get(name)
+            if key is None:
+                key = _text_environ_key(name)
+            if key:
+                environ[key] = value
+        return environ
+    for name, value in headers:
         key = keys.get(name)
         if key is None:
             key = _text_environ_key(name)
