@@ -18,21 +18,21 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
-from bridge.sources.base import ReadRequest
 from bridge.sources.websocket import matches as is_websocket_event
-from bridge.types import (
-    Headers,
-    HTTPScope,
-    InterfaceMode,
-    LambdaContext,
-    LambdaEvent,
-    LambdaResponse,
-    LifespanMode,
-)
 from bridge.wsgi.environ import request_environ
 
 if TYPE_CHECKING:
     from bridge.asgi import ASGIRunner
+    from bridge.sources.base import ReadRequest
+    from bridge.types import (
+        Headers,
+        HTTPScope,
+        InterfaceMode,
+        LambdaContext,
+        LambdaEvent,
+        LambdaResponse,
+        LifespanMode,
+    )
     from bridge.websocket.handler import WebSocketHandler
     from bridge.websocket.management import ManagementClient
     from bridge.websocket.stores import ConnectionStore

@@ -11,9 +11,12 @@ from __future__ import annotations
 import binascii
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bridge.errors import MalformedEventError
-from bridge.types import Headers
+
+if TYPE_CHECKING:
+    from bridge.types import Headers
 
 
 def _stdlib_b64encode(data: bytes) -> str:

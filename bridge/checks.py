@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import sys
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridge.types import Headers
+if TYPE_CHECKING:
+    from bridge.types import Headers
+
 
 #: Lambda's limit on a synchronous invocation's response, in bytes of JSON.
 LAMBDA_RESPONSE_LIMIT = 6_291_556

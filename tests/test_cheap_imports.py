@@ -29,8 +29,9 @@ from bridge.sources.base import EventSource, SourceConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Never loaded by ``import bridge`` or by serving a WSGI app.
-NOT_FOR_WSGI = ("asyncio", "logging")
+#: Never loaded by ``import bridge`` or by serving a WSGI app (``bridge.types``
+#: is for annotations: its TypedDicts and Protocols cost milliseconds).
+NOT_FOR_WSGI = ("asyncio", "logging", "bridge.types")
 
 
 def _loaded_after(code: str) -> set[str]:

@@ -15,7 +15,7 @@ Detection order (first match wins; custom handlers come before all of these):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.errors import ConfigurationError, UnknownEventError
 from bridge.sources import (
@@ -29,7 +29,10 @@ from bridge.sources import (
     vpc_lattice_v2,
 )
 from bridge.sources.base import EventSource, SourceConfig
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+
 
 __all__ = [
     "BUILTIN_SOURCES",

@@ -4,11 +4,14 @@ query strings, base paths, and the response-side header shapes."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote
 
 from bridge.errors import MalformedEventError
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
+
 
 ASGI_VERSIONS = {"version": "3.0", "spec_version": "2.3"}
 

@@ -10,10 +10,15 @@ entry, the one the load balancer appended.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
-from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+
 
 NAME = "alb"
 

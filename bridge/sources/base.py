@@ -26,7 +26,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bridge.body import BodySerializer
-from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
 
 
 class _Record:
@@ -89,12 +88,13 @@ class SourceConfig(_Record):
         )
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from bridge.sources._common import Request
+    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
 
-ToRequest = Callable[[LambdaEvent, "LambdaContext | None", SourceConfig], tuple[HTTPScope, bytes]]
-ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
-ReadRequest = Callable[[LambdaEvent, "LambdaContext | None", SourceConfig], "Request"]
+    ToRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], tuple[HTTPScope, bytes]]
+    ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
+    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], Request]
 
 
 class EventSource(_Record):

@@ -9,14 +9,17 @@ dropped (CloudFront would otherwise fail the whole response with a 502).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
-from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+
 
 NAME = "edge"
 

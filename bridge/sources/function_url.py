@@ -7,10 +7,15 @@ decoded (once) here.  Function URLs have no stages.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bridge.sources import http_api_v2
 from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
-from bridge.types import LambdaContext, LambdaEvent
+
+if TYPE_CHECKING:
+    from bridge.types import LambdaContext, LambdaEvent
+
 
 NAME = "url"
 

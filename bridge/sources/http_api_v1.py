@@ -7,10 +7,15 @@ appears at the front of ``path`` itself, and becomes ``root_path``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bridge.sources import rest
 from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
-from bridge.types import LambdaContext, LambdaEvent
+
+if TYPE_CHECKING:
+    from bridge.types import LambdaContext, LambdaEvent
+
 
 NAME = "http-v1"
 

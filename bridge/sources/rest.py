@@ -8,10 +8,15 @@ Query parameters arrive decoded and are re-encoded in the order given.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
-from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+
 
 NAME = "rest"
 

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from bridge.body import BodySerializer, decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
-from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, Message
 
 if TYPE_CHECKING:
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, Message
     from bridge.websocket.types import EventType, WebSocketScope
 
 NAME = "websocket"

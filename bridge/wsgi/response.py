@@ -26,12 +26,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge._log import get_logger
 from bridge.errors import ProtocolError
-from bridge.types import Headers, WSGIApp
 from bridge.wsgi.environ import build_environ
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, WSGIApp
+
 
 logger = get_logger("bridge.wsgi")
 

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bridge.types import Headers, HTTPScope, WSGIApp
 from bridge.wsgi.response import WSGIResponse, respond, run_app
+
+if TYPE_CHECKING:
+    from bridge.types import Headers, HTTPScope, WSGIApp
+
 
 T = TypeVar("T")
 
