@@ -18,7 +18,6 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
-from bridge.sources.websocket import matches as is_websocket_event
 from bridge.wsgi.environ import request_environ
 
 if TYPE_CHECKING:
@@ -305,6 +304,14 @@ class Bridge:
 
     def __repr__(self) -> str:
         return f"Bridge({self.app!r}, interface={self.interface!r})"
+
+
+def is_websocket_event(event: LambdaEvent) -> bool:
+    """Whether ``event`` is an API Gateway WebSocket event (the module that
+    knows is loaded on first use: HTTP-only functions never need it)."""
+    from bridge.sources.websocket import matches
+
+    return matches(event)
 
 
 def _request_line(request: Any) -> str:

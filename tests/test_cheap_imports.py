@@ -29,9 +29,10 @@ from bridge.sources.base import EventSource, SourceConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Never loaded by ``import bridge`` or by serving a WSGI app (``bridge.types``
-#: is for annotations: its TypedDicts and Protocols cost milliseconds).
-NOT_FOR_WSGI = ("asyncio", "logging", "bridge.types")
+#: Never loaded by ``import bridge`` or by serving a WSGI app over HTTP
+#: (``bridge.types`` is for annotations: its TypedDicts and Protocols cost
+#: milliseconds; the WebSocket source is loaded by the first WebSocket event).
+NOT_FOR_WSGI = ("asyncio", "logging", "bridge.types", "bridge.sources.websocket")
 
 
 def _loaded_after(code: str) -> set[str]:
