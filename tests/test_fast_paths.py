@@ -146,3 +146,46 @@ def test_response_body_is_a_copy_of_what_was_sent(
     body = _cycle_body(*messages)
     assert body == expected
     assert type(body) is bytes
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # Names seen lower case before, then the cases that must still fall back.
+        ({"x-known": "1", "host": "h"}, {"x-known": "1", "host": "h"}),
+        ({"x-known": "1", "Host": "h"}, [("x-known", "1"), ("host", "h")]),
+        ({"x-known": "ü", "host": "h"}, [("x-known", "ü"), ("host", "h")]),
+        ({"x-known": None, "host": "h"}, [("host", "h")]),
+        ({"x-known": "1", "123": "h"}, [("x-known", "1"), ("123", "h")]),
+    ],
+)
+def test_remembered_lower_case_names_give_what_the_careful_loop_gives(
+    values: dict[str, object], expected: object
+) -> None:
+    c.read_single_headers({"x-known": "0", "host": "h"}, "t")  # remembered
+    for _ in range(2):  # before and after anything new is remembered
+        result = c.read_single_headers(values, "t")
+        assert result == expected
+        assert type(result) is type(expected)
+        if isinstance(result, dict):
+            assert result is values
+
+
+@pytest.mark.parametrize("value", [1, b"x", ["x"]])
+def test_remembered_lower_case_names_still_have_their_values_checked(value: object) -> None:
+    c.read_single_headers({"x-known": "0"}, "t")
+    with pytest.raises(MalformedEventError, match="header 'x-known' should have a string value"):
+        c.read_single_headers({"x-known": value}, "t")
+
+
+def test_a_name_that_is_not_a_string_after_remembered_ones() -> None:
+    c.read_single_headers({"x-known": "0"}, "t")
+    with pytest.raises(MalformedEventError, match="header names should be strings"):
+        c.read_single_headers({"x-known": "0", 1: "x"}, "t")  # type: ignore[dict-item]
+
+
+def test_remembered_lower_case_names_are_bounded() -> None:
+    for i in range(700):
+        c.read_single_headers({f"x-h{i}": "1"}, "t")
+    assert len(c._LOWERCASE) <= c._NAMES_MAX
+    assert c.read_single_headers({"x-h699": "1"}, "t") == {"x-h699": "1"}
