@@ -229,3 +229,32 @@ def test_errors_stream_logs_each_write(caplog: pytest.LogCaptureFixture) -> None
         ("bridge.wsgi", logging.ERROR, "b"),
         ("bridge.wsgi", logging.ERROR, "two\nlines"),
     ]
+
+
+def test_key_order_and_no_state_shared_between_requests() -> None:
+    first = environ_for(b"one", root_path="/api", path="/api/x")
+    first["SCRIPT_NAME"] = first["HTTP_HOST"] = "changed"
+    first["wsgi.multithread"] = True
+    second = environ_for(b"", path="/y")
+
+    assert list(second)[:16] == [
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "wsgi.version",
+        "wsgi.url_scheme",
+        "wsgi.input",
+        "wsgi.errors",
+        "wsgi.multithread",
+        "wsgi.multiprocess",
+        "wsgi.run_once",
+        "wsgi.input_terminated",
+    ]
+    assert (second["SCRIPT_NAME"], second["PATH_INFO"], second["CONTENT_LENGTH"]) == ("", "/y", "0")
+    assert second["wsgi.multithread"] is False
+    assert second["wsgi.input"].read() == b""
