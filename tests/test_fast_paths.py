@@ -189,3 +189,30 @@ def test_remembered_lower_case_names_are_bounded() -> None:
         c.read_single_headers({f"x-h{i}": "1"}, "t")
     assert len(c._LOWERCASE) <= c._NAMES_MAX
     assert c.read_single_headers({"x-h699": "1"}, "t") == {"x-h699": "1"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"content-type", b"text/plain")],
+        [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
+        [(b"content-type", b"text/html"), (b"content-type", b"image/png")],
+        [(b"content-type", b"text/plain"), (b"content-encoding", b"gzip")],
+        [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
+        [(b"CONTENT-ENCODING", b""), (b"content-type", b"text/plain")],
+        [(b"content-encoding", b"identity"), (b"content-encoding", b"br")],
+        [(bytearray(b"Content-Type"), bytearray(b"text/plain")), (b"set-cookie", b"a=1")],
+        [(b"set-cookie", b"a=1"), (b"x-content-type", b"text/plain")],
+    ],
+)
+@pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
+def test_http_api_v2_response_body_is_encoded_as_the_serializer_encodes_it(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    from bridge.sources import SourceConfig, http_api_v2
+
+    config = SourceConfig(serializer=BodySerializer())
+    response = http_api_v2.to_response({}, 200, headers, body, config)
+    expected = config.serializer.encode(headers, body)
+    assert (response["body"], response["isBase64Encoded"]) == expected
