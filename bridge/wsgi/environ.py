@@ -210,17 +210,21 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
     environ[CONTEXT_KEY] = request.context
     headers = request.headers
     keys = _TEXT_KEYS
+    # keys[name] rather than keys.get(name): cheaper for the names seen
+    # before, which are nearly all of them.
     if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
         for name, value in headers.items():
-            key = keys.get(name)
-            if key is None:
+            try:
+                key = keys[name]
+            except KeyError:
                 key = _text_environ_key(name)
             if key:
                 environ[key] = value
         return environ
     for name, value in headers:
-        key = keys.get(name)
-        if key is None:
+        try:
+            key = keys[name]
+        except KeyError:
             key = _text_environ_key(name)
         if not key:
             continue
