@@ -120,10 +120,21 @@ class BodySerializer:
         content_type = b""
         for name, value in headers:
             lname = name.lower()
-            if lname == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+            if lname == b"content-encoding" and is_compressed(value):
                 return _b64encode(body), True
             if lname == b"content-type":
                 content_type = value
+        return self.encode_as(body, content_type, False)
+
+    def encode_as(self, body: bytes, content_type: bytes, compressed: bool) -> tuple[str, bool]:
+        """:meth:`encode` for a response whose headers were already looked
+        through: ``content_type`` is the last Content-Type value (``b""``:
+        none), ``compressed`` whether a Content-Encoding passes
+        :func:`is_compressed`."""
+        if not body:
+            return "", False
+        if compressed:
+            return _b64encode(body), True
         if content_type and self._is_text_value(content_type):
             try:
                 return body.decode("utf-8"), False
@@ -143,6 +154,11 @@ class BodySerializer:
 
 
 _SEEN_MAX = 256
+
+
+def is_compressed(content_encoding: bytes) -> bool:
+    """Whether a Content-Encoding value says the body is encoded (so not text)."""
+    return content_encoding.strip().lower() not in (b"", b"identity")
 
 
 def decode_request_body(body: object, is_base64: object, *, source: str) -> bytes:

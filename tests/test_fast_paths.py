@@ -146,3 +146,73 @@ def test_response_body_is_a_copy_of_what_was_sent(
     body = _cycle_body(*messages)
     assert body == expected
     assert type(body) is bytes
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # Names seen lower case before, then the cases that must still fall back.
+        ({"x-known": "1", "host": "h"}, {"x-known": "1", "host": "h"}),
+        ({"x-known": "1", "Host": "h"}, [("x-known", "1"), ("host", "h")]),
+        ({"x-known": "ü", "host": "h"}, [("x-known", "ü"), ("host", "h")]),
+        ({"x-known": None, "host": "h"}, [("host", "h")]),
+        ({"x-known": "1", "123": "h"}, [("x-known", "1"), ("123", "h")]),
+    ],
+)
+def test_remembered_lower_case_names_give_what_the_careful_loop_gives(
+    values: dict[str, object], expected: object
+) -> None:
+    c.read_single_headers({"x-known": "0", "host": "h"}, "t")  # remembered
+    for _ in range(2):  # before and after anything new is remembered
+        result = c.read_single_headers(values, "t")
+        assert result == expected
+        assert type(result) is type(expected)
+        if isinstance(result, dict):
+            assert result is values
+
+
+@pytest.mark.parametrize("value", [1, b"x", ["x"]])
+def test_remembered_lower_case_names_still_have_their_values_checked(value: object) -> None:
+    c.read_single_headers({"x-known": "0"}, "t")
+    with pytest.raises(MalformedEventError, match="header 'x-known' should have a string value"):
+        c.read_single_headers({"x-known": value}, "t")
+
+
+def test_a_name_that_is_not_a_string_after_remembered_ones() -> None:
+    c.read_single_headers({"x-known": "0"}, "t")
+    with pytest.raises(MalformedEventError, match="header names should be strings"):
+        c.read_single_headers({"x-known": "0", 1: "x"}, "t")  # type: ignore[dict-item]
+
+
+def test_remembered_lower_case_names_are_bounded() -> None:
+    for i in range(700):
+        c.read_single_headers({f"x-h{i}": "1"}, "t")
+    assert len(c._LOWERCASE) <= c._NAMES_MAX
+    assert c.read_single_headers({"x-h699": "1"}, "t") == {"x-h699": "1"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"content-type", b"text/plain")],
+        [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
+        [(b"content-type", b"text/html"), (b"content-type", b"image/png")],
+        [(b"content-type", b"text/plain"), (b"content-encoding", b"gzip")],
+        [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
+        [(b"CONTENT-ENCODING", b""), (b"content-type", b"text/plain")],
+        [(b"content-encoding", b"identity"), (b"content-encoding", b"br")],
+        [(bytearray(b"Content-Type"), bytearray(b"text/plain")), (b"set-cookie", b"a=1")],
+        [(b"set-cookie", b"a=1"), (b"x-content-type", b"text/plain")],
+    ],
+)
+@pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
+def test_http_api_v2_response_body_is_encoded_as_the_serializer_encodes_it(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    from bridge.sources import SourceConfig, http_api_v2
+
+    config = SourceConfig(serializer=BodySerializer())
+    response = http_api_v2.to_response({}, 200, headers, body, config)
+    expected = config.serializer.encode(headers, body)
+    assert (response["body"], response["isBase64Encoded"]) == expected

@@ -59,6 +59,8 @@ _LOWER: dict[str, str] = {}
 #: Lower-case header names as the ASGI scope carries them (latin-1 bytes).
 _NAMES: dict[str, bytes] = {}
 _NAMES_MAX = 512
+#: Request header names (plain str) known to be lower case (bounded).
+_LOWERCASE: set[str] = set()
 
 #: A request header list as an event source reads it: lower-case names and
 #: the values as received, both str; order and repeats kept.
@@ -139,10 +141,18 @@ def read_single_headers(values: Mapping[str, Any], source: str) -> TextHeaders:
     name is lower case and every value an ASCII str (HTTP APIs send them
     so), else pairs with lower-cased names; null values are left out."""
     if type(values) is dict:
+        # str.islower() looks at every character and costs more than the
+        # rest of the loop: names already found lower case are remembered.
+        known = _LOWERCASE
         try:
             for name, value in values.items():
-                if type(value) is not str or not name.islower() or not value.isascii():
+                if type(value) is not str or not value.isascii():
                     break
+                if name not in known:
+                    if not name.islower():
+                        break
+                    if len(known) < _NAMES_MAX and type(name) is str:
+                        known.add(name)
             else:
                 return values
         except AttributeError:

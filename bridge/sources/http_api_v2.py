@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bridge.body import decode_request_body
+from bridge.body import decode_request_body, is_compressed
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
@@ -135,19 +135,28 @@ def _kinds(items: list[object]) -> str:
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    text, is_base64 = config.serializer.encode(headers, body)
     single: dict[str, str] = {}
     cookies: list[str] = []
     names = c.RESPONSE_NAMES
+    # What the serializer needs to know, found in this loop rather than in
+    # one of its own (as BodySerializer.encode would).
+    content_type = b""
+    compressed = False
     for name, value in headers:
         key = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
         decoded = value.decode("latin-1")
         if key == "set-cookie":
             cookies.append(decoded)
-        elif key in single:  # repeated: comma-joined (RFC 9110, 5.3)
+            continue
+        if key in single:  # repeated: comma-joined (RFC 9110, 5.3)
             single[key] += "," + decoded
         else:
             single[key] = decoded
+        if key == "content-type":
+            content_type = value
+        elif key == "content-encoding" and not compressed:
+            compressed = is_compressed(value)
+    text, is_base64 = config.serializer.encode_as(body, content_type, compressed)
     response: LambdaResponse = {"statusCode": status, "headers": single}
     if cookies:
         response["cookies"] = cookies

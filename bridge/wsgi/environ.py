@@ -112,6 +112,31 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
         raise not_unicode(f"header {name!r}", exc, source) from None
 
 
+#: Every key ``_environ`` sets, in order, with the values that are the same
+#: for every request ("" and None: set per request).
+_TEMPLATE: dict[str, Any] = {
+    "REQUEST_METHOD": "",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "",
+    "QUERY_STRING": "",
+    "CONTENT_LENGTH": "",
+    "SERVER_NAME": "",
+    "SERVER_PORT": "",
+    "SERVER_PROTOCOL": "",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "",
+    "wsgi.input": None,
+    "wsgi.errors": ERRORS,
+    "wsgi.multithread": False,
+    # Other Lambda execution environments run the same application at the
+    # same time.
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    # The application may read wsgi.input to its end.
+    "wsgi.input_terminated": True,
+}
+
+
 def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
     method: str,
     scheme: str,
@@ -136,28 +161,22 @@ def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
     else:
         server_name, server_port = "localhost", "443" if scheme == "https" else "80"
 
-    # One dict display: the dict is made at its final size, with no re-sizing.
-    environ = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": _wsgi_str(root_path) if root_path else "",
-        "PATH_INFO": path if path.isascii() else _wsgi_str(path),
-        "QUERY_STRING": query,
-        "CONTENT_LENGTH": str(len(body)),
-        "SERVER_NAME": server_name if server_name.isascii() else _wsgi_str(server_name),
-        "SERVER_PORT": server_port,
-        "SERVER_PROTOCOL": "HTTP/" + http_version,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": ERRORS,
-        "wsgi.multithread": multithread,
-        # Other Lambda execution environments run the same application at
-        # the same time.
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        # The application may read wsgi.input to its end.
-        "wsgi.input_terminated": True,
-    }
+    # A copy of a template, then the per-request values: cheaper than a dict
+    # display, which adds its keys one by one and re-sizes on the way.  The
+    # keys keep the template's order.
+    environ = _TEMPLATE.copy()
+    environ["REQUEST_METHOD"] = method
+    if root_path:
+        environ["SCRIPT_NAME"] = _wsgi_str(root_path)
+    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
+    environ["QUERY_STRING"] = query
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
+    environ["SERVER_NAME"] = server_name if server_name.isascii() else _wsgi_str(server_name)
+    environ["SERVER_PORT"] = server_port
+    environ["SERVER_PROTOCOL"] = "HTTP/" + http_version
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.multithread"] = multithread
     if client:
         environ["REMOTE_ADDR"] = client
     return environ
@@ -191,17 +210,21 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
     environ[CONTEXT_KEY] = request.context
     headers = request.headers
     keys = _TEXT_KEYS
+    # keys[name] rather than keys.get(name): cheaper for the names seen
+    # before, which are nearly all of them.
     if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
         for name, value in headers.items():
-            key = keys.get(name)
-            if key is None:
+            try:
+                key = keys[name]
+            except KeyError:
                 key = _text_environ_key(name)
             if key:
                 environ[key] = value
         return environ
     for name, value in headers:
-        key = keys.get(name)
-        if key is None:
+        try:
+            key = keys[name]
+        except KeyError:
             key = _text_environ_key(name)
         if not key:
             continue

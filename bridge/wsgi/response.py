@@ -24,7 +24,7 @@ iterable's ``close()`` is always called.  A body longer than the response's
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -119,18 +119,22 @@ class WSGIResponse:
 
     def collect(self, result: object) -> None:
         """Read the application's return value to its end, or to Content-Length."""
-        if isinstance(result, (str, bytes, bytearray)):
-            raise ProtocolError(
-                f"Expected the WSGI application to return an iterable of bytes, got "
-                f"{type(result).__name__} {_short(result)}; return [body] instead."
-            )
-        try:
-            iterator = iter(result)  # type: ignore[call-overload]
-        except TypeError:
-            raise ProtocolError(
-                "Expected the WSGI application to return an iterable of bytes, got "
-                f"{type(result).__name__}: {_short(result)}."
-            ) from None
+        iterator: Iterable[object]
+        if type(result) is list:  # the usual return value, iterable as it is
+            iterator = result
+        else:
+            if isinstance(result, (str, bytes, bytearray)):
+                raise ProtocolError(
+                    f"Expected the WSGI application to return an iterable of bytes, got "
+                    f"{type(result).__name__} {_short(result)}; return [body] instead."
+                )
+            try:
+                iterator = iter(result)  # type: ignore[call-overload]
+            except TypeError:
+                raise ProtocolError(
+                    "Expected the WSGI application to return an iterable of bytes, got "
+                    f"{type(result).__name__}: {_short(result)}."
+                ) from None
         if self.remaining == 0:
             return
         add = self.add
@@ -282,25 +286,51 @@ def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
     raw: Headers = []
     length: int | None = None
     size = 0
+    names = _HEADER_NAMES
+    values = _HEADER_VALUES
     for item in headers:
         try:
             name, value = item
-            raw_name = _HEADER_NAMES.get(name) or _encode_name(name)
-            raw_value = value.strip(" \t").encode("latin-1")
+            raw_name = names.get(name) or _encode_name(name)
+            # A value checked before (the same Content-Type on every
+            # response) is not stripped, encoded and searched again.
+            raw_value = values.get(value) or _encode_value(name, value, raw_name)
         except (TypeError, ValueError, AttributeError):
             raise ProtocolError(
                 "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
                 f"str, got {_short(item)}."
             ) from None
-        if "\n" in value or "\r" in value or "\0" in value:
-            raise ProtocolError(
-                f"Expected WSGI response header {name!r} without line breaks or NUL, got {value!r}."
-            )
         if raw_name == b"content-length" and raw_value.strip().isdigit():
             length = int(raw_value)
         raw.append((raw_name, raw_value))
         size += len(raw_name) + len(raw_value)
     return raw, length, size
+
+
+#: Response header values already checked -> their stripped latin-1 bytes
+#: (bounded; short values of headers other than Content-Length only).
+_HEADER_VALUES: dict[str, bytes] = {}
+_HEADER_VALUES_LIMIT = 512
+_HEADER_VALUE_MAX = 128
+
+
+def _encode_value(name: str, value: str, raw_name: bytes) -> bytes:
+    """A response header value as bytes: stripped of spaces and tabs, latin-1,
+    without CR, LF or NUL."""
+    raw = value.strip(" \t").encode("latin-1")
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise ProtocolError(
+            f"Expected WSGI response header {name!r} without line breaks or NUL, got {value!r}."
+        )
+    if (
+        raw
+        and len(_HEADER_VALUES) < _HEADER_VALUES_LIMIT
+        and type(value) is str
+        and len(value) <= _HEADER_VALUE_MAX
+        and raw_name != b"content-length"
+    ):
+        _HEADER_VALUES[value] = raw
+    return raw
 
 
 def _encode_name(name: str) -> bytes:

@@ -229,3 +229,49 @@ def test_errors_stream_logs_each_write(caplog: pytest.LogCaptureFixture) -> None
         ("bridge.wsgi", logging.ERROR, "b"),
         ("bridge.wsgi", logging.ERROR, "two\nlines"),
     ]
+
+
+def test_key_order_and_no_state_shared_between_requests() -> None:
+    first = environ_for(b"one", root_path="/api", path="/api/x")
+    first["SCRIPT_NAME"] = first["HTTP_HOST"] = "changed"
+    first["wsgi.multithread"] = True
+    second = environ_for(b"", path="/y")
+
+    assert list(second)[:16] == [
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "wsgi.version",
+        "wsgi.url_scheme",
+        "wsgi.input",
+        "wsgi.errors",
+        "wsgi.multithread",
+        "wsgi.multiprocess",
+        "wsgi.run_once",
+        "wsgi.input_terminated",
+    ]
+    assert (second["SCRIPT_NAME"], second["PATH_INFO"], second["CONTENT_LENGTH"]) == ("", "/y", "0")
+    assert second["wsgi.multithread"] is False
+    assert second["wsgi.input"].read() == b""
+
+
+@pytest.mark.parametrize("upper", [False, True])  # the event's own mapping, and pairs
+def test_header_names_past_the_cache_bound_from_an_event(upper: bool) -> None:
+    from bridge.local.events import build_event
+    from bridge.sources import SourceConfig, http_api_v2
+    from bridge.wsgi.environ import request_environ
+
+    names = [f"{'X' if upper else 'x'}-many-{i}" for i in range(700)] + ["x_under", "bad name"]
+    event = build_event("http", headers=[(name, "v") for name in names])
+    for _ in range(2):
+        environ = request_environ(http_api_v2.read(event, None, SourceConfig()))
+        assert [key for key in environ if key.startswith("HTTP_X_MANY_")] == [
+            f"HTTP_X_MANY_{i}" for i in range(700)
+        ]
+        assert "HTTP_X_UNDER" not in environ
+        assert len(environ_module._TEXT_KEYS) <= environ_module._KEYS_LIMIT

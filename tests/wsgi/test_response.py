@@ -575,3 +575,58 @@ def test_header_names_are_cached_lower_case() -> None:
 
     for _ in range(2):
         assert call(app)[1] == [(b"x-mixed-case", b"1"), (b"x-mixed-case", b"2")]
+
+
+def test_header_values_checked_before_give_the_same_as_the_first_time() -> None:
+    from bridge.wsgi import response
+
+    headers = [
+        ("Content-Type", " text/plain; charset=utf-8\t"),
+        ("Content-Length", "0001"),
+        ("X-Empty", ""),
+        ("X-Long", "v" * 200),
+        ("X-Latin", "caf\xe9"),
+    ]
+
+    def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", headers)
+        return [b"xyz"]
+
+    expected = (
+        200,
+        [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", b"0001"),
+            (b"x-empty", b""),
+            (b"x-long", b"v" * 200),
+            (b"x-latin", b"caf\xe9"),
+        ],
+        b"x",
+    )
+    for _ in range(2):
+        assert call(app) == expected
+    assert "0001" not in response._HEADER_VALUES  # Content-Length values vary: not kept
+    assert "v" * 200 not in response._HEADER_VALUES
+    assert response._HEADER_VALUES[" text/plain; charset=utf-8\t"] == b"text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize("value", ["text/plain\r\nX-A: 1", "text/plain\0", "\u20ac", None, 3])
+def test_header_values_that_fail_are_checked_every_time(
+    value: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", value)])
+        return [b"x"]
+
+    for _ in range(2):
+        assert call(app) == ERROR
+    assert len(wsgi_messages(caplog)) == 2
+
+
+def test_header_value_cache_is_bounded() -> None:
+    from bridge.wsgi import response
+
+    for i in range(700):
+        response.encode_headers([("X-Trace", f"t{i}")])
+    assert len(response._HEADER_VALUES) <= response._HEADER_VALUES_LIMIT
+    assert response.encode_headers([("X-Trace", "t699")])[0] == [(b"x-trace", b"t699")]
