@@ -8,10 +8,16 @@ cache key.
 
 from __future__ import annotations
 
+import base64
+import json
+import sys
 from urllib.parse import quote_plus
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from bridge import checks
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
@@ -216,3 +222,17 @@ def test_http_api_v2_response_body_is_encoded_as_the_serializer_encodes_it(
     response = http_api_v2.to_response({}, 200, headers, body, config)
     expected = config.serializer.encode(headers, body)
     assert (response["body"], response["isBase64Encoded"]) == expected
+
+
+@given(st.one_of(st.text(), st.text(st.characters(max_codepoint=0x7F))), st.booleans())
+@example('say "hi"', False)
+@example("C:\\path", False)
+@example("line\nbreak\x7f", False)
+@example("plain/ascii <text> & 'quotes'", False)
+def test_the_counted_body_size_is_the_encoded_size(body: str, as_base64: bool) -> None:
+    # A body JSON writes as it is is counted, not encoded: the same number.
+    if as_base64:
+        body = base64.b64encode(body.encode("utf-8", "surrogatepass")).decode()
+    response = {"statusCode": 200, "headers": {"a": "é"}, "body": body, "isBase64Encoded": False}
+    text = json.dumps(response, ensure_ascii=sys.version_info < (3, 12))
+    assert checks.encoded_size(response) == len(text.encode("utf-8", "surrogatepass"))
