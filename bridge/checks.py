@@ -69,9 +69,9 @@ def encoded_size(response: Any) -> int | None:
     """The response's size as the runtime will send it, or None when it is
     not JSON (a custom source's business).
 
-    A body of plain printable ASCII without quotes or backslashes (every
-    base64 body, much text) is counted, not encoded: its JSON is itself in
-    quotes.  Encoding a multi-megabyte body just to measure it would cost
+    A base64 body (flagged as AWS flags it) or one of plain printable ASCII
+    without quotes or backslashes is counted, not encoded: its JSON is itself
+    in quotes.  Encoding a multi-megabyte body just to measure it would cost
     another copy of it and a few milliseconds.
 
     ``json`` is imported here, not at the top: this only runs for a response
@@ -80,7 +80,7 @@ def encoded_size(response: Any) -> int | None:
     import json
 
     body = response.get("body") if type(response) is dict else None
-    if type(body) is str and body and _needs_no_escapes(body):
+    if type(body) is str and body and (_is_base64(response) or _needs_no_escapes(body)):
         rest = dict(response)
         rest["body"] = ""
         rest_size = encoded_size(rest)
@@ -90,6 +90,12 @@ def encoded_size(response: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return len(text) if _ENSURE_ASCII else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _is_base64(response: dict[str, Any]) -> bool:
+    """Whether the response says its body is base64 (whose alphabet JSON
+    never escapes), in either of the shapes AWS uses."""
+    return response.get("isBase64Encoded") is True or response.get("bodyEncoding") == "base64"
 
 
 def _needs_no_escapes(text: str) -> bool:
