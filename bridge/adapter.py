@@ -177,7 +177,9 @@ class Bridge:
         status, headers, response_body = self._runner.handle(scope, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        if needs_a_closer_look(headers, response_body):
+        if needs_a_closer_look(
+            headers, response_body, source.response_limit or LAMBDA_RESPONSE_LIMIT
+        ):
             return self._checked_response(
                 source, event, scope, status=status, headers=headers, body=response_body
             )
@@ -203,7 +205,12 @@ class Bridge:
         body = response.body()
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        if might_be_too_large(len(body), response.header_size, len(headers)):
+        if might_be_too_large(
+            len(body),
+            response.header_size,
+            len(headers),
+            source.response_limit or LAMBDA_RESPONSE_LIMIT,
+        ):
             return self._checked_response(
                 source, event, environ, status=response.status, headers=headers, body=body
             )
@@ -236,7 +243,8 @@ class Bridge:
         headers: Headers,
         body: bytes,
     ) -> LambdaResponse:
-        """The response, unless a header is unsafe or it is over Lambda's limit."""
+        """The response, unless a header is unsafe or it is over Lambda's limit
+        (or the service's, when that is lower)."""
         problem = header_problem(headers)
         if problem is not None:
             logger.error(
@@ -248,14 +256,21 @@ class Bridge:
             return self._error_response(source, event, 500, "Internal Server Error")
         response = source.to_response(event, status, headers, body, self.config)
         size = encoded_size(response)
-        if size is not None and size > LAMBDA_RESPONSE_LIMIT:
+        limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
+        if size is not None and size > limit:
+            if limit == LAMBDA_RESPONSE_LIMIT:
+                whose, outcome = "Lambda's", "Lambda would fail the invocation"
+            else:
+                whose, outcome = f"the {source.name} source's", "the service would answer 502"
             logger.error(
-                "The response to %s is %d bytes once encoded for Lambda, over Lambda's "
-                "response limit of %d bytes; answering 500 instead (Lambda would fail the "
-                "invocation). Serve large content from S3 or compress it.",
+                "The response to %s is %d bytes once encoded for Lambda, over %s "
+                "response limit of %d bytes; answering 500 instead (%s). Serve large "
+                "content from S3 or compress it.",
                 _request_line(request),
                 size,
-                LAMBDA_RESPONSE_LIMIT,
+                whose,
+                limit,
+                outcome,
             )
             return self._error_response(
                 source,

@@ -33,7 +33,7 @@ _PER_HEADER = 64
 _FIXED = 1024
 
 
-def needs_a_closer_look(headers: Headers, body: bytes) -> bool:
+def needs_a_closer_look(headers: Headers, body: bytes, limit: int = LAMBDA_RESPONSE_LIMIT) -> bool:
     """The fast path: False for a response with safe headers that cannot be
     over the limit (almost every response), at the cost of one join."""
     joined = b"".join(chain.from_iterable(headers))
@@ -41,17 +41,16 @@ def needs_a_closer_look(headers: Headers, body: bytes) -> bool:
         b"\r" in joined
         or b"\n" in joined
         or b"\0" in joined
-        or might_be_too_large(len(body), len(joined), len(headers))
+        or might_be_too_large(len(body), len(joined), len(headers), limit)
     )
 
 
-def might_be_too_large(body_size: int, header_size: int, header_count: int) -> bool:
+def might_be_too_large(
+    body_size: int, header_size: int, header_count: int, limit: int = LAMBDA_RESPONSE_LIMIT
+) -> bool:
     """Whether a response with this many body and header bytes could be over
-    Lambda's limit once encoded (a bound: six JSON bytes per byte)."""
-    return (
-        6 * (body_size + 2 * header_size) + _PER_HEADER * header_count + _FIXED
-        > LAMBDA_RESPONSE_LIMIT
-    )
+    ``limit`` once encoded (a bound: six JSON bytes per byte)."""
+    return 6 * (body_size + 2 * header_size) + _PER_HEADER * header_count + _FIXED > limit
 
 
 def header_problem(headers: Headers) -> str | None:

@@ -78,22 +78,34 @@ def _overhead(source: str, content_type: bytes) -> int:
     return len(json.dumps(handler(build_event(source), FakeContext())))
 
 
-@pytest.mark.parametrize("source", ["http", "rest", "alb", "edge"])
+#: The limit each source's responses are held to: Lambda's, or the service's
+#: own when it is lower (an Application Load Balancer takes 1 MB of JSON).
+LIMITS = {
+    "http": LAMBDA_RESPONSE_LIMIT,
+    "rest": LAMBDA_RESPONSE_LIMIT,
+    "alb": 1_048_576,
+    "alb-multi": 1_048_576,
+    "edge": LAMBDA_RESPONSE_LIMIT,
+}
+
+
+@pytest.mark.parametrize("source", sorted(LIMITS))
 def test_response_exactly_at_the_limit_is_returned(
     make_handler: HandlerFactory, source: str
 ) -> None:
-    body = b"a" * (LAMBDA_RESPONSE_LIMIT - _overhead(source, b"text/plain"))
+    body = b"a" * (LIMITS[source] - _overhead(source, b"text/plain"))
     handler = make_handler(respond_with(200, [(b"content-type", b"text/plain")], body))
     response = handler(build_event(source), FakeContext())
-    assert len(json.dumps(response)) == LAMBDA_RESPONSE_LIMIT
+    assert len(json.dumps(response)) == LIMITS[source]
     assert decode_response(source, response)[2] == body
 
 
-@pytest.mark.parametrize("source", ["http", "rest", "alb", "edge"])
+@pytest.mark.parametrize("source", sorted(LIMITS))
 def test_response_one_byte_over_the_limit_is_an_error_response(
     make_handler: HandlerFactory, source: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    body = b"a" * (LAMBDA_RESPONSE_LIMIT - _overhead(source, b"text/plain") + 1)
+    limit = LIMITS[source]
+    body = b"a" * (limit - _overhead(source, b"text/plain") + 1)
     handler = make_handler(respond_with(200, [(b"content-type", b"text/plain")], body))
     response = handler(build_event(source, path="/big"), FakeContext())
 
@@ -103,9 +115,31 @@ def test_response_one_byte_over_the_limit_is_an_error_response(
     assert b"too large for AWS Lambda" in text
     (record,) = [r for r in caplog.records if r.name == "bridge"]
     message = record.getMessage()
-    assert f"is {LAMBDA_RESPONSE_LIMIT + 1} bytes" in message
-    assert f"limit of {LAMBDA_RESPONSE_LIMIT} bytes" in message
+    assert f"is {limit + 1} bytes" in message
+    assert f"limit of {limit} bytes" in message
     assert "GET /big" in message
+    assert ("alb source's" in message) == source.startswith("alb")
+
+
+def test_an_alb_response_between_its_limit_and_lambdas_is_refused_in_both_interfaces(
+    make_handler: HandlerFactory,
+) -> None:
+    """2 MB of text: fine for Lambda, over the load balancer's 1 MB."""
+    body = b"a" * 2_000_000
+    headers = [(b"content-type", b"text/plain")]
+    for app in (respond_with(200, headers, body), _wsgi_text_app(body)):
+        response = make_handler(app)(build_event("alb"), FakeContext())
+        assert response["statusCode"] == 500
+        response = make_handler(app)(build_event("http"), FakeContext())
+        assert response["statusCode"] == 200
+
+
+def _wsgi_text_app(body: bytes) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body]
+
+    return app
 
 
 def test_binary_body_counts_after_base64(make_handler: HandlerFactory) -> None:

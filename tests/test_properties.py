@@ -298,6 +298,11 @@ def test_bodies_of_a_few_mib_round_trip(
     response = handler(request.event(source), FakeContext())
 
     assert recorder.seen[0].body == request.body
+    if source.startswith("alb"):
+        # A load balancer takes at most 1 MB of response JSON: a clear 500
+        # from bridge rather than a 502 from the load balancer.
+        assert response["statusCode"] == 500
+        return
     check_response(source, response, recorder.answer(request.body))
 
 

@@ -87,4 +87,8 @@ SOURCE = EventSource(
     to_response=to_response,
     looks_for="requestContext.elb",
     read=read,
+    # "The maximum size of the response JSON that the Lambda function can
+    # send is 1 MB" (Elastic Load Balancing guide); over it the load balancer
+    # answers 502.
+    response_limit=1_048_576,
 )

@@ -100,9 +100,25 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
 class EventSource(_Record):
     """One kind of Lambda event: how to detect it, read it and answer it."""
 
-    __slots__ = ("looks_for", "matches", "name", "read", "to_request", "to_response")
-    _fields = ("name", "matches", "to_request", "to_response", "looks_for", "read")
-    __match_args__ = ("name", "matches", "to_request", "to_response", "looks_for", "read")
+    __slots__ = (
+        "looks_for",
+        "matches",
+        "name",
+        "read",
+        "response_limit",
+        "to_request",
+        "to_response",
+    )
+    _fields = (
+        "name",
+        "matches",
+        "to_request",
+        "to_response",
+        "looks_for",
+        "read",
+        "response_limit",
+    )
+    __match_args__ = _fields
 
     name: str
     matches: Callable[[LambdaEvent], bool]
@@ -112,6 +128,9 @@ class EventSource(_Record):
     looks_for: str
     #: The request as text, for sources that can give it (the built-in ones).
     read: ReadRequest | None
+    #: The service's own limit on the response's JSON, in bytes, when it is
+    #: below Lambda's (an Application Load Balancer takes 1 MB).
+    response_limit: int | None
 
     def __init__(  # noqa: PLR0917 - as positional as the dataclass it replaces
         self,
@@ -121,6 +140,7 @@ class EventSource(_Record):
         to_response: ToResponse,
         looks_for: str = "",
         read: ReadRequest | None = None,
+        response_limit: int | None = None,
     ) -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "matches", matches)
@@ -128,6 +148,7 @@ class EventSource(_Record):
         object.__setattr__(self, "to_response", to_response)
         object.__setattr__(self, "looks_for", looks_for)
         object.__setattr__(self, "read", read)
+        object.__setattr__(self, "response_limit", response_limit)
 
 
 def scope_reader(read: ReadRequest) -> ToRequest:
