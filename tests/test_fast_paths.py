@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
@@ -21,26 +22,35 @@ from bridge import checks
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
+from bridge.types import Headers
+
+
+def _single(values: dict[str, Any], source: str) -> Headers:
+    return c.asgi_headers(c.read_single_headers(values, source), source)
+
+
+def _multi(values: dict[str, Any], source: str) -> Headers:
+    return c.asgi_headers(c.read_multi_headers(values, source), source)
 
 
 def test_single_value_headers_lower_case_names_and_keep_order() -> None:
-    headers = c.headers_from_single({"Host": "a.example", "X-Trace": "1", "host": "b"}, "t")
+    headers = _single({"Host": "a.example", "X-Trace": "1", "host": "b"}, "t")
     assert headers == [(b"host", b"a.example"), (b"x-trace", b"1"), (b"host", b"b")]
 
 
 def test_single_value_headers_skip_nulls_and_encode_non_latin1_as_utf8() -> None:
-    headers = c.headers_from_single({"A": None, "B": "ü", "C": "€"}, "t")
+    headers = _single({"A": None, "B": "ü", "C": "€"}, "t")
     assert headers == [(b"b", "ü".encode("latin-1")), (b"c", "€".encode())]
 
 
 def test_single_value_headers_reject_non_strings_as_before() -> None:
     with pytest.raises(MalformedEventError, match="header 'A' should have a string value"):
-        c.headers_from_single({"A": 1}, "t")
+        _single({"A": 1}, "t")
 
 
 def test_multi_value_headers_fall_back_for_strings_nulls_and_non_latin1() -> None:
     values = {"A": ["1", "2"], "B": "solo", "C": None, "D": ["€"]}
-    assert c.headers_from_multi(values, "t") == [
+    assert _multi(values, "t") == [
         (b"a", b"1"),
         (b"a", b"2"),
         (b"b", b"solo"),
@@ -50,7 +60,7 @@ def test_multi_value_headers_fall_back_for_strings_nulls_and_non_latin1() -> Non
 
 def test_multi_value_headers_reject_non_string_values() -> None:
     with pytest.raises(MalformedEventError, match="header 'A' should have a string value"):
-        c.headers_from_multi({"A": ["1", None]}, "t")
+        _multi({"A": ["1", None]}, "t")
 
 
 @pytest.mark.parametrize(

@@ -118,24 +118,6 @@ def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEve
     )
 
 
-def header(name: str, value: object, source: str) -> tuple[bytes, bytes]:
-    """One header line as bytes: the name lower-cased; each part Latin-1 when
-    it fits, else UTF-8."""
-    if not isinstance(value, str):
-        raise MalformedEventError(
-            f"{source} event: header {name!r} should have a string value, "
-            f"got {type(value).__name__}."
-        )
-    try:
-        return name.lower().encode("latin-1"), value.encode("latin-1")
-    except UnicodeEncodeError:
-        pass  # beyond Latin-1: UTF-8, below
-    try:
-        return encode_value(name.lower()), encode_value(value)
-    except UnicodeEncodeError as exc:
-        raise not_unicode(f"header {name!r}", exc, source) from None
-
-
 def read_single_headers(values: Mapping[str, Any], source: str) -> TextHeaders:
     """``{"Name": "value"}`` as request headers: the mapping itself when every
     name is lower case and every value an ASCII str (HTTP APIs send them
@@ -233,16 +215,6 @@ def asgi_headers(headers: TextHeaders, source: str) -> Headers:
         except UnicodeEncodeError as exc:
             raise not_unicode(f"header {name!r}", exc, source) from None
     return encoded
-
-
-def headers_from_single(values: Mapping[str, Any], source: str) -> Headers:
-    """``{"Name": "value"}`` to a raw ASGI header list with lower-cased names."""
-    return asgi_headers(read_single_headers(values, source), source)
-
-
-def headers_from_multi(values: Mapping[str, Any], source: str) -> Headers:
-    """``{"Name": ["v1", "v2"]}`` to a raw ASGI header list, one entry per value."""
-    return asgi_headers(read_multi_headers(values, source), source)
 
 
 def client(address: object) -> str | None:
@@ -551,10 +523,6 @@ def status_phrase(status: int) -> str:
         if len(_PHRASES) < 1024:
             _PHRASES[status] = phrase
     return phrase
-
-
-def decoded_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
 
 #: Response header names seen so far, as ``response_header_name`` returns them (bounded).

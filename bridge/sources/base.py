@@ -118,7 +118,15 @@ class EventSource(_Record):
         "read",
         "response_limit",
     )
-    __match_args__ = _fields
+    __match_args__ = (
+        "name",
+        "matches",
+        "to_request",
+        "to_response",
+        "looks_for",
+        "read",
+        "response_limit",
+    )
 
     name: str
     matches: Callable[[LambdaEvent], bool]
