@@ -38,29 +38,25 @@ class WSGIRunner:
         self.app = app
 
     def handle(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
-        asyncio = sys.modules.get("asyncio")  # no running loop without asyncio
-        if asyncio is not None and asyncio._get_running_loop() is not None:
-            return self._handle_off_loop(scope, body)
-        return run_app(self.app, scope, body)
+        return _call(run_app, self.app, scope, body)
 
     def respond(self, environ: dict[str, Any]) -> WSGIResponse:
         """The response to an environ already built (the built-in event sources)."""
-        asyncio = sys.modules.get("asyncio")
-        if asyncio is not None and asyncio._get_running_loop() is not None:
-            return self._off_loop(respond, self.app, environ)
-        return respond(self.app, environ)
-
-    def _handle_off_loop(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
-        return self._off_loop(run_app, self.app, scope, body)
-
-    @staticmethod
-    def _off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        import contextvars
-
-        from bridge.wsgi.middleware import get_executor
-
-        context = contextvars.copy_context()
-        return get_executor().submit(context.run, function, *args, **kwargs).result()
+        return _call(respond, self.app, environ)
 
     def close(self) -> None:
         """Nothing to release: WSGI has no shutdown protocol."""
+
+
+def _call(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` on this thread, or, when called inside a running
+    event loop, on the WSGI pool (in a copy of this context) and waited for."""
+    asyncio = sys.modules.get("asyncio")  # no running loop without asyncio
+    if asyncio is None or asyncio._get_running_loop() is None:
+        return function(*args)
+    import contextvars
+
+    from bridge.wsgi.middleware import get_executor
+
+    context = contextvars.copy_context()
+    return get_executor().submit(context.run, function, *args).result()
