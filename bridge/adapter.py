@@ -18,6 +18,7 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
+from bridge.wsgi.direct import READERS as DIRECT_READERS
 from bridge.wsgi.environ import request_environ
 
 if TYPE_CHECKING:
@@ -197,7 +198,10 @@ class Bridge:
         from what the source read, and the response's headers were checked
         as the application set them."""
         try:
-            environ = request_environ(read(event, context, self.config))
+            direct = DIRECT_READERS.get(read)
+            environ = direct(event, context, self.config) if direct is not None else None
+            if environ is None:
+                environ = request_environ(read(event, context, self.config))
         except Exception as exc:
             return self._unreadable(source, event, exc)
         response = runner.respond(environ)

@@ -118,12 +118,13 @@ def cookie_headers(event: LambdaEvent, source: str) -> c.TextHeaders:
                 )
                 + "."
             ) from None
-        if isinstance(headers, dict):  # the event's own mapping: changed in a copy
+        if isinstance(headers, dict) and joined.isascii():
+            # The event's own mapping (ASCII values only): changed in a copy.
             headers = headers.copy()
             headers.pop("cookie", None)
             headers["cookie"] = joined  # last, as in the list below
             return headers
-        headers = [(name, value) for name, value in headers if name != "cookie"]
+        headers = [(name, value) for name, value in c.header_items(headers) if name != "cookie"]
         headers.append(("cookie", joined))
     return headers
 

@@ -66,6 +66,7 @@ def test_the_direct_environ_is_the_scope_environ(
     [
         [("Host", "Example.COM:8443"), ("X-Forwarded-Proto", "http")],  # mixed-case names
         [("x-a", "ü"), ("x-b", "€")],  # values beyond ASCII and beyond latin-1
+        [("Cookie", "a=ü; b=名")],  # HTTP API 2.0 and function URLs: a cookies array
         [("x-a", "1"), ("X-A", "2")],  # the same name twice
         [("content-length", "99"), ("x_under", "dropped"), ("content-type", "text/plain")],
         [],
