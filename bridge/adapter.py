@@ -9,10 +9,11 @@ from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
 from bridge.checks import (
+    FIXED,
     LAMBDA_RESPONSE_LIMIT,
+    PER_HEADER,
     encoded_size,
     header_problem,
-    might_be_too_large,
     needs_a_closer_look,
 )
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
@@ -197,28 +198,28 @@ class Bridge:
         """The WSGI path for a built-in source: the environ is built straight
         from what the source read, and the response's headers were checked
         as the application set them."""
+        config = self.config
         try:
             direct = DIRECT_READERS.get(read)
-            environ = direct(event, context, self.config) if direct is not None else None
+            environ = direct(event, context, config) if direct is not None else None
             if environ is None:
-                environ = request_environ(read(event, context, self.config))
+                environ = request_environ(read(event, context, config))
         except Exception as exc:
             return self._unreadable(source, event, exc)
         response = runner.respond(environ)
         headers = response.headers
-        body = response.body()
+        chunks = response.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        if might_be_too_large(
-            len(body),
-            response.header_size,
-            len(headers),
-            source.response_limit or LAMBDA_RESPONSE_LIMIT,
+        # might_be_too_large(), written out: this runs on every invocation.
+        if 6 * (len(body) + 2 * response.header_size) + PER_HEADER * len(headers) + FIXED > (
+            source.response_limit or LAMBDA_RESPONSE_LIMIT
         ):
             return self._checked_response(
                 source, event, environ, status=response.status, headers=headers, body=body
             )
-        return source.to_response(event, response.status, headers, body, self.config)
+        return source.to_response(event, response.status, headers, body, config)
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
         """The answer to an event ``source`` could not read: 400, and a warning."""

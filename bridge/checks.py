@@ -29,8 +29,8 @@ _ENSURE_ASCII = sys.version_info < (3, 12)
 
 #: Bytes of JSON per header besides its name and value: quotes, separators,
 #: CloudFront's ``{"key": ..., "value": ...}``.
-_PER_HEADER = 64
-_FIXED = 1024
+PER_HEADER = 64
+FIXED = 1024
 
 
 def needs_a_closer_look(headers: Headers, body: bytes, limit: int = LAMBDA_RESPONSE_LIMIT) -> bool:
@@ -50,7 +50,7 @@ def might_be_too_large(
 ) -> bool:
     """Whether a response with this many body and header bytes could be over
     ``limit`` once encoded (a bound: six JSON bytes per byte)."""
-    return 6 * (body_size + 2 * header_size) + _PER_HEADER * header_count + _FIXED > limit
+    return 6 * (body_size + 2 * header_size) + PER_HEADER * header_count + FIXED > limit
 
 
 def header_problem(headers: Headers) -> str | None:

@@ -121,6 +121,23 @@ class WSGIResponse:
         """Read the application's return value to its end, or to Content-Length."""
         iterator: Iterable[object]
         if type(result) is list:  # the usual return value, iterable as it is
+            if self.state is STARTED:
+                # Every item is there already: the whole body in one C call
+                # (cut to Content-Length), unless an item is not bytes-like.
+                try:
+                    body = b"".join(result)
+                except TypeError:
+                    pass  # the careful loop below says which item is wrong
+                else:
+                    remaining = self.remaining
+                    if remaining is not None:
+                        if len(body) > remaining:
+                            body = body[:remaining]
+                        self.remaining = remaining - len(body)
+                    if body:
+                        self.state = SENDING
+                        self.chunks.append(body)
+                    return
             iterator = result
         else:
             if isinstance(result, (str, bytes, bytearray)):
@@ -292,19 +309,40 @@ def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
         try:
             name, value = item
             raw_name = names.get(name) or _encode_name(name)
-            # A value checked before (the same Content-Type on every
-            # response) is not stripped, encoded and searched again.
-            raw_value = values.get(value) or _encode_value(name, value, raw_name)
+            if raw_name == b"content-length":
+                known = _LENGTHS.get(value) or _content_length(name, value)
+                raw_value = known[0]
+                if known[1] is not None:
+                    length = known[1]
+            else:
+                # A value checked before (the same Content-Type on every
+                # response) is not stripped, encoded and searched again.
+                raw_value = values.get(value) or _encode_value(name, value, raw_name)
         except (TypeError, ValueError, AttributeError):
             raise ProtocolError(
                 "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
                 f"str, got {_short(item)}."
             ) from None
-        if raw_name == b"content-length" and raw_value.strip().isdigit():
-            length = int(raw_value)
         raw.append((raw_name, raw_value))
         size += len(raw_name) + len(raw_value)
     return raw, length, size
+
+
+#: Content-Length values already read -> (their bytes, the length) (bounded).
+_LENGTHS: dict[str, tuple[bytes, int]] = {}
+_LENGTHS_LIMIT = 1024
+
+
+def _content_length(name: str, value: str) -> tuple[bytes, int | None]:
+    """A Content-Length value as bytes, and the length when it is a valid one."""
+    if type(value) is str and value.isdigit() and value.isascii():  # the usual "1234"
+        raw = value.encode("ascii")
+        length = int(value)
+        if len(_LENGTHS) < _LENGTHS_LIMIT:
+            _LENGTHS[value] = (raw, length)
+        return raw, length
+    raw = _encode_value(name, value, b"content-length")
+    return raw, int(raw) if raw.strip().isdigit() else None
 
 
 #: Response header values already checked -> their stripped latin-1 bytes

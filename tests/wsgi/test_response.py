@@ -173,6 +173,40 @@ def test_body_longer_than_content_length_is_cut_and_iteration_stops() -> None:
     assert (body.read, body.closed) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    ("length", "chunks", "expected"),
+    [
+        ("7", [b"12345", b"67890"], b"1234567"),
+        (" 7\t", [b"12345", bytearray(b"67890")], b"1234567"),  # spaces around the digits
+        ("0", [b"unwanted"], b""),
+        ("9", [b"123", b"", b"45"], b"12345"),  # shorter: as it is
+        ("ten", [b"0123456789ab"], b"0123456789ab"),  # not a length: no cut
+    ],
+)
+def test_a_returned_list_is_cut_to_content_length(
+    length: str, chunks: list[bytes], expected: bytes
+) -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", length)])
+        return chunks
+
+    for _ in range(2):  # the length read the first time, and remembered
+        assert call(app)[2] == expected
+
+
+def test_remembered_content_lengths_are_bounded() -> None:
+    from bridge.wsgi import response
+
+    for i in range(1500):
+        response.encode_headers([("Content-Length", str(i))])
+    assert len(response._LENGTHS) <= response._LENGTHS_LIMIT
+    assert response.encode_headers([("Content-Length", "1499")]) == (
+        [(b"content-length", b"1499")],
+        1499,
+        len(b"content-length1499"),
+    )
+
+
 def test_write_past_content_length_is_cut() -> None:
     def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         write = start_response("200 OK", [("Content-Length", "3"), ("Content-Type", "a/b")])
