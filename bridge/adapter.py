@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -21,6 +22,7 @@ from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_so
 from bridge.sources._common import normalize_base_path
 from bridge.wsgi.direct import READERS as DIRECT_READERS
 from bridge.wsgi.environ import request_environ
+from bridge.wsgi.response import respond
 
 if TYPE_CHECKING:
     from bridge.asgi import ASGIRunner
@@ -206,7 +208,13 @@ class Bridge:
                 environ = request_environ(read(event, context, config))
         except Exception as exc:
             return self._unreadable(source, event, exc)
-        response = runner.respond(environ)
+        # WSGIRunner.respond(), written out for the usual case: no event loop
+        # running on this thread, so the application is called right here.
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is None or asyncio._get_running_loop() is None:
+            response = respond(runner.app, environ)
+        else:
+            response = runner.respond(environ)
         headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)

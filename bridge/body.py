@@ -135,7 +135,11 @@ class BodySerializer:
             return "", False
         if compressed:
             return _b64encode(body), True
-        if content_type and self._is_text_value(content_type):
+        # _is_text_value(), with its cache looked at here first.
+        text = self._seen.get(content_type) if type(content_type) is bytes else None
+        if text is None and content_type:
+            text = self._is_text_value(content_type)
+        if text:
             try:
                 return body.decode("utf-8"), False
             except UnicodeDecodeError:

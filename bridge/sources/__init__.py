@@ -69,7 +69,8 @@ def builtin_source(event: LambdaEvent) -> EventSource | None:
         return alb.SOURCE
     if event.get("version") == "2.0":
         if "rawPath" in event and "http" in fields:
-            if http_api_v2.is_function_url(fields):
+            domain = fields.get("domainName")  # is_function_url(), written out
+            if isinstance(domain, str) and ".lambda-url." in domain:
                 return function_url.SOURCE
             return http_api_v2.SOURCE
         if "method" in event and ("serviceArn" in fields or "targetGroupArn" in fields):

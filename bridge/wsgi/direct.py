@@ -119,10 +119,15 @@ def http_api_environ(
     environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
     environ["SERVER_NAME"], port = server
     environ["SERVER_PORT"] = str(port) if port else ("443" if scheme == "https" else "80")
-    environ["SERVER_PROTOCOL"] = "HTTP/" + c.http_version(http.get("protocol"))
+    protocol = http.get("protocol")
+    environ["SERVER_PROTOCOL"] = (
+        protocol if protocol == "HTTP/1.1" else "HTTP/" + c.http_version(protocol)
+    )
     environ["wsgi.url_scheme"] = scheme
     environ["wsgi.input"] = io.BytesIO(body)
-    client = c.client(http.get("sourceIp"))
+    client = http.get("sourceIp")
+    if type(client) is not str or not client.isascii():
+        client = c.client(client)
     if client:
         environ["REMOTE_ADDR"] = client
     environ[EVENT_KEY] = event

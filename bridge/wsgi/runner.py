@@ -42,10 +42,6 @@ class WSGIRunner:
 
     def respond(self, environ: dict[str, Any]) -> WSGIResponse:
         """The response to an environ already built (the built-in event sources)."""
-        # _call()'s test, written out: this runs on every invocation.
-        asyncio = sys.modules.get("asyncio")
-        if asyncio is None or asyncio._get_running_loop() is None:
-            return respond(self.app, environ)
         return _call(respond, self.app, environ)
 
     def close(self) -> None:
