@@ -154,9 +154,27 @@ class WSGIResponse:
                 ) from None
         if self.remaining == 0:
             return
-        add = self.add
+        chunks = self.chunks
         for chunk in iterator:
-            add(chunk)
+            # add(), written out for the usual chunk: bytes, after
+            # start_response, within Content-Length if there is one.
+            # self.remaining is read afresh: a generator may call
+            # start_response while it produces the first chunk.
+            remaining = self.remaining
+            if (
+                type(chunk) is bytes
+                and self.state is not NEW
+                and (remaining is None or len(chunk) <= remaining)
+            ):
+                if chunk:
+                    chunks.append(chunk)
+                    self.state = SENDING
+                    if remaining is not None:
+                        self.remaining = remaining = remaining - len(chunk)
+                        if remaining == 0:
+                            return
+                continue
+            self.add(chunk)
             if self.remaining == 0:
                 return
 

@@ -173,6 +173,37 @@ def test_body_longer_than_content_length_is_cut_and_iteration_stops() -> None:
     assert (body.read, body.closed) == (2, 1)
 
 
+def test_a_body_that_meets_content_length_exactly_stops_the_iteration() -> None:
+    body = Body([b"12", b"34567", b"never read"])
+
+    def app(environ: Environ, start_response: StartResponse) -> Body:
+        start_response("200 OK", [("Content-Length", "7")])
+        return body
+
+    assert call(app)[2] == b"1234567"
+    assert (body.read, body.closed) == (2, 1)
+
+
+def test_content_length_set_while_the_first_chunk_is_made_still_cuts() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", "3")])  # on the first next()
+        yield b"abcdef"
+        yield b"ghi"
+
+    assert call(app) == (200, [(b"content-length", b"3")], b"abc")
+
+
+def test_bytes_like_chunks_from_a_generator_are_accepted() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[Any]:
+        start_response("200 OK", TEXT)
+        yield b""
+        yield bytearray(b"ab")
+        yield memoryview(b"cd")
+        yield b"ef"
+
+    assert call(app) == (200, RAW_TEXT, b"abcdef")
+
+
 @pytest.mark.parametrize(
     ("length", "chunks", "expected"),
     [
