@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge._log import get_logger
@@ -20,6 +20,8 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
+from bridge.sources.http_api_v1 import SOURCE as HTTP_V1_SOURCE
+from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.direct import READERS as DIRECT_READERS
 from bridge.wsgi.environ import request_environ
 from bridge.wsgi.response import respond
@@ -135,6 +137,8 @@ class Bridge:
             )
         self._websocket_options = (websocket_store, websocket_endpoint, websocket_path)
         self._websocket: WebSocketHandler | None = None
+        #: asyncio._get_running_loop, once asyncio has been imported.
+        self._running_loop: Callable[[], object] | None = None
         if websocket_store is not None or websocket_endpoint is not None or websocket_path != "/":
             self._websocket = self._make_websocket_handler()
         self._runner = self._make_runner(app, lifespan)
@@ -162,11 +166,14 @@ class Bridge:
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
         source = None
         if self._builtin_only and type(event) is dict:
-            # The usual case in one step: no requestContext.eventType (so not
-            # a WebSocket event), one of the built-in sources.
-            request_context = event.get("requestContext")
-            if not isinstance(request_context, dict) or "eventType" not in request_context:
-                source = builtin_source(event)
+            # The usual case in one step: one of the built-in sources.  Only
+            # the REST and HTTP API 1.0 shapes can also be a WebSocket event
+            # (which has a requestContext.eventType): those are looked at again.
+            source = builtin_source(event)
+            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
+                request_context = event.get("requestContext")
+                if isinstance(request_context, dict) and "eventType" in request_context:
+                    source = None
         if source is None:
             if isinstance(event, dict) and is_websocket_event(event):
                 return self._websocket_event(event, context)
@@ -210,8 +217,14 @@ class Bridge:
             return self._unreadable(source, event, exc)
         # WSGIRunner.respond(), written out for the usual case: no event loop
         # running on this thread, so the application is called right here.
-        asyncio = sys.modules.get("asyncio")
-        if asyncio is None or asyncio._get_running_loop() is None:
+        # Without asyncio imported no loop can be running; once it is, its
+        # _get_running_loop is kept, saving two lookups per invocation.
+        running_loop = self._running_loop
+        if running_loop is None:
+            asyncio = sys.modules.get("asyncio")
+            if asyncio is not None:
+                running_loop = self._running_loop = asyncio._get_running_loop
+        if running_loop is None or running_loop() is None:
             response = respond(runner.app, environ)
         else:
             response = runner.respond(environ)

@@ -494,6 +494,35 @@ def test_http_events_still_work_next_to_websockets(
     assert handler(connect_event("c1="))["statusCode"] == 200
 
 
+def test_websocket_events_shaped_like_rest_events_reach_the_websocket_app(
+    make_ws_handler: WebSocketHandlerFactory,
+) -> None:
+    """Some WebSocket events carry ``httpMethod`` too (with ``messageDirection``):
+    they still go to the WebSocket side, not to the REST source."""
+
+    class Local:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, bytes]] = []
+
+        def post_to_connection(self, connection_id: str, data: bytes) -> None:
+            self.sent.append((connection_id, data))
+
+        def delete_connection(self, connection_id: str) -> None:
+            """Not used here."""
+
+    local = Local()
+    handler = make_ws_handler(echo, websocket_endpoint=local)
+    connect = connect_event("c1=")
+    connect["httpMethod"] = "GET"
+    connect["requestContext"]["messageDirection"] = "IN"
+    message = message_event("c1=", "hi")
+    message["httpMethod"] = "POST"
+    message["requestContext"]["messageDirection"] = "IN"
+    assert handler(connect)["statusCode"] == 200
+    assert handler(message)["statusCode"] == 200
+    assert local.sent == [("c1=", b"echo:hi")]
+
+
 def test_an_in_process_management_client_receives_the_sends(
     make_ws_handler: WebSocketHandlerFactory,
 ) -> None:
