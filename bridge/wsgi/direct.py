@@ -8,7 +8,7 @@ record is made in between.  That is most of what a trivial application's
 invocation costs.
 
 This reader takes only the plain case: str fields of the usual types, ASCII
-text, header names it has seen before (so known to be lower case), a path
+text, lower-case header names (as HTTP APIs send them), a path
 that needs no decoding, a host to name the server.  For anything else it
 returns ``None`` and the general reader, which also explains what is wrong
 with a malformed event, takes over.  Where it does answer, its environ
@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
 from bridge.sources import function_url, http_api_v2
-from bridge.wsgi.environ import _TEMPLATE, _TEXT_KEYS, CONTEXT_KEY, EVENT_KEY
+from bridge.wsgi.environ import (
+    _TEMPLATE,
+    _TEXT_KEYS,
+    CONTEXT_KEY,
+    EVENT_KEY,
+    _text_environ_key,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,17 +75,21 @@ def http_api_environ(
 
     environ = _TEMPLATE.copy()
     # Headers: a name found in the environ-key table is a lower-case str
-    # seen before; a value must be an ASCII str.  Anything else: not plain.
+    # seen before; another must be a lower-case ASCII str (its key is worked
+    # out, and remembered while the bounded table has room).  A value must
+    # be an ASCII str.  Anything else: not plain.
     keys = _TEXT_KEYS
-    try:
-        for name, value in headers.items():
+    for name, value in headers.items():
+        try:
             key = keys[name]
-            if type(value) is not str or not value.isascii():
+        except KeyError:
+            if type(name) is not str or not name.isascii() or name.lower() != name:
                 return None
-            if key:
-                environ[key] = value
-    except KeyError:  # a name not seen yet
-        return None
+            key = _text_environ_key(name)
+        if type(value) is not str or not value.isascii():
+            return None
+        if key:
+            environ[key] = value
     cookies = event.get("cookies")
     if cookies:
         if type(cookies) is not list:

@@ -119,17 +119,41 @@ def test_a_base64_body_is_decoded_directly() -> None:
     assert got["CONTENT_LENGTH"] == "256"
 
 
-def test_a_header_name_is_read_directly_once_the_general_path_has_seen_it() -> None:
+@pytest.mark.parametrize(
+    "name", ["x-first-seen-here", "x_first_seen_here", "123", "x!#$%&'*+.^`|~"]
+)
+def test_a_lower_case_header_name_not_seen_before_is_read_directly(name: str) -> None:
     event = plain_event("http")
-    event["headers"]["x-first-seen-in-this-test"] = "1"
-    assert fast("http", event, SourceConfig()) is None
-    expected = general("http", event, SourceConfig())
-    assert fast("http", event, SourceConfig()) == expected
+    event["headers"][name] = "1"
+    got = fast("http", event, SourceConfig())
+    assert got is not None
+    assert got == general("http", event, SourceConfig())
+
+
+def test_the_direct_reader_still_answers_when_the_name_table_is_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridge.wsgi import environ
+
+    full = dict(environ._TEXT_KEYS)
+    for i in range(environ._KEYS_LIMIT):
+        full.setdefault(f"x-filler-{i}", f"HTTP_X_FILLER_{i}")
+    monkeypatch.setattr(environ, "_TEXT_KEYS", full)
+    monkeypatch.setattr(direct, "_TEXT_KEYS", full)
+    event = plain_event("http")
+    event["headers"]["x-never-seen-before-the-table-filled"] = "1"
+    got = fast("http", event, SourceConfig())
+    assert got is not None
+    assert got["HTTP_X_NEVER_SEEN_BEFORE_THE_TABLE_FILLED"] == "1"
+    assert got == general("http", event, SourceConfig())
+    assert "x-never-seen-before-the-table-filled" not in full  # the bound holds
 
 
 # Each change makes the event one the direct reader leaves to the general path.
 UNUSUAL: dict[str, Callable[[dict[str, Any]], object]] = {
     "upper-case header name": lambda e: e["headers"].update({"X-Upper": "1"}),
+    "non-ASCII header name": lambda e: e["headers"].update({"x-naïve": "1"}),
+    "header name not a string": lambda e: e["headers"].update({1: "1"}),
     "non-ASCII header value": lambda e: e["headers"].update({"host": "exämple.com"}),
     "null header value": lambda e: e["headers"].update({"host": None}),
     "non-ASCII cookie": lambda e: e.update(cookies=["a=名"]),
