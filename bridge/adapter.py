@@ -28,7 +28,6 @@ from bridge.wsgi.response import respond
 
 if TYPE_CHECKING:
     from bridge.asgi import ASGIRunner
-    from bridge.sources.base import ReadRequest
     from bridge.types import (
         Headers,
         HTTPScope,
@@ -179,8 +178,44 @@ class Bridge:
                 return self._websocket_event(event, context)
             source = self.selector.select(event)
         read = source.read
-        if read is not None and self._wsgi is not None:
-            return self._call_wsgi(self._wsgi, read, source, event, context)
+        runner = self._wsgi
+        if read is not None and runner is not None:
+            # The WSGI path for a built-in source, written out here because it
+            # runs on every invocation: the environ straight from what the
+            # source read, and the headers were checked as the application set them.
+            config = self.config
+            try:
+                direct = DIRECT_READERS.get(read)
+                environ = direct(event, context, config) if direct is not None else None
+                if environ is None:
+                    environ = request_environ(read(event, context, config))
+            except Exception as exc:
+                return self._unreadable(source, event, exc)
+            # No event loop running on this thread (the usual case): the
+            # application is called right here.  Without asyncio imported no
+            # loop can be running; once it is, its _get_running_loop is kept.
+            running_loop = self._running_loop
+            if running_loop is None:
+                asyncio = sys.modules.get("asyncio")
+                if asyncio is not None:
+                    running_loop = self._running_loop = asyncio._get_running_loop
+            if running_loop is None or running_loop() is None:
+                response = respond(runner.app, environ)
+            else:
+                response = runner.respond(environ)
+            headers = response.headers
+            chunks = response.chunks
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if self.exclude_headers:
+                headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
+            # might_be_too_large(), written out.
+            if 6 * (len(body) + 2 * response.header_size) + PER_HEADER * len(headers) + FIXED > (
+                source.response_limit or LAMBDA_RESPONSE_LIMIT
+            ):
+                return self._checked_response(
+                    source, event, environ, status=response.status, headers=headers, body=body
+                )
+            return source.to_response(event, response.status, headers, body, config)
         try:
             scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
@@ -195,52 +230,6 @@ class Bridge:
                 source, event, scope, status=status, headers=headers, body=response_body
             )
         return source.to_response(event, status, headers, response_body, self.config)
-
-    def _call_wsgi(
-        self,
-        runner: WSGIRunner,
-        read: ReadRequest,
-        source: EventSource,
-        event: Any,
-        context: LambdaContext | None,
-    ) -> LambdaResponse:
-        """The WSGI path for a built-in source: the environ is built straight
-        from what the source read, and the response's headers were checked
-        as the application set them."""
-        config = self.config
-        try:
-            direct = DIRECT_READERS.get(read)
-            environ = direct(event, context, config) if direct is not None else None
-            if environ is None:
-                environ = request_environ(read(event, context, config))
-        except Exception as exc:
-            return self._unreadable(source, event, exc)
-        # WSGIRunner.respond(), written out for the usual case: no event loop
-        # running on this thread, so the application is called right here.
-        # Without asyncio imported no loop can be running; once it is, its
-        # _get_running_loop is kept, saving two lookups per invocation.
-        running_loop = self._running_loop
-        if running_loop is None:
-            asyncio = sys.modules.get("asyncio")
-            if asyncio is not None:
-                running_loop = self._running_loop = asyncio._get_running_loop
-        if running_loop is None or running_loop() is None:
-            response = respond(runner.app, environ)
-        else:
-            response = runner.respond(environ)
-        headers = response.headers
-        chunks = response.chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if self.exclude_headers:
-            headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        # might_be_too_large(), written out: this runs on every invocation.
-        if 6 * (len(body) + 2 * response.header_size) + PER_HEADER * len(headers) + FIXED > (
-            source.response_limit or LAMBDA_RESPONSE_LIMIT
-        ):
-            return self._checked_response(
-                source, event, environ, status=response.status, headers=headers, body=body
-            )
-        return source.to_response(event, response.status, headers, body, config)
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
         """The answer to an event ``source`` could not read: 400, and a warning."""

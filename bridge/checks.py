@@ -32,15 +32,20 @@ _ENSURE_ASCII = sys.version_info < (3, 12)
 PER_HEADER = 64
 FIXED = 1024
 
+#: The bytes no header may hold, as ints: ``13 in data`` is a plain byte
+#: search, while ``b"\r" in data`` first takes its operand apart as a buffer,
+#: which costs about ten times as much.
+CR, LF, NUL = 13, 10, 0
+
 
 def needs_a_closer_look(headers: Headers, body: bytes, limit: int = LAMBDA_RESPONSE_LIMIT) -> bool:
     """The fast path: False for a response with safe headers that cannot be
     over the limit (almost every response), at the cost of one join."""
     joined = b"".join(chain.from_iterable(headers))
     return (
-        b"\r" in joined
-        or b"\n" in joined
-        or b"\0" in joined
+        CR in joined
+        or LF in joined
+        or NUL in joined
         or might_be_too_large(len(body), len(joined), len(headers), limit)
     )
 
@@ -57,7 +62,7 @@ def header_problem(headers: Headers) -> str | None:
     """A description of the first unsafe header (never its value), or None."""
     for name, value in headers:
         for part, what in ((name, "name"), (value, "value")):
-            if b"\r" in part or b"\n" in part or b"\0" in part:
+            if CR in part or LF in part or NUL in part:
                 shown = name.decode("latin-1")
                 shown = repr(shown if len(shown) <= 60 else shown[:60] + "...")
                 return f"header {shown} whose {what} contains CR, LF or NUL"

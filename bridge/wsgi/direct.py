@@ -57,27 +57,30 @@ def http_api_environ(
     headers = event.get("headers")
     if type(http) is not dict or type(headers) is not dict:
         return None
-    method = http.get("method")
-    path = event.get("rawPath")
-    query = event.get("rawQueryString")
-    if (
-        type(method) is not str
-        or not method
-        or not method.isascii()
-        or type(path) is not str
-        or not path.startswith("/")
-        or not path.isascii()
-        or (path_is_encoded and "%" in path)
-        or type(query) is not str
-        or not query.isascii()
-    ):
+    try:
+        method = http["method"]
+        path = event["rawPath"]
+        query = event["rawQueryString"]
+        client = http["sourceIp"]
+        # The four str fields in one test: their sum exists only when each is
+        # a str, and is ASCII only when each is.  join() takes only str too:
+        # every header value is a str, and all of them ASCII.
+        if (
+            not method
+            or path[:1] != "/"
+            or not (method + path + query + client).isascii()
+            or not "".join(headers.values()).isascii()
+        ):
+            return None
+    except (KeyError, TypeError):  # a field missing, or not a str
+        return None
+    if path_is_encoded and "%" in path:
         return None
 
     environ = _TEMPLATE.copy()
-    # Headers: a name found in the environ-key table is a lower-case str
-    # seen before; another must be a lower-case ASCII str (its key is worked
-    # out, and remembered while the bounded table has room).  A value must
-    # be an ASCII str.  Anything else: not plain.
+    # A name found in the environ-key table is a lower-case str seen before;
+    # another must be a lower-case ASCII str (its key is worked out, and
+    # remembered while the bounded table has room).
     keys = _TEXT_KEYS
     for name, value in headers.items():
         try:
@@ -86,8 +89,6 @@ def http_api_environ(
             if type(name) is not str or not name.isascii() or name.lower() != name:
                 return None
             key = _text_environ_key(name)
-        if type(value) is not str or not value.isascii():
-            return None
         if key:
             environ[key] = value
     cookies = event.get("cookies")
@@ -103,9 +104,19 @@ def http_api_environ(
         environ["HTTP_COOKIE"] = joined
 
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(
-        headers, host=domain if type(domain) is str and domain.isascii() else None
-    )
+    try:
+        server = _SERVERS[
+            server_key := (
+                headers.get("x-forwarded-proto"),
+                headers.get("host"),
+                headers.get("x-forwarded-port"),
+                domain,
+            )
+        ]
+    except KeyError:
+        server = _server(server_key)
+    except TypeError:  # a domain name that is not a str (unhashable)
+        return None
     if server is None:
         return None
     stage = request_context.get("stage")
@@ -127,22 +138,48 @@ def http_api_environ(
     environ["PATH_INFO"] = path
     environ["QUERY_STRING"] = query
     environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
-    environ["SERVER_NAME"], port = server
-    environ["SERVER_PORT"] = str(port) if port else ("443" if scheme == "https" else "80")
+    scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = server
     protocol = http.get("protocol")
     environ["SERVER_PROTOCOL"] = (
         protocol if protocol == "HTTP/1.1" else "HTTP/" + c.http_version(protocol)
     )
     environ["wsgi.url_scheme"] = scheme
     environ["wsgi.input"] = io.BytesIO(body)
-    client = http.get("sourceIp")
-    if type(client) is not str or not client.isascii():
-        client = c.client(client)
     if client:
         environ["REMOTE_ADDR"] = client
     environ[EVENT_KEY] = event
     environ[CONTEXT_KEY] = context
     return environ
+
+
+#: (X-Forwarded-Proto, Host, X-Forwarded-Port, requestContext.domainName)
+#: -> (wsgi.url_scheme, SERVER_NAME, SERVER_PORT), or None where there is no
+#: server name to give.  Bounded: the values come from clients.
+_SERVERS: dict[tuple[object, ...], tuple[str, str, str] | None] = {}
+_SERVERS_MAX = 256
+
+
+def _server(key: tuple[object, ...]) -> tuple[str, str, str] | None:
+    """The answer ``_SERVERS`` keeps for ``key``, worked out."""
+    proto, host, port, domain = key
+    headers = {
+        name: value
+        for name, value in zip(_SERVER_HEADERS, (proto, host, port), strict=True)
+        if type(value) is str
+    }
+    scheme, server = c.scheme_and_server(
+        headers, host=domain if type(domain) is str and domain.isascii() else None
+    )
+    found = None
+    if server is not None:
+        name, number = server
+        found = (scheme, name, str(number) if number else ("443" if scheme == "https" else "80"))
+    if len(_SERVERS) < _SERVERS_MAX:
+        _SERVERS[key] = found
+    return found
+
+
+_SERVER_HEADERS = ("x-forwarded-proto", "host", "x-forwarded-port")
 
 
 def function_url_environ(

@@ -149,6 +149,20 @@ def test_the_direct_reader_still_answers_when_the_name_table_is_full(
     assert "x-never-seen-before-the-table-filled" not in full  # the bound holds
 
 
+def test_the_server_table_keeps_its_bound_and_answers_each_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    full = {(None, f"filler-{i}", None, None): ("https", f"filler-{i}", "443") for i in range(256)}
+    monkeypatch.setattr(direct, "_SERVERS", full)
+    for host, port in (("one.example", "8443"), ("two.example", "8443"), ("one.example", "9000")):
+        event = plain_event("http")
+        event["headers"].update({"host": host, "x-forwarded-port": port})
+        got = fast("http", event, SourceConfig())
+        assert (got["SERVER_NAME"], got["SERVER_PORT"]) == (host, port)
+        assert got == general("http", event, SourceConfig())
+    assert len(full) == 256
+
+
 # Each change makes the event one the direct reader leaves to the general path.
 UNUSUAL: dict[str, Callable[[dict[str, Any]], object]] = {
     "upper-case header name": lambda e: e["headers"].update({"X-Upper": "1"}),
@@ -166,6 +180,10 @@ UNUSUAL: dict[str, Callable[[dict[str, Any]], object]] = {
     "non-ASCII path": lambda e: e.update(rawPath="/café"),
     "path without slash": lambda e: e.update(rawPath="items"),
     "null query": lambda e: e.update(rawQueryString=None),
+    "method not a string": lambda e: e["requestContext"]["http"].update(method=["GET"]),
+    "path not a string": lambda e: e.update(rawPath={"/": 1}),
+    "no client address": lambda e: e["requestContext"]["http"].pop("sourceIp"),
+    "domain name an object": lambda e: e["requestContext"].update(domainName={"a": 1}),
     "no host at all": lambda e: (
         e["headers"].pop("host"),
         e["requestContext"].pop("domainName"),
