@@ -99,6 +99,28 @@ def test_query_quoting_matches_quote_plus(text: str) -> None:
     assert c.encode_query({text: text}, "rest") == f"{quote_plus(text)}={quote_plus(text)}"
 
 
+_QUERY_TEXT = st.text(max_size=6) | st.sampled_from(["a", "1", "\ud800", "x y", ""])
+_QUERY_VALUES = (
+    _QUERY_TEXT
+    | st.none()
+    | st.integers()
+    | st.lists(_QUERY_TEXT | st.none() | st.integers(), max_size=3)
+    | st.dictionaries(st.text(max_size=2), st.text(max_size=2), max_size=1)
+)
+
+
+def _outcome(function: Any, params: dict[Any, Any]) -> object:
+    try:
+        return function(params, "rest")
+    except Exception as exc:  # the same failure either way: type and message
+        return type(exc), str(exc)
+
+
+@given(st.dictionaries(_QUERY_TEXT | st.integers(), _QUERY_VALUES, max_size=4))
+def test_the_query_fast_loop_answers_as_the_checked_one(params: dict[Any, Any]) -> None:
+    assert _outcome(c.encode_query, params) == _outcome(c._encode_query, params)
+
+
 def test_response_headers_accept_bytearray_names() -> None:
     headers = [(bytearray(b"X-One"), b"1"), (b"x-one", b"2")]
     assert c.multi_value_headers(headers) == {"x-one": ["1", "2"]}  # type: ignore[arg-type]
@@ -223,15 +245,37 @@ def test_remembered_lower_case_names_are_bounded() -> None:
     ],
 )
 @pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
-def test_http_api_v2_response_body_is_encoded_as_the_serializer_encodes_it(
-    headers: list[tuple[bytes, bytes]], body: bytes
+@pytest.mark.parametrize("source", ["http", "rest"])
+def test_a_one_pass_response_body_is_encoded_as_the_serializer_encodes_it(
+    source: str, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
-    from bridge.sources import SourceConfig, http_api_v2
+    from bridge.sources import SourceConfig, http_api_v2, rest
 
+    to_response = {"http": http_api_v2.to_response, "rest": rest.to_response}[source]
     config = SourceConfig(serializer=BodySerializer())
-    response = http_api_v2.to_response({}, 200, headers, body, config)
+    response = to_response({}, 200, headers, body, config)
     expected = config.serializer.encode(headers, body)
     assert (response["body"], response["isBase64Encoded"]) == expected
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([b"a", b"A", b"b", b"Set-Cookie", b"set-cookie", b"c"]),
+            st.binary(max_size=3),
+        ),
+        max_size=8,
+    )
+)
+def test_rest_response_headers_are_split_by_how_many_values_a_name_has(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    from bridge.sources import SourceConfig, rest
+
+    response = rest.to_response({}, 200, headers, b"", SourceConfig())
+    grouped = c.multi_value_headers(headers)
+    assert response["headers"] == {k: v[0] for k, v in grouped.items() if len(v) == 1}
+    assert response.get("multiValueHeaders", {}) == {k: v for k, v in grouped.items() if len(v) > 1}
 
 
 @given(st.one_of(st.text(), st.text(st.characters(max_codepoint=0x7F))), st.booleans())

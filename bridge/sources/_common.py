@@ -350,6 +350,37 @@ def query_items(params: Mapping[str, Any], source: str) -> Iterator[tuple[str, s
 
 def encode_query(params: Mapping[str, Any], source: str) -> str:
     """Rebuild a query string (ASCII) from decoded parameters, in their order."""
+    # The usual parameters (str keys, str or list-of-str values, plain
+    # letters and digits or text quote_plus() takes) in one loop; anything
+    # else goes through the checks below, which also say what is wrong.
+    parts: list[str] = []
+    append = parts.append
+    try:
+        for key, values in params.items():
+            if type(values) is str:
+                values = (values,)
+            elif type(values) is not list:
+                break
+            name = key if key.isalnum() and key.isascii() else quote_plus(key)
+            for value in values:
+                if type(value) is not str:
+                    break
+                append(
+                    name
+                    + "="
+                    + (value if value.isalnum() and value.isascii() else quote_plus(value))
+                )
+            else:
+                continue
+            break
+        else:
+            return "&".join(parts)
+    except (AttributeError, TypeError, UnicodeEncodeError):
+        pass
+    return _encode_query(params, source)
+
+
+def _encode_query(params: Mapping[str, Any], source: str) -> str:
     parts = []
     for key, value in query_items(params, source):
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bridge.body import decode_request_body
+from bridge.body import decode_request_body, is_compressed
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
@@ -105,14 +105,27 @@ def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
     """Single-valued headers go in ``headers``, repeated ones in ``multiValueHeaders``."""
-    text, is_base64 = config.serializer.encode(headers, body)
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, values in c.multi_value_headers(headers).items():
-        if len(values) == 1:
-            single[name] = values[0]
+    names = c.RESPONSE_NAMES
+    # What the serializer needs to know, found in this loop rather than in
+    # one of its own (as BodySerializer.encode would).
+    content_type = b""
+    compressed = False
+    for name, value in headers:
+        key = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
+        decoded = value.decode("latin-1")
+        if key in single:  # a second value: the name moves to multiValueHeaders
+            multi[key] = [single.pop(key), decoded]
+        elif key in multi:
+            multi[key].append(decoded)
         else:
-            multi[name] = values
+            single[key] = decoded
+        if key == "content-type":
+            content_type = value
+        elif key == "content-encoding" and not compressed:
+            compressed = is_compressed(value)
+    text, is_base64 = config.serializer.encode_as(body, content_type, compressed)
     response: LambdaResponse = {"statusCode": status, "headers": single}
     if multi:
         response["multiValueHeaders"] = multi

@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
-from bridge.sources import function_url, http_api_v2
+from bridge.sources import function_url, http_api_v1, http_api_v2, rest
+from bridge.sources.rest import stage_prefix
 from bridge.wsgi.environ import (
     _TEMPLATE,
     _TEXT_KEYS,
     CONTEXT_KEY,
     EVENT_KEY,
     _text_environ_key,
+    _wsgi_str,
 )
 
 if TYPE_CHECKING:
@@ -117,8 +119,6 @@ def http_api_environ(
         server = _server(server_key)
     except TypeError:  # a domain name that is not a str (unhashable)
         return None
-    if server is None:
-        return None
     stage = request_context.get("stage")
     root_path = "" if stage == "$default" else c.stage_segment(path, stage)
     base_path = config.base_path
@@ -153,27 +153,28 @@ def http_api_environ(
 
 
 #: (X-Forwarded-Proto, Host, X-Forwarded-Port, requestContext.domainName)
-#: -> (wsgi.url_scheme, SERVER_NAME, SERVER_PORT), or None where there is no
-#: server name to give.  Bounded: the values come from clients.
-_SERVERS: dict[tuple[object, ...], tuple[str, str, str] | None] = {}
+#: -> (wsgi.url_scheme, SERVER_NAME, SERVER_PORT).  Bounded: the values come
+#: from clients.
+_SERVERS: dict[tuple[object, ...], tuple[str, str, str]] = {}
 _SERVERS_MAX = 256
 
 
-def _server(key: tuple[object, ...]) -> tuple[str, str, str] | None:
-    """The answer ``_SERVERS`` keeps for ``key``, worked out."""
+def _server(key: tuple[object, ...]) -> tuple[str, str, str]:
+    """The answer ``_SERVERS`` keeps for ``key``, worked out as the general
+    path does (``localhost`` when neither a Host header nor a domain name)."""
     proto, host, port, domain = key
     headers = {
         name: value
         for name, value in zip(_SERVER_HEADERS, (proto, host, port), strict=True)
-        if type(value) is str
+        if isinstance(value, str)
     }
-    scheme, server = c.scheme_and_server(
-        headers, host=domain if type(domain) is str and domain.isascii() else None
-    )
-    found = None
-    if server is not None:
+    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    default_port = "443" if scheme == "https" else "80"
+    if server is None:
+        found = (scheme, "localhost", default_port)
+    else:
         name, number = server
-        found = (scheme, name, str(number) if number else ("443" if scheme == "https" else "80"))
+        found = (scheme, _wsgi_str(name), str(number) if number else default_port)
     if len(_SERVERS) < _SERVERS_MAX:
         _SERVERS[key] = found
     return found
@@ -189,8 +190,166 @@ def function_url_environ(
     return http_api_environ(event, context, config, "url", True)
 
 
+def rest_environ(
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    config: SourceConfig,
+    source: str = "rest",
+    stage_in_path: bool = False,
+) -> dict[str, Any] | None:
+    """The environ for a plain REST API event (or, with ``stage_in_path``, an
+    HTTP API 1.0 event); ``None`` for any other.
+
+    These events keep the client's header names as it sent them, in
+    ``multiValueHeaders`` and ``headers``: names are looked up as they come,
+    and a repeated header (several values, or one name in two spellings) is
+    left to the general path.
+    """
+    request_context = event.get("requestContext")
+    if type(request_context) is not dict:
+        return None
+    try:
+        method = event["httpMethod"]
+        path = event["path"]
+        if not method or path[:1] != "/" or not (method + path).isascii() or "%" in path:
+            return None
+    except (KeyError, TypeError):  # a field missing, or not a str
+        return None
+    environ = _TEMPLATE.copy()
+    keys = _CASED_KEYS
+    multi = event.get("multiValueHeaders")
+    if multi:
+        if type(multi) is not dict:
+            return None
+        for name, values in multi.items():
+            try:
+                key = keys[name]
+            except KeyError:
+                found = _cased_key(name)
+                if found is None:
+                    return None
+                key = found
+            if type(values) is not list or len(values) != 1:
+                return None
+            value = values[0]
+            if type(value) is not str or not value.isascii():
+                return None
+            if key:
+                if key in environ:
+                    return None  # the same name in two spellings
+                environ[key] = value
+    else:
+        headers = event.get("headers")
+        if headers:
+            if type(headers) is not dict:
+                return None
+            for name, value in headers.items():
+                try:
+                    key = keys[name]
+                except KeyError:
+                    found = _cased_key(name)
+                    if found is None:
+                        return None
+                    key = found
+                if type(value) is not str or not value.isascii():
+                    return None
+                if key:
+                    if key in environ:
+                        return None
+                    environ[key] = value
+    multi_query = event.get("multiValueQueryStringParameters")
+    query = event.get("queryStringParameters")
+    if (multi_query is not None and type(multi_query) is not dict) or (
+        query is not None and type(query) is not dict
+    ):
+        return None
+    query = multi_query or query
+
+    domain = request_context.get("domainName")
+    try:
+        scheme, server_name, server_port = _SERVERS[
+            server_key := (
+                environ.get("HTTP_X_FORWARDED_PROTO"),
+                environ.get("HTTP_HOST"),
+                environ.get("HTTP_X_FORWARDED_PORT"),
+                domain,
+            )
+        ]
+    except KeyError:
+        scheme, server_name, server_port = _server(server_key)
+    except TypeError:  # a domain name that is not a str (unhashable)
+        return None
+
+    stage = stage_prefix(path, request_context)
+    if stage:
+        path = stage + path
+    elif stage_in_path:
+        stage = c.stage_segment(path, request_context.get("stage"))
+    root_path = stage
+    base_path = config.base_path
+    if base_path and c.prefix_on_boundary(path[len(stage) :], base_path):
+        root_path += base_path
+    if root_path:
+        root_path = root_path.rstrip("/")
+        environ["SCRIPT_NAME"] = root_path
+        path = path[len(root_path) :]
+    environ["REQUEST_METHOD"] = method.upper()
+    environ["PATH_INFO"] = path
+    # Raises, as the general path does, for a malformed parameter or body.
+    environ["QUERY_STRING"] = c.encode_query(query, source) if query else ""
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source)
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
+    environ["SERVER_NAME"] = server_name
+    environ["SERVER_PORT"] = server_port
+    protocol = request_context.get("protocol")
+    environ["SERVER_PROTOCOL"] = (
+        protocol if protocol == "HTTP/1.1" else "HTTP/" + c.http_version(protocol)
+    )
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    identity = request_context.get("identity")
+    if type(identity) is dict:
+        client = identity.get("sourceIp")
+        if type(client) is not str or not client.isascii():
+            client = c.client(client)
+        if client:
+            environ["REMOTE_ADDR"] = client
+    environ[EVENT_KEY] = event
+    environ[CONTEXT_KEY] = context
+    return environ
+
+
+def http_api_v1_environ(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+) -> dict[str, Any] | None:
+    """The environ for a plain HTTP API 1.0 event; ``None`` for any other."""
+    return rest_environ(event, context, config, "http-v1", True)
+
+
+#: Request header name, in the client's spelling -> environ key ("" for a
+#: header that gets none).  Bounded: the names come from clients.
+_CASED_KEYS: dict[str, str] = {}
+_CASED_KEYS_MAX = 512
+
+
+def _cased_key(name: object) -> str | None:
+    """The environ key for a header name in any case; None for a name that
+    is not an ASCII str (the general path explains or converts it)."""
+    if type(name) is not str or not name.isascii():
+        return None
+    lowered = name.lower()
+    key = _TEXT_KEYS.get(lowered)
+    if key is None:
+        key = _text_environ_key(lowered)
+    if len(_CASED_KEYS) < _CASED_KEYS_MAX:
+        _CASED_KEYS[name] = key
+    return key
+
+
 #: The direct reader for each built-in source's general one.
 READERS: dict[ReadRequest, ReadEnviron] = {
     http_api_v2.read: http_api_environ,
     function_url.read: function_url_environ,
+    rest.read: rest_environ,
+    http_api_v1.read: http_api_v1_environ,
 }

@@ -1,7 +1,7 @@
-"""The direct environ reader (``bridge.wsgi.direct``) and the general path agree.
+"""The direct environ readers (``bridge.wsgi.direct``) and the general path agree.
 
-For HTTP API 2.0 and function URL events the WSGI environ is built straight
-from the event when the event is plain.  Wherever the direct reader answers,
+For HTTP API 2.0, function URL, REST and HTTP API 1.0 events the WSGI environ
+is built straight from the event when the event is plain.  Wherever the direct reader answers,
 its environ must be the one the general path builds; where it declines
 (``None``), the general path runs, so a malformed event is still refused with
 the general path's explanation.
@@ -20,14 +20,18 @@ from hypothesis import strategies as st
 from bridge import Bridge
 from bridge.errors import MalformedEventError
 from bridge.local.events import build_event
-from bridge.sources import SourceConfig, function_url, http_api_v2
+from bridge.sources import SourceConfig, function_url, http_api_v1, http_api_v2, rest
 from bridge.wsgi import direct, request_environ
 from tests.strategies import requests
 
 SOURCES = {
     "http": (http_api_v2.read, direct.http_api_environ),
     "url": (function_url.read, direct.function_url_environ),
+    "rest": (rest.read, direct.rest_environ),
+    "http-v1": (http_api_v1.read, direct.http_api_v1_environ),
 }
+#: The sources whose events carry headers as the client spelled them.
+PAYLOAD_1 = ("rest", "http-v1")
 CONFIGS = {"plain": SourceConfig(), "base path": SourceConfig(base_path="/api")}
 
 
@@ -62,8 +66,12 @@ def test_where_the_direct_reader_answers_it_gives_the_general_environ(
 ) -> None:
     config = CONFIGS[config_name]
     event = data.draw(requests(base_path=config.base_path)).event(source)
-    http = event["requestContext"]["http"]
-    http["method"] = data.draw(st.sampled_from([str.upper, str.lower, str.title]))(http["method"])
+    spell = data.draw(st.sampled_from([str.upper, str.lower, str.title]))
+    if source in PAYLOAD_1:
+        event["httpMethod"] = spell(event["httpMethod"])
+    else:
+        http = event["requestContext"]["http"]
+        http["method"] = spell(http["method"])
     expected = general(source, event, config)  # also teaches the header names
     got = fast(source, event, config)
     note(f"direct: {got!r}")
@@ -71,6 +79,10 @@ def test_where_the_direct_reader_answers_it_gives_the_general_environ(
 
 
 def plain_event(source: str, **fields: Any) -> dict[str, Any]:
+    if source in PAYLOAD_1:
+        event = plain_payload_1_event(source)
+        event.update(fields)
+        return event
     event = build_event(
         source,
         method="post",
@@ -93,6 +105,30 @@ def plain_event(source: str, **fields: Any) -> dict[str, Any]:
     return event
 
 
+def plain_payload_1_event(source: str) -> dict[str, Any]:
+    """A REST or HTTP API 1.0 event as API Gateway sends one: header names as
+    the client spelled them, in both ``headers`` and ``multiValueHeaders``."""
+    event = build_event(
+        source,
+        method="post",
+        path="/items/42",
+        query="a=1&b=%20two",
+        headers=[
+            ("Host", "api.example.com"),
+            ("content-type", "application/json"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-FORWARDED-PORT", "8443"),
+            ("Cookie", "a=1; b=2"),
+            ("X_Under", "dropped"),
+        ],
+        body=b'{"k": 1}',
+        base64_body=False,
+        stage="prod",
+    )
+    event["httpMethod"] = "post"  # as the client sent it
+    return event
+
+
 @pytest.mark.parametrize("config_name", sorted(CONFIGS))
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_a_plain_event_is_read_directly(source: str, config_name: str) -> None:
@@ -104,10 +140,22 @@ def test_a_plain_event_is_read_directly(source: str, config_name: str) -> None:
     assert got["HTTP_COOKIE"] == "a=1; b=2"
     assert got["SERVER_PORT"] == "8443"
     assert got["REQUEST_METHOD"] == "POST"
+    assert got["CONTENT_TYPE"] == "application/json"
     assert got["wsgi.input"] == b'{"k": 1}'
     assert "HTTP_X_UNDER" not in got
-    root = "/prod" if source == "http" else ""
+    root = "" if source == "url" else "/prod"
     assert (got["SCRIPT_NAME"], got["PATH_INFO"]) == (root, "/items/42")
+
+
+@pytest.mark.parametrize("source", PAYLOAD_1)
+def test_an_event_with_single_value_headers_only_is_read_directly(source: str) -> None:
+    event = plain_event(source)
+    del event["multiValueHeaders"]
+    expected = general(source, event, SourceConfig())
+    got = fast(source, event, SourceConfig())
+    assert got is not None
+    assert got == expected
+    assert got["HTTP_HOST"] == "api.example.com"
 
 
 def test_a_base64_body_is_decoded_directly() -> None:
@@ -184,6 +232,10 @@ UNUSUAL: dict[str, Callable[[dict[str, Any]], object]] = {
     "path not a string": lambda e: e.update(rawPath={"/": 1}),
     "no client address": lambda e: e["requestContext"]["http"].pop("sourceIp"),
     "domain name an object": lambda e: e["requestContext"].update(domainName={"a": 1}),
+}
+
+#: Changes after which the direct reader still answers, as the general path does.
+SERVERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "no host at all": lambda e: (
         e["headers"].pop("host"),
         e["requestContext"].pop("domainName"),
@@ -192,16 +244,143 @@ UNUSUAL: dict[str, Callable[[dict[str, Any]], object]] = {
         e["headers"].pop("host"),
         e["requestContext"].update(domainName="exämple.com"),
     ),
+    "host with a port": lambda e: e["headers"].update(host="api.example.com:9000"),
+    "IPv6 host": lambda e: e["headers"].update(host="[2001:db8::1]:8080"),
+    "no forwarded proto or port": lambda e: (
+        e["headers"].pop("x-forwarded-proto"),
+        e["headers"].pop("x-forwarded-port"),
+    ),
 }
 
 
+@pytest.mark.parametrize("change", sorted(SERVERS))
+@pytest.mark.parametrize("source", ["http", "url"])
+def test_the_server_is_named_as_the_general_path_names_it(source: str, change: str) -> None:
+    event = plain_event(source)
+    SERVERS[change](event)
+    got = fast(source, event, SourceConfig())
+    assert got is not None
+    assert got == general(source, event, SourceConfig())
+
+
 @pytest.mark.parametrize("change", sorted(UNUSUAL))
-@pytest.mark.parametrize("source", sorted(SOURCES))
+@pytest.mark.parametrize("source", ["http", "url"])
 def test_unusual_events_are_left_to_the_general_path(source: str, change: str) -> None:
     event = plain_event(source)
     general(source, event, SourceConfig())  # the usual names are known
     UNUSUAL[change](event)
     assert fast(source, event, SourceConfig()) is None
+
+
+def _set_header(event: dict[str, Any], name: object, values: object) -> dict[str, Any]:
+    event["multiValueHeaders"][name] = values
+    return event
+
+
+# The same for REST and HTTP API 1.0 events.
+UNUSUAL_PAYLOAD_1: dict[str, Callable[[dict[str, Any]], object]] = {
+    "repeated header": lambda e: _set_header(e, "Accept", ["a/b", "c/d"]),
+    "one name in two spellings": lambda e: (
+        _set_header(e, "Accept", ["a/b"]),
+        _set_header(e, "ACCEPT", ["c/d"]),
+    ),
+    "no values": lambda e: _set_header(e, "Accept", []),
+    "values not a list": lambda e: _set_header(e, "Accept", "a/b"),
+    "null value": lambda e: _set_header(e, "Accept", [None]),
+    "non-ASCII value": lambda e: _set_header(e, "Host", ["exämple.com"]),
+    "non-ASCII name": lambda e: _set_header(e, "X-Naïve", ["1"]),
+    "name not a string": lambda e: _set_header(e, 1, ["1"]),
+    "multi-value headers not an object": lambda e: e.update(multiValueHeaders=[["a", ["b"]]]),
+    "single-value headers only, non-ASCII value": lambda e: (
+        e.pop("multiValueHeaders"),
+        e["headers"].update(Host="exämple.com"),
+    ),
+    "single-value headers only, two spellings": lambda e: (
+        e.pop("multiValueHeaders"),
+        e["headers"].update(host="other.example"),
+    ),
+    "single-value headers only, null value": lambda e: (
+        e.pop("multiValueHeaders"),
+        e["headers"].update(Accept=None),
+    ),
+    "single-value headers not an object": lambda e: (
+        e.pop("multiValueHeaders"),
+        e.update(headers=["a"]),
+    ),
+    "encoded path": lambda e: e.update(path="/caf%C3%A9"),
+    "non-ASCII path": lambda e: e.update(path="/café"),
+    "path without slash": lambda e: e.update(path="items"),
+    "null path": lambda e: e.update(path=None),
+    "empty method": lambda e: e.update(httpMethod=""),
+    "method not a string": lambda e: e.update(httpMethod=["GET"]),
+    "no requestContext": lambda e: e.pop("requestContext"),
+    "query not an object": lambda e: e.update(multiValueQueryStringParameters=["a"]),
+    "single-value query not an object": lambda e: e.update(queryStringParameters="a=1"),
+    "domain name an object": lambda e: e["requestContext"].update(domainName={"a": 1}),
+}
+
+
+@pytest.mark.parametrize("change", sorted(UNUSUAL_PAYLOAD_1))
+@pytest.mark.parametrize("source", PAYLOAD_1)
+def test_unusual_payload_1_events_are_left_to_the_general_path(source: str, change: str) -> None:
+    event = plain_event(source)
+    general(source, event, SourceConfig())  # the usual names are known
+    UNUSUAL_PAYLOAD_1[change](event)
+    assert fast(source, event, SourceConfig()) is None
+
+
+@pytest.mark.parametrize("change", sorted(UNUSUAL_PAYLOAD_1))
+def test_bridge_answers_unusual_rest_events_as_the_general_path_does(change: str) -> None:
+    """Through ``Bridge``: the same answer, whether or not the direct reader took the event."""
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    event = plain_event("rest")
+    UNUSUAL_PAYLOAD_1[change](event)
+    response = Bridge(app)(event, None)
+    try:
+        expected = request_environ(rest.read(event, None, SourceConfig()))
+    except MalformedEventError:
+        assert response["statusCode"] == 400
+        assert seen == []
+        return
+    assert response["statusCode"] == 200
+    assert comparable(seen[0]) == comparable(expected)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "stage in front of the path",
+        "no stage in the path (custom domain)",
+        "no identity",
+        "no query",
+        "base64 body",
+    ],
+)
+@pytest.mark.parametrize("source", PAYLOAD_1)
+def test_plain_payload_1_variants_are_read_directly(source: str, change: str) -> None:
+    event = plain_event(source)
+    context = event["requestContext"]
+    if change == "stage in front of the path":
+        context["path"] = "/prod" + event["path"]
+    elif change == "no stage in the path (custom domain)":
+        context["path"] = event["path"] = "/items/42"
+    elif change == "no identity":
+        del context["identity"]
+    elif change == "no query":
+        event["multiValueQueryStringParameters"] = event["queryStringParameters"] = None
+    else:
+        event["body"] = base64.b64encode(b"\x00\xff").decode()
+        event["isBase64Encoded"] = True
+    expected = general(source, event, SourceConfig())
+    got = fast(source, event, SourceConfig())
+    assert got is not None
+    assert got == expected
 
 
 def test_an_encoded_function_url_path_is_left_to_the_general_path() -> None:
@@ -252,3 +431,14 @@ def test_a_stage_name_ending_in_a_slash_splits_the_path_as_the_general_path_does
     expected = general("http", event, SourceConfig())
     assert (expected["SCRIPT_NAME"], expected["PATH_INFO"]) == ("/odd", "//items")
     assert fast("http", event, SourceConfig()) == expected
+
+
+@pytest.mark.parametrize("source", PAYLOAD_1)
+def test_a_payload_1_stage_ending_in_a_slash_splits_the_path_as_the_general_path_does(
+    source: str,
+) -> None:
+    event = plain_event(source, path="/odd//items" if source == "http-v1" else "/items")
+    event["requestContext"].update(stage="odd/", path="/odd//items")
+    expected = general(source, event, SourceConfig())
+    assert (expected["SCRIPT_NAME"], expected["PATH_INFO"]) == ("/odd", "//items")
+    assert fast(source, event, SourceConfig()) == expected
