@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
-from bridge.sources import function_url, http_api_v1, http_api_v2, rest
+from bridge.sources import alb, function_url, http_api_v1, http_api_v2, rest
 from bridge.sources.rest import stage_prefix
 from bridge.wsgi.environ import (
     _TEMPLATE,
@@ -156,27 +156,33 @@ def http_api_environ(
 #: -> (wsgi.url_scheme, SERVER_NAME, SERVER_PORT).  Bounded: the values come
 #: from clients.
 _SERVERS: dict[tuple[object, ...], tuple[str, str, str]] = {}
+#: The same for sources whose scheme is http unless a header says otherwise (ALB).
+_HTTP_SERVERS: dict[tuple[object, ...], tuple[str, str, str]] = {}
 _SERVERS_MAX = 256
 
 
-def _server(key: tuple[object, ...]) -> tuple[str, str, str]:
-    """The answer ``_SERVERS`` keeps for ``key``, worked out as the general
-    path does (``localhost`` when neither a Host header nor a domain name)."""
+def _server(key: tuple[object, ...], default_scheme: str = "https") -> tuple[str, str, str]:
+    """The answer ``_SERVERS`` (or ``_HTTP_SERVERS``) keeps for ``key``, worked
+    out as the general path does (``localhost`` when neither a Host header
+    nor a domain name)."""
     proto, host, port, domain = key
     headers = {
         name: value
         for name, value in zip(_SERVER_HEADERS, (proto, host, port), strict=True)
         if isinstance(value, str)
     }
-    scheme, server = c.scheme_and_server(headers, host=domain if isinstance(domain, str) else None)
+    scheme, server = c.scheme_and_server(
+        headers, default_scheme, host=domain if isinstance(domain, str) else None
+    )
     default_port = "443" if scheme == "https" else "80"
     if server is None:
         found = (scheme, "localhost", default_port)
     else:
         name, number = server
         found = (scheme, _wsgi_str(name), str(number) if number else default_port)
-    if len(_SERVERS) < _SERVERS_MAX:
-        _SERVERS[key] = found
+    table = _SERVERS if default_scheme == "https" else _HTTP_SERVERS
+    if len(table) < _SERVERS_MAX:
+        table[key] = found
     return found
 
 
@@ -216,47 +222,13 @@ def rest_environ(
     except (KeyError, TypeError):  # a field missing, or not a str
         return None
     environ = _TEMPLATE.copy()
-    keys = _CASED_KEYS
     multi = event.get("multiValueHeaders")
-    if multi:
-        if type(multi) is not dict:
-            return None
-        for name, values in multi.items():
-            try:
-                key = keys[name]
-            except KeyError:
-                found = _cased_key(name)
-                if found is None:
-                    return None
-                key = found
-            if type(values) is not list or len(values) != 1:
-                return None
-            value = values[0]
-            if type(value) is not str or not value.isascii():
-                return None
-            if key:
-                if key in environ:
-                    return None  # the same name in two spellings
-                environ[key] = value
-    else:
-        headers = event.get("headers")
-        if headers:
-            if type(headers) is not dict:
-                return None
-            for name, value in headers.items():
-                try:
-                    key = keys[name]
-                except KeyError:
-                    found = _cased_key(name)
-                    if found is None:
-                        return None
-                    key = found
-                if type(value) is not str or not value.isascii():
-                    return None
-                if key:
-                    if key in environ:
-                        return None
-                    environ[key] = value
+    if not (
+        _store_multi_headers(environ, multi)
+        if multi is not None and (multi or type(multi) is not dict)
+        else _store_single_headers(environ, event.get("headers"))
+    ):
+        return None
     multi_query = event.get("multiValueQueryStringParameters")
     query = event.get("queryStringParameters")
     if (multi_query is not None and type(multi_query) is not dict) or (
@@ -326,6 +298,62 @@ def http_api_v1_environ(
     return rest_environ(event, context, config, "http-v1", True)
 
 
+def alb_environ(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+) -> dict[str, Any] | None:
+    """The environ for a plain Application Load Balancer event; ``None`` for any other."""
+    try:
+        method = event["httpMethod"]
+        path = event["path"]
+        if not method or path[:1] != "/" or not (method + path).isascii() or "%" in path:
+            return None
+    except (KeyError, TypeError):  # a field missing, or not a str
+        return None
+    environ = _TEMPLATE.copy()
+    if event.get("multiValueHeaders") is not None:
+        stored = _store_multi_headers(environ, event["multiValueHeaders"])
+        query = event.get("multiValueQueryStringParameters")
+    else:
+        stored = _store_single_headers(environ, event.get("headers"))
+        query = event.get("queryStringParameters")
+    if not stored or (query is not None and type(query) is not dict):
+        return None
+    try:
+        scheme, server_name, server_port = _HTTP_SERVERS[
+            server_key := (
+                environ.get("HTTP_X_FORWARDED_PROTO"),
+                environ.get("HTTP_HOST"),
+                environ.get("HTTP_X_FORWARDED_PORT"),
+                None,
+            )
+        ]
+    except KeyError:
+        scheme, server_name, server_port = _server(server_key, "http")
+    base_path = config.base_path
+    if base_path and c.prefix_on_boundary(path, base_path):
+        environ["SCRIPT_NAME"] = base_path
+        path = path[len(base_path) :]
+    environ["REQUEST_METHOD"] = method.upper()
+    environ["PATH_INFO"] = path
+    # Raises, as the general path does, for a malformed parameter or body.
+    environ["QUERY_STRING"] = c.join_query(query, "alb") if query else ""
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source="alb")
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
+    environ["SERVER_NAME"] = server_name
+    environ["SERVER_PORT"] = server_port
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1"
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
+    if forwarded_for:
+        client = c.client(c.rightmost(forwarded_for))
+        if client:
+            environ["REMOTE_ADDR"] = client
+    environ[EVENT_KEY] = event
+    environ[CONTEXT_KEY] = context
+    return environ
+
+
 #: Request header name, in the client's spelling -> environ key ("" for a
 #: header that gets none).  Bounded: the names come from clients.
 _CASED_KEYS: dict[str, str] = {}
@@ -346,10 +374,62 @@ def _cased_key(name: object) -> str | None:
     return key
 
 
+def _store_multi_headers(environ: dict[str, Any], headers: object) -> bool:
+    """Store ``multiValueHeaders`` in ``environ``; False, and some of them
+    perhaps stored, when they are not plain: one ASCII str value per name,
+    each name an ASCII str spelled only once."""
+    if type(headers) is not dict:
+        return False
+    keys = _CASED_KEYS
+    for name, values in headers.items():
+        try:
+            key = keys[name]
+        except KeyError:
+            found = _cased_key(name)
+            if found is None:
+                return False
+            key = found
+        if type(values) is not list or len(values) != 1:
+            return False
+        value = values[0]
+        if type(value) is not str or not value.isascii():
+            return False
+        if key:
+            if key in environ:
+                return False  # the same name in two spellings
+            environ[key] = value
+    return True
+
+
+def _store_single_headers(environ: dict[str, Any], headers: object) -> bool:
+    """:func:`_store_multi_headers` for ``headers`` (null: none)."""
+    if not headers:
+        return headers is None or type(headers) is dict
+    if type(headers) is not dict:
+        return False
+    keys = _CASED_KEYS
+    for name, value in headers.items():
+        try:
+            key = keys[name]
+        except KeyError:
+            found = _cased_key(name)
+            if found is None:
+                return False
+            key = found
+        if type(value) is not str or not value.isascii():
+            return False
+        if key:
+            if key in environ:
+                return False
+            environ[key] = value
+    return True
+
+
 #: The direct reader for each built-in source's general one.
 READERS: dict[ReadRequest, ReadEnviron] = {
     http_api_v2.read: http_api_environ,
     function_url.read: function_url_environ,
     rest.read: rest_environ,
     http_api_v1.read: http_api_v1_environ,
+    alb.read: alb_environ,
 }

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bridge import Bridge
 from bridge.errors import MalformedEventError
 from bridge.local.events import build_event
-from bridge.sources import SourceConfig, function_url, http_api_v1, http_api_v2, rest
+from bridge.sources import SourceConfig, alb, function_url, http_api_v1, http_api_v2, rest
 from bridge.wsgi import direct, request_environ
 from tests.strategies import requests
 
@@ -29,9 +29,12 @@ SOURCES = {
     "url": (function_url.read, direct.function_url_environ),
     "rest": (rest.read, direct.rest_environ),
     "http-v1": (http_api_v1.read, direct.http_api_v1_environ),
+    "alb": (alb.read, direct.alb_environ),
+    "alb-multi": (alb.read, direct.alb_environ),
 }
 #: The sources whose events carry headers as the client spelled them.
 PAYLOAD_1 = ("rest", "http-v1")
+ALB = ("alb", "alb-multi")
 CONFIGS = {"plain": SourceConfig(), "base path": SourceConfig(base_path="/api")}
 
 
@@ -67,7 +70,7 @@ def test_where_the_direct_reader_answers_it_gives_the_general_environ(
     config = CONFIGS[config_name]
     event = data.draw(requests(base_path=config.base_path)).event(source)
     spell = data.draw(st.sampled_from([str.upper, str.lower, str.title]))
-    if source in PAYLOAD_1:
+    if source in PAYLOAD_1 + ALB:
         event["httpMethod"] = spell(event["httpMethod"])
     else:
         http = event["requestContext"]["http"]
@@ -79,7 +82,7 @@ def test_where_the_direct_reader_answers_it_gives_the_general_environ(
 
 
 def plain_event(source: str, **fields: Any) -> dict[str, Any]:
-    if source in PAYLOAD_1:
+    if source in PAYLOAD_1 + ALB:
         event = plain_payload_1_event(source)
         event.update(fields)
         return event
@@ -123,7 +126,7 @@ def plain_payload_1_event(source: str) -> dict[str, Any]:
         ],
         body=b'{"k": 1}',
         base64_body=False,
-        stage="prod",
+        stage=None if source in ALB else "prod",
     )
     event["httpMethod"] = "post"  # as the client sent it
     return event
@@ -143,7 +146,9 @@ def test_a_plain_event_is_read_directly(source: str, config_name: str) -> None:
     assert got["CONTENT_TYPE"] == "application/json"
     assert got["wsgi.input"] == b'{"k": 1}'
     assert "HTTP_X_UNDER" not in got
-    root = "" if source == "url" else "/prod"
+    root = "" if source == "url" or source in ALB else "/prod"
+    if config.base_path and source in ALB:
+        assert got["SCRIPT_NAME"] == ""  # this path is not under /api
     assert (got["SCRIPT_NAME"], got["PATH_INFO"]) == (root, "/items/42")
 
 
@@ -442,3 +447,91 @@ def test_a_payload_1_stage_ending_in_a_slash_splits_the_path_as_the_general_path
     expected = general(source, event, SourceConfig())
     assert (expected["SCRIPT_NAME"], expected["PATH_INFO"]) == ("/odd", "//items")
     assert fast(source, event, SourceConfig()) == expected
+
+
+#: Changes to an ALB event with multi-value headers that the direct reader
+#: leaves to the general path.
+UNUSUAL_ALB = {
+    change: UNUSUAL_PAYLOAD_1[change]
+    for change in (
+        "repeated header",
+        "one name in two spellings",
+        "no values",
+        "values not a list",
+        "null value",
+        "non-ASCII value",
+        "non-ASCII name",
+        "name not a string",
+        "multi-value headers not an object",
+        "encoded path",
+        "non-ASCII path",
+        "path without slash",
+        "null path",
+        "empty method",
+        "method not a string",
+        "query not an object",
+    )
+}
+
+
+@pytest.mark.parametrize("change", sorted(UNUSUAL_ALB))
+def test_unusual_alb_events_are_left_to_the_general_path(change: str) -> None:
+    event = plain_event("alb-multi")
+    general("alb-multi", event, SourceConfig())
+    UNUSUAL_ALB[change](event)
+    assert fast("alb-multi", event, SourceConfig()) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda e: e["headers"].update(Host="other.example"),  # two spellings
+        lambda e: e["headers"].update(host="exämple.com"),
+        lambda e: e["headers"].update(accept=None),
+        lambda e: e.update(headers=""),
+        lambda e: e.update(queryStringParameters=""),
+    ],
+)
+def test_unusual_single_value_alb_events_are_left_to_the_general_path(
+    change: Callable[[dict[str, Any]], object],
+) -> None:
+    event = plain_event("alb")
+    change(event)
+    assert fast("alb", event, SourceConfig()) is None
+
+
+@pytest.mark.parametrize("source", ALB)
+def test_an_alb_path_under_the_base_path_is_split_there(source: str) -> None:
+    config = CONFIGS["base path"]
+    event = plain_event(source, path="/api/items/42")
+    expected = general(source, event, config)
+    got = fast(source, event, config)
+    assert got == expected
+    assert (got["SCRIPT_NAME"], got["PATH_INFO"]) == ("/api", "/items/42")
+    assert got["wsgi.url_scheme"] == "https"
+
+
+def test_an_alb_event_without_forwarded_headers_is_http_on_its_host() -> None:
+    event = plain_event("alb-multi")
+    for name in ("X-Forwarded-Proto", "X-FORWARDED-PORT", "X-Forwarded-For"):
+        event["multiValueHeaders"].pop(name, None)
+        event["multiValueHeaders"].pop(name.lower(), None)
+    expected = general("alb-multi", event, SourceConfig())
+    got = fast("alb-multi", event, SourceConfig())
+    assert got == expected
+    assert (got["wsgi.url_scheme"], got["SERVER_PORT"]) == ("http", "80")
+    assert "REMOTE_ADDR" not in got
+
+
+def test_bridge_serves_a_multi_value_alb_event_read_directly() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ)
+        start_response("200 OK", [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+        return [b"ok"]
+
+    event = plain_event("alb-multi")
+    response = Bridge(app)(event, None)
+    assert comparable(seen[0]) == general("alb-multi", event, SourceConfig())
+    assert response["multiValueHeaders"]["set-cookie"] == ["a=1", "b=2"]
