@@ -1,19 +1,20 @@
-"""The WSGI environ straight from a plain HTTP API 2.0 or function URL event.
+"""The WSGI environ straight from a plain event of a built-in HTTP source.
 
 The general path reads an event into a :class:`~bridge.sources._common.Request`
 (checking every field) and builds the environ from that.  For the events
-these two sources nearly always carry, the environ is built here in one go
-instead: each header is checked and stored in the same step, and no request
-record is made in between.  That is most of what a trivial application's
-invocation costs.
+HTTP APIs (payload 2.0 and 1.0), function URLs, REST APIs and load balancers
+nearly always send, the environ is built here in one go instead: each
+header is checked and stored in the same step, and no request record is
+made in between.  That is most of what a trivial application's invocation
+costs.
 
-This reader takes only the plain case: str fields of the usual types, ASCII
-text, lower-case header names (as HTTP APIs send them), a path
-that needs no decoding, a host to name the server.  For anything else it
-returns ``None`` and the general reader, which also explains what is wrong
-with a malformed event, takes over.  Where it does answer, its environ
-equals the general path's; ``tests/wsgi/test_direct.py`` checks that on
-generated events.
+These readers take only the plain case: fields of the usual types, ASCII
+text, a path that needs no decoding; for the sources that keep the client's
+spelling of header names, one value per header and each name spelled once.
+For anything else they return ``None`` and the general reader, which also
+explains what is wrong with a malformed event, takes over.  Where they do
+answer, their environ equals the general path's; ``tests/wsgi/test_direct.py``
+checks that on generated events.
 """
 
 from __future__ import annotations
