@@ -295,8 +295,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 above=False,
             )
         for app in ("flask", "django"):
-            label = f"{app}: bridge / apig-wsgi < 1"
-            ratio(label, f"{app}/http", "bridge", "apig-wsgi", 0.999, above=False)
+            for source in SOURCES:
+                label = f"{app}, {SOURCE_LABELS[source]}: bridge / apig-wsgi < 1"
+                ratio(label, f"{app}/{source}", "bridge", "apig-wsgi", 0.999, above=False)
         label = "trivial WSGI: bridge / apig-wsgi <= 1.5"
         ratio(label, "trivial-wsgi/http", "bridge", "apig-wsgi", 1.5, above=False)
     for variant, data in results.get("bodies", {}).items():
