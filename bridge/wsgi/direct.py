@@ -225,9 +225,9 @@ def rest_environ(
     environ = _TEMPLATE.copy()
     multi = event.get("multiValueHeaders")
     if not (
-        _store_multi_headers(environ, multi)
+        _store_headers(environ, multi, True)
         if multi is not None and (multi or type(multi) is not dict)
-        else _store_single_headers(environ, event.get("headers"))
+        else _store_headers(environ, event.get("headers"), False)
     ):
         return None
     multi_query = event.get("multiValueQueryStringParameters")
@@ -312,10 +312,10 @@ def alb_environ(
         return None
     environ = _TEMPLATE.copy()
     if event.get("multiValueHeaders") is not None:
-        stored = _store_multi_headers(environ, event["multiValueHeaders"])
+        stored = _store_headers(environ, event["multiValueHeaders"], True)
         query = event.get("multiValueQueryStringParameters")
     else:
-        stored = _store_single_headers(environ, event.get("headers"))
+        stored = _store_headers(environ, event.get("headers"), False)
         query = event.get("queryStringParameters")
     if not stored or (query is not None and type(query) is not dict):
         return None
@@ -375,35 +375,11 @@ def _cased_key(name: object) -> str | None:
     return key
 
 
-def _store_multi_headers(environ: dict[str, Any], headers: object) -> bool:
-    """Store ``multiValueHeaders`` in ``environ``; False, and some of them
+def _store_headers(environ: dict[str, Any], headers: object, multi: bool) -> bool:
+    """Store ``headers`` (``multiValueHeaders`` when ``multi``, else
+    ``headers``; null: none) in ``environ``.  False, with some of them
     perhaps stored, when they are not plain: one ASCII str value per name,
     each name an ASCII str spelled only once."""
-    if type(headers) is not dict:
-        return False
-    keys = _CASED_KEYS
-    for name, values in headers.items():
-        try:
-            key = keys[name]
-        except KeyError:
-            found = _cased_key(name)
-            if found is None:
-                return False
-            key = found
-        if type(values) is not list or len(values) != 1:
-            return False
-        value = values[0]
-        if type(value) is not str or not value.isascii():
-            return False
-        if key:
-            if key in environ:
-                return False  # the same name in two spellings
-            environ[key] = value
-    return True
-
-
-def _store_single_headers(environ: dict[str, Any], headers: object) -> bool:
-    """:func:`_store_multi_headers` for ``headers`` (null: none)."""
     if not headers:
         return headers is None or type(headers) is dict
     if type(headers) is not dict:
@@ -417,11 +393,15 @@ def _store_single_headers(environ: dict[str, Any], headers: object) -> bool:
             if found is None:
                 return False
             key = found
+        if multi:
+            if type(value) is not list or len(value) != 1:
+                return False
+            value = value[0]
         if type(value) is not str or not value.isascii():
             return False
         if key:
             if key in environ:
-                return False
+                return False  # the same name in two spellings
             environ[key] = value
     return True
 
