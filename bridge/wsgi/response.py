@@ -346,7 +346,9 @@ def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
     return raw, length, size
 
 
-#: Content-Length values already read -> (their bytes, the length) (bounded).
+#: Content-Length values already read -> (their bytes, the length).  Bounded,
+#: and started afresh when full: these values come from the application, and
+#: the ones it sends today should not be crowded out by yesterday's.
 _LENGTHS: dict[str, tuple[bytes, int]] = {}
 _LENGTHS_LIMIT = 1024
 
@@ -356,18 +358,23 @@ def _content_length(name: str, value: str) -> tuple[bytes, int | None]:
     if type(value) is str and value.isdigit() and value.isascii():  # the usual "1234"
         raw = value.encode("ascii")
         length = int(value)
-        if len(_LENGTHS) < _LENGTHS_LIMIT:
-            _LENGTHS[value] = (raw, length)
+        if len(_LENGTHS) >= _LENGTHS_LIMIT:
+            _LENGTHS.clear()
+        _LENGTHS[value] = (raw, length)
         return raw, length
     raw = _encode_value(name, value, b"content-length")
     return raw, int(raw) if raw.strip().isdigit() else None
 
 
-#: Response header values already checked -> their stripped latin-1 bytes
-#: (bounded; short values of headers other than Content-Length only).
+#: Response header values already checked -> their stripped latin-1 bytes:
+#: short values of headers other than Content-Length and Set-Cookie (a
+#: cookie is seldom sent twice).  Bounded, and started afresh when full, as
+#: ``_LENGTHS`` is.
 _HEADER_VALUES: dict[str, bytes] = {}
 _HEADER_VALUES_LIMIT = 512
 _HEADER_VALUE_MAX = 128
+#: The headers whose values are not kept.
+_UNIQUE_VALUES = frozenset((b"content-length", b"set-cookie"))
 
 
 def _encode_value(name: str, value: str, raw_name: bytes) -> bytes:
@@ -380,11 +387,12 @@ def _encode_value(name: str, value: str, raw_name: bytes) -> bytes:
         )
     if (
         raw
-        and len(_HEADER_VALUES) < _HEADER_VALUES_LIMIT
         and type(value) is str
         and len(value) <= _HEADER_VALUE_MAX
-        and raw_name != b"content-length"
+        and raw_name not in _UNIQUE_VALUES
     ):
+        if len(_HEADER_VALUES) >= _HEADER_VALUES_LIMIT:
+            _HEADER_VALUES.clear()
         _HEADER_VALUES[value] = raw
     return raw
 

@@ -695,3 +695,38 @@ def test_header_value_cache_is_bounded() -> None:
         response.encode_headers([("X-Trace", f"t{i}")])
     assert len(response._HEADER_VALUES) <= response._HEADER_VALUES_LIMIT
     assert response.encode_headers([("X-Trace", "t699")])[0] == [(b"x-trace", b"t699")]
+
+
+def test_a_value_first_sent_after_the_cache_filled_is_still_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridge.wsgi import response
+
+    monkeypatch.setattr(response, "_HEADER_VALUES", {})
+    for i in range(response._HEADER_VALUES_LIMIT + 10):
+        response.encode_headers([("ETag", f'"v{i}"')])
+    response.encode_headers([("Content-Type", "application/x-seen-late")])
+    assert "application/x-seen-late" in response._HEADER_VALUES
+    assert len(response._HEADER_VALUES) <= response._HEADER_VALUES_LIMIT
+
+
+def test_a_content_length_first_sent_after_the_cache_filled_is_still_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridge.wsgi import response
+
+    monkeypatch.setattr(response, "_LENGTHS", {})
+    for i in range(response._LENGTHS_LIMIT + 10):
+        response.encode_headers([("Content-Length", str(10_000 + i))])
+    assert response.encode_headers([("Content-Length", "7")])[1] == 7
+    assert "7" in response._LENGTHS
+    assert len(response._LENGTHS) <= response._LENGTHS_LIMIT
+
+
+def test_cookie_values_are_checked_but_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.wsgi import response
+
+    monkeypatch.setattr(response, "_HEADER_VALUES", {})
+    raw, _, _ = response.encode_headers([("Set-Cookie", "session=abc123; HttpOnly")])
+    assert raw == [(b"set-cookie", b"session=abc123; HttpOnly")]
+    assert "session=abc123; HttpOnly" not in response._HEADER_VALUES
