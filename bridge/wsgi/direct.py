@@ -238,19 +238,8 @@ def rest_environ(
         return None
     query = multi_query or query
 
-    domain = request_context.get("domainName")
-    try:
-        scheme, server_name, server_port = _SERVERS[
-            server_key := (
-                environ.get("HTTP_X_FORWARDED_PROTO"),
-                environ.get("HTTP_HOST"),
-                environ.get("HTTP_X_FORWARDED_PORT"),
-                domain,
-            )
-        ]
-    except KeyError:
-        scheme, server_name, server_port = _server(server_key)
-    except TypeError:  # a domain name that is not a str (unhashable)
+    server = _environ_server(environ, request_context.get("domainName"))
+    if server is None:
         return None
 
     stage = stage_prefix(path, request_context)
@@ -266,20 +255,9 @@ def rest_environ(
         root_path = root_path.rstrip("/")
         environ["SCRIPT_NAME"] = root_path
         path = path[len(root_path) :]
-    environ["REQUEST_METHOD"] = method.upper()
-    environ["PATH_INFO"] = path
-    # Raises, as the general path does, for a malformed parameter or body.
-    environ["QUERY_STRING"] = c.encode_query(query, source) if query else ""
+    # Raise, as the general path does, for a malformed parameter or body.
+    query_string = c.encode_query(query, source) if query else ""
     body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source)
-    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
-    environ["SERVER_NAME"] = server_name
-    environ["SERVER_PORT"] = server_port
-    protocol = request_context.get("protocol")
-    environ["SERVER_PROTOCOL"] = (
-        protocol if protocol == "HTTP/1.1" else "HTTP/" + c.http_version(protocol)
-    )
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.input"] = io.BytesIO(body)
     identity = request_context.get("identity")
     if type(identity) is dict:
         client = identity.get("sourceIp")
@@ -287,9 +265,18 @@ def rest_environ(
             client = c.client(client)
         if client:
             environ["REMOTE_ADDR"] = client
-    environ[EVENT_KEY] = event
-    environ[CONTEXT_KEY] = context
-    return environ
+    protocol = request_context.get("protocol")
+    return _finish(
+        environ,
+        event,
+        context,
+        method,
+        path,
+        query_string,
+        body,
+        server,
+        protocol if protocol == "HTTP/1.1" else "HTTP/" + c.http_version(protocol),
+    )
 
 
 def http_api_v1_environ(
@@ -319,37 +306,64 @@ def alb_environ(
         query = event.get("queryStringParameters")
     if not stored or (query is not None and type(query) is not dict):
         return None
-    try:
-        scheme, server_name, server_port = _HTTP_SERVERS[
-            server_key := (
-                environ.get("HTTP_X_FORWARDED_PROTO"),
-                environ.get("HTTP_HOST"),
-                environ.get("HTTP_X_FORWARDED_PORT"),
-                None,
-            )
-        ]
-    except KeyError:
-        scheme, server_name, server_port = _server(server_key, "http")
+    server = _environ_server(environ, None, "http")
+    if server is None:
+        return None
     base_path = config.base_path
     if base_path and c.prefix_on_boundary(path, base_path):
         environ["SCRIPT_NAME"] = base_path
         path = path[len(base_path) :]
-    environ["REQUEST_METHOD"] = method.upper()
-    environ["PATH_INFO"] = path
-    # Raises, as the general path does, for a malformed parameter or body.
-    environ["QUERY_STRING"] = c.join_query(query, "alb") if query else ""
+    # Raise, as the general path does, for a malformed parameter or body.
+    query_string = c.join_query(query, "alb") if query else ""
     body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source="alb")
-    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
-    environ["SERVER_NAME"] = server_name
-    environ["SERVER_PORT"] = server_port
-    environ["SERVER_PROTOCOL"] = "HTTP/1.1"
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.input"] = io.BytesIO(body)
     forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
     if forwarded_for:
         client = c.client(c.rightmost(forwarded_for))
         if client:
             environ["REMOTE_ADDR"] = client
+    return _finish(environ, event, context, method, path, query_string, body, server, "HTTP/1.1")
+
+
+def _environ_server(
+    environ: dict[str, Any], domain: object, default_scheme: str = "https"
+) -> tuple[str, str, str] | None:
+    """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` from the headers
+    already in ``environ`` and the event's domain name; None for a domain
+    name that is not a str (the general path says what is wrong)."""
+    table = _SERVERS if default_scheme == "https" else _HTTP_SERVERS
+    key = (
+        environ.get("HTTP_X_FORWARDED_PROTO"),
+        environ.get("HTTP_HOST"),
+        environ.get("HTTP_X_FORWARDED_PORT"),
+        domain,
+    )
+    try:
+        return table[key]
+    except KeyError:
+        return _server(key, default_scheme)
+    except TypeError:  # unhashable
+        return None
+
+
+def _finish(  # noqa: PLR0917 (positional for speed: one call per request)
+    environ: dict[str, Any],
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    method: str,
+    path: str,
+    query_string: str,
+    body: bytes,
+    server: tuple[str, str, str],
+    protocol: str,
+) -> dict[str, Any]:
+    """The keys the REST, HTTP API 1.0 and ALB readers set alike."""
+    environ["REQUEST_METHOD"] = method.upper()
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = query_string
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
+    environ["wsgi.url_scheme"], environ["SERVER_NAME"], environ["SERVER_PORT"] = server
+    environ["SERVER_PROTOCOL"] = protocol
+    environ["wsgi.input"] = io.BytesIO(body)
     environ[EVENT_KEY] = event
     environ[CONTEXT_KEY] = context
     return environ
