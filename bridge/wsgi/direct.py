@@ -215,13 +215,10 @@ def rest_environ(
     request_context = event.get("requestContext")
     if type(request_context) is not dict:
         return None
-    try:
-        method = event["httpMethod"]
-        path = event["path"]
-        if not method or path[:1] != "/" or not (method + path).isascii() or "%" in path:
-            return None
-    except (KeyError, TypeError):  # a field missing, or not a str
+    method_and_path = _method_and_path(event)
+    if method_and_path is None:
         return None
+    method, path = method_and_path
     environ = _TEMPLATE.copy()
     multi = event.get("multiValueHeaders")
     if not (
@@ -290,13 +287,10 @@ def alb_environ(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 ) -> dict[str, Any] | None:
     """The environ for a plain Application Load Balancer event; ``None`` for any other."""
-    try:
-        method = event["httpMethod"]
-        path = event["path"]
-        if not method or path[:1] != "/" or not (method + path).isascii() or "%" in path:
-            return None
-    except (KeyError, TypeError):  # a field missing, or not a str
+    method_and_path = _method_and_path(event)
+    if method_and_path is None:
         return None
+    method, path = method_and_path
     environ = _TEMPLATE.copy()
     if event.get("multiValueHeaders") is not None:
         stored = _store_headers(environ, event["multiValueHeaders"], True)
@@ -322,6 +316,20 @@ def alb_environ(
         if client:
             environ["REMOTE_ADDR"] = client
     return _finish(environ, event, context, method, path, query_string, body, server, "HTTP/1.1")
+
+
+def _method_and_path(event: LambdaEvent) -> tuple[str, str] | None:
+    """``httpMethod`` and ``path`` of a REST, HTTP API 1.0 or ALB event when
+    both are plain: non-empty ASCII str, the path absolute and without ``%``
+    (these sources deliver it still encoded)."""
+    try:
+        method = event["httpMethod"]
+        path = event["path"]
+        if not method or path[:1] != "/" or not (method + path).isascii() or "%" in path:
+            return None
+    except (KeyError, TypeError):  # a field missing, or not a str
+        return None
+    return method, path
 
 
 def _environ_server(

@@ -81,11 +81,32 @@ def test_where_the_direct_reader_answers_it_gives_the_general_environ(
     assert got is None or got == expected
 
 
+def assert_bridge_answers_as_the_general_path(source: str, event: dict[str, Any]) -> None:
+    """``Bridge`` gives the app the general path's environ, or answers 400
+    without calling it where the general path refuses the event."""
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["PATH_INFO"].encode("latin-1")]
+
+    response = Bridge(app)(event, None)
+    try:
+        expected = request_environ(SOURCES[source][0](event, None, SourceConfig()))
+    except MalformedEventError:
+        assert response["statusCode"] == 400
+        assert seen == []
+        return
+    assert response["statusCode"] == 200
+    assert comparable(seen[0]) == comparable(expected)
+
+
 def plain_event(source: str, **fields: Any) -> dict[str, Any]:
-    if source in PAYLOAD_1 + ALB:
-        event = plain_payload_1_event(source)
-        event.update(fields)
-        return event
+    """A plain event of ``source``.  REST, HTTP API 1.0 and ALB events keep
+    header names as the client spelled them (REST and HTTP API 1.0 in both
+    ``headers`` and ``multiValueHeaders``); HTTP APIs 2.0 lower-case them."""
+    spelled = source in PAYLOAD_1 + ALB
     event = build_event(
         source,
         method="post",
@@ -93,42 +114,21 @@ def plain_event(source: str, **fields: Any) -> dict[str, Any]:
         query="a=1&b=%20two",
         headers=[
             ("Host", "api.example.com"),
-            ("Content-Type", "application/json"),
+            ("content-type" if spelled else "Content-Type", "application/json"),
             ("X-Forwarded-Proto", "https"),
-            ("X-Forwarded-Port", "8443"),
+            ("X-FORWARDED-PORT" if spelled else "X-Forwarded-Port", "8443"),
             ("Cookie", "a=1; b=2"),
-            ("x_under", "dropped"),
+            ("X_Under" if spelled else "x_under", "dropped"),
         ],
         body=b'{"k": 1}',
         base64_body=False,
-        stage="prod" if source == "http" else None,
+        stage=None if source in ("url", *ALB) else "prod",
     )
-    event["requestContext"]["http"]["method"] = "post"  # as the client sent it
+    if spelled:
+        event["httpMethod"] = "post"  # as the client sent it
+    else:
+        event["requestContext"]["http"]["method"] = "post"
     event.update(fields)
-    return event
-
-
-def plain_payload_1_event(source: str) -> dict[str, Any]:
-    """A REST or HTTP API 1.0 event as API Gateway sends one: header names as
-    the client spelled them, in both ``headers`` and ``multiValueHeaders``."""
-    event = build_event(
-        source,
-        method="post",
-        path="/items/42",
-        query="a=1&b=%20two",
-        headers=[
-            ("Host", "api.example.com"),
-            ("content-type", "application/json"),
-            ("X-Forwarded-Proto", "https"),
-            ("X-FORWARDED-PORT", "8443"),
-            ("Cookie", "a=1; b=2"),
-            ("X_Under", "dropped"),
-        ],
-        body=b'{"k": 1}',
-        base64_body=False,
-        stage=None if source in ALB else "prod",
-    )
-    event["httpMethod"] = "post"  # as the client sent it
     return event
 
 
@@ -337,24 +337,9 @@ def test_unusual_payload_1_events_are_left_to_the_general_path(source: str, chan
 @pytest.mark.parametrize("change", sorted(UNUSUAL_PAYLOAD_1))
 def test_bridge_answers_unusual_rest_events_as_the_general_path_does(change: str) -> None:
     """Through ``Bridge``: the same answer, whether or not the direct reader took the event."""
-    seen: list[dict[str, Any]] = []
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        seen.append(environ)
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"ok"]
-
     event = plain_event("rest")
     UNUSUAL_PAYLOAD_1[change](event)
-    response = Bridge(app)(event, None)
-    try:
-        expected = request_environ(rest.read(event, None, SourceConfig()))
-    except MalformedEventError:
-        assert response["statusCode"] == 400
-        assert seen == []
-        return
-    assert response["statusCode"] == 200
-    assert comparable(seen[0]) == comparable(expected)
+    assert_bridge_answers_as_the_general_path("rest", event)
 
 
 @pytest.mark.parametrize(
@@ -409,25 +394,9 @@ STILL_HTTP_API = sorted(set(UNUSUAL) - {"no requestContext", "http not an object
 @pytest.mark.parametrize("change", STILL_HTTP_API)
 def test_bridge_answers_unusual_events_as_the_general_path_does(change: str) -> None:
     """Through ``Bridge``: the same answer, whether or not the direct reader took the event."""
-
-    seen: list[dict[str, Any]] = []
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        seen.append(environ)
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [environ["PATH_INFO"].encode("latin-1")]
-
     event = plain_event("http")
     UNUSUAL[change](event)
-    response = Bridge(app)(event, None)
-    try:
-        expected = request_environ(http_api_v2.read(event, None, SourceConfig()))
-    except MalformedEventError:
-        assert response["statusCode"] == 400
-        assert seen == []
-        return
-    assert response["statusCode"] == 200
-    assert comparable(seen[0]) == comparable(expected)
+    assert_bridge_answers_as_the_general_path("http", event)
 
 
 def test_a_stage_name_ending_in_a_slash_splits_the_path_as_the_general_path_does() -> None:
