@@ -20,9 +20,12 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
+from bridge.sources.function_url import SOURCE as FUNCTION_URL_SOURCE
 from bridge.sources.http_api_v1 import SOURCE as HTTP_V1_SOURCE
+from bridge.sources.http_api_v2 import SOURCE as HTTP_V2_SOURCE
 from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.direct import READERS as DIRECT_READERS
+from bridge.wsgi.direct import function_url_environ, http_api_environ
 from bridge.wsgi.environ import request_environ
 from bridge.wsgi.response import respond
 
@@ -143,8 +146,12 @@ class Bridge:
         self._runner = self._make_runner(app, lifespan)
         #: The runner when the application is served as WSGI.
         self._wsgi: WSGIRunner | None = None
+        self._wsgi_app: Any = None
         if self.interface == "wsgi":
             self._wsgi = cast("WSGIRunner", self._runner)
+            self._wsgi_app = self._wsgi.app
+        #: HTTP API 2.0 and function URL events go straight to the WSGI app.
+        self._plain_wsgi = self._wsgi is not None and self._builtin_only
 
     def _make_runner(self, app: Any, lifespan: LifespanMode) -> _AppRunner:
         if self.interface == "wsgi":
@@ -163,6 +170,29 @@ class Bridge:
         )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
+        if self._plain_wsgi and type(event) is dict and event.get("version") == "2.0":
+            # HTTP API 2.0 and function URL events, the most common ones, for
+            # a WSGI application: the source told apart and the environ read
+            # without the general steps below (builtin_source() decides the
+            # same for these keys).  An unusual event goes on to those steps.
+            request_context = event.get("requestContext")
+            if (
+                type(request_context) is dict
+                and "http" in request_context
+                and "elb" not in request_context
+                and "rawPath" in event
+                and "Records" not in event
+            ):
+                domain = request_context.get("domainName")
+                if isinstance(domain, str) and ".lambda-url." in domain:
+                    plain, environ = (
+                        FUNCTION_URL_SOURCE,
+                        function_url_environ(event, context, self.config),
+                    )
+                else:
+                    plain, environ = HTTP_V2_SOURCE, http_api_environ(event, context, self.config)
+                if environ is not None:
+                    return self._wsgi_response(plain, event, environ)
         source = None
         if self._builtin_only and type(event) is dict:
             # The usual case in one step: one of the built-in sources.  Only
@@ -178,44 +208,15 @@ class Bridge:
                 return self._websocket_event(event, context)
             source = self.selector.select(event)
         read = source.read
-        runner = self._wsgi
-        if read is not None and runner is not None:
-            # The WSGI path for a built-in source, written out here because it
-            # runs on every invocation: the environ straight from what the
-            # source read, and the headers were checked as the application set them.
-            config = self.config
+        if read is not None and self._wsgi is not None:
             try:
                 direct = DIRECT_READERS.get(read)
-                environ = direct(event, context, config) if direct is not None else None
+                environ = direct(event, context, self.config) if direct is not None else None
                 if environ is None:
-                    environ = request_environ(read(event, context, config))
+                    environ = request_environ(read(event, context, self.config))
             except Exception as exc:
                 return self._unreadable(source, event, exc)
-            # No event loop running on this thread (the usual case): the
-            # application is called right here.  Without asyncio imported no
-            # loop can be running; once it is, its _get_running_loop is kept.
-            running_loop = self._running_loop
-            if running_loop is None:
-                asyncio = sys.modules.get("asyncio")
-                if asyncio is not None:
-                    running_loop = self._running_loop = asyncio._get_running_loop
-            if running_loop is None or running_loop() is None:
-                response = respond(runner.app, environ)
-            else:
-                response = runner.respond(environ)
-            headers = response.headers
-            chunks = response.chunks
-            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            if self.exclude_headers:
-                headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-            # might_be_too_large(), written out.
-            if 6 * (len(body) + 2 * response.header_size) + PER_HEADER * len(headers) + FIXED > (
-                source.response_limit or LAMBDA_RESPONSE_LIMIT
-            ):
-                return self._checked_response(
-                    source, event, environ, status=response.status, headers=headers, body=body
-                )
-            return source.to_response(event, response.status, headers, body, config)
+            return self._wsgi_response(source, event, environ)
         try:
             scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
@@ -230,6 +231,39 @@ class Bridge:
                 source, event, scope, status=status, headers=headers, body=response_body
             )
         return source.to_response(event, status, headers, response_body, self.config)
+
+    def _wsgi_response(
+        self, source: EventSource, event: LambdaEvent, environ: dict[str, Any]
+    ) -> LambdaResponse:
+        """The WSGI application's answer to ``environ``, as ``source`` sends it.
+
+        Written out for speed: it runs on every invocation of a WSGI app.
+        """
+        # No event loop running on this thread (the usual case): the
+        # application is called right here.  Without asyncio imported no
+        # loop can be running; once it is, its _get_running_loop is kept.
+        running_loop = self._running_loop
+        if running_loop is None:
+            asyncio = sys.modules.get("asyncio")
+            if asyncio is not None:
+                running_loop = self._running_loop = asyncio._get_running_loop
+        if running_loop is None or running_loop() is None:
+            response = respond(self._wsgi_app, environ)
+        else:
+            response = cast("WSGIRunner", self._wsgi).respond(environ)
+        headers = response.headers
+        chunks = response.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if self.exclude_headers:
+            headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
+        # might_be_too_large(), written out.
+        if 6 * (len(body) + 2 * response.header_size) + PER_HEADER * len(headers) + FIXED > (
+            source.response_limit or LAMBDA_RESPONSE_LIMIT
+        ):
+            return self._checked_response(
+                source, event, environ, status=response.status, headers=headers, body=body
+            )
+        return source.to_response(event, response.status, headers, body, self.config)
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
         """The answer to an event ``source`` could not read: 400, and a warning."""

@@ -504,3 +504,90 @@ def test_bridge_serves_a_multi_value_alb_event_read_directly() -> None:
     response = Bridge(app)(event, None)
     assert comparable(seen[0]) == general("alb-multi", event, SourceConfig())
     assert response["multiValueHeaders"]["set-cookie"] == ["a=1", "b=2"]
+
+
+class _Domain(str):
+    """A domain name that is a str subclass."""
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A change that sets one field (``a.b`` for a nested one) of an event."""
+
+    def change(event: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = event
+        for parent in parents:
+            target = target[parent]
+        target[last] = value
+
+    return change
+
+
+#: HTTP API 2.0 and function URL events, and events that only look like them:
+#: (the event it starts from, the source builtin_source() picks, the change).
+#: ``Bridge`` reads the first kind without ``builtin_source()``, so the test
+#: checks it reaches the same source for each one.
+LOOKALIKES: dict[str, tuple[str, str | None, Callable[[dict[str, Any]], None]]] = {
+    "plain HTTP API": ("http", "http", lambda event: None),
+    "plain function URL": ("url", "url", lambda event: None),
+    "function URL domain as a str subclass": (
+        "http",
+        "url",
+        _set("requestContext.domainName", _Domain("abc.lambda-url.us-east-1.on.aws")),
+    ),
+    "no domain name": ("http", "http", _set("requestContext.domainName", None)),
+    "a domain name that is a number": ("http", "http", _set("requestContext.domainName", 5)),
+    "a load balancer's requestContext": (
+        "http",
+        "alb",
+        _set("requestContext.elb", {"targetGroupArn": "arn:aws:elasticloadbalancing:tg"}),
+    ),
+    "a Records list": ("http", "http", _set("Records", [])),
+    "a CloudFront record": (
+        "http",
+        "edge",
+        _set("Records", [{"cf": {"request": {}, "config": {}}}]),
+    ),
+    "a WebSocket eventType": ("http", "http", _set("requestContext.eventType", "MESSAGE")),
+    "version 1.0": ("http", None, _set("version", "1.0")),
+    "an encoded function URL path": ("url", "url", _set("rawPath", "/a%2Fb")),
+    "an upper-case header name": ("http", "http", _set("headers.X-Upper", "1")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOOKALIKES))
+def test_bridge_sends_each_http_api_lookalike_to_the_source_builtin_source_picks(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.errors import UnknownEventError
+    from bridge.sources import builtin_source
+
+    start, expected, change = LOOKALIKES[case]
+    event = plain_event(start)
+    change(event)
+    picked = builtin_source(event)
+    assert (picked and picked.name) == expected
+    used: list[str] = []
+
+    def record(method: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(self: Bridge, source: Any, *args: Any) -> Any:
+            used.append(source.name)
+            return method(self, source, *args)
+
+        return recorded
+
+    # Every event a source takes ends in one of these two.
+    monkeypatch.setattr(Bridge, "_wsgi_response", record(Bridge._wsgi_response))
+    monkeypatch.setattr(Bridge, "_unreadable", record(Bridge._unreadable))
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    handler = Bridge(app)
+    if expected is None:
+        with pytest.raises(UnknownEventError):
+            handler(event, None)
+    else:
+        handler(event, None)
+    assert used == ([expected] if expected else [])
