@@ -5,6 +5,7 @@ counts do not, so they show what a change to the hot path does::
 
     python benchmarks/instructions.py                     # every contender, trivial apps
     python benchmarks/instructions.py --app flask --source rest
+    python benchmarks/instructions.py --app django --headers browser
 
 Each figure is (instructions of a child that makes N calls - those of the same
 child making none) / N, both children building the same N fresh events first.
@@ -24,14 +25,15 @@ sys.path[:0] = [os.path.dirname(HERE), HERE]
 
 import apps  # noqa: E402
 import contenders as cs  # noqa: E402
+from run import HEADER_SETS  # noqa: E402
 
 from bridge.local.events import build_event  # noqa: E402
 
 
-def _contender(name: str, app_name: str, source: str) -> cs.Contender:
+def _contender(name: str, app_name: str, source: str, headers: str) -> cs.Contender:
     interface, factory = apps.APPS[app_name]
     app = factory()
-    event = _event(source)
+    event = _event(source, headers)
     makers: dict[str, Any] = {
         "bridge": lambda: cs.bridge(app, source, interface),
         "mangum": lambda: cs.mangum(app, source, interface, "off"),
@@ -48,27 +50,26 @@ def _contender(name: str, app_name: str, source: str) -> cs.Contender:
     return makers[name]()  # type: ignore[no-any-return]
 
 
-def _event(source: str) -> dict[str, Any]:
-    return build_event(
-        source,
-        path="/hello",
-        query="a=1&b=two",
-        headers=[("User-Agent", "bench/1.0"), ("Accept", "*/*"), ("Cookie", "a=b")],
-    )
+def _event(source: str, headers: str) -> dict[str, Any]:
+    return build_event(source, path="/hello", query="a=1&b=two", headers=HEADER_SETS[headers])
 
 
-def _child(name: str, app_name: str, source: str, total: int, calls: int) -> None:
-    contender = _contender(name, app_name, source)
-    event = _event(source)
+def _child(  # noqa: PLR0917 (the child's command line, in order)
+    name: str, app_name: str, source: str, headers: str, total: int, calls: int
+) -> None:
+    contender = _contender(name, app_name, source, headers)
+    event = _event(source, headers)
     args = [contender.prepare(event) for _ in range(total + 100)]
     contender.run_batch(args[:100])  # warm up: caches, first-call imports
     contender.run_batch(args[100 : 100 + calls])
 
 
-def _count(name: str, app_name: str, source: str, total: int, calls: int) -> int:
+def _count(  # noqa: PLR0917 (the child's command line, in order)
+    name: str, app_name: str, source: str, headers: str, total: int, calls: int
+) -> int:
     output = subprocess.run(
         ["perf", "stat", "-x,", "-e", "instructions:u", sys.executable, __file__, "--child",
-         name, app_name, source, str(total), str(calls)],
+         name, app_name, source, headers, str(total), str(calls)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     for line in output.stderr.splitlines():
@@ -79,12 +80,13 @@ def _count(name: str, app_name: str, source: str, total: int, calls: int) -> int
 
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
-        name, app_name, source, total, calls = sys.argv[2:7]
-        _child(name, app_name, source, int(total), int(calls))
+        name, app_name, source, headers, total, calls = sys.argv[2:8]
+        _child(name, app_name, source, headers, int(total), int(calls))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--app", default=None, help="one app (default: trivial-asgi and -wsgi)")
     parser.add_argument("--source", default="http")
+    parser.add_argument("--headers", default="minimal", choices=sorted(HEADER_SETS))
     parser.add_argument("-n", type=int, default=3000, help="calls per count")
     options = parser.parse_args()
     if shutil.which("perf") is None:
@@ -97,11 +99,15 @@ def main() -> None:
             if interface == "asgi"
             else ["bridge", "apig-wsgi", "serverless-wsgi", "mangum", "floor"]
         )
-        print(f"{app_name}, {options.source} event: instructions per invocation")
+        print(
+            f"{app_name}, {options.source} event, {options.headers} headers: "
+            "instructions per invocation"
+        )
         for name in names:
             try:
-                full = _count(name, app_name, options.source, options.n, options.n)
-                empty = _count(name, app_name, options.source, options.n, 0)
+                counted = (name, app_name, options.source, options.headers, options.n)
+                full = _count(*counted, options.n)
+                empty = _count(*counted, 0)
             except subprocess.CalledProcessError as exc:
                 print(f"  {name:26} failed: {exc.stderr.strip().splitlines()[-1:]}")
                 continue

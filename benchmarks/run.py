@@ -39,12 +39,38 @@ SOURCE_LABELS = {
     "alb-multi": "ALB multi-value",
     "url": "Function URL",
 }
-HEADERS = [
-    ("User-Agent", "bench/1.0"),
-    ("Accept", "text/plain, */*"),
-    ("Accept-Language", "en"),
-    ("Cookie", "session=abc; theme=dark"),
-]
+#: The request headers of the timed events.  "minimal": a bare client.
+#: "browser": what a browser's page request carries; the samples of real
+#: HTTP API, REST and function URL events carry 10-22 headers, as this does
+#: once the event adds Host and the X-Forwarded ones.
+HEADER_SETS: dict[str, list[tuple[str, str]]] = {
+    "minimal": [
+        ("User-Agent", "bench/1.0"),
+        ("Accept", "text/plain, */*"),
+        ("Accept-Language", "en"),
+        ("Cookie", "session=abc; theme=dark"),
+    ],
+    "browser": [
+        ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        ("Accept-Encoding", "gzip, deflate, br"),
+        ("Accept-Language", "en-GB,en-US;q=0.9,en;q=0.8"),
+        ("Cache-Control", "max-age=0"),
+        ("Cookie", "session=abc; theme=dark"),
+        ("Sec-Ch-Ua", '"Chromium";v="130", "Google Chrome";v="130"'),
+        ("Sec-Ch-Ua-Mobile", "?0"),
+        ("Sec-Ch-Ua-Platform", '"Linux"'),
+        ("Sec-Fetch-Dest", "document"),
+        ("Sec-Fetch-Mode", "navigate"),
+        ("Sec-Fetch-Site", "none"),
+        ("Sec-Fetch-User", "?1"),
+        ("Upgrade-Insecure-Requests", "1"),
+        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0"),
+        ("X-Amzn-Trace-Id", "Root=1-62ecd163-5f302e550dcde3b12402207d"),
+    ],
+}
+#: The apps also timed with the "browser" headers: the WSGI ones, whose
+#: adapters (bridge, apig-wsgi, serverless-wsgi) differ most in per-header work.
+BROWSER_APPS = ("trivial-wsgi", "flask", "django")
 SECTIONS = ("requests", "bodies", "coldstart", "soak")
 
 
@@ -63,44 +89,52 @@ def _check(contender: cs.Contender, event: Any) -> str | None:
     return None
 
 
+def _time_group(
+    app: Any, interface: str, source: str, event: dict[str, Any], *, rounds: int, batch: int
+) -> dict[str, Any]:
+    """Every contender on ``event``, interleaved round by round."""
+    runners = []
+    notes: dict[str, str] = {}
+    made: list[cs.Contender] = []
+    for make in cs.ADAPTERS[interface]:
+        try:
+            made.append(make(app, source, interface))
+        except cs.Unavailable as exc:
+            notes[getattr(make, "__name__", "?")] = str(exc)
+    for make in cs.FLOORS[interface]:
+        made.append(make(app, source, interface, event))
+
+    def fresh(contender: cs.Contender, event: Any = event) -> Any:
+        return contender.prepare(event)
+
+    for contender in made:
+        problem = _check(contender, event)
+        if problem:
+            notes[contender.name] = problem
+            continue
+        contender.run_batch([contender.prepare(event) for _ in range(batch)])  # warm up
+        runners.append((contender.name, contender.run_batch, lambda c=contender, f=fresh: f(c)))
+    series = interleave(runners, rounds=rounds, batch=batch)
+    return {"rows": {name: s.summary() for name, s in series.items()}, "notes": notes}
+
+
 def requests_section(rounds: int, batch: int, app_names: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for app_name in app_names:
         interface, factory = apps.APPS[app_name]
         app = factory()
-        for source in SOURCES:
-            event = build_event(source, path="/hello", query="a=1&b=two", headers=HEADERS)
-            runners = []
-            notes: dict[str, str] = {}
-            made: list[cs.Contender] = []
-            for make in cs.ADAPTERS[interface]:
-                try:
-                    made.append(make(app, source, interface))
-                except cs.Unavailable as exc:
-                    notes[getattr(make, "__name__", "?")] = str(exc)
-            for make in cs.FLOORS[interface]:
-                made.append(make(app, source, interface, event))
-
-            def fresh(contender: cs.Contender, event: Any = event) -> Any:
-                return contender.prepare(event)
-
-            for contender in made:
-                problem = _check(contender, event)
-                if problem:
-                    notes[contender.name] = problem
-                    continue
-                contender.run_batch([contender.prepare(event) for _ in range(batch)])  # warm up
-                runners.append(
-                    (contender.name, contender.run_batch, lambda c=contender, f=fresh: f(c))
+        header_sets = ["minimal", "browser"] if app_name in BROWSER_APPS else ["minimal"]
+        for headers in header_sets:
+            for source in SOURCES:
+                event = build_event(
+                    source, path="/hello", query="a=1&b=two", headers=HEADER_SETS[headers]
                 )
-            series = interleave(runners, rounds=rounds, batch=batch)
-            results[f"{app_name}/{source}"] = {
-                "app": app_name,
-                "source": source,
-                "rows": {name: s.summary() for name, s in series.items()},
-                "notes": notes,
-            }
-            print(".", end="", file=sys.stderr, flush=True)
+                key = f"{app_name}/{source}" + ("" if headers == "minimal" else f"/{headers}")
+                results[key] = _time_group(
+                    app, interface, source, event, rounds=rounds, batch=batch
+                )
+                results[key].update(app=app_name, source=source, headers=headers)
+                print(".", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return results
 
@@ -114,9 +148,11 @@ def print_requests(results: dict[str, Any]) -> None:
     print("## Requests: time per invocation, median (p10-p90)\n")
     by_app: dict[str, list[dict[str, Any]]] = {}
     for group in results.values():
-        by_app.setdefault(group["app"], []).append(group)
-    for app_name, groups in by_app.items():
-        print(f"### {app_name}\n")
+        headers = group.get("headers", "minimal")
+        title = group["app"] + ("" if headers == "minimal" else f", {headers} headers")
+        by_app.setdefault(title, []).append(group)
+    for title, groups in by_app.items():
+        print(f"### {title}\n")
         names: list[str] = []
         for group in groups:
             names += [n for n in group["rows"] if n not in names]
@@ -295,9 +331,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 above=False,
             )
         for app in ("flask", "django"):
-            for source in SOURCES:
-                label = f"{app}, {SOURCE_LABELS[source]}: bridge / apig-wsgi < 1"
-                ratio(label, f"{app}/{source}", "bridge", "apig-wsgi", 0.999, above=False)
+            for headers in ("minimal", "browser"):
+                for source in SOURCES:
+                    label = (
+                        f"{app}, {SOURCE_LABELS[source]}, {headers} headers: bridge / apig-wsgi < 1"
+                    )
+                    group = f"{app}/{source}" + ("" if headers == "minimal" else f"/{headers}")
+                    ratio(label, group, "bridge", "apig-wsgi", 0.999, above=False)
         label = "trivial WSGI: bridge / apig-wsgi <= 1.5"
         ratio(label, "trivial-wsgi/http", "bridge", "apig-wsgi", 1.5, above=False)
     for variant, data in results.get("bodies", {}).items():
