@@ -20,12 +20,10 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
-from bridge.sources.function_url import SOURCE as FUNCTION_URL_SOURCE
 from bridge.sources.http_api_v1 import SOURCE as HTTP_V1_SOURCE
-from bridge.sources.http_api_v2 import SOURCE as HTTP_V2_SOURCE
 from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.direct import READERS as DIRECT_READERS
-from bridge.wsgi.direct import function_url_environ, http_api_environ
+from bridge.wsgi.direct import version_2_environ
 from bridge.wsgi.environ import request_environ
 from bridge.wsgi.response import respond
 
@@ -172,27 +170,12 @@ class Bridge:
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
         if self._plain_wsgi and type(event) is dict and event.get("version") == "2.0":
             # HTTP API 2.0 and function URL events, the most common ones, for
-            # a WSGI application: the source told apart and the environ read
-            # without the general steps below (builtin_source() decides the
-            # same for these keys).  An unusual event goes on to those steps.
-            request_context = event.get("requestContext")
-            if (
-                type(request_context) is dict
-                and "http" in request_context
-                and "elb" not in request_context
-                and "rawPath" in event
-                and "Records" not in event
-            ):
-                domain = request_context.get("domainName")
-                if isinstance(domain, str) and ".lambda-url." in domain:
-                    plain, environ = (
-                        FUNCTION_URL_SOURCE,
-                        function_url_environ(event, context, self.config),
-                    )
-                else:
-                    plain, environ = HTTP_V2_SOURCE, http_api_environ(event, context, self.config)
-                if environ is not None:
-                    return self._wsgi_response(plain, event, environ)
+            # a WSGI application: the source told apart (by the keys
+            # builtin_source() looks at) and the environ read in one step.
+            # Any other event goes on to the general steps below.
+            found = version_2_environ(event, context, self.config)
+            if found is not None:
+                return self._wsgi_response(found[0], event, found[1])
         source = None
         if self._builtin_only and type(event) is dict:
             # The usual case in one step: one of the built-in sources.  Only

@@ -38,24 +38,32 @@ from bridge.wsgi.environ import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bridge.sources.base import ReadRequest, SourceConfig
+    from bridge.sources.base import EventSource, ReadRequest, SourceConfig
     from bridge.types import LambdaContext, LambdaEvent
 
     ReadEnviron = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], dict[str, Any] | None]
 
 
-def http_api_environ(
-    event: LambdaEvent,
-    context: LambdaContext | None,
-    config: SourceConfig,
-    source: str = "http",
-    path_is_encoded: bool = False,
-) -> dict[str, Any] | None:
-    """The environ for a plain HTTP API 2.0 event (or, with ``path_is_encoded``,
-    a function URL event); ``None`` for any other."""
+def version_2_environ(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, url: bool | None = None
+) -> tuple[EventSource, dict[str, Any]] | None:
+    """The source and environ of a plain HTTP API 2.0 or function URL event;
+    ``None`` for any other.
+
+    ``url=None``, for an event whose ``version`` is ``"2.0"``: the two told
+    apart by the domain name, as ``builtin_source()`` does, and any event that
+    function gives to another source left alone (it needs ``rawPath`` and
+    ``requestContext.http`` too, as this reader does).  ``url=False`` or
+    ``True``: the event read as the one or the other.
+    """
     request_context = event.get("requestContext")
     if type(request_context) is not dict:
         return None
+    domain = request_context.get("domainName")
+    if url is None:
+        if "elb" in request_context or "Records" in event:  # an ALB or CloudFront event?
+            return None
+        url = isinstance(domain, str) and ".lambda-url." in domain
     http = request_context.get("http")
     headers = event.get("headers")
     if type(http) is not dict or type(headers) is not dict:
@@ -77,7 +85,7 @@ def http_api_environ(
             return None
     except (KeyError, TypeError):  # a field missing, or not a str
         return None
-    if path_is_encoded and "%" in path:
+    if url and "%" in path:  # a function URL's path arrives encoded
         return None
 
     environ = _TEMPLATE.copy()
@@ -106,7 +114,6 @@ def http_api_environ(
             return None
         environ["HTTP_COOKIE"] = joined
 
-    domain = request_context.get("domainName")
     try:
         server = _SERVERS[
             server_key := (
@@ -133,7 +140,9 @@ def http_api_environ(
     body = (
         b""
         if body is None
-        else decode_request_body(body, event.get("isBase64Encoded"), source=source)
+        else decode_request_body(
+            body, event.get("isBase64Encoded"), source="url" if url else "http"
+        )
     )
     environ["REQUEST_METHOD"] = method.upper()
     environ["PATH_INFO"] = path
@@ -150,7 +159,15 @@ def http_api_environ(
         environ["REMOTE_ADDR"] = client
     environ[EVENT_KEY] = event
     environ[CONTEXT_KEY] = context
-    return environ
+    return (function_url.SOURCE if url else http_api_v2.SOURCE), environ
+
+
+def http_api_environ(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
+) -> dict[str, Any] | None:
+    """The environ for a plain HTTP API 2.0 event; ``None`` for any other."""
+    found = version_2_environ(event, context, config, False)
+    return None if found is None else found[1]
 
 
 #: (X-Forwarded-Proto, Host, X-Forwarded-Port, requestContext.domainName)
@@ -194,7 +211,8 @@ def function_url_environ(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 ) -> dict[str, Any] | None:
     """The environ for a plain function URL event; ``None`` for any other."""
-    return http_api_environ(event, context, config, "url", True)
+    found = version_2_environ(event, context, config, True)
+    return None if found is None else found[1]
 
 
 def rest_environ(

@@ -550,6 +550,8 @@ LOOKALIKES: dict[str, tuple[str, str | None, Callable[[dict[str, Any]], None]]] 
     ),
     "a WebSocket eventType": ("http", "http", _set("requestContext.eventType", "MESSAGE")),
     "version 1.0": ("http", None, _set("version", "1.0")),
+    "no rawPath": ("http", None, lambda event: event.pop("rawPath")),
+    "no requestContext.http": ("url", None, lambda event: event["requestContext"].pop("http")),
     "an encoded function URL path": ("url", "url", _set("rawPath", "/a%2Fb")),
     "an upper-case header name": ("http", "http", _set("headers.X-Upper", "1")),
 }
