@@ -172,8 +172,13 @@ class Bridge:
             # HTTP API 2.0 and function URL events, the most common ones, for
             # a WSGI application: the source told apart (by the keys
             # builtin_source() looks at) and the environ read in one step.
-            # Any other event goes on to the general steps below.
-            found = version_2_environ(event, context, self.config)
+            # Any other event goes on to the general steps below, and so
+            # does one this step cannot read (a body flagged as base64 that
+            # is not): they say what is wrong with it.
+            try:
+                found = version_2_environ(event, context, self.config)
+            except Exception:  # answered by the general steps
+                found = None
             if found is not None:
                 return self._wsgi_response(found[0], event, found[1])
         source = None

@@ -387,6 +387,15 @@ def test_a_bad_base64_body_gets_the_general_paths_error() -> None:
     assert fast("http", event, SourceConfig()) == expected
 
 
+@pytest.mark.parametrize("source", ["http", "url"])
+def test_bridge_answers_a_bad_base64_body_with_400_and_the_general_paths_reason(
+    source: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = plain_event(source, body="not base64!", isBase64Encoded=True)
+    assert_bridge_answers_as_the_general_path(source, event)
+    assert "not valid base64" in caplog.text
+
+
 #: The changes after which the event is still recognised as HTTP API 2.0.
 STILL_HTTP_API = sorted(set(UNUSUAL) - {"no requestContext", "http not an object"})
 
