@@ -197,11 +197,12 @@ class Bridge:
             source = self.selector.select(event)
         read = source.read
         if read is not None and self._wsgi is not None:
+            config = self.config
             try:
                 direct = DIRECT_READERS.get(read)
-                environ = direct(event, context, self.config) if direct is not None else None
+                environ = direct(event, context, config) if direct is not None else None
                 if environ is None:
-                    environ = request_environ(read(event, context, self.config))
+                    environ = request_environ(read(event, context, config))
             except Exception as exc:
                 return self._unreadable(source, event, exc)
             return self._wsgi_response(source, event, environ)

@@ -18,9 +18,17 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from bridge import Bridge
-from bridge.errors import MalformedEventError
+from bridge.errors import MalformedEventError, UnknownEventError
 from bridge.local.events import build_event
-from bridge.sources import SourceConfig, alb, function_url, http_api_v1, http_api_v2, rest
+from bridge.sources import (
+    SourceConfig,
+    alb,
+    builtin_source,
+    function_url,
+    http_api_v1,
+    http_api_v2,
+    rest,
+)
 from bridge.wsgi import direct, request_environ
 from tests.strategies import requests
 
@@ -570,9 +578,6 @@ LOOKALIKES: dict[str, tuple[str, str | None, Callable[[dict[str, Any]], None]]] 
 def test_bridge_sends_each_http_api_lookalike_to_the_source_builtin_source_picks(
     case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bridge.errors import UnknownEventError
-    from bridge.sources import builtin_source
-
     start, expected, change = LOOKALIKES[case]
     event = plain_event(start)
     change(event)
