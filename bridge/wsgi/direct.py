@@ -97,7 +97,7 @@ def version_2_environ(
         # Every name seen before (the usual case): the headers stored in one
         # C call rather than a loop of bytecodes.  A name that gets no key
         # lands under "" and is taken out below.
-        environ.update(zip(map(keys.__getitem__, headers), headers.values()))
+        environ.update(zip(map(keys.__getitem__, headers), headers.values(), strict=True))
     except KeyError:
         for name, value in headers.items():
             try:

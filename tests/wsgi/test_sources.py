@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bridge import Bridge
-from bridge.local.events import SOURCE_NAMES
+from bridge.local.events import SOURCE_NAMES, build_event
 from bridge.types import StartResponse
 from bridge.wsgi import WSGIMiddleware
 from tests.wsgi.conftest import Serve
@@ -289,3 +289,36 @@ def test_options_apply_to_wsgi_apps(serve: Serve) -> None:
         "body": "plain words",
         "isBase64Encoded": False,
     }
+
+
+def test_a_custom_source_with_a_reader_gets_raw_headers_from_a_wsgi_app() -> None:
+    # A source of the user's own has no text_response: its to_response takes
+    # the headers as ASGI carries them, lower-case latin-1 bytes, in order.
+    from bridge.sources import EventSource, http_api_v2
+
+    seen: list[Any] = []
+
+    def to_response(
+        event: Any, status: int, headers: Any, body: bytes, config: Any
+    ) -> dict[str, Any]:
+        seen.append(headers)
+        return {"status": status, "body": body.decode("latin-1")}
+
+    custom = EventSource(
+        name="mine",
+        matches=lambda event: "rawPath" in event,
+        to_request=http_api_v2.SOURCE.to_request,
+        to_response=to_response,
+        read=http_api_v2.read,
+    )
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response(
+            "201 Created",
+            [("X-Trace", " caf\xe9 "), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")],
+        )
+        return [b"made"]
+
+    handler = Bridge(app, custom_handlers=[custom])
+    assert handler(build_event("http")) == {"status": 201, "body": "made"}
+    assert seen == [[(b"x-trace", b"caf\xe9"), (b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]]
