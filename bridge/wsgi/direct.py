@@ -93,22 +93,15 @@ def version_2_environ(
     # another must be a lower-case ASCII str (its key is worked out, and
     # remembered while the bounded table has room).
     keys = _TEXT_KEYS
-    try:
-        # Every name seen before (the usual case): the headers stored in one
-        # C call rather than a loop of bytecodes.  A name that gets no key
-        # lands under "" and is taken out below.
-        environ.update(zip(map(keys.__getitem__, headers), headers.values(), strict=True))
-    except KeyError:
-        for name, value in headers.items():
-            try:
-                key = keys[name]
-            except KeyError:
-                if type(name) is not str or not name.isascii() or name.lower() != name:
-                    return None
-                key = _text_environ_key(name)
+    for name, value in headers.items():
+        try:
+            key = keys[name]
+        except KeyError:
+            if type(name) is not str or not name.isascii() or name.lower() != name:
+                return None
+            key = _text_environ_key(name)
+        if key:
             environ[key] = value
-    if "" in environ:
-        del environ[""]
     cookies = event.get("cookies")
     if cookies:
         if type(cookies) is not list:
