@@ -568,31 +568,21 @@ def response_header_name(name: bytes) -> str:
     return key
 
 
-def text_headers(headers: Headers) -> Pairs:
-    """A raw (ASGI) response header list as text: lower-case names, latin-1 values."""
-    names = RESPONSE_NAMES
-    return [
-        (
-            (type(name) is bytes and names.get(name)) or response_header_name(name),
-            value.decode("latin-1"),
-        )
-        for name, value in headers
-    ]
-
-
-def multi_value_headers(headers: Pairs) -> dict[str, list[str]]:
-    """Group response headers (text, lower-case names) by name, keeping every value in order."""
+def multi_value_headers(headers: Headers) -> dict[str, list[str]]:
+    """Group a raw header list by lower-cased name, keeping every value in order."""
     grouped: dict[str, list[str]] = {}
+    names = RESPONSE_NAMES
     for name, value in headers:
-        entry = grouped.get(name)
+        key = (type(name) is bytes and names.get(name)) or response_header_name(name)
+        entry = grouped.get(key)
         if entry is None:
-            grouped[name] = [value]
+            grouped[key] = [value.decode("latin-1")]
         else:
-            entry.append(value)
+            entry.append(value.decode("latin-1"))
     return grouped
 
 
-def single_value_headers(headers: Pairs, source: str) -> dict[str, str]:
+def single_value_headers(headers: Headers, source: str) -> dict[str, str]:
     """Headers for a format that holds one value per name.
 
     Repeated headers are comma-joined (RFC 9110, 5.3), except ``Set-Cookie``,

@@ -79,12 +79,11 @@ def read_either(
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    pairs = c.text_headers(headers)
-    text, is_base64 = config.serializer.encode_text(pairs, body)
+    text, is_base64 = config.serializer.encode(headers, body)
     return {
         "statusCode": status,
         "statusDescription": c.status_phrase(status),
-        "headers": c.single_value_headers(pairs, NAME),
+        "headers": c.single_value_headers(headers, NAME),
         "body": text,
         "isBase64Encoded": is_base64,
     }

@@ -164,9 +164,8 @@ def to_response(
 ) -> LambdaResponse:
     """The answer to a CONNECT event (the handshake), or to the other events."""
     response: LambdaResponse = {"statusCode": status}
-    text = c.text_headers(headers)
-    if text:
-        response["headers"] = c.single_value_headers(text, NAME)
+    if headers:
+        response["headers"] = c.single_value_headers(headers, NAME)
     if body:
-        response["body"], response["isBase64Encoded"] = serializer.encode_text(text, body)
+        response["body"], response["isBase64Encoded"] = serializer.encode(headers, body)
     return response

@@ -292,8 +292,9 @@ def test_options_apply_to_wsgi_apps(serve: Serve) -> None:
 
 
 def test_a_custom_source_with_a_reader_gets_raw_headers_from_a_wsgi_app() -> None:
-    # A source of the user's own has no text_response: its to_response takes
-    # the headers as ASGI carries them, lower-case latin-1 bytes, in order.
+    # A source of the user's own that can read events as text: a WSGI app's
+    # answer reaches its to_response with the headers as ASGI carries them,
+    # lower-case latin-1 bytes, stripped, in order.
     from bridge.sources import EventSource, http_api_v2
 
     seen: list[Any] = []
