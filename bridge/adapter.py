@@ -10,11 +10,10 @@ from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
 from bridge.checks import (
-    FIXED,
     LAMBDA_RESPONSE_LIMIT,
-    PER_HEADER,
     encoded_size,
     header_problem,
+    might_be_too_large,
     needs_a_closer_look,
 )
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
@@ -25,7 +24,7 @@ from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.direct import READERS as DIRECT_READERS
 from bridge.wsgi.direct import version_2_environ
 from bridge.wsgi.environ import request_environ
-from bridge.wsgi.response import respond
+from bridge.wsgi.response import raw_headers, respond
 
 if TYPE_CHECKING:
     from bridge.asgi import ASGIRunner
@@ -127,6 +126,8 @@ class Bridge:
             serializer=BodySerializer(text_mime_types),
         )
         self.exclude_headers = _header_names(exclude_headers)
+        #: The same names as text, for WSGI responses.
+        self._exclude_text = frozenset(name.decode("latin-1") for name in self.exclude_headers)
         self.selector = SourceSelector(custom_handlers or (), source)
         self._builtin_only = not custom_handlers and source == "auto"
         if websocket_store is not None and self.interface == "wsgi":
@@ -243,16 +244,30 @@ class Bridge:
         headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if self.exclude_headers:
-            headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        # might_be_too_large(), written out.
-        if 6 * (len(body) + 2 * response.header_size) + PER_HEADER * len(headers) + FIXED > (
-            source.response_limit or LAMBDA_RESPONSE_LIMIT
+        if self._exclude_text:
+            headers = [h for h in headers if h[0] not in self._exclude_text]
+        # A response this small is under the source's limit; a larger one is
+        # measured.
+        if len(body) + response.header_size > source.small_response and might_be_too_large(
+            len(body),
+            response.header_size,
+            len(headers),
+            source.response_limit or LAMBDA_RESPONSE_LIMIT,
         ):
             return self._checked_response(
-                source, event, environ, status=response.status, headers=headers, body=body
+                source,
+                event,
+                environ,
+                status=response.status,
+                headers=raw_headers(headers),
+                body=body,
             )
-        return source.to_response(event, response.status, headers, body, self.config)
+        write = source.text_response
+        if write is None:  # a custom source: the headers as ASGI carries them
+            return source.to_response(
+                event, response.status, raw_headers(headers), body, self.config
+            )
+        return write(event, response.status, headers, body, self.config)
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
         """The answer to an event ``source`` could not read: 400, and a warning."""

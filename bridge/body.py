@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bridge.errors import MalformedEventError
 
 if TYPE_CHECKING:
-    from bridge.types import Headers
+    from bridge.types import Headers, TextHeaders
 
 
 def _stdlib_b64encode(data: bytes) -> str:
@@ -102,8 +102,8 @@ class BodySerializer:
         extra = _validate_mime_types(text_mime_types)
         self._exact = DEFAULT_TEXT_MIME_TYPES | {t for t in extra if not t.endswith("/")}
         self._prefixes = ("text/", *sorted(t for t in extra if t.endswith("/")))
-        #: Raw Content-Type values already decided (an app sends few distinct ones).
-        self._seen: dict[bytes, bool] = {}
+        #: Content-Type values already decided (an app sends few distinct ones).
+        self._seen: dict[str, bool] = {}
 
     def is_text_type(self, content_type: str) -> bool:
         mime = content_type.partition(";")[0].strip().lower()
@@ -117,28 +117,41 @@ class BodySerializer:
         """Return ``(body, is_base64)`` for a response with these headers."""
         if not body:
             return "", False
-        content_type = b""
+        content_type = ""
         for name, value in headers:
             lname = name.lower()
-            if lname == b"content-encoding" and is_compressed(value):
+            if lname == b"content-encoding" and is_compressed(value.decode("latin-1")):
                 return _b64encode(body), True
             if lname == b"content-type":
+                content_type = value.decode("latin-1")
+        return self.encode_as(body, content_type, False)
+
+    def encode_text(self, headers: TextHeaders, body: bytes) -> tuple[str, bool]:
+        """:meth:`encode` for headers as text, with lower-case names."""
+        if not body:
+            return "", False
+        content_type = ""
+        for name, value in headers:
+            if name == "content-encoding" and is_compressed(value):
+                return _b64encode(body), True
+            if name == "content-type":
                 content_type = value
         return self.encode_as(body, content_type, False)
 
-    def encode_as(self, body: bytes, content_type: bytes, compressed: bool) -> tuple[str, bool]:
+    def encode_as(self, body: bytes, content_type: str, compressed: bool) -> tuple[str, bool]:
         """:meth:`encode` for a response whose headers were already looked
-        through: ``content_type`` is the last Content-Type value (``b""``:
+        through: ``content_type`` is the last Content-Type value (``""``:
         none), ``compressed`` whether a Content-Encoding passes
         :func:`is_compressed`."""
         if not body:
             return "", False
         if compressed:
             return _b64encode(body), True
-        # _is_text_value(), with its cache looked at here first.
-        text = self._seen.get(content_type) if type(content_type) is bytes else None
+        text = self._seen.get(content_type)
         if text is None and content_type:
-            text = self._is_text_value(content_type)
+            text = self.is_text_type(content_type)
+            if len(self._seen) < _SEEN_MAX:
+                self._seen[content_type] = text
         if text:
             try:
                 return body.decode("utf-8"), False
@@ -146,23 +159,13 @@ class BodySerializer:
                 pass
         return _b64encode(body), True
 
-    def _is_text_value(self, content_type: bytes) -> bool:
-        if type(content_type) is not bytes:  # a bytearray cannot be a dict key
-            return self.is_text_type(content_type.decode("latin-1"))
-        seen = self._seen.get(content_type)
-        if seen is None:
-            seen = self.is_text_type(content_type.decode("latin-1"))
-            if len(self._seen) < _SEEN_MAX:
-                self._seen[content_type] = seen
-        return seen
-
 
 _SEEN_MAX = 256
 
 
-def is_compressed(content_encoding: bytes) -> bool:
+def is_compressed(content_encoding: str) -> bool:
     """Whether a Content-Encoding value says the body is encoded (so not text)."""
-    return content_encoding.strip().lower() not in (b"", b"identity")
+    return content_encoding.strip().lower() not in ("", "identity")
 
 
 def decode_request_body(body: object, is_base64: object, *, source: str) -> bytes:

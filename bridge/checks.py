@@ -50,6 +50,14 @@ def needs_a_closer_look(headers: Headers, body: bytes, limit: int = LAMBDA_RESPO
     )
 
 
+def small_response(limit: int = LAMBDA_RESPONSE_LIMIT) -> int:
+    """The most body and header bytes a response can have and be certain to
+    stay under ``limit``, however they encode: every header has a name of a
+    byte or more, so ``n`` such bytes are at most ``6n + 12n + PER_HEADER * n
+    + FIXED`` bytes once encoded (see :func:`might_be_too_large`)."""
+    return (limit - FIXED) // (18 + PER_HEADER)  # negative below FIXED: none is
+
+
 def might_be_too_large(
     body_size: int, header_size: int, header_count: int, limit: int = LAMBDA_RESPONSE_LIMIT
 ) -> bool:

@@ -11,6 +11,9 @@ LambdaResponse = dict[str, Any]
 
 #: Raw header list as ASGI carries it: order and duplicates kept.
 Headers = list[tuple[bytes, bytes]]
+#: Response headers as text, as a WSGI response carries them once checked:
+#: lower-case names, values latin-1 str; order and duplicates kept.
+TextHeaders = list[tuple[str, str]]
 
 InterfaceMode = Literal["auto", "asgi", "wsgi"]
 LifespanMode = Literal["auto", "on", "off"]

@@ -123,7 +123,7 @@ def test_the_query_fast_loop_answers_as_the_checked_one(params: dict[Any, Any]) 
 
 def test_response_headers_accept_bytearray_names() -> None:
     headers = [(bytearray(b"X-One"), b"1"), (b"x-one", b"2")]
-    assert c.multi_value_headers(headers) == {"x-one": ["1", "2"]}  # type: ignore[arg-type]
+    assert c.multi_value_headers(c.text_headers(headers)) == {"x-one": ["1", "2"]}  # type: ignore[arg-type]
 
 
 def test_serializer_decides_the_same_for_bytes_and_bytearray_content_types() -> None:
@@ -131,6 +131,26 @@ def test_serializer_decides_the_same_for_bytes_and_bytearray_content_types() -> 
     for value in (b"text/plain", bytearray(b"text/plain"), b"text/plain"):
         assert serializer.encode([(b"content-type", value)], b"hi") == ("hi", False)  # type: ignore[list-item]
     assert serializer.encode([(b"content-type", b"image/png")], b"hi") == ("aGk=", True)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"content-type", b"text/plain")],
+        [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
+        [(b"content-type", b"text/plain"), (b"Content-Encoding", b"gzip")],
+        [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
+        [(b"CONTENT-TYPE", b"text/plain; charset=latin-1"), (b"x-a", b"caf\xe9")],
+    ],
+)
+@pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
+def test_text_headers_are_encoded_as_their_bytes_are(
+    headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    serializer = BodySerializer()
+    expected = serializer.encode(headers, body)
+    assert serializer.encode_text(c.text_headers(headers), body) == expected
 
 
 def test_status_phrases_are_remembered_but_unchanged() -> None:
@@ -273,7 +293,7 @@ def test_rest_response_headers_are_split_by_how_many_values_a_name_has(
     from bridge.sources import SourceConfig, rest
 
     response = rest.to_response({}, 200, headers, b"", SourceConfig())
-    grouped = c.multi_value_headers(headers)
+    grouped = c.multi_value_headers(c.text_headers(headers))
     assert response["headers"] == {k: v[0] for k, v in grouped.items() if len(v) == 1}
     assert response.get("multiValueHeaders", {}) == {k: v for k, v in grouped.items() if len(v) > 1}
 

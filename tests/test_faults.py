@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge import Bridge, ConfigurationError
-from bridge.checks import LAMBDA_RESPONSE_LIMIT
+from bridge.checks import LAMBDA_RESPONSE_LIMIT, might_be_too_large, small_response
 from bridge.local.events import FakeContext, build_event
 from bridge.local.responses import decode_response
 from tests.apps import read_body, respond_with
@@ -140,6 +140,52 @@ def _wsgi_text_app(body: bytes) -> Any:
         return [body]
 
     return app
+
+
+@given(
+    st.sampled_from([0, 1_024, 2_000, 100_000, 1_048_576, LAMBDA_RESPONSE_LIMIT]),
+    st.floats(min_value=0, max_value=1),
+    st.floats(min_value=0, max_value=1),
+)
+def test_a_response_within_the_small_size_is_never_near_the_limit(
+    limit: int, header_share: float, headers_per_byte: float
+) -> None:
+    # The largest response the bound lets through, split between body and
+    # headers; at worst every header byte is a header of its own.
+    total = small_response(limit)
+    header_size = round(max(total, 0) * header_share)
+    body_size = max(total, 0) - header_size
+    header_count = round(header_size * headers_per_byte)
+    if total >= 0:
+        assert not might_be_too_large(body_size, header_size, header_count, limit)
+    else:  # below the fixed overhead: nothing is small enough
+        assert might_be_too_large(0, 0, 0, limit)
+
+
+def test_a_custom_source_with_a_low_limit_has_it_enforced_in_both_interfaces(
+    make_handler: HandlerFactory,
+) -> None:
+    """A user's source whose service takes 2,000 bytes of response JSON: a
+    2,500-byte body, small by every built-in limit, is over it."""
+    from bridge.sources import EventSource, http_api_v2
+
+    small = EventSource(
+        name="small",
+        matches=lambda event: "rawPath" in event,
+        to_request=http_api_v2.SOURCE.to_request,
+        to_response=http_api_v2.to_response,
+        read=http_api_v2.read,
+        response_limit=2_000,
+    )
+    for body_size, status in ((2_500, 500), (500, 200)):
+        body = b"a" * body_size
+        for app in (
+            respond_with(200, [(b"content-type", b"text/plain")], body),
+            _wsgi_text_app(body),
+        ):
+            handler = make_handler(app, custom_handlers=[small])
+            response = handler(build_event("http"), FakeContext())
+            assert response["statusCode"] == status
 
 
 def test_binary_body_counts_after_base64(make_handler: HandlerFactory) -> None:

@@ -568,21 +568,36 @@ def response_header_name(name: bytes) -> str:
     return key
 
 
-def multi_value_headers(headers: Headers) -> dict[str, list[str]]:
-    """Group a raw header list by lower-cased name, keeping every value in order."""
-    grouped: dict[str, list[str]] = {}
+def text_headers(headers: Headers) -> Pairs:
+    """A raw (ASGI) response header list as text: lower-case names, latin-1 values."""
+    # A loop, not a comprehension: on Python 3.11 a comprehension is a call
+    # of its own, which an ASGI response would pay for every time.
     names = RESPONSE_NAMES
+    pairs: Pairs = []
+    append = pairs.append
     for name, value in headers:
-        key = (type(name) is bytes and names.get(name)) or response_header_name(name)
-        entry = grouped.get(key)
+        append(
+            (
+                (type(name) is bytes and names.get(name)) or response_header_name(name),
+                value.decode("latin-1"),
+            )
+        )
+    return pairs
+
+
+def multi_value_headers(headers: Pairs) -> dict[str, list[str]]:
+    """Group response headers (text, lower-case names) by name, keeping every value in order."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        entry = grouped.get(name)
         if entry is None:
-            grouped[key] = [value.decode("latin-1")]
+            grouped[name] = [value]
         else:
-            entry.append(value.decode("latin-1"))
+            entry.append(value)
     return grouped
 
 
-def single_value_headers(headers: Headers, source: str) -> dict[str, str]:
+def single_value_headers(headers: Pairs, source: str) -> dict[str, str]:
     """Headers for a format that holds one value per name.
 
     Repeated headers are comma-joined (RFC 9110, 5.3), except ``Set-Cookie``,

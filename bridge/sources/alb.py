@@ -17,7 +17,7 @@ from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 if TYPE_CHECKING:
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "alb"
@@ -69,7 +69,13 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    text, is_base64 = config.serializer.encode(headers, body)
+    return text_response(event, status, c.text_headers(headers), body, config)
+
+
+def text_response(
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
+) -> LambdaResponse:
+    text, is_base64 = config.serializer.encode_text(headers, body)
     response: LambdaResponse = {"statusCode": status, "statusDescription": c.status_phrase(status)}
     if is_multi_value(event):
         response["multiValueHeaders"] = c.multi_value_headers(headers)
@@ -85,6 +91,7 @@ SOURCE = EventSource(
     matches=matches,
     to_request=scope_reader(read),
     to_response=to_response,
+    text_response=text_response,
     looks_for="requestContext.elb",
     read=read,
     # "The maximum size of the response JSON that the Lambda function can

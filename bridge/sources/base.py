@@ -10,6 +10,9 @@ An event source is two pure functions and a predicate:
 * ``to_response(event, status, headers, body, config)``: the Lambda response
   dict for the application's answer.  ``event`` is passed again because some
   sources answer in the shape of the request (ALB multi-value mode).
+* ``text_response(event, status, headers, body, config)`` (optional, most
+  built-in sources have it): ``to_response`` for headers that are text
+  already, lower-case names and latin-1 values, as a WSGI application's are.
 
 Built-in sources and ``custom_handlers`` use the same protocol.
 
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bridge.body import BodySerializer
+from bridge.checks import LAMBDA_RESPONSE_LIMIT, small_response
 
 
 class _Record:
@@ -90,10 +94,18 @@ class SourceConfig(_Record):
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from bridge.sources._common import Request
-    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
+    from bridge.types import (
+        Headers,
+        HTTPScope,
+        LambdaContext,
+        LambdaEvent,
+        LambdaResponse,
+        TextHeaders,
+    )
 
     ToRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], tuple[HTTPScope, bytes]]
     ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
+    ToTextResponse = Callable[[LambdaEvent, int, TextHeaders, bytes, SourceConfig], LambdaResponse]
     ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], Request]
 
 
@@ -106,6 +118,8 @@ class EventSource(_Record):
         "name",
         "read",
         "response_limit",
+        "small_response",
+        "text_response",
         "to_request",
         "to_response",
     )
@@ -117,6 +131,7 @@ class EventSource(_Record):
         "looks_for",
         "read",
         "response_limit",
+        "text_response",
     )
     __match_args__ = (
         "name",
@@ -126,6 +141,7 @@ class EventSource(_Record):
         "looks_for",
         "read",
         "response_limit",
+        "text_response",
     )
 
     name: str
@@ -139,6 +155,10 @@ class EventSource(_Record):
     #: The service's own limit on the response's JSON, in bytes, when it is
     #: below Lambda's (an Application Load Balancer takes 1 MB).
     response_limit: int | None
+    #: ``to_response`` for text headers, for sources that have it.
+    text_response: ToTextResponse | None
+    #: Body and header bytes that are certainly under ``response_limit``.
+    small_response: int
 
     def __init__(  # noqa: PLR0917 - as positional as the dataclass it replaces
         self,
@@ -149,6 +169,7 @@ class EventSource(_Record):
         looks_for: str = "",
         read: ReadRequest | None = None,
         response_limit: int | None = None,
+        text_response: ToTextResponse | None = None,
     ) -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "matches", matches)
@@ -157,6 +178,12 @@ class EventSource(_Record):
         object.__setattr__(self, "looks_for", looks_for)
         object.__setattr__(self, "read", read)
         object.__setattr__(self, "response_limit", response_limit)
+        object.__setattr__(self, "text_response", text_response)
+        # Not a field: what response_limit implies.  A response with at most
+        # this many body and header bytes is under the limit, however it encodes.
+        object.__setattr__(
+            self, "small_response", small_response(response_limit or LAMBDA_RESPONSE_LIMIT)
+        )
 
 
 def scope_reader(read: ReadRequest) -> ToRequest:

@@ -16,7 +16,7 @@ from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 if TYPE_CHECKING:
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "http"
@@ -136,26 +136,29 @@ def _kinds(items: list[object]) -> str:
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
+    return text_response(event, status, c.text_headers(headers), body, config)
+
+
+def text_response(
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
+) -> LambdaResponse:
     single: dict[str, str] = {}
     cookies: list[str] = []
-    names = c.RESPONSE_NAMES
     # What the serializer needs to know, found in this loop rather than in
     # one of its own (as BodySerializer.encode would).
-    content_type = b""
+    content_type = ""
     compressed = False
     for name, value in headers:
-        key = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
-        decoded = value.decode("latin-1")
-        if key == "set-cookie":
-            cookies.append(decoded)
+        if name == "set-cookie":
+            cookies.append(value)
             continue
-        if key in single:  # repeated: comma-joined (RFC 9110, 5.3)
-            single[key] += "," + decoded
+        if name in single:  # repeated: comma-joined (RFC 9110, 5.3)
+            single[name] += "," + value
         else:
-            single[key] = decoded
-        if key == "content-type":
+            single[name] = value
+        if name == "content-type":
             content_type = value
-        elif key == "content-encoding" and not compressed:
+        elif name == "content-encoding" and not compressed:
             compressed = is_compressed(value)
     text, is_base64 = config.serializer.encode_as(body, content_type, compressed)
     response: LambdaResponse = {"statusCode": status, "headers": single}
@@ -171,6 +174,7 @@ SOURCE = EventSource(
     matches=matches,
     to_request=scope_reader(read),
     to_response=to_response,
+    text_response=text_response,
     looks_for="'version': '2.0', 'rawPath' and requestContext.http",
     read=read,
 )

@@ -15,7 +15,7 @@ from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 if TYPE_CHECKING:
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "rest"
@@ -104,26 +104,29 @@ def stage_prefix(path: str, request_context: dict[str, object] | object) -> str:
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
+    return text_response(event, status, c.text_headers(headers), body, config)
+
+
+def text_response(
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
+) -> LambdaResponse:
     """Single-valued headers go in ``headers``, repeated ones in ``multiValueHeaders``."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    names = c.RESPONSE_NAMES
     # What the serializer needs to know, found in this loop rather than in
     # one of its own (as BodySerializer.encode would).
-    content_type = b""
+    content_type = ""
     compressed = False
     for name, value in headers:
-        key = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
-        decoded = value.decode("latin-1")
-        if key in single:  # a second value: the name moves to multiValueHeaders
-            multi[key] = [single.pop(key), decoded]
-        elif key in multi:
-            multi[key].append(decoded)
+        if name in single:  # a second value: the name moves to multiValueHeaders
+            multi[name] = [single.pop(name), value]
+        elif name in multi:
+            multi[name].append(value)
         else:
-            single[key] = decoded
-        if key == "content-type":
+            single[name] = value
+        if name == "content-type":
             content_type = value
-        elif key == "content-encoding" and not compressed:
+        elif name == "content-encoding" and not compressed:
             compressed = is_compressed(value)
     text, is_base64 = config.serializer.encode_as(body, content_type, compressed)
     response: LambdaResponse = {"statusCode": status, "headers": single}
@@ -139,6 +142,7 @@ SOURCE = EventSource(
     matches=matches,
     to_request=scope_reader(read),
     to_response=to_response,
+    text_response=text_response,
     looks_for="'httpMethod' and 'requestContext' (or 'path'), no 'version'",
     read=read,
 )

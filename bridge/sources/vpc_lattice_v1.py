@@ -79,11 +79,12 @@ def read_either(
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    text, is_base64 = config.serializer.encode(headers, body)
+    pairs = c.text_headers(headers)
+    text, is_base64 = config.serializer.encode_text(pairs, body)
     return {
         "statusCode": status,
         "statusDescription": c.status_phrase(status),
-        "headers": c.single_value_headers(headers, NAME),
+        "headers": c.single_value_headers(pairs, NAME),
         "body": text,
         "isBase64Encoded": is_base64,
     }

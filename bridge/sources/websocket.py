@@ -164,8 +164,9 @@ def to_response(
 ) -> LambdaResponse:
     """The answer to a CONNECT event (the handshake), or to the other events."""
     response: LambdaResponse = {"statusCode": status}
-    if headers:
-        response["headers"] = c.single_value_headers(headers, NAME)
+    text = c.text_headers(headers)
+    if text:
+        response["headers"] = c.single_value_headers(text, NAME)
     if body:
-        response["body"], response["isBase64Encoded"] = serializer.encode(headers, body)
+        response["body"], response["isBase64Encoded"] = serializer.encode_text(text, body)
     return response

@@ -33,7 +33,7 @@ from bridge.errors import ProtocolError
 from bridge.wsgi.environ import build_environ
 
 if TYPE_CHECKING:
-    from bridge.types import Headers, WSGIApp
+    from bridge.types import Headers, TextHeaders, WSGIApp
 
 
 logger = get_logger("bridge.wsgi")
@@ -41,7 +41,7 @@ logger = get_logger("bridge.wsgi")
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 ERROR_STATUS = 500
-ERROR_HEADERS: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
+ERROR_HEADERS: TextHeaders = [("content-type", "text/plain; charset=utf-8")]
 ERROR_BODY = b"Internal Server Error"
 
 
@@ -59,7 +59,7 @@ class WSGIResponse:
     def __init__(self) -> None:
         self.state = NEW
         self.status = ERROR_STATUS
-        self.headers: Headers = []
+        self.headers: TextHeaders = []
         #: The bytes of all header names and values.
         self.header_size = 0
         self.chunks: list[bytes] = []
@@ -82,7 +82,7 @@ class WSGIResponse:
             )
         code = _STATUS_CODES.get(status) if type(status) is str else None
         self.status = code or parse_status(status)
-        self.headers, self.remaining, self.header_size = encode_headers(headers)
+        self.headers, self.remaining, self.header_size = check_headers(headers)
         self.state = STARTED
         return self.write
 
@@ -182,6 +182,10 @@ class WSGIResponse:
         chunks = self.chunks
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    def raw_headers(self) -> Headers:
+        """The headers as ASGI carries them (latin-1 bytes)."""
+        return raw_headers(self.headers)
+
     def fail(self) -> None:
         self.status = ERROR_STATUS
         self.headers = list(ERROR_HEADERS)
@@ -202,7 +206,7 @@ def run_app(
         logger.error(
             "Could not build the WSGI environ for %s; answering 500.", _request(scope), exc_info=exc
         )
-        return ERROR_STATUS, list(ERROR_HEADERS), ERROR_BODY
+        return ERROR_STATUS, raw_headers(ERROR_HEADERS), ERROR_BODY
     return call_app(app, environ)
 
 
@@ -212,7 +216,7 @@ def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes
     Never raises ``Exception``: every failure becomes a 500 and a log line.
     """
     response = respond(app, environ)
-    return response.status, response.headers, response.body()
+    return response.status, response.raw_headers(), response.body()
 
 
 def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
@@ -298,16 +302,17 @@ def parse_status(status: object) -> int:
     )
 
 
-#: Response header name -> its lower-cased latin-1 bytes, for names seen before.
-_HEADER_NAMES: dict[str, bytes] = {}
+#: Response header name -> its lower-case form, for names seen before.
+_HEADER_NAMES: dict[str, str] = {}
 _HEADER_NAMES_LIMIT = 512
 
 
-def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
-    """WSGI response headers as a raw ASGI header list, the value of
-    ``Content-Length`` if there is a valid one, and the bytes of all names
-    and values.  Names must be tokens; values must not hold CR, LF or NUL
-    (HTTP forbids them, and they could split the response).
+def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
+    """WSGI response headers checked, as ``(name, value)`` pairs of str, with
+    the value of ``Content-Length`` if there is a valid one, and the length
+    of all names and values.  Names must be tokens; values must be latin-1
+    without CR, LF or NUL (HTTP forbids them, and they could split the
+    response).
 
     Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
     does not count as part of a value (some frameworks emit ``" a=1"`` for a
@@ -318,7 +323,7 @@ def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
             f"Expected the WSGI response headers to be a list of (name, value) tuples, got "
             f"{type(headers).__name__}: {_short(headers)}."
         )
-    raw: Headers = []
+    checked: TextHeaders = []
     length: int | None = None
     size = 0
     names = _HEADER_NAMES
@@ -326,84 +331,89 @@ def encode_headers(headers: object) -> tuple[Headers, int | None, int]:
     for item in headers:
         try:
             name, value = item
-            raw_name = names.get(name) or _encode_name(name)
-            if raw_name == b"content-length":
+            key = names.get(name) or _check_name(name)
+            if key == "content-length":
                 known = _LENGTHS.get(value) or _content_length(name, value)
-                raw_value = known[0]
+                text = known[0]
                 if known[1] is not None:
                     length = known[1]
             else:
                 # A value checked before (the same Content-Type on every
-                # response) is not stripped, encoded and searched again.
-                raw_value = values.get(value) or _encode_value(name, value, raw_name)
+                # response) is not stripped and searched again.
+                text = values.get(value) or _check_value(name, value, key)
         except (TypeError, ValueError, AttributeError):
             raise ProtocolError(
                 "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
                 f"str, got {_short(item)}."
             ) from None
-        raw.append((raw_name, raw_value))
-        size += len(raw_name) + len(raw_value)
-    return raw, length, size
+        checked.append((key, text))
+        size += len(key) + len(text)
+    return checked, length, size
 
 
-#: Content-Length values already read -> (their bytes, the length).  Bounded,
+def raw_headers(headers: TextHeaders) -> Headers:
+    """Checked headers as ASGI carries them (latin-1 bytes)."""
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+#: Content-Length values already read -> (the value, the length).  Bounded,
 #: and started afresh when full: these values come from the application, and
 #: the ones it sends today should not be crowded out by yesterday's.
-_LENGTHS: dict[str, tuple[bytes, int]] = {}
+_LENGTHS: dict[str, tuple[str, int]] = {}
 _LENGTHS_LIMIT = 1024
 
 
-def _content_length(name: str, value: str) -> tuple[bytes, int | None]:
-    """A Content-Length value as bytes, and the length when it is a valid one."""
+def _content_length(name: str, value: str) -> tuple[str, int | None]:
+    """A Content-Length value checked, and the length when it is a valid one."""
     if type(value) is str and value.isdigit() and value.isascii():  # the usual "1234"
-        raw = value.encode("ascii")
         length = int(value)
         if len(_LENGTHS) >= _LENGTHS_LIMIT:
             _LENGTHS.clear()
-        _LENGTHS[value] = (raw, length)
-        return raw, length
-    raw = _encode_value(name, value, b"content-length")
-    return raw, int(raw) if raw.strip().isdigit() else None
+        _LENGTHS[value] = (value, length)
+        return value, length
+    text = _check_value(name, value, "content-length")
+    return text, int(text) if text.strip().isdigit() and text.isascii() else None
 
 
-#: Response header values already checked -> their stripped latin-1 bytes:
-#: short values of headers other than Content-Length and Set-Cookie (a
-#: cookie is seldom sent twice).  Bounded, and started afresh when full, as
+#: Response header values already checked -> the value stripped: short
+#: values of headers other than Content-Length and Set-Cookie (a cookie is
+#: seldom sent twice).  Bounded, and started afresh when full, as
 #: ``_LENGTHS`` is.
-_HEADER_VALUES: dict[str, bytes] = {}
+_HEADER_VALUES: dict[str, str] = {}
 _HEADER_VALUES_LIMIT = 512
 _HEADER_VALUE_MAX = 128
 #: The headers whose values are not kept.
-_UNIQUE_VALUES = frozenset((b"content-length", b"set-cookie"))
+_UNIQUE_VALUES = frozenset(("content-length", "set-cookie"))
 
 
-def _encode_value(name: str, value: str, raw_name: bytes) -> bytes:
-    """A response header value as bytes: stripped of spaces and tabs, latin-1,
-    without CR, LF or NUL."""
-    raw = value.strip(" \t").encode("latin-1")
+def _check_value(name: str, value: str, key: str) -> str:
+    """A response header value stripped of spaces and tabs; ProtocolError
+    (or ValueError) unless it is latin-1 without CR, LF or NUL."""
+    text = value.strip(" \t")
+    text.encode("latin-1")  # UnicodeEncodeError, a ValueError, for other characters
     if "\n" in value or "\r" in value or "\0" in value:
         raise ProtocolError(
             f"Expected WSGI response header {name!r} without line breaks or NUL, got {value!r}."
         )
     if (
-        raw
+        text
         and type(value) is str
         and len(value) <= _HEADER_VALUE_MAX
-        and raw_name not in _UNIQUE_VALUES
+        and key not in _UNIQUE_VALUES
     ):
         if len(_HEADER_VALUES) >= _HEADER_VALUES_LIMIT:
             _HEADER_VALUES.clear()
-        _HEADER_VALUES[value] = raw
-    return raw
+        _HEADER_VALUES[value] = text
+    return text
 
 
-def _encode_name(name: str) -> bytes:
+def _check_name(name: str) -> str:
     if type(name) is not str or not name or not _is_token(name):
         raise ValueError(name)
-    raw = name.lower().encode("latin-1")
+    key = name.lower()
     if len(_HEADER_NAMES) < _HEADER_NAMES_LIMIT:
-        _HEADER_NAMES[name] = raw
-    return raw
+        _HEADER_NAMES[name] = key
+    return key
 
 
 _TOKEN_CHARS = frozenset(
