@@ -265,6 +265,41 @@ def test_remembered_lower_case_names_are_bounded() -> None:
     ],
 )
 @pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
+@pytest.mark.parametrize("source", ["http", "rest", "alb", "alb-multi"])
+def test_a_response_from_text_headers_equals_the_one_from_their_bytes(
+    source: str, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    # A WSGI app's headers reach the built-in sources as text, an ASGI app's
+    # as bytes: the same headers give the same response either way.
+    from bridge.sources import SourceConfig, alb, http_api_v2, rest
+
+    module = {"http": http_api_v2, "rest": rest, "alb": alb, "alb-multi": alb}[source]
+    write = module.SOURCE.text_response
+    assert write is not None
+    config = SourceConfig(serializer=BodySerializer())
+    event: dict[str, Any] = {"requestContext": {"elb": {}}} if source.startswith("alb") else {}
+    if source == "alb-multi":
+        event["multiValueHeaders"] = {}
+    expected = module.SOURCE.to_response(event, 200, headers, body, config)
+    assert write(event, 200, c.text_headers(headers), body, config) == expected
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"content-type", b"text/plain")],
+        [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
+        [(b"content-type", b"text/html"), (b"content-type", b"image/png")],
+        [(b"content-type", b"text/plain"), (b"content-encoding", b"gzip")],
+        [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
+        [(b"CONTENT-ENCODING", b""), (b"content-type", b"text/plain")],
+        [(b"content-encoding", b"identity"), (b"content-encoding", b"br")],
+        [(bytearray(b"Content-Type"), bytearray(b"text/plain")), (b"set-cookie", b"a=1")],
+        [(b"set-cookie", b"a=1"), (b"x-content-type", b"text/plain")],
+    ],
+)
+@pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
 @pytest.mark.parametrize("source", ["http", "rest"])
 def test_a_one_pass_response_body_is_encoded_as_the_serializer_encodes_it(
     source: str, headers: list[tuple[bytes, bytes]], body: bytes

@@ -39,7 +39,7 @@ SOURCE = EventSource(
     matches=matches,
     to_request=scope_reader(read),
     to_response=rest.to_response,
-    text_response=rest.text_response,
+    text_response=rest.to_response,
     looks_for="'httpMethod', 'version' and 'requestContext'",
     read=read,
 )

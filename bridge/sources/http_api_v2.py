@@ -8,7 +8,7 @@ response puts ``Set-Cookie`` headers into ``cookies`` and comma-joins others.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bridge.body import decode_request_body, is_compressed
 from bridge.errors import MalformedEventError
@@ -134,21 +134,26 @@ def _kinds(items: list[object]) -> str:
 
 
 def to_response(
-    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+    event: LambdaEvent,
+    status: int,
+    headers: Headers | TextHeaders,
+    body: bytes,
+    config: SourceConfig,
 ) -> LambdaResponse:
-    return text_response(event, status, c.text_headers(headers), body, config)
-
-
-def text_response(
-    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
-) -> LambdaResponse:
+    """The response, for raw headers (an ASGI app's) or text ones (a WSGI app's,
+    lower-case and checked): one loop for both."""
+    pairs: list[tuple[Any, Any]] = headers
+    names = c.RESPONSE_NAMES
     single: dict[str, str] = {}
     cookies: list[str] = []
     # What the serializer needs to know, found in this loop rather than in
     # one of its own (as BodySerializer.encode would).
     content_type = ""
     compressed = False
-    for name, value in headers:
+    for name, value in pairs:
+        if type(name) is not str:  # bytes, as an ASGI application sends them
+            name = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
+            value = value.decode("latin-1")
         if name == "set-cookie":
             cookies.append(value)
             continue
@@ -174,7 +179,7 @@ SOURCE = EventSource(
     matches=matches,
     to_request=scope_reader(read),
     to_response=to_response,
-    text_response=text_response,
+    text_response=to_response,
     looks_for="'version': '2.0', 'rawPath' and requestContext.http",
     read=read,
 )

@@ -8,7 +8,7 @@ Query parameters arrive decoded and are re-encoded in the order given.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bridge.body import decode_request_body, is_compressed
 from bridge.sources import _common as c
@@ -102,22 +102,27 @@ def stage_prefix(path: str, request_context: dict[str, object] | object) -> str:
 
 
 def to_response(
-    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+    event: LambdaEvent,
+    status: int,
+    headers: Headers | TextHeaders,
+    body: bytes,
+    config: SourceConfig,
 ) -> LambdaResponse:
-    return text_response(event, status, c.text_headers(headers), body, config)
-
-
-def text_response(
-    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
-) -> LambdaResponse:
-    """Single-valued headers go in ``headers``, repeated ones in ``multiValueHeaders``."""
+    """Single-valued headers go in ``headers``, repeated ones in
+    ``multiValueHeaders``; raw headers (an ASGI app's) or text ones (a WSGI
+    app's, lower-case and checked), in one loop."""
+    pairs: list[tuple[Any, Any]] = headers
+    names = c.RESPONSE_NAMES
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     # What the serializer needs to know, found in this loop rather than in
     # one of its own (as BodySerializer.encode would).
     content_type = ""
     compressed = False
-    for name, value in headers:
+    for name, value in pairs:
+        if type(name) is not str:  # bytes, as an ASGI application sends them
+            name = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
+            value = value.decode("latin-1")
         if name in single:  # a second value: the name moves to multiValueHeaders
             multi[name] = [single.pop(name), value]
         elif name in multi:
@@ -142,7 +147,7 @@ SOURCE = EventSource(
     matches=matches,
     to_request=scope_reader(read),
     to_response=to_response,
-    text_response=text_response,
+    text_response=to_response,
     looks_for="'httpMethod' and 'requestContext' (or 'path'), no 'version'",
     read=read,
 )
