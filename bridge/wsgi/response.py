@@ -326,29 +326,58 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
     checked: TextHeaders = []
     length: int | None = None
     size = 0
-    names = _HEADER_NAMES
-    values = _HEADER_VALUES
+    pairs = _HEADER_PAIRS
     for item in headers:
+        # A header sent before (the same Content-Type on every response) is
+        # one lookup; another is checked, and remembered if it may recur.
         try:
-            name, value = item
-            key = names.get(name) or _check_name(name)
-            if key == "content-length":
-                known = _LENGTHS.get(value) or _content_length(name, value)
-                text = known[0]
-                if known[1] is not None:
-                    length = known[1]
-            else:
-                # A value checked before (the same Content-Type on every
-                # response) is not stripped and searched again.
-                text = values.get(value) or _check_value(name, value, key)
-        except (TypeError, ValueError, AttributeError):
-            raise ProtocolError(
-                "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
-                f"str, got {_short(item)}."
-            ) from None
-        checked.append((key, text))
-        size += len(key) + len(text)
+            known = pairs[item]
+        except (KeyError, TypeError):  # new, or not a tuple of str at all
+            known = _check_header(item)
+        checked.append(known[0])
+        size += known[1]
+        if known[2] is not None:
+            length = known[2]
     return checked, length, size
+
+
+#: Response headers already checked, as the application gave them -> the
+#: checked pair, its length and the Content-Length it sets (or None): short
+#: values of headers other than Set-Cookie (a cookie is seldom sent twice,
+#: and is kept out of the process's memory).  Bounded, and started afresh
+#: when full, as ``_LENGTHS`` is.
+_HEADER_PAIRS: dict[tuple[str, str], tuple[tuple[str, str], int, int | None]] = {}
+_HEADER_PAIRS_LIMIT = 512
+
+
+def _check_header(item: Any) -> tuple[tuple[str, str], int, int | None]:
+    """One response header checked (see :func:`check_headers`): the checked
+    pair, its length, and the length it sets if it is a valid Content-Length."""
+    try:
+        name, value = item
+        key = _HEADER_NAMES.get(name) or _check_name(name)
+        if key == "content-length":
+            text, length = _LENGTHS.get(value) or _content_length(name, value)
+        else:
+            text = _HEADER_VALUES.get(value) or _check_value(name, value, key)
+            length = None
+    except (TypeError, ValueError, AttributeError):
+        raise ProtocolError(
+            "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
+            f"str, got {_short(item)}."
+        ) from None
+    known = ((key, text), len(key) + len(text), length)
+    if (
+        type(item) is tuple
+        and type(name) is str
+        and type(value) is str
+        and key != "set-cookie"
+        and len(value) <= _HEADER_VALUE_MAX
+    ):
+        if len(_HEADER_PAIRS) >= _HEADER_PAIRS_LIMIT:
+            _HEADER_PAIRS.clear()
+        _HEADER_PAIRS[item] = known
+    return known
 
 
 def raw_headers(headers: TextHeaders) -> Headers:

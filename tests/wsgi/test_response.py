@@ -727,6 +727,68 @@ def test_cookie_values_are_checked_but_not_kept(monkeypatch: pytest.MonkeyPatch)
     from bridge.wsgi import response
 
     monkeypatch.setattr(response, "_HEADER_VALUES", {})
-    checked, _, _ = response.check_headers([("Set-Cookie", "session=abc123; HttpOnly")])
-    assert checked == [("set-cookie", "session=abc123; HttpOnly")]
+    monkeypatch.setattr(response, "_HEADER_PAIRS", {})
+    for name in ("Set-Cookie", "set-cookie", "SET-COOKIE"):
+        checked, _, _ = response.check_headers([(name, "session=abc123; HttpOnly")])
+        assert checked == [("set-cookie", "session=abc123; HttpOnly")]
     assert "session=abc123; HttpOnly" not in response._HEADER_VALUES
+    assert response._HEADER_PAIRS == {}
+
+
+def test_headers_sent_again_give_what_they_gave_the_first_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridge.wsgi import response
+
+    monkeypatch.setattr(response, "_HEADER_PAIRS", {})
+    headers = [("Content-Type", " text/plain\t"), ("Content-Length", "12"), ("X-A", "1")]
+    first = response.check_headers(headers)
+    assert first == (
+        [("content-type", "text/plain"), ("content-length", "12"), ("x-a", "1")],
+        12,
+        len("content-typetext/plaincontent-length12x-a1"),
+    )
+    assert set(response._HEADER_PAIRS) == set(headers)
+    assert response.check_headers([tuple(h) for h in headers]) == first  # equal, not the same
+
+
+def test_remembered_headers_are_bounded_and_new_ones_still_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridge.wsgi import response
+
+    monkeypatch.setattr(response, "_HEADER_PAIRS", {})
+    for i in range(response._HEADER_PAIRS_LIMIT + 10):
+        response.check_headers([("X-Request-Id", f"r{i}")])
+    assert len(response._HEADER_PAIRS) <= response._HEADER_PAIRS_LIMIT
+    assert ("X-Request-Id", f"r{response._HEADER_PAIRS_LIMIT + 9}") in response._HEADER_PAIRS
+
+
+class _Text(str):
+    pass
+
+
+class _Pair(tuple[str, str]):
+    pass
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        ["X-A", "1"],  # a list: not hashable
+        _Pair(("X-A", "1")),  # a tuple subclass
+        ("X-A", _Text("1")),
+        (_Text("X-A"), "1"),
+        ("X-A", "v" * 200),  # long values vary too much to keep
+    ],
+    ids=["list", "tuple-subclass", "str-subclass-value", "str-subclass-name", "long"],
+)
+def test_only_plain_short_headers_are_remembered(
+    item: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.wsgi import response
+
+    monkeypatch.setattr(response, "_HEADER_PAIRS", {})
+    checked, _, _ = response.check_headers([item])
+    assert checked == [("x-a", str(item[1]))]
+    assert response._HEADER_PAIRS == {}
