@@ -249,21 +249,22 @@ def test_remembered_lower_case_names_are_bounded() -> None:
     assert c.read_single_headers({"x-h699": "1"}, "t") == {"x-h699": "1"}
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        [],
-        [(b"content-type", b"text/plain")],
-        [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
-        [(b"content-type", b"text/html"), (b"content-type", b"image/png")],
-        [(b"content-type", b"text/plain"), (b"content-encoding", b"gzip")],
-        [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
-        [(b"CONTENT-ENCODING", b""), (b"content-type", b"text/plain")],
-        [(b"content-encoding", b"identity"), (b"content-encoding", b"br")],
-        [(bytearray(b"Content-Type"), bytearray(b"text/plain")), (b"set-cookie", b"a=1")],
-        [(b"set-cookie", b"a=1"), (b"x-content-type", b"text/plain")],
-    ],
-)
+#: Raw response header lists that decide text or base64 in different ways.
+RESPONSE_HEADER_CASES = [
+    [],
+    [(b"content-type", b"text/plain")],
+    [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
+    [(b"content-type", b"text/html"), (b"content-type", b"image/png")],
+    [(b"content-type", b"text/plain"), (b"content-encoding", b"gzip")],
+    [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
+    [(b"CONTENT-ENCODING", b""), (b"content-type", b"text/plain")],
+    [(b"content-encoding", b"identity"), (b"content-encoding", b"br")],
+    [(bytearray(b"Content-Type"), bytearray(b"text/plain")), (b"set-cookie", b"a=1")],
+    [(b"set-cookie", b"a=1"), (b"x-content-type", b"text/plain")],
+]
+
+
+@pytest.mark.parametrize("headers", RESPONSE_HEADER_CASES)
 @pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
 @pytest.mark.parametrize("source", ["http", "rest", "alb", "alb-multi"])
 def test_a_response_from_text_headers_equals_the_one_from_their_bytes(
@@ -284,21 +285,7 @@ def test_a_response_from_text_headers_equals_the_one_from_their_bytes(
     assert write(event, 200, c.text_headers(headers), body, config) == expected
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        [],
-        [(b"content-type", b"text/plain")],
-        [(b"Content-Type", b"image/png"), (b"content-type", b"text/html")],
-        [(b"content-type", b"text/html"), (b"content-type", b"image/png")],
-        [(b"content-type", b"text/plain"), (b"content-encoding", b"gzip")],
-        [(b"content-encoding", b" Identity "), (b"content-type", b"application/json")],
-        [(b"CONTENT-ENCODING", b""), (b"content-type", b"text/plain")],
-        [(b"content-encoding", b"identity"), (b"content-encoding", b"br")],
-        [(bytearray(b"Content-Type"), bytearray(b"text/plain")), (b"set-cookie", b"a=1")],
-        [(b"set-cookie", b"a=1"), (b"x-content-type", b"text/plain")],
-    ],
-)
+@pytest.mark.parametrize("headers", RESPONSE_HEADER_CASES)
 @pytest.mark.parametrize("body", [b"", b"hello", b"\xff\xfe"])
 @pytest.mark.parametrize("source", ["http", "rest"])
 def test_a_one_pass_response_body_is_encoded_as_the_serializer_encodes_it(
