@@ -117,14 +117,10 @@ class BodySerializer:
         """Return ``(body, is_base64)`` for a response with these headers."""
         if not body:
             return "", False
-        content_type = ""
-        for name, value in headers:
-            lname = name.lower()
-            if lname == b"content-encoding" and is_compressed(value.decode("latin-1")):
-                return _b64encode(body), True
-            if lname == b"content-type":
-                content_type = value.decode("latin-1")
-        return self.encode_as(body, content_type, False)
+        text = [
+            (name.lower().decode("latin-1"), value.decode("latin-1")) for name, value in headers
+        ]
+        return self.encode_text(text, body)
 
     def encode_text(self, headers: TextHeaders, body: bytes) -> tuple[str, bool]:
         """:meth:`encode` for headers as text, with lower-case names."""
