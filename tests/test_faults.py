@@ -80,12 +80,12 @@ def _overhead(source: str, content_type: bytes) -> int:
 
 #: The limit each source's responses are held to: Lambda's, or the service's
 #: own when it is lower (an Application Load Balancer takes 1 MB of JSON).
+#: Lambda@Edge counts headers and body, not JSON: its tests are further down.
 LIMITS = {
     "http": LAMBDA_RESPONSE_LIMIT,
     "rest": LAMBDA_RESPONSE_LIMIT,
     "alb": 1_048_576,
     "alb-multi": 1_048_576,
-    "edge": LAMBDA_RESPONSE_LIMIT,
 }
 
 
@@ -186,6 +186,103 @@ def test_a_custom_source_with_a_low_limit_has_it_enforced_in_both_interfaces(
             handler = make_handler(app, custom_handlers=[small])
             response = handler(build_event("http"), FakeContext())
             assert response["statusCode"] == status
+
+
+# ------------------------------------------- Lambda@Edge's generated responses
+
+
+def _edge_event(trigger: str | None, path: str = "/big") -> dict[str, Any]:
+    event = build_event("edge", path=path)
+    config = event["Records"][0]["cf"]["config"]
+    if trigger is None:
+        del config["eventType"]
+    else:
+        config["eventType"] = trigger
+    return event
+
+
+def _edge_apps(body: bytes, content_type: bytes = b"text/plain") -> list[Any]:
+    """The same response from an ASGI and a WSGI application."""
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", content_type.decode())])
+        return [body]
+
+    return [respond_with(200, [(b"content-type", content_type)], body), wsgi_app]
+
+
+#: One header, ``Content-Type: text/plain``, as the edge response counts it.
+EDGE_HEADER_BYTES = len("Content-Type") + len("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("trigger", "limit"),
+    [("viewer-request", 40_960), ("origin-request", 1_048_576), (None, 1_048_576)],
+)
+def test_an_edge_response_at_its_triggers_limit_passes_and_one_byte_over_is_refused(
+    make_handler: HandlerFactory,
+    caplog: pytest.LogCaptureFixture,
+    trigger: str | None,
+    limit: int,
+) -> None:
+    fits = b"a" * (limit - EDGE_HEADER_BYTES)
+    for app in _edge_apps(fits):
+        response = make_handler(app)(_edge_event(trigger), FakeContext())
+        assert response["status"] == "200"
+        assert decode_response("edge", response)[2] == fits
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+    for app in _edge_apps(fits + b"a"):
+        caplog.clear()
+        response = make_handler(app)(_edge_event(trigger), FakeContext())
+        assert_contract("edge", response)
+        status, _, text = decode_response("edge", response)
+        assert status == 500
+        assert text == b"Internal Server Error: the response is too large for Lambda@Edge."
+        (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert record.name == "bridge.sources.edge"
+        message = record.getMessage()
+        assert "GET /big" in message
+        assert f"is {limit + 1} bytes of headers and body" in message
+        assert f"limit of {limit} bytes" in message
+        assert (f"a {trigger} trigger" if trigger else "a request trigger") in message
+
+
+def test_an_edge_response_fine_for_an_origin_request_is_refused_for_a_viewer_request(
+    make_handler: HandlerFactory,
+) -> None:
+    body = b"a" * 100_000
+    for app in _edge_apps(body):
+        handler = make_handler(app)
+        assert handler(_edge_event("origin-request"), FakeContext())["status"] == "200"
+        assert handler(_edge_event("viewer-request"), FakeContext())["status"] == "500"
+
+
+def test_an_edge_binary_body_counts_its_own_bytes_not_its_base64(
+    make_handler: HandlerFactory,
+) -> None:
+    """32,000 bytes of binary is 42,668 characters of base64: the bytes are
+    what is certainly counted, and they are under the viewer-request limit."""
+    body = bytes(range(256)) * 125
+    for app in _edge_apps(body, b"application/octet-stream"):
+        response = make_handler(app)(_edge_event("viewer-request"), FakeContext())
+        assert response["bodyEncoding"] == "base64"
+        assert len(response["body"]) == 42_668
+        assert decode_response("edge", response)[2] == body
+
+
+def test_an_edge_limit_counts_the_headers(make_handler: HandlerFactory) -> None:
+    """A body under the limit with a header that takes it over."""
+    body = b"a" * (40_960 - EDGE_HEADER_BYTES - 100)
+    padding = ("x-pad", "p" * 96)  # 101 bytes: one over
+    for padded in (False, True):
+
+        def app(environ: dict[str, Any], start_response: Any, padded: bool = padded) -> Any:
+            start_response("200 OK", [("Content-Type", "text/plain"), *([padding] * padded)])
+            return [body]
+
+        response = make_handler(app)(_edge_event("viewer-request"), FakeContext())
+        assert response["status"] == ("500" if padded else "200")
 
 
 def test_binary_body_counts_after_base64(make_handler: HandlerFactory) -> None:

@@ -303,6 +303,12 @@ def test_bodies_of_a_few_mib_round_trip(
         # from bridge rather than a 502 from the load balancer.
         assert response["statusCode"] == 500
         return
+    if source == "edge":
+        # An origin-request trigger may generate at most 1 MB of headers and
+        # body (these bodies are 1 MiB or more): a 500 rather than CloudFront's 502.
+        assert len(request.body) >= 1_048_576
+        assert response["status"] == "500"
+        return
     check_response(source, response, recorder.answer(request.body))
 
 
