@@ -17,6 +17,7 @@ import pytest
 from bridge import Bridge, LifespanError
 from bridge.local.events import build_event
 from bridge.loop import get_runner
+from bridge.protocols import lifespan as lifespan_module
 from tests.apps import read_body
 
 
@@ -103,6 +104,70 @@ def test_startup_failure(failure: str, mode: Any, caplog: pytest.LogCaptureFixtu
 def test_startup_protocol_violation_is_an_error(mode: Any) -> None:
     with pytest.raises(LifespanError):
         Bridge(FailingLifespan(startup="wrong-message"), lifespan=mode)
+    assert not leftover_tasks()
+
+
+class SlowStartup:
+    """Completes (or fails) its startup after ``delay`` seconds."""
+
+    def __init__(self, delay: float, outcome: str = "complete") -> None:
+        self.delay = delay
+        self.outcome = outcome
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await asyncio.sleep(self.delay)
+            await send({"type": f"lifespan.startup.{self.outcome}"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await read_body(receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _waiting_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bridge.lifespan" and r.levelname == "WARNING"
+    ]
+
+
+@pytest.mark.parametrize("outcome", ["complete", "failed"])
+def test_a_slow_startup_is_reported_while_it_is_waited_for(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, outcome: str
+) -> None:
+    """A startup that takes longer than the patience logs a WARNING for each
+    period it is still running, and is still waited for to its end."""
+    monkeypatch.setattr(lifespan_module, "STARTUP_PATIENCE_S", 0.05)
+    app = SlowStartup(0.5, outcome)
+    if outcome == "failed":
+        with pytest.raises(LifespanError):
+            Bridge(app, lifespan="on")
+    else:
+        handler = Bridge(app, lifespan="on")
+        assert handler(build_event("http"))["statusCode"] == 200
+        handler.close()
+    # Timers never fire early, but a busy machine may fire them late: about
+    # ten WARNINGs, and at least two unless the loop stalled for 0.4 s.
+    warnings = _waiting_warnings(caplog)
+    assert 2 <= len(warnings) <= 10
+    for number, message in enumerate(warnings, 1):
+        assert f"has not completed after {0.05 * number:g} s" in message
+    assert "'lifespan.startup.complete'" in warnings[0]
+    assert "lifespan='off'" in warnings[0]
+    assert not leftover_tasks()
+
+
+def test_a_prompt_startup_logs_no_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(lifespan_module, "STARTUP_PATIENCE_S", 0.5)
+    handler = Bridge(SlowStartup(0.0), lifespan="on")
+    handler.close()
+    assert _waiting_warnings(caplog) == []
     assert not leftover_tasks()
 
 

@@ -29,6 +29,10 @@ from bridge.types import ASGIApp, Message
 
 logger = logging.getLogger("bridge.lifespan")
 
+#: Seconds between the WARNINGs a startup that has not completed logs (Lambda
+#: ends an init phase after 10 s, with nothing from the application).
+STARTUP_PATIENCE_S = 4.0
+
 
 class LifespanOff:
     """No lifespan: nothing to start, nothing to stop, no state."""
@@ -112,7 +116,7 @@ class LifespanOn:
         self._shutdown_done = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._main())
         await self._inbox.put({"type": "lifespan.startup"})
-        await self._startup_done.wait()
+        await self._wait_for_startup()
         if self._failure is not None:
             await self._stop_task()
             raise LifespanError(f"Lifespan startup failed: {self._failure or 'no message given'}.")
@@ -134,6 +138,27 @@ class LifespanOn:
                 + " before sending 'lifespan.startup.complete'. Fix the startup code, or use "
                 "lifespan='off' (or 'auto') if the application has no lifespan support."
             ) from self._error
+
+    async def _wait_for_startup(self) -> None:
+        """Wait until startup is over, with a WARNING every
+        ``STARTUP_PATIENCE_S`` seconds it is not: a startup that hangs would
+        otherwise end in an init timeout that names nothing."""
+        assert self._startup_done is not None
+        done = asyncio.ensure_future(self._startup_done.wait())
+        waited = 0.0
+        try:
+            while not (await asyncio.wait((done,), timeout=STARTUP_PATIENCE_S))[0]:
+                waited += STARTUP_PATIENCE_S
+                logger.warning(
+                    "Lifespan startup has not completed after %g s: the application has not "
+                    "sent 'lifespan.startup.complete' or 'lifespan.startup.failed'; still "
+                    "waiting (Lambda ends an init phase after 10 s). Look for startup code "
+                    "waiting on something it cannot reach, give it a timeout, or use "
+                    "lifespan='off' if the application needs no startup.",
+                    waited,
+                )
+        finally:
+            done.cancel()
 
     def shutdown(self) -> None:
         if not self._started:
