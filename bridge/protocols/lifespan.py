@@ -152,9 +152,9 @@ class LifespanOn:
                 logger.warning(
                     "Lifespan startup has not completed after %g s: the application has not "
                     "sent 'lifespan.startup.complete' or 'lifespan.startup.failed'; still "
-                    "waiting (Lambda ends an init phase after 10 s). Look for startup code "
-                    "waiting on something it cannot reach, give it a timeout, or use "
-                    "lifespan='off' if the application needs no startup.",
+                    "waiting (an on-demand Lambda init phase ends after 10 s). Look for "
+                    "startup code waiting on something it cannot reach, give it a timeout, or "
+                    "use lifespan='off' if the application needs no startup.",
                     waited,
                 )
         finally:
