@@ -29,6 +29,7 @@ from bridge.local.server import Gateway, serve, uvicorn_available
 from bridge.local.websocket import LocalManagementAPI, WebSocketGateway
 from bridge.sources import SourceSelector
 from bridge.sources.alb import is_multi_value
+from bridge.websocket.events import DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_PREFIX
 
 __all__ = ["main"]
 
@@ -130,6 +131,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         metavar="URL",
         help="where WebSocket connections are kept (default: a temporary SQLite file); "
         "ASGI apps only, with uvicorn",
+    )
+    serve.add_argument(
+        "--websocket-route",
+        metavar="ROUTE",
+        action="append",
+        default=[],
+        help="a custom route of the WebSocket API (repeat for more): a frame whose "
+        "selected value is ROUTE is a MESSAGE on that route, any other on $default",
+    )
+    serve.add_argument(
+        "--websocket-route-selection",
+        metavar="EXPRESSION",
+        type=_route_selection,
+        default=DEFAULT_ROUTE_SELECTION,
+        help=f"the route selection expression (default: {DEFAULT_ROUTE_SELECTION})",
     )
     return parser, {"invoke": invoke, "serve": serve}
 
@@ -325,7 +341,13 @@ def _serve_handler(
                 port=args.port,
                 server=args.server,
                 ready=ready,
-                websockets=WebSocketGateway(invoker, management, refusal=refusal),
+                websockets=WebSocketGateway(
+                    invoker,
+                    management,
+                    refusal=refusal,
+                    routes=args.websocket_route,
+                    route_selection=args.websocket_route_selection,
+                ),
             )
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
@@ -416,6 +438,17 @@ def _seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
     return value
+
+
+def _route_selection(text: str) -> str:
+    """A route selection expression ``serve`` can follow: ``$request.body.FIELD``."""
+    fields = text.removeprefix(ROUTE_SELECTION_PREFIX).split(".")
+    if not text.startswith(ROUTE_SELECTION_PREFIX) or not all(fields):
+        raise argparse.ArgumentTypeError(
+            f"expected $request.body.FIELD (a field of the frame's JSON, such as "
+            f"{DEFAULT_ROUTE_SELECTION}), got {text!r}"
+        )
+    return text
 
 
 def _port(text: str) -> int:

@@ -23,7 +23,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +31,13 @@ from urllib.parse import urlsplit
 from bridge.local.invoker import FunctionError, InvocationError, Invoker
 from bridge.local.server import canonical_header_name
 from bridge.websocket.errors import ConnectionGoneError, ManagementAPIError
-from bridge.websocket.events import connect_event, disconnect_event, message_event
+from bridge.websocket.events import (
+    DEFAULT_ROUTE_SELECTION,
+    connect_event,
+    disconnect_event,
+    message_event,
+    route_key_for,
+)
 
 __all__ = ["LiveConnection", "LocalManagementAPI", "WebSocketGateway"]
 
@@ -185,10 +191,16 @@ class WebSocketGateway:
         management: LocalManagementAPI | None,
         *,
         refusal: str = "",
+        routes: Collection[str] = (),
+        route_selection: str = DEFAULT_ROUTE_SELECTION,
     ) -> None:
         self.invoker = invoker
         self.management = management
         self.refusal = refusal
+        #: The API's custom routes: a frame selecting one of them is a MESSAGE
+        #: on it (``route_key_for``), any other frame on ``$default``.
+        self.routes = frozenset(routes)
+        self.route_selection = route_selection
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one WebSocket connection from its upgrade request to its close."""
@@ -264,6 +276,9 @@ class WebSocketGateway:
             event = message_event(
                 client.connection_id,
                 data,
+                route_key=route_key_for(data, self.routes, self.route_selection)
+                if self.routes
+                else "$default",
                 domain_name=client.domain,
                 source_ip=client.source_ip,
                 connected_at=client.connected_at,

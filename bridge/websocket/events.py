@@ -173,12 +173,18 @@ def disconnect_event(
     }
 
 
+#: The route selection expressions ``route_key_for`` follows start with this.
+ROUTE_SELECTION_PREFIX = "$request.body."
+#: The usual route selection expression.
+DEFAULT_ROUTE_SELECTION = "$request.body.action"
+
+
 def route_key_for(
-    data: str | bytes, routes: Collection[str], expression: str = "$request.body.action"
+    data: str | bytes, routes: Collection[str], expression: str = DEFAULT_ROUTE_SELECTION
 ) -> str:
     """The route API Gateway picks for a frame: the value of the JSON field
     named by ``expression`` when it is one of ``routes``, else ``$default``."""
-    prefix = "$request.body."
+    prefix = ROUTE_SELECTION_PREFIX
     if not expression.startswith(prefix) or isinstance(data, bytes):
         return "$default"
     try:

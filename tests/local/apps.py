@@ -106,7 +106,8 @@ async def websocket_echo(scope: Scope, receive: Receive, send: Send) -> None:
 
     ``?reject`` closes before accepting, ``?deny`` answers 401 with the body ``no entry``,
     ``?early`` tries to send to itself during its ``$connect`` and logs whether that worked;
-    the frame ``close`` closes the connection. The close code the app is told of
+    the frame ``close`` closes the connection; a JSON object frame is answered with
+    ``route:`` + the route key of its MESSAGE. The close code the app is told of
     is logged.
     """
     if scope["type"] != "websocket":
@@ -134,6 +135,8 @@ async def websocket_echo(scope: Scope, receive: Receive, send: Send) -> None:
             return
         if message.get("text") == "close":
             await send({"type": "websocket.close", "code": 4000})
+        elif str(message.get("text")).startswith("{"):
+            await send({"type": "websocket.send", "text": "route:" + route_key(scope)})
         elif message.get("text") is not None:
             await send({"type": "websocket.send", "text": "echo:" + message["text"]})
         else:

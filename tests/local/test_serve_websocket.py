@@ -194,6 +194,56 @@ def test_ctrl_c_closes_open_connections_and_the_app_hears_of_it() -> None:
         assert "Traceback" not in log
 
 
+# -- route selection
+
+
+def routes_of(server: Server, frames: list[str]) -> list[str | bytes]:
+    """The route key of each frame's MESSAGE, as the app saw it."""
+    with open_client(server) as client:
+        for frame in frames:
+            client.send(frame)
+        return receive(client, len(frames))
+
+
+def test_without_custom_routes_every_frame_is_a_default_message(echo: Server) -> None:
+    assert routes_of(echo, ['{"action": "chat"}']) == ["route:$default"]
+
+
+def test_a_frame_selecting_a_custom_route_is_a_message_on_it() -> None:
+    with serving(WS_ECHO, "--websocket-route", "chat", "--websocket-route", "join") as running:
+        frames = ['{"action": "chat"}', '{"action": "join"}', '{"action": "leave"}', "{not json"]
+        assert routes_of(running, frames) == [
+            "route:chat",
+            "route:join",
+            "route:$default",
+            "route:$default",
+        ]
+        with open_client(running) as client:  # other frames are not touched
+            client.send("hi")
+            assert receive(client, 1) == ["echo:hi"]
+
+
+def test_the_route_selection_expression_option() -> None:
+    with serving(
+        WS_ECHO, "--websocket-route", "join", "--websocket-route-selection", "$request.body.m.kind"
+    ) as running:
+        frames = ['{"m": {"kind": "join"}}', '{"action": "join"}']
+        assert routes_of(running, frames) == ["route:join", "route:$default"]
+
+
+@pytest.mark.parametrize(
+    "expression", ["$request.header.x", "action", "$request.body.", "$request.body.a..b"]
+)
+def test_a_route_selection_serve_cannot_follow_is_a_usage_error(
+    expression: str, in_root: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    args = ["serve", WS_ECHO, "--websocket-route-selection", expression, "--port", "0"]
+    assert main_status(args) == 2
+    err = capfd.readouterr().err
+    assert "expected $request.body.FIELD" in err
+    assert repr(expression) in err
+
+
 # -- where WebSockets are not served
 
 
