@@ -137,6 +137,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         metavar="ROUTE",
         action="append",
         default=[],
+        type=_custom_route,
         help="a custom route of the WebSocket API (repeat for more): a frame whose "
         "selected value is ROUTE is a MESSAGE on that route, any other on $default",
     )
@@ -438,6 +439,16 @@ def _seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
     return value
+
+
+def _custom_route(text: str) -> str:
+    """A custom route key: not empty, and not one of the ``$`` routes API Gateway reserves."""
+    if not text or text.startswith("$"):
+        raise argparse.ArgumentTypeError(
+            f"expected a custom route key such as 'sendmessage' ($connect, $disconnect and "
+            f"$default are API Gateway's own), got {text!r}"
+        )
+    return text
 
 
 def _route_selection(text: str) -> str:

@@ -244,6 +244,16 @@ def test_a_route_selection_serve_cannot_follow_is_a_usage_error(
     assert repr(expression) in err
 
 
+@pytest.mark.parametrize("route", ["$default", "$connect", ""])
+def test_a_reserved_or_empty_custom_route_is_a_usage_error(
+    route: str, in_root: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert main_status(["serve", WS_ECHO, "--websocket-route", route, "--port", "0"]) == 2
+    err = capfd.readouterr().err
+    assert "expected a custom route key" in err
+    assert repr(route) in err
+
+
 # -- where WebSockets are not served
 
 
