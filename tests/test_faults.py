@@ -134,9 +134,9 @@ def test_an_alb_response_between_its_limit_and_lambdas_is_refused_in_both_interf
         assert response["statusCode"] == 200
 
 
-def _wsgi_text_app(body: bytes) -> Any:
+def _wsgi_text_app(body: bytes, content_type: str = "text/plain") -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain")])
+        start_response("200 OK", [("Content-Type", content_type)])
         return [body]
 
     return app
@@ -203,12 +203,10 @@ def _edge_event(trigger: str | None, path: str = "/big") -> dict[str, Any]:
 
 def _edge_apps(body: bytes, content_type: bytes = b"text/plain") -> list[Any]:
     """The same response from an ASGI and a WSGI application."""
-
-    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", content_type.decode())])
-        return [body]
-
-    return [respond_with(200, [(b"content-type", content_type)], body), wsgi_app]
+    return [
+        respond_with(200, [(b"content-type", content_type)], body),
+        _wsgi_text_app(body, content_type.decode()),
+    ]
 
 
 #: One header, ``Content-Type: text/plain``, as the edge response counts it.

@@ -697,30 +697,48 @@ def test_header_value_cache_is_bounded() -> None:
     assert response.check_headers([("X-Trace", "t699")])[0] == [("x-trace", "t699")]
 
 
-def test_a_value_first_sent_after_the_cache_filled_is_still_kept(
-    monkeypatch: pytest.MonkeyPatch,
+#: Each bounded cache of checked response headers: what fills it, a header
+#: first sent after it is full, and the key that header must be kept under.
+BOUNDED_CACHES: dict[str, tuple[str, Callable[[int], tuple[str, str]], tuple[str, str], object]] = {
+    "values": (
+        "_HEADER_VALUES",
+        lambda i: ("ETag", f'"v{i}"'),
+        ("Content-Type", "application/x-seen-late"),
+        "application/x-seen-late",
+    ),
+    "lengths": (
+        "_LENGTHS",
+        lambda i: ("Content-Length", str(10_000 + i)),
+        ("Content-Length", "7"),
+        "7",
+    ),
+    "pairs": (
+        "_HEADER_PAIRS",
+        lambda i: ("X-Request-Id", f"r{i}"),
+        ("X-Request-Id", "r-late"),
+        ("X-Request-Id", "r-late"),
+    ),
+}
+
+
+@pytest.mark.parametrize("cache", sorted(BOUNDED_CACHES))
+def test_a_header_first_sent_after_a_cache_filled_is_still_kept(
+    monkeypatch: pytest.MonkeyPatch, cache: str
 ) -> None:
     from bridge.wsgi import response
 
-    monkeypatch.setattr(response, "_HEADER_VALUES", {})
-    for i in range(response._HEADER_VALUES_LIMIT + 10):
-        response.check_headers([("ETag", f'"v{i}"')])
-    response.check_headers([("Content-Type", "application/x-seen-late")])
-    assert "application/x-seen-late" in response._HEADER_VALUES
-    assert len(response._HEADER_VALUES) <= response._HEADER_VALUES_LIMIT
-
-
-def test_a_content_length_first_sent_after_the_cache_filled_is_still_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bridge.wsgi import response
-
-    monkeypatch.setattr(response, "_LENGTHS", {})
-    for i in range(response._LENGTHS_LIMIT + 10):
-        response.check_headers([("Content-Length", str(10_000 + i))])
-    assert response.check_headers([("Content-Length", "7")])[1] == 7
-    assert "7" in response._LENGTHS
-    assert len(response._LENGTHS) <= response._LENGTHS_LIMIT
+    name, filler, late, key = BOUNDED_CACHES[cache]
+    monkeypatch.setattr(response, "_HEADER_PAIRS", {})
+    monkeypatch.setattr(response, name, {})
+    limit = getattr(response, f"{name}_LIMIT")
+    for i in range(limit + 10):
+        response.check_headers([filler(i)])
+    checked, length, _ = response.check_headers([late])
+    assert checked == [(late[0].lower(), late[1])]
+    assert length == (int(late[1]) if late[0] == "Content-Length" else None)
+    kept = getattr(response, name)
+    assert key in kept
+    assert len(kept) <= limit
 
 
 def test_cookie_values_are_checked_but_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -750,18 +768,6 @@ def test_headers_sent_again_give_what_they_gave_the_first_time(
     )
     assert set(response._HEADER_PAIRS) == set(headers)
     assert response.check_headers([tuple(h) for h in headers]) == first  # equal, not the same
-
-
-def test_remembered_headers_are_bounded_and_new_ones_still_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bridge.wsgi import response
-
-    monkeypatch.setattr(response, "_HEADER_PAIRS", {})
-    for i in range(response._HEADER_PAIRS_LIMIT + 10):
-        response.check_headers([("X-Request-Id", f"r{i}")])
-    assert len(response._HEADER_PAIRS) <= response._HEADER_PAIRS_LIMIT
-    assert ("X-Request-Id", f"r{response._HEADER_PAIRS_LIMIT + 9}") in response._HEADER_PAIRS
 
 
 class _Text(str):
