@@ -269,6 +269,34 @@ def test_an_edge_binary_body_counts_its_own_bytes_not_its_base64(
         assert decode_response("edge", response)[2] == body
 
 
+def test_an_edge_body_over_the_limit_is_never_encoded(
+    make_handler: HandlerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A binary body refused for its size is not turned into base64 first:
+    the only body encoded is the 500's, which is text."""
+    import bridge.body
+
+    encoded: list[int] = []
+    encode = bridge.body._b64encode
+
+    def counting_encode(data: bytes) -> str:
+        encoded.append(len(data))
+        return encode(data)
+
+    monkeypatch.setattr(bridge.body, "_b64encode", counting_encode)
+    fits = bytes(range(256)) * 100
+    over = bytes(range(256)) * 200
+    for app in _edge_apps(fits, b"application/octet-stream"):
+        response = make_handler(app)(_edge_event("viewer-request"), FakeContext())
+        assert response["bodyEncoding"] == "base64"
+    assert encoded == [len(fits), len(fits)]
+    encoded.clear()
+    for app in _edge_apps(over, b"application/octet-stream"):
+        response = make_handler(app)(_edge_event("viewer-request"), FakeContext())
+        assert (response["status"], response["bodyEncoding"]) == ("500", "text")
+    assert encoded == []
+
+
 def test_an_edge_limit_counts_the_headers(make_handler: HandlerFactory) -> None:
     """A body under the limit with a header that takes it over."""
     body = b"a" * (40_960 - EDGE_HEADER_BYTES - 100)

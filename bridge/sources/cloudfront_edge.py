@@ -138,7 +138,6 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 def to_response(
     event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    text, is_base64 = config.serializer.encode(headers, body)
     cf_headers: dict[str, list[dict[str, str]]] = {}
     dropped = []
     for raw_name, raw_value in headers:
@@ -175,6 +174,8 @@ def to_response(
         return to_response(
             event, 500, [(b"content-type", b"text/plain; charset=utf-8")], TOO_LARGE_BODY, config
         )
+    # Encoded only now: a body over the limit is never turned into base64.
+    text, is_base64 = config.serializer.encode(headers, body)
     return {
         "status": str(status),
         "statusDescription": c.status_phrase(status).partition(" ")[2] or str(status),
