@@ -4,6 +4,7 @@ import base64
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.responses import decode_response
+from bridge.types import LambdaResponse
 from tests.apps import echo_app
 
 HandlerFactory = Callable[..., Bridge]
@@ -60,24 +62,55 @@ def source(request: pytest.FixtureRequest) -> str:
     return name
 
 
-class Exchange:
-    """One request through a handler, with the response decoded as HTTP."""
+@dataclass
+class Reply:
+    """What one invocation sent and got back, the response decoded as HTTP
+    (header names in lower case)."""
 
-    def __init__(self, handler: Bridge, source: str, **request: Any) -> None:
-        self.event = build_event(source, **request)
-        self.response = handler(self.event, FakeContext())
-        self.status, self.headers, self.body = decode_response(source, self.response)
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    response: LambdaResponse
+    event: dict[str, Any] = field(default_factory=dict)
+    context: FakeContext | None = None
 
-    def header_values(self, name: str) -> list[str]:
-        return [v for n, v in self.headers if n.lower() == name]
+    @property
+    def binary(self) -> bool:
+        return bool(
+            self.response.get("isBase64Encoded") or self.response.get("bodyEncoding") == "base64"
+        )
+
+    def header(self, name: str) -> str | None:
+        values = self.all(name)
+        return values[-1] if values else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for n, v in self.headers if n == name]
 
     def json(self) -> Any:
         return json.loads(self.body)
 
     def echoed_body(self) -> bytes:
+        """The request body the echo apps report (base64 in their JSON)."""
         return base64.b64decode(self.json()["body"])
 
 
+def call(handler: Bridge, source: str, **request: Any) -> Reply:
+    """Invoke ``handler`` with ``source``'s event for ``request`` (see ``build_event``)."""
+    event = build_event(source, **request)
+    context = FakeContext()
+    response = handler(event, context)
+    status, headers, body = decode_response(source, response)
+    return Reply(
+        status=status,
+        headers=[(name.lower(), value) for name, value in headers],
+        body=body,
+        response=response,
+        event=event,
+        context=context,
+    )
+
+
 @pytest.fixture
-def exchange() -> Callable[..., Exchange]:
-    return Exchange
+def exchange() -> Callable[..., Reply]:
+    return call

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from bridge.local.events import SOURCE_NAMES
-from tests.conftest import Exchange, HandlerFactory
+from tests.conftest import HandlerFactory, Reply
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 
@@ -59,7 +59,7 @@ def make_fastapi() -> FastAPI:
 
 
 def test_fastapi_routes_behind_a_stage(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     result = exchange(
         make_handler(make_fastapi()), "rest", path="/items/x", query="q=1", stage="prod"
@@ -75,7 +75,7 @@ def test_fastapi_routes_behind_a_stage(
 
 @pytest.mark.parametrize("source", SOURCE_NAMES)
 def test_fastapi_on_every_source(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     handler = make_handler(make_fastapi())
     assert exchange(handler, source, path="/sync").json() == {"ran": "in a worker thread"}
@@ -85,26 +85,26 @@ def test_fastapi_on_every_source(
 
 
 def test_fastapi_redirect_and_cookies(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     handler = make_handler(make_fastapi())
     redirect = exchange(handler, "http", path="/go", stage="beta")
     assert redirect.status == 302
-    assert redirect.header_values("location") == ["https://example.com/beta/items/there"]
+    assert redirect.all("location") == ["https://example.com/beta/items/there"]
     cookies = exchange(handler, "http", path="/cookies")
-    assert [c.split(";")[0] for c in cookies.header_values("set-cookie")] == ["a=1", "b=2"]
+    assert [c.split(";")[0] for c in cookies.all("set-cookie")] == ["a=1", "b=2"]
 
 
 def test_fastapi_trailing_slash_redirect_keeps_the_stage(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     result = exchange(make_handler(make_fastapi()), "rest", path="/items/x/", stage="prod")
     assert result.status == 307
-    assert result.header_values("location") == ["https://example.com/prod/items/x"]
+    assert result.all("location") == ["https://example.com/prod/items/x"]
 
 
 def test_starlette_lifespan_state_reaches_requests(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     from contextlib import asynccontextmanager
 
@@ -128,7 +128,7 @@ def test_starlette_lifespan_state_reaches_requests(
 
 
 def test_quart_behind_a_base_path(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     app = Quart(__name__)
 
@@ -148,4 +148,4 @@ def test_quart_behind_a_base_path(
         "self": "https://example.com/api/hello/q%C3%BC",
     }
     moved = exchange(handler, "http", path="/api/away")
-    assert (moved.status, moved.header_values("location")) == (302, ["/api/hello/back"])
+    assert (moved.status, moved.all("location")) == (302, ["/api/hello/back"])

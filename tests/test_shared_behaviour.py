@@ -7,14 +7,14 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from tests.apps import respond_with
-from tests.conftest import Exchange, HandlerFactory
+from tests.conftest import HandlerFactory, Reply
 
 MULTI_VALUE_SOURCES = {"rest", "http-v1", "alb-multi", "edge", "lattice-v2"}
 COOKIE_LIST_SOURCES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
 
 
 def test_method_path_and_query_reach_the_app_exactly(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     query = "a=1&a=2&blank=&plus=x+y&space=x%20y&slash=%2Fz&uni=%CE%BB"
     result = exchange(make_handler(), source, method="PATCH", path="/caf%C3%A9/x%20y", query=query)
@@ -33,7 +33,7 @@ def test_method_path_and_query_reach_the_app_exactly(
 
 
 def test_binary_request_body_is_byte_exact(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     body = bytes(range(256)) * 3
     result = exchange(
@@ -47,7 +47,7 @@ def test_binary_request_body_is_byte_exact(
 
 
 def test_text_request_body_is_byte_exact(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     body = '{"greeting": "grüße, λ, 世界"}'.encode()
     result = exchange(
@@ -61,7 +61,7 @@ def test_text_request_body_is_byte_exact(
 
 
 def test_every_request_header_value_is_kept(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     result = exchange(
         make_handler(), source, headers=[("X-Multi", "one"), ("X-Multi", "two"), ("X-Case", "v")]
@@ -79,7 +79,7 @@ def test_every_request_header_value_is_kept(
 
 
 def test_cookies_reach_the_app_as_one_header(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     result = exchange(make_handler(), source, headers=[("Cookie", "a=1; b=2")])
     cookies = [v for n, v in result.json()["headers"] if n == "cookie"]
@@ -87,26 +87,26 @@ def test_cookies_reach_the_app_as_one_header(
 
 
 def test_binary_response_body_is_byte_exact(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     payload = bytes(range(255, -1, -1)) * 4
     result = exchange(make_handler(), source, method="POST", path="/raw", body=payload)
     assert result.body == payload
-    assert result.header_values("content-type") == ["application/octet-stream"]
+    assert result.all("content-type") == ["application/octet-stream"]
 
 
 def test_status_and_headers_come_back(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     app = respond_with(418, [(b"x-answer", b"42"), (b"x-dup", b"1"), (b"x-dup", b"2")])
     result = exchange(make_handler(app), source)
     assert result.status == 418
-    assert result.header_values("x-answer") == ["42"]
-    assert result.header_values("x-dup") in (["1", "2"], ["1,2"])
+    assert result.all("x-answer") == ["42"]
+    assert result.all("x-dup") in (["1", "2"], ["1,2"])
 
 
 def test_several_set_cookie_headers_survive_where_the_format_allows(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     app = respond_with(
         headers=[
@@ -115,7 +115,7 @@ def test_several_set_cookie_headers_survive_where_the_format_allows(
         ]
     )
     result = exchange(make_handler(app), source)
-    cookies = result.header_values("set-cookie")
+    cookies = result.all("set-cookie")
     if source in COOKIE_LIST_SOURCES:
         assert cookies == ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT"]
     else:  # one value per header: the last one, never a comma-joined mangle
@@ -123,23 +123,23 @@ def test_several_set_cookie_headers_survive_where_the_format_allows(
 
 
 def test_exclude_headers_applies(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     app = respond_with(headers=[(b"x-secret", b"1"), (b"X-Public", b"2")])
     result = exchange(make_handler(app, exclude_headers=["X-Secret"]), source)
-    assert result.header_values("x-secret") == []
-    assert result.header_values("x-public") == ["2"]
+    assert result.all("x-secret") == []
+    assert result.all("x-public") == ["2"]
 
 
 def test_response_is_json_serializable_and_round_trips(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     result = exchange(make_handler(), source, method="POST", path="/raw", body=b"\x00\xff")
     assert json.loads(json.dumps(result.response)) == result.response
 
 
 def test_the_event_and_context_are_in_the_scope(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     seen: dict[str, object] = {}
 
@@ -157,14 +157,14 @@ def test_the_event_and_context_are_in_the_scope(
 
 
 def test_client_address_is_the_callers(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     result = exchange(make_handler(), source, source_ip="198.51.100.23")
     assert result.json()["client"] == ["198.51.100.23", 0]
 
 
 def test_text_response_is_sent_as_text(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange], source: str
+    make_handler: HandlerFactory, exchange: Callable[..., Reply], source: str
 ) -> None:
     result = exchange(
         make_handler(), source, headers=[("X-Content-Type", "text/html; charset=utf-8")]

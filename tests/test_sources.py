@@ -11,7 +11,7 @@ import pytest
 from bridge import Bridge
 from bridge.local.events import FakeContext, build_event
 from tests.apps import respond_with
-from tests.conftest import Exchange, HandlerFactory
+from tests.conftest import HandlerFactory, Reply
 
 COOKIES = [(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]
 APP_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"x-one", b"1"), *COOKIES]
@@ -25,7 +25,7 @@ def respond(handler: Bridge, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_rest_stage_becomes_root_path(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     seen = exchange(make_handler(), "rest", path="/items/a%20b", stage="prod").json()
     assert seen["path"] == "/prod/items/a b"
@@ -34,14 +34,14 @@ def test_rest_stage_becomes_root_path(
 
 
 def test_rest_without_stage_in_url_has_no_root_path(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     seen = exchange(make_handler(), "rest", path="/items").json()
     assert (seen["path"], seen["root_path"]) == ("/items", "")
 
 
 def test_base_path_is_stripped_on_segment_boundaries_only(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     handler = make_handler(api_gateway_base_path="/test")
     inside = exchange(handler, "rest", path="/test/x").json()
@@ -53,7 +53,7 @@ def test_base_path_is_stripped_on_segment_boundaries_only(
 
 
 def test_base_path_follows_the_stage(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     handler = make_handler(api_gateway_base_path="api/")
     seen = exchange(handler, "rest", path="/api/x", stage="v1").json()
@@ -61,7 +61,7 @@ def test_base_path_follows_the_stage(
 
 
 def test_rest_query_is_rebuilt_in_order_and_encoded(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     result = exchange(make_handler(), "rest", query="b=2&a=x+y&a=%2B&url=https%3A%2F%2Fe.com%2F&e=")
     assert result.json()["query_string"] == "b=2&a=x+y&a=%2B&url=https%3A%2F%2Fe.com%2F&e="
@@ -79,7 +79,7 @@ def test_rest_response_shape(make_handler: HandlerFactory) -> None:
 
 
 def test_http_v1_stage_in_path_becomes_root_path(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     seen = exchange(make_handler(), "http-v1", path="/x", stage="beta").json()
     assert (seen["path"], seen["root_path"]) == ("/beta/x", "/beta")
@@ -89,7 +89,7 @@ def test_http_v1_stage_in_path_becomes_root_path(
 
 
 def test_http_v2_path_is_not_decoded_twice(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     # The client sent /a%2541; API Gateway decodes it to /a%41 before Lambda.
     seen = exchange(make_handler(), "http", path="/a%2541").json()
@@ -97,14 +97,14 @@ def test_http_v2_path_is_not_decoded_twice(
 
 
 def test_http_v2_named_stage_becomes_root_path(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     seen = exchange(make_handler(), "http", path="/x", stage="beta").json()
     assert (seen["path"], seen["root_path"]) == ("/beta/x", "/beta")
 
 
 def test_http_v2_raw_query_string_is_verbatim(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     query = "z=1&a=%2B+b&a=%20&k"
     assert exchange(make_handler(), "http", query=query).json()["query_string"] == query
@@ -131,7 +131,7 @@ def test_http_v2_response_shape(make_handler: HandlerFactory) -> None:
 
 
 def test_function_url_path_is_decoded_once(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     seen = exchange(make_handler(), "url", path="/a%2541/b%2Fc").json()
     assert seen["path"] == "/a%41/b/c"
@@ -142,7 +142,7 @@ def test_function_url_path_is_decoded_once(
 
 
 def test_alb_query_is_never_re_encoded(
-    make_handler: HandlerFactory, exchange: Callable[..., Exchange]
+    make_handler: HandlerFactory, exchange: Callable[..., Reply]
 ) -> None:
     query = "redirect=https%3A%2F%2Fe.com%2Fa&plus=a+b&enc=a%2Bb"
     for source in ("alb", "alb-multi"):
@@ -267,7 +267,7 @@ def test_lattice_v1_query_in_raw_path(make_handler: HandlerFactory) -> None:
 )
 def test_unusual_host_and_port_never_crash(
     make_handler: HandlerFactory,
-    exchange: Callable[..., Exchange],
+    exchange: Callable[..., Reply],
     host: str,
     forwarded_port: str | None,
     expected: list[object],

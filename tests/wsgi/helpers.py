@@ -1,65 +1,21 @@
-"""One request through a handler, its response read back, and the WSGI echo app."""
+"""The WSGI echo app, and (from ``tests.conftest``) one request through a
+handler with its response read back."""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.validate import validator
 
-from bridge import Bridge
-from bridge.local.events import FakeContext, build_event
-from bridge.local.responses import decode_response
-from bridge.types import LambdaResponse, StartResponse
+from bridge.types import StartResponse
+from tests.conftest import Reply, call
+
+__all__ = ["STAGED_SOURCES", "Reply", "call", "echo_app", "unwsgi"]
 
 #: Sources whose request paths can carry a stage in front.
 STAGED_SOURCES = frozenset({"rest", "http-v1", "http"})
-
-
-@dataclass
-class Reply:
-    """What one invocation sent and got back, the response decoded as HTTP."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    response: LambdaResponse
-    event: dict[str, Any] = field(default_factory=dict)
-    context: FakeContext | None = None
-
-    @property
-    def binary(self) -> bool:
-        return bool(
-            self.response.get("isBase64Encoded") or self.response.get("bodyEncoding") == "base64"
-        )
-
-    def header(self, name: str) -> str | None:
-        values = self.all(name)
-        return values[-1] if values else None
-
-    def all(self, name: str) -> list[str]:
-        return [v for n, v in self.headers if n == name]
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def call(handler: Bridge, source: str, **request: Any) -> Reply:
-    """Invoke ``handler`` with ``source``'s event for ``request`` (see ``build_event``)."""
-    event = build_event(source, **request)
-    context = FakeContext()
-    response = handler(event, context)
-    status, headers, body = decode_response(source, response)
-    return Reply(
-        status=status,
-        headers=[(name.lower(), value) for name, value in headers],
-        body=body,
-        response=response,
-        event=event,
-        context=context,
-    )
 
 
 def _echo(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
