@@ -1,11 +1,21 @@
 """Cold start, in fresh interpreters.
 
-Every child is ``python -c CODE`` with nothing imported before the part
+Every child is ``python -S -c CODE`` with nothing imported before the part
 measured but the built-in ``sys`` and ``time``, so no contender is handed a
-module the harness happened to load already.
+module the harness happened to load already.  ``-S`` because ``site`` would
+run the ``.pth`` hooks of site-packages first, and some load modules: an
+editable install's hook alone loads ``pathlib``, ``re`` and
+``urllib.parse``.  The site-packages folders are put on ``PYTHONPATH``
+instead.
 
 * ``import``: ``time.perf_counter`` around ``import MODULE`` alone, and
   whether ``asyncio`` was imported by it.
+* ``import``, within the runtime client: the same, in a child that has
+  first imported ``awslambdaric.bootstrap`` (untimed), as the Lambda runtime
+  has when it imports the function's module.  The runtime client loads
+  ``json``, ``logging``, ``re``, ``enum``, ``functools``, ``collections``
+  and ``threading``, among others; an adapter that needs them finds them
+  there.
 * ``first``: the parent's clock from just before it starts the process to
   the line the child prints after its first correct response: interpreter
   start, imports, handler construction and the first invocation.
@@ -36,6 +46,7 @@ IMPORTS = {
 
 _IMPORT_CODE = """\
 import sys, time
+{before}
 start = time.perf_counter()
 {statement}
 elapsed = time.perf_counter() - start
@@ -123,9 +134,17 @@ def _first_code(label: str) -> str:
 PYCACHE = os.path.join(tempfile.gettempdir(), "bridge-bench-pycache")
 
 
+#: What the Lambda runtime has imported before it imports the function.
+RUNTIME_CLIENT = "import awslambdaric.bootstrap"
+
+
 def _env() -> dict[str, str]:
+    import sysconfig
+
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([ROOT, HERE])
+    paths = sysconfig.get_paths()
+    site_packages = dict.fromkeys([paths["purelib"], paths["platlib"]])
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, HERE, *site_packages])
     env.pop("PYTHONDEVMODE", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = PYCACHE
@@ -137,7 +156,11 @@ def _run(code: str) -> tuple[float, Any]:
 
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, env=_env(), cwd=HERE, text=True
+        [sys.executable, "-S", "-c", code],
+        stdout=subprocess.PIPE,
+        env=_env(),
+        cwd=HERE,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -152,13 +175,20 @@ def measure(repeats: int) -> dict[str, Any]:
     from stats import Series
 
     shuffle = random.Random(7).shuffle
-    codes = {("import", k): _IMPORT_CODE.format(statement=v) for k, v in IMPORTS.items()}
+    codes = {("import", k): _IMPORT_CODE.format(before="", statement=v) for k, v in IMPORTS.items()}
+    runtime_client = _run(RUNTIME_CLIENT + "\nprint(repr(('ok', False)))")[1][0] == "ok"
+    if runtime_client:
+        codes |= {
+            ("runtime", k): _IMPORT_CODE.format(before=RUNTIME_CLIENT, statement=v)
+            for k, v in IMPORTS.items()
+        }
     codes |= {("first", k): _first_code(k) for k in FIRST}
     codes[("first", "python -c pass (for scale)")] = "print(repr(('ok', False)))"
     # One untimed pass of each: every .pyc exists and the page cache is warm.
     for code in codes.values():
         _run(code)
     imports = {label: Series(label) for label in IMPORTS}
+    within_runtime = {label: Series(label) for kind, label in codes if kind == "runtime"}
     firsts = {label: Series(label) for kind, label in codes if kind == "first"}
     loads_asyncio: dict[str, bool] = {}
     notes: dict[str, str] = {}
@@ -167,9 +197,13 @@ def measure(repeats: int) -> dict[str, Any]:
         shuffle(jobs)
         for kind, label in jobs:
             elapsed, (value, asyncio_loaded) = _run(codes[(kind, label)])
-            if kind == "import":
+            if kind in ("import", "runtime") and not isinstance(value, float):
+                notes[f"import {label}"] = f"{value}: {asyncio_loaded}"
+            elif kind == "import":
                 imports[label].samples.append(value)
                 loads_asyncio[label] = asyncio_loaded
+            elif kind == "runtime":
+                within_runtime[label].samples.append(value)
             elif value == "ok":
                 firsts[label].samples.append(elapsed)
                 loads_asyncio[f"first: {label}"] = asyncio_loaded
@@ -181,6 +215,9 @@ def measure(repeats: int) -> dict[str, Any]:
             k: {**v.summary(), "asyncio": loads_asyncio.get(f"first: {k}")}
             for k, v in firsts.items()
             if v.samples
+        },
+        "imports_within_runtime_client": {
+            k: v.summary() for k, v in within_runtime.items() if v.samples
         },
         "notes": notes,
     }

@@ -16,10 +16,10 @@ method and is called from the caller's own frame, so the record's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     import logging
+    from typing import Any
 
 __all__ = ["get_logger"]
 

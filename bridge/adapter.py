@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bridge._log import get_logger
 from bridge.apps import detect_interface
@@ -26,11 +24,14 @@ from bridge.wsgi.direct import version_2_environ
 from bridge.wsgi.environ import request_environ
 from bridge.wsgi.response import raw_headers, respond
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
     from bridge.asgi import ASGIRunner
     from bridge.types import (
         Headers,
-        HTTPScope,
         InterfaceMode,
         LambdaContext,
         LambdaEvent,
@@ -43,12 +44,6 @@ if TYPE_CHECKING:
     from bridge.wsgi.runner import WSGIRunner
 
 logger = get_logger("bridge")
-
-
-class _AppRunner(Protocol):
-    def handle(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]: ...
-
-    def close(self) -> None: ...
 
 
 class Bridge:
@@ -142,26 +137,30 @@ class Bridge:
         self._running_loop: Callable[[], object] | None = None
         if websocket_store is not None or websocket_endpoint is not None or websocket_path != "/":
             self._websocket = self._make_websocket_handler()
-        self._runner = self._make_runner(app, lifespan)
-        #: The runner when the application is served as WSGI.
+        #: The runner, as served: WSGI or ASGI.
         self._wsgi: WSGIRunner | None = None
-        self._wsgi_app: Any = None
+        self._asgi: ASGIRunner | None = None
+        self._runner: WSGIRunner | ASGIRunner
         if self.interface == "wsgi":
-            self._wsgi = cast("WSGIRunner", self._runner)
-            self._wsgi_app = self._wsgi.app
-        #: HTTP API 2.0 and function URL events go straight to the WSGI app.
-        self._plain_wsgi = self._wsgi is not None and self._builtin_only
+            self._runner = self._wsgi = self._make_wsgi_runner(app, lifespan)
+        else:
+            self._runner = self._asgi = self._make_asgi_runner(app, lifespan)
+        #: The WSGI runner when every source is built in: HTTP API 2.0 and
+        #: function URL events then go straight to the WSGI app.
+        self._plain_wsgi = self._wsgi if self._builtin_only else None
 
-    def _make_runner(self, app: Any, lifespan: LifespanMode) -> _AppRunner:
-        if self.interface == "wsgi":
-            if lifespan == "on":
-                raise ConfigurationError(
-                    "lifespan='on' needs an ASGI application, but this one is served as WSGI. "
-                    "Use lifespan='auto' or 'off', or interface='asgi' if it is ASGI."
-                )
-            from bridge.wsgi import WSGIRunner  # type: ignore[import-not-found,unused-ignore]
+    @staticmethod
+    def _make_wsgi_runner(app: Any, lifespan: LifespanMode) -> WSGIRunner:
+        if lifespan == "on":
+            raise ConfigurationError(
+                "lifespan='on' needs an ASGI application, but this one is served as WSGI. "
+                "Use lifespan='auto' or 'off', or interface='asgi' if it is ASGI."
+            )
+        from bridge.wsgi import WSGIRunner  # type: ignore[import-not-found,unused-ignore]
 
-            return cast(_AppRunner, WSGIRunner(app))
+        return WSGIRunner(app)
+
+    def _make_asgi_runner(self, app: Any, lifespan: LifespanMode) -> ASGIRunner:
         from bridge.asgi import ASGIRunner, as_asgi3
 
         return ASGIRunner(
@@ -169,7 +168,8 @@ class Bridge:
         )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
-        if self._plain_wsgi and type(event) is dict and event.get("version") == "2.0":
+        plain = self._plain_wsgi
+        if plain is not None and type(event) is dict and event.get("version") == "2.0":
             # HTTP API 2.0 and function URL events, the most common ones, for
             # a WSGI application: the source told apart (by the keys
             # builtin_source() looks at) and the environ read in one step.
@@ -181,7 +181,7 @@ class Bridge:
             except Exception:  # answered by the general steps
                 found = None
             if found is not None:
-                return self._wsgi_response(found[0], event, found[1])
+                return self._wsgi_response(found[0], event, found[1], plain)
         source = None
         if self._builtin_only and type(event) is dict:
             # The usual case in one step: one of the built-in sources.  Only
@@ -197,7 +197,8 @@ class Bridge:
                 return self._websocket_event(event, context)
             source = self.selector.select(event)
         read = source.read
-        if read is not None and self._wsgi is not None:
+        wsgi = self._wsgi
+        if read is not None and wsgi is not None:
             config = self.config
             try:
                 direct = DIRECT_READERS.get(read)
@@ -206,7 +207,7 @@ class Bridge:
                     environ = request_environ(read(event, context, config))
             except Exception as exc:
                 return self._unreadable(source, event, exc)
-            return self._wsgi_response(source, event, environ)
+            return self._wsgi_response(source, event, environ, wsgi)
         try:
             scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
@@ -223,7 +224,7 @@ class Bridge:
         return source.to_response(event, status, headers, response_body, self.config)
 
     def _wsgi_response(
-        self, source: EventSource, event: LambdaEvent, environ: dict[str, Any]
+        self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
     ) -> LambdaResponse:
         """The WSGI application's answer to ``environ``, as ``source`` sends it.
 
@@ -238,9 +239,9 @@ class Bridge:
             if asyncio is not None:
                 running_loop = self._running_loop = asyncio._get_running_loop
         if running_loop is None or running_loop() is None:
-            response = respond(self._wsgi_app, environ)
+            response = respond(wsgi.app, environ)
         else:
-            response = cast("WSGIRunner", self._wsgi).respond(environ)
+            response = wsgi.respond(environ)
         headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -339,7 +340,8 @@ class Bridge:
         return WebSocketHandler(*self._websocket_options)
 
     def _websocket_event(self, event: LambdaEvent, context: LambdaContext | None) -> LambdaResponse:
-        if self.interface == "wsgi":
+        runner = self._asgi
+        if runner is None:
             raise ConfigurationError(
                 "Received an API Gateway WebSocket event, but the application is served as "
                 "WSGI, which has no WebSockets. Route the WebSocket API to an ASGI application "
@@ -347,7 +349,6 @@ class Bridge:
             )
         if self._websocket is None:
             self._websocket = self._make_websocket_handler()
-        runner = cast("ASGIRunner", self._runner)
         return self._websocket.handle(
             event,
             context,

@@ -20,13 +20,17 @@ arguments, decorated or Cython callables, objects carrying a
 
 from __future__ import annotations
 
-import functools
+import sys
 from types import BuiltinFunctionType, FunctionType, MethodType
-from typing import Any, Literal
 
 from bridge.errors import ConfigurationError
 
-Interface = Literal["asgi2", "asgi3", "wsgi"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
+if TYPE_CHECKING:
+    from functools import partial
+    from typing import Any, Literal
+
+    Interface = Literal["asgi2", "asgi3", "wsgi"]
 
 #: ``inspect.CO_COROUTINE`` and ``inspect.CO_VARARGS``: code flags whose values
 #: are part of the language (``dis.COMPILER_FLAG_NAMES``).
@@ -68,7 +72,8 @@ def detect_interface(app: object, interface: str = "auto") -> Interface:
 
 
 def is_async_callable(obj: Any) -> bool:
-    while isinstance(obj, functools.partial):
+    partial = _partial_type()
+    while isinstance(obj, partial):
         obj = obj.func
     if _is_coroutine_function(obj) or getattr(obj, "_is_coroutine", None) is not None:
         return True
@@ -82,10 +87,11 @@ def _is_coroutine_function(obj: Any) -> bool:
     """``inspect.iscoroutinefunction(obj)``, importing ``inspect`` only when
     the object is function-like but not a plain Python function."""
     target = obj
+    partial = _partial_type()
     while True:
         if isinstance(target, MethodType):
             target = target.__func__
-        elif isinstance(target, functools.partial):
+        elif isinstance(target, partial):
             target = target.func
         else:
             break
@@ -98,6 +104,14 @@ def _is_coroutine_function(obj: Any) -> bool:
     import inspect
 
     return inspect.iscoroutinefunction(obj)
+
+
+def _partial_type() -> type[partial[Any]] | tuple[()]:
+    """``functools.partial``, or ``()`` (which no object is an instance of)
+    when ``functools`` was never imported: no partial object can exist then,
+    and importing it costs a WSGI cold start milliseconds."""
+    functools = sys.modules.get("functools")
+    return functools.partial if functools is not None else ()
 
 
 def _takes_one_argument(app: Any) -> bool:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import binascii
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from bridge.errors import MalformedEventError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from bridge.types import Headers, TextHeaders
 
 

@@ -156,7 +156,19 @@ def test_text_headers_are_encoded_as_their_bytes_are(
 def test_status_phrases_are_remembered_but_unchanged() -> None:
     assert c.status_phrase(404) == "404 Not Found"
     assert c.status_phrase(404) == "404 Not Found"
+    assert c.status_phrase(418) == "418 I'm a Teapot"  # not known from the start
     assert c.status_phrase(599) == "599"
+
+
+@pytest.mark.parametrize("status", [100, 200, 201, 206, 301, 404, 413, 422, 451, 500, 504])
+def test_status_phrases_are_those_of_http_status(status: int) -> None:
+    """The phrases known from the start and the ones looked up agree with
+    this interpreter's ``http.HTTPStatus``."""
+    from http import HTTPStatus
+
+    standard = {s.value for s in HTTPStatus}
+    for code in [*(code for code in c._PHRASES if code in standard), status]:
+        assert c.status_phrase(code) == f"{code} {HTTPStatus(code).phrase}"
 
 
 def _cycle_body(*messages: dict[str, object]) -> bytes:

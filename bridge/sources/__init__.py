@@ -14,9 +14,6 @@ Detection order (first match wins; custom handlers come before all of these):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
-
 from bridge.errors import ConfigurationError, UnknownEventError
 from bridge.sources import (
     alb,
@@ -30,7 +27,11 @@ from bridge.sources import (
 )
 from bridge.sources.base import EventSource, SourceConfig
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
     from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
 
 

@@ -3,13 +3,13 @@ query strings, base paths, and the response-side header shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus, unquote
-
 from bridge.errors import MalformedEventError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import Any
+
     from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
 
 
@@ -31,6 +31,8 @@ def mapping(event: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any
         return value
     if value is None:
         return {}
+    from collections.abc import Mapping  # loaded by the rare event that needs it
+
     if not isinstance(value, Mapping):
         raise MalformedEventError(
             f"{source} event: expected {key!r} to be an object or null, got {type(value).__name__}."
@@ -361,14 +363,14 @@ def encode_query(params: Mapping[str, Any], source: str) -> str:
                 values = (values,)
             elif type(values) is not list:
                 break
-            name = key if key.isalnum() and key.isascii() else quote_plus(key)
+            name = key if key.isalnum() and key.isascii() else _quote_plus(key)
             for value in values:
                 if type(value) is not str:
                     break
                 append(
                     name
                     + "="
-                    + (value if value.isalnum() and value.isascii() else quote_plus(value))
+                    + (value if value.isalnum() and value.isascii() else _quote_plus(value))
                 )
             else:
                 continue
@@ -394,7 +396,7 @@ def _quote(text: str) -> str:
     """``quote_plus(text)``, skipping the call for plain ASCII letters and digits."""
     if text.isalnum() and text.isascii():
         return text
-    return quote_plus(text)
+    return _quote_plus(text)
 
 
 def join_query(params: Mapping[str, Any], source: str) -> str:
@@ -438,7 +440,7 @@ def stage_segment(path: str, stage: object) -> str:
 
 def decode_path(raw: str) -> str:
     """Percent-decode a path exactly once."""
-    return unquote(raw) if "%" in raw else raw
+    return _unquote(raw) if "%" in raw else raw
 
 
 class Request:
@@ -538,14 +540,39 @@ def http_version(protocol: object) -> str:
 # ---------------------------------------------------------------- responses
 
 
-_PHRASES: dict[int, str] = {}
+#: Status lines already known: the common ones from the start (the same
+#: text as ``http.HTTPStatus`` gives on every supported Python, which the
+#: tests check), so that a first response needs neither ``http`` nor the
+#: ``enum`` module it loads; others are added as they are first sent.
+_PHRASES: dict[int, str] = {
+    200: "200 OK",
+    201: "201 Created",
+    204: "204 No Content",
+    301: "301 Moved Permanently",
+    302: "302 Found",
+    303: "303 See Other",
+    304: "304 Not Modified",
+    307: "307 Temporary Redirect",
+    308: "308 Permanent Redirect",
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    403: "403 Forbidden",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    409: "409 Conflict",
+    429: "429 Too Many Requests",
+    500: "500 Internal Server Error",
+    502: "502 Bad Gateway",
+    503: "503 Service Unavailable",
+    504: "504 Gateway Timeout",
+}
 
 
 def status_phrase(status: int) -> str:
     """``"200 OK"``; just ``"599"`` for a status without a standard phrase."""
     phrase = _PHRASES.get(status)
     if phrase is None:
-        from http import HTTPStatus  # imported by the first ALB response only
+        from http import HTTPStatus
 
         try:
             phrase = f"{status} {HTTPStatus(status).phrase}"
@@ -618,3 +645,26 @@ def single_value_headers(headers: Pairs, source: str) -> dict[str, str]:
         else:
             single[key] = ",".join(values) if len(values) > 1 else values[0]
     return single
+
+
+# urllib.parse (and the ipaddress module it loads) costs milliseconds of
+# import: it is loaded by the first event that needs it.
+def _load_urllib_parse() -> None:
+    global _quote_plus, _unquote
+    from urllib.parse import quote_plus, unquote
+
+    _quote_plus, _unquote = quote_plus, unquote
+
+
+def _first_quote_plus(text: str) -> str:
+    _load_urllib_parse()
+    return _quote_plus(text)
+
+
+def _first_unquote(text: str) -> str:
+    _load_urllib_parse()
+    return _unquote(text)
+
+
+_quote_plus: Callable[[str], str] = _first_quote_plus
+_unquote: Callable[[str], str] = _first_unquote

@@ -10,12 +10,11 @@ entry, the one the load balancer appended.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 

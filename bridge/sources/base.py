@@ -25,11 +25,13 @@ milliseconds of every cold start for two small records.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
-
 from bridge.body import BodySerializer
 from bridge.checks import LAMBDA_RESPONSE_LIMIT, small_response
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar
 
 
 class _Record:

@@ -14,15 +14,16 @@ limit, instead of CloudFront's 502 with nothing in the function's log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
 
 

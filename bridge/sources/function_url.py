@@ -7,12 +7,11 @@ decoded (once) here.  Function URLs have no stages.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bridge.sources import http_api_v2
 from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from bridge.types import LambdaContext, LambdaEvent
 

@@ -7,13 +7,12 @@ value per header, as in 1.0.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bridge.sources import _common as c
 from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 from bridge.sources.vpc_lattice_v1 import read_either, to_response
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from bridge.types import LambdaContext, LambdaEvent
 

@@ -17,13 +17,14 @@ a request gives the same environ and the same response either way (except
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, request_environ
 from bridge.wsgi.response import call_app, run_app
 from bridge.wsgi.runner import WSGIRunner
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from bridge.wsgi.middleware import WSGIMiddleware, get_executor
 
 __all__ = [

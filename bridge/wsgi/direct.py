@@ -20,7 +20,6 @@ checks that on generated events.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
 
 from bridge.body import decode_request_body
 from bridge.sources import _common as c
@@ -35,8 +34,10 @@ from bridge.wsgi.environ import (
     _wsgi_str,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from bridge.sources.base import EventSource, ReadRequest, SourceConfig
     from bridge.types import LambdaContext, LambdaEvent

@@ -16,12 +16,14 @@ So are names that are not valid HTTP header names.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from bridge._log import get_logger
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from bridge.sources._common import Request
 
 logger = get_logger("bridge.wsgi")

@@ -23,22 +23,22 @@ iterable's ``close()`` is always called.  A body longer than the response's
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
-
 from bridge._log import get_logger
 from bridge.errors import ProtocolError
 from bridge.wsgi.environ import build_environ
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from types import TracebackType
+    from typing import Any
+
     from bridge.types import Headers, TextHeaders, WSGIApp
+
+    ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
 logger = get_logger("bridge.wsgi")
-
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 ERROR_STATUS = 500
 ERROR_HEADERS: TextHeaders = [("content-type", "text/plain; charset=utf-8")]
@@ -461,10 +461,15 @@ def _request(scope: Mapping[str, Any]) -> str:
 
 def _request_line(environ: Mapping[str, Any]) -> str:
     """``"GET /stage/items"`` (bytes-as-str read back as UTF-8), for log lines."""
-    path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
-    with contextlib.suppress(UnicodeError):  # if not bytes-as-str after all, shown as is
-        path = path.encode("latin-1").decode("utf-8")
+    path = _read_back(f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}")
     return f"{environ.get('REQUEST_METHOD', '?')} {path or '/'}"
+
+
+def _read_back(path: str) -> str:
+    try:
+        return path.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not bytes-as-str after all: shown as it is
+        return path
 
 
 def _short(value: object, limit: int = 80) -> str:

@@ -17,16 +17,17 @@ the WSGI thread pool instead and waits for it, one hand-off.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from bridge.wsgi.response import WSGIResponse, respond, run_app
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
     from bridge.types import Headers, HTTPScope, WSGIApp
 
-
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 class WSGIRunner:
