@@ -60,19 +60,20 @@ def main() -> None:
     results: dict[str, Any] = {"pybase64": not options.no_pybase64, "cases": []}
     blob = {size: os.urandom(size * MiB) for size in (1, 4)}
 
-    def response_case(size: int) -> dict[str, Any]:
-        body = blob[size]
-        expected = base64.b64encode(body).decode("ascii")
-        event = build_event("http", path="/blob", headers=[("Accept", "*/*")])
+    def measure(
+        case: str,
+        event: dict[str, Any],
+        *,
+        factories: list[tuple[str, Callable[[], cs.Contender]]],
+        expected: bytes,
+        bare: list[tuple[str, Callable[[Any], Any]]],
+        bare_input: Any,
+        body_bytes: int,
+    ) -> dict[str, Any]:
+        """Every contender that answers ``event`` with ``expected``, and the
+        bare codec steps on ``bare_input``, timed interleaved; peak memory of each."""
         runners = []
         notes = {}
-        factories: list[tuple[str, Callable[[], cs.Contender]]] = [
-            ("bridge (ASGI)", lambda: cs.bridge(apps.blob_asgi(body), "http", "asgi")),
-            ("bridge (WSGI)", lambda: cs.bridge(apps.blob_wsgi(body), "http", "wsgi")),
-            ("mangum lifespan=off", lambda: cs.mangum(apps.blob_asgi(body), "http", "asgi")),
-            ("apig-wsgi", lambda: cs.apig_wsgi(apps.blob_wsgi(body), "http", "wsgi")),
-            ("serverless-wsgi", lambda: cs.serverless_wsgi(apps.blob_wsgi(body), "http", "wsgi")),
-        ]
         memory = {}
         for label, factory in factories:
             try:
@@ -80,43 +81,64 @@ def main() -> None:
             except cs.Unavailable as exc:
                 notes[label] = str(exc)
                 continue
-            handler_event = cs.copy_event(event)
-            status, _, got = contender.check(handler_event)
-            if status != 200 or got != body:
-                notes[label] = f"wrong response (status {status}, {len(got)} bytes)"
+            status, _, got = contender.check(cs.copy_event(event))
+            if status != 200 or got != expected:
+                notes[label] = f"wrong response (status {status}, {got[:40]!r})"
                 continue
             runners.append((label, contender.run_batch, lambda c=contender: c.prepare(event)))
             memory[label] = min(_peak_of(contender, event) for _ in range(2))
-        bare = [
+        for label, step in bare:
+
+            def run(args: list[Any], step: Callable[[Any], Any] = step) -> float:
+                import time
+
+                start = time.perf_counter()
+                for arg in args:
+                    step(arg)
+                return time.perf_counter() - start
+
+            runners.append((label, run, lambda: bare_input))
+            memory[label] = _peak(lambda step=step: step(bare_input))
+        series = interleave(runners, rounds=options.rounds, batch=1)
+        return {
+            "case": case,
+            "body_bytes": body_bytes,
+            "reference": bare[0][0],
+            "rows": {
+                name: {**s.summary(), "peak_bytes": memory[name]} for name, s in series.items()
+            },
+            "notes": notes,
+        }
+
+    def response_case(size: int) -> dict[str, Any]:
+        body = blob[size]
+        expected = base64.b64encode(body).decode("ascii")
+        bare: list[tuple[str, Callable[[Any], Any]]] = [
             ("bare: base64.b64encode().decode()", lambda b: base64.b64encode(b).decode("ascii")),
         ]
         if not options.no_pybase64:
             import pybase64
 
             bare.append(("bare: pybase64.b64encode_as_string()", pybase64.b64encode_as_string))
-        for label, encode in bare:
-            assert encode(body) == expected
-
-            def run(args: list[Any], encode: Callable[[bytes], str] = encode) -> float:
-                import time
-
-                start = time.perf_counter()
-                for arg in args:
-                    encode(arg)
-                return time.perf_counter() - start
-
-            runners.append((label, run, lambda: body))
-            memory[label] = _peak(lambda encode=encode: encode(body))
-        series = interleave(runners, rounds=options.rounds, batch=1)
-        return {
-            "case": f"{size} MiB binary response",
-            "body_bytes": len(body),
-            "reference": "bare: base64.b64encode().decode()",
-            "rows": {
-                name: {**s.summary(), "peak_bytes": memory[name]} for name, s in series.items()
-            },
-            "notes": notes,
-        }
+        assert all(step(body) == expected for _, step in bare)
+        return measure(
+            f"{size} MiB binary response",
+            build_event("http", path="/blob", headers=[("Accept", "*/*")]),
+            factories=[
+                ("bridge (ASGI)", lambda: cs.bridge(apps.blob_asgi(body), "http", "asgi")),
+                ("bridge (WSGI)", lambda: cs.bridge(apps.blob_wsgi(body), "http", "wsgi")),
+                ("mangum lifespan=off", lambda: cs.mangum(apps.blob_asgi(body), "http", "asgi")),
+                ("apig-wsgi", lambda: cs.apig_wsgi(apps.blob_wsgi(body), "http", "wsgi")),
+                (
+                    "serverless-wsgi",
+                    lambda: cs.serverless_wsgi(apps.blob_wsgi(body), "http", "wsgi"),
+                ),
+            ],
+            expected=body,
+            bare=bare,
+            bare_input=body,
+            body_bytes=len(body),
+        )
 
     def request_case() -> dict[str, Any]:
         body = os.urandom(4 * MiB)
@@ -129,57 +151,32 @@ def main() -> None:
         )
         assert event["isBase64Encoded"]
         encoded = event["body"]
-        expected = f"{len(body)} {body[:1].hex()}".encode()
-        factories: list[tuple[str, Callable[[], cs.Contender]]] = [
-            ("bridge (ASGI)", lambda: cs.bridge(apps.echo_length_asgi, "http", "asgi")),
-            ("bridge (WSGI)", lambda: cs.bridge(apps.echo_length_wsgi, "http", "wsgi")),
-            ("mangum lifespan=off", lambda: cs.mangum(apps.echo_length_asgi, "http", "asgi")),
-            ("apig-wsgi", lambda: cs.apig_wsgi(apps.echo_length_wsgi, "http", "wsgi")),
-            ("serverless-wsgi", lambda: cs.serverless_wsgi(apps.echo_length_wsgi, "http", "wsgi")),
+        bare: list[tuple[str, Callable[[Any], Any]]] = [
+            ("bare: base64.b64decode()", base64.b64decode)
         ]
-        runners = []
-        notes = {}
-        memory = {}
-        for label, factory in factories:
-            try:
-                contender = factory()
-            except cs.Unavailable as exc:
-                notes[label] = str(exc)
-                continue
-            status, _, got = contender.check(event)
-            if status != 200 or got != expected:
-                notes[label] = f"wrong response (status {status}, {got[:40]!r})"
-                continue
-            runners.append((label, contender.run_batch, lambda c=contender: c.prepare(event)))
-            memory[label] = min(_peak_of(contender, event) for _ in range(2))
-        bare = [("bare: base64.b64decode()", base64.b64decode)]
         if not options.no_pybase64:
             import pybase64
 
             bare.append(("bare: pybase64.b64decode()", pybase64.b64decode))
-        for label, decode in bare:
-            assert decode(encoded) == body
-
-            def run(args: list[Any], decode: Callable[[str], bytes] = decode) -> float:
-                import time
-
-                start = time.perf_counter()
-                for arg in args:
-                    decode(arg)
-                return time.perf_counter() - start
-
-            runners.append((label, run, lambda: encoded))
-            memory[label] = _peak(lambda decode=decode: decode(encoded))
-        series = interleave(runners, rounds=options.rounds, batch=1)
-        return {
-            "case": "4 MiB base64 request body",
-            "body_bytes": len(body),
-            "reference": "bare: base64.b64decode()",
-            "rows": {
-                name: {**s.summary(), "peak_bytes": memory[name]} for name, s in series.items()
-            },
-            "notes": notes,
-        }
+        assert all(step(encoded) == body for _, step in bare)
+        return measure(
+            "4 MiB base64 request body",
+            event,
+            factories=[
+                ("bridge (ASGI)", lambda: cs.bridge(apps.echo_length_asgi, "http", "asgi")),
+                ("bridge (WSGI)", lambda: cs.bridge(apps.echo_length_wsgi, "http", "wsgi")),
+                ("mangum lifespan=off", lambda: cs.mangum(apps.echo_length_asgi, "http", "asgi")),
+                ("apig-wsgi", lambda: cs.apig_wsgi(apps.echo_length_wsgi, "http", "wsgi")),
+                (
+                    "serverless-wsgi",
+                    lambda: cs.serverless_wsgi(apps.echo_length_wsgi, "http", "wsgi"),
+                ),
+            ],
+            expected=f"{len(body)} {body[:1].hex()}".encode(),
+            bare=bare,
+            bare_input=encoded,
+            body_bytes=len(body),
+        )
 
     results["cases"] = [response_case(1), response_case(4), request_case()]
     json.dump(results, sys.stdout)
