@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bridge.loop import get_runner
 from bridge.protocols.http import HTTPCycle
 from bridge.protocols.lifespan import LifespanOff, LifespanOn
-from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode
+
+if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+    from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode
+
 
 logger = logging.getLogger("bridge.asgi")
 
@@ -19,7 +22,7 @@ def as_asgi3(app: Any, double: bool) -> ASGIApp:
         return app  # type: ignore[no-any-return]
     from asgiref.compatibility import double_to_single_callable
 
-    return cast(ASGIApp, double_to_single_callable(app))  # type: ignore[no-untyped-call]
+    return cast("ASGIApp", double_to_single_callable(app))  # type: ignore[no-untyped-call]
 
 
 class ASGIRunner:

@@ -100,6 +100,31 @@ def test_a_first_wsgi_response_loads_neither_asyncio_nor_logging(source: str) ->
     assert not loaded.intersection(NOT_FOR_WSGI), sorted(loaded.intersection(NOT_FOR_WSGI))
 
 
+def test_a_first_asgi_response_loads_no_annotation_types() -> None:
+    """An ASGI app needs asyncio (and with it logging and typing), but not
+    ``bridge.types``, whose TypedDicts cost milliseconds to create."""
+    event = build_event("http", path="/hello")
+    code = textwrap.dedent(
+        f"""
+        from bridge import Bridge
+
+        async def app(scope, receive, send):
+            if scope["type"] != "http":
+                return
+            await send({{"type": "http.response.start", "status": 200, "headers": []}})
+            await send({{"type": "http.response.body", "body": b"hello"}})
+
+        handler = Bridge(app)
+        assert handler.interface == "asgi3"
+        response = handler({event!r}, None)
+        assert response["statusCode"] == 200, response
+        """
+    )
+    loaded = _loaded_after(code)
+    assert "asyncio" in loaded
+    assert not loaded.intersection({"bridge.types", "bridge.sources.websocket"})
+
+
 def test_detecting_the_usual_app_shapes_does_not_import_inspect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

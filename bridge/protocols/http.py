@@ -23,10 +23,13 @@ import asyncio
 import enum
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.errors import ProtocolError
-from bridge.types import ASGIApp, Headers, HTTPScope, Message
+
+if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+    from bridge.types import ASGIApp, Headers, HTTPScope, Message
+
 
 logger = logging.getLogger("bridge.http")
 

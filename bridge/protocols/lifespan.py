@@ -21,11 +21,14 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.errors import LifespanError
 from bridge.loop import LoopRunner
-from bridge.types import ASGIApp, Message
+
+if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+    from bridge.types import ASGIApp, Message
+
 
 logger = logging.getLogger("bridge.lifespan")
 
