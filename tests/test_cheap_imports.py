@@ -220,6 +220,28 @@ def test_a_first_decode_also_chooses_the_codec(
         body.decode_request_body("a", True, source="t")
 
 
+# ------------------------------------------------------ lazy urllib.parse
+
+
+@pytest.mark.parametrize("first", ["quote", "unquote"])
+def test_urllib_parse_is_bound_at_first_use(monkeypatch: pytest.MonkeyPatch, first: str) -> None:
+    import urllib.parse
+
+    from bridge.sources import _common
+
+    monkeypatch.setattr(_common, "_quote_plus", _common._first_quote_plus)
+    monkeypatch.setattr(_common, "_unquote", _common._first_unquote)
+    if first == "quote":
+        assert _common._quote("a b&c") == "a+b%26c"
+    else:
+        assert _common.decode_path("/caf%C3%A9%2Fx") == "/café/x"
+    # Either first use binds both, to urllib.parse's own functions.
+    assert _common._quote_plus is urllib.parse.quote_plus
+    assert _common._unquote is urllib.parse.unquote
+    assert _common._quote("a b") == "a+b"
+    assert _common.decode_path("/a%20b") == "/a b"
+
+
 # ------------------------------------------------- records without dataclasses
 
 
