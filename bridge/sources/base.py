@@ -29,9 +29,6 @@ from bridge.body import BodySerializer
 from bridge.checks import LAMBDA_RESPONSE_LIMIT, small_response
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any, ClassVar
 
 
 class _Record:
@@ -95,6 +92,9 @@ class SourceConfig(_Record):
 
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+    from collections.abc import Callable
+    from typing import Any, ClassVar
+
     from bridge.sources._common import Request
     from bridge.types import (
         Headers,
