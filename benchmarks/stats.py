@@ -49,6 +49,21 @@ def paired_ratio(a: Series, b: Series) -> float:
     return statistics.median(x / y for x, y in zip(a.samples, b.samples, strict=True))
 
 
+def paired_ratio_interval(
+    a: Series, b: Series, *, resamples: int = 2000, seed: int = 11
+) -> tuple[float, float]:
+    """A 95% bootstrap interval for :func:`paired_ratio`: the medians of the
+    per-round ratios resampled with replacement, 2.5th and 97.5th percentile.
+
+    A ratio of 0.99 from one run may be a lead or noise; a verdict is only
+    given when the whole interval is on one side of the goal.
+    """
+    ratios = [x / y for x, y in zip(a.samples, b.samples, strict=True)]
+    choices = random.Random(seed).choices
+    medians = sorted(statistics.median(choices(ratios, k=len(ratios))) for _ in range(resamples))
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
 def interleave(
     runners: Sequence[tuple[str, Callable[[list[Any]], float], Callable[[], Any]]],
     *,
