@@ -123,13 +123,13 @@ def flask_app() -> WSGIApp:
     def hello() -> Response:
         return Response(BODY, content_type=CONTENT_TYPE)
 
-    return app  # type: ignore[return-value]
+    return app
 
 
 def django_app() -> WSGIApp:
     """A minimal Django project configured in-process: one URL, no middleware."""
-    import django
-    from django.conf import settings
+    import django  # type: ignore[import-untyped]
+    from django.conf import settings  # type: ignore[import-untyped]
 
     if not settings.configured:
         settings.configure(
@@ -143,13 +143,14 @@ def django_app() -> WSGIApp:
             DEFAULT_CHARSET="utf-8",
         )
         django.setup()
-    from django.core.wsgi import get_wsgi_application
+    from django.core.wsgi import get_wsgi_application  # type: ignore[import-untyped]
 
-    return get_wsgi_application()  # type: ignore[return-value]
+    app: WSGIApp = get_wsgi_application()
+    return app
 
 
 def _django_hello(request: Any) -> Any:
-    from django.http import HttpResponse
+    from django.http import HttpResponse  # type: ignore[import-untyped]
 
     return HttpResponse(BODY, content_type=CONTENT_TYPE)
 
@@ -158,7 +159,7 @@ def __getattr__(name: str) -> Any:
     # Django's URL resolver reads ``urlpatterns`` from ROOT_URLCONF (this module)
     # lazily, so Django is imported only when its app is built.
     if name == "urlpatterns":
-        from django.urls import path
+        from django.urls import path  # type: ignore[import-untyped]
 
         return [path("hello", _django_hello)]
     raise AttributeError(name)

@@ -13,14 +13,24 @@ import gc
 import json
 import os
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.dirname(HERE), HERE]
 
 MiB = 2**20
+
+
+def _run_bare(step: Callable[[Any], Any], args: list[Any]) -> float:
+    """A bare codec step as a contender's batch: the seconds ``args`` take."""
+    start = time.perf_counter()
+    for arg in args:
+        step(arg)
+    return time.perf_counter() - start
 
 
 def _peak(call: Callable[[], Any]) -> int:
@@ -72,9 +82,9 @@ def main() -> None:
     ) -> dict[str, Any]:
         """Every contender that answers ``event`` with ``expected``, and the
         bare codec steps on ``bare_input``, timed interleaved; peak memory of each."""
-        runners = []
-        notes = {}
-        memory = {}
+        runners: list[tuple[str, Callable[[list[Any]], float], Callable[[], Any]]] = []
+        notes: dict[str, str] = {}
+        memory: dict[str, int] = {}
         for label, factory in factories:
             try:
                 contender = factory()
@@ -85,20 +95,11 @@ def main() -> None:
             if status != 200 or got != expected:
                 notes[label] = f"wrong response (status {status}, {got[:40]!r})"
                 continue
-            runners.append((label, contender.run_batch, lambda c=contender: c.prepare(event)))
+            runners.append((label, contender.run_batch, partial(contender.prepare, event)))
             memory[label] = min(_peak_of(contender, event) for _ in range(2))
         for label, step in bare:
-
-            def run(args: list[Any], step: Callable[[Any], Any] = step) -> float:
-                import time
-
-                start = time.perf_counter()
-                for arg in args:
-                    step(arg)
-                return time.perf_counter() - start
-
-            runners.append((label, run, lambda: bare_input))
-            memory[label] = _peak(lambda step=step: step(bare_input))
+            runners.append((label, partial(_run_bare, step), lambda: bare_input))
+            memory[label] = _peak(partial(step, bare_input))
         series = interleave(runners, rounds=options.rounds, batch=1)
         return {
             "case": case,

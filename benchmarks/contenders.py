@@ -117,7 +117,7 @@ def apig_wsgi(app: Any, source: str, interface: str) -> Contender:
 
 def serverless_wsgi(app: Any, source: str, interface: str) -> Contender:
     try:
-        import serverless_wsgi as sw
+        import serverless_wsgi as sw  # type: ignore[import-untyped]
     except ImportError as exc:
         raise Unavailable(f"serverless-wsgi not installed ({exc})") from exc
     return _event_contender(
@@ -167,8 +167,8 @@ class _Collector:
         return start["status"], headers, body
 
 
-def _fresh_scope(template: dict[str, Any]) -> Callable[[Any], Any]:
-    def prepare(event: Any) -> Any:
+def _fresh_scope(template: dict[str, Any]) -> Callable[[Any], tuple[dict[str, Any], _Collector]]:
+    def prepare(event: Any) -> tuple[dict[str, Any], _Collector]:
         scope = dict(template)
         scope["headers"] = list(template["headers"])
         return scope, _Collector(b"")
