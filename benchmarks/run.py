@@ -1,6 +1,6 @@
 """bridge against Mangum, apig-wsgi and serverless-wsgi, side by side.
 
-    python benchmarks/run.py            # the full run (tens of minutes)
+    python benchmarks/run.py            # the full run (about five minutes)
     python benchmarks/run.py --quick    # under two minutes, fewer rounds
     python benchmarks/run.py --only requests,bodies,coldstart,soak --json out.json
 
