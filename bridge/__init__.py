@@ -15,6 +15,7 @@ read as ``typing.TYPE_CHECKING``, and keep every ``typing`` and
 
 from bridge.adapter import Bridge
 from bridge.errors import (
+    ApplicationError,
     BridgeError,
     ConfigurationError,
     LifespanError,
@@ -28,6 +29,7 @@ from bridge.sources.base import EventSource, SourceConfig
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApplicationError",
     "Bridge",
     "BridgeError",
     "ConfigurationError",

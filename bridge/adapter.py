@@ -14,7 +14,7 @@ from bridge.checks import (
     might_be_too_large,
     needs_a_closer_look,
 )
-from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
+from bridge.errors import BridgeError, ConfigurationError, MalformedEventError, UnknownEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
 from bridge.sources.http_api_v1 import SOURCE as HTTP_V1_SOURCE
@@ -84,6 +84,14 @@ class Bridge:
     ``websocket_path``
         The path WebSocket connections have in the app's scope (API Gateway
         passes none); ``"/"`` by default.
+    ``non_http_path``
+        Where events that are not HTTP requests (SQS, SNS, S3, schedules...)
+        go: ``POST`` to this path with the event as JSON, the answer being the
+        invocation's result (see :mod:`bridge.events`).  ``None`` (the
+        default): such events raise ``UnknownEventError``.
+    ``error_statuses``
+        HTTP statuses (``{500, 502, 503, 504}``) that fail the invocation
+        with ``ApplicationError`` instead of being answered; none by default.
     """
 
     def __init__(
@@ -101,6 +109,8 @@ class Bridge:
         websocket_store: str | ConnectionStore | None = None,
         websocket_endpoint: str | ManagementClient | None = None,
         websocket_path: str = "/",
+        non_http_path: str | None = None,
+        error_statuses: Iterable[int] | None = None,
     ) -> None:
         if lifespan not in ("auto", "on", "off"):
             raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
@@ -124,6 +134,9 @@ class Bridge:
         #: The same names as text, for WSGI responses.
         self._exclude_text = frozenset(name.decode("latin-1") for name in self.exclude_headers)
         self.selector = SourceSelector(custom_handlers or (), source)
+        #: The source of non-HTTP events, when non_http_path is set.
+        self._events = None if non_http_path is None else _events_source(non_http_path)
+        self._error_statuses = _statuses(error_statuses)
         self._builtin_only = not custom_handlers and source == "auto"
         if websocket_store is not None and self.interface == "wsgi":
             raise ConfigurationError(
@@ -167,7 +180,10 @@ class Bridge:
             as_asgi3(app, self.interface == "asgi2"), lifespan, self.timeout_margin_ms
         )
 
-    def __call__(self, event: Any, context: LambdaContext | None = None) -> LambdaResponse:
+    def __call__(self, event: Any, context: LambdaContext | None = None) -> Any:
+        """The Lambda response to an HTTP or WebSocket event; for any other
+        event, the invocation result ``non_http_path`` gives (see
+        :mod:`bridge.events`)."""
         plain = self._plain_wsgi
         if plain is not None and type(event) is dict and event.get("version") == "2.0":
             # HTTP API 2.0 and function URL events, the most common ones, for
@@ -195,7 +211,15 @@ class Bridge:
         if source is None:
             if isinstance(event, dict) and is_websocket_event(event):
                 return self._websocket_event(event, context)
-            source = self.selector.select(event)
+            try:
+                source = self.selector.select(event)
+            except UnknownEventError:
+                if _is_warmup(event):
+                    logger.debug("Answered a serverless-plugin-warmup ping with {}.")
+                    return {}
+                if self._events is None:
+                    raise
+                source = self._events
         read = source.read
         wsgi = self._wsgi
         if read is not None and wsgi is not None:
@@ -213,6 +237,8 @@ class Bridge:
         except Exception as exc:
             return self._unreadable(source, event, exc)
         status, headers, response_body = self._runner.handle(scope, body)
+        if status in self._error_statuses:
+            raise _status_error(status, scope, response_body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
         if needs_a_closer_look(
@@ -245,6 +271,8 @@ class Bridge:
         headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if response.status in self._error_statuses:
+            raise _status_error(response.status, environ, body)
         if self._exclude_text:
             headers = [h for h in headers if h[0] not in self._exclude_text]
         # A response this small is under the source's limit; a larger one is
@@ -390,6 +418,47 @@ def _request_line(request: Any) -> str:
 
         return environ_request_line(request)
     return f"{request.get('method', '?')} {request.get('path', '?')}"
+
+
+def _is_warmup(event: object) -> bool:
+    from bridge.events import is_warmup
+
+    return is_warmup(event)
+
+
+def _events_source(path: object) -> EventSource:
+    from bridge.events import check_path, events_source
+
+    return events_source(check_path(path))
+
+
+def _statuses(statuses: Iterable[int] | None) -> frozenset[int]:
+    """``error_statuses`` checked: HTTP status codes."""
+    if statuses is None:
+        return frozenset()
+    if isinstance(statuses, (str, bytes, int)):
+        raise ConfigurationError(
+            f"error_statuses must be a set of HTTP status codes such as {{500, 502, 503, 504}}, "
+            f"got {statuses!r}; wrap a single status in a set."
+        )
+    result = set()
+    for status in statuses:
+        if type(status) is not int or not 100 <= status <= 599:
+            raise ConfigurationError(
+                "error_statuses entries must be HTTP status codes (integers from 100 to 599), "
+                f"got {status!r}."
+            )
+        result.add(status)
+    return frozenset(result)
+
+
+def _status_error(status: int, request: Any, body: bytes) -> BridgeError:
+    """The error for an HTTP answer whose status is in ``error_statuses``."""
+    from bridge.events import status_error
+
+    return status_error(
+        status, _request_line(request), body, "error_statuses makes that fail the invocation"
+    )
 
 
 def _header_names(names: Iterable[str] | None) -> frozenset[bytes]:

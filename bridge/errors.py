@@ -38,3 +38,22 @@ class LifespanError(BridgeError):
 
 class LoopError(BridgeError, RuntimeError):
     """The handler was called where it cannot run its event loop."""
+
+
+class ApplicationError(BridgeError):
+    """The application's answer fails the invocation: a non-2xx answer to a
+    non-HTTP event (``non_http_path``), or a status listed in
+    ``error_statuses``.  Lambda records it as a function error, so the event
+    is retried or sent to the function's on-failure destination.
+
+    ``status`` and ``request`` (``"POST /events"``) are the answer's;
+    ``body`` is its first bytes.
+    """
+
+    def __init__(
+        self, message: str, *, status: int = 0, request: str = "", body: bytes = b""
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.request = request
+        self.body = body

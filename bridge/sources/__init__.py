@@ -144,7 +144,9 @@ def _no_match_message(event: object, sources: Sequence[EventSource]) -> str:
         f"The event matches no HTTP event source (top-level keys: {keys}). Looked for: "
         f"{looked}. If this is an HTTP event of a known source, choose it explicitly with "
         f"Bridge(app, source=...) (one of {sorted(SOURCES_BY_NAME)}); for another shape, "
-        "pass custom_handlers=[EventSource(...)]."
+        "pass custom_handlers=[EventSource(...)]. If it is not an HTTP event (SQS, SNS, S3, "
+        "a schedule...), Bridge(app, non_http_path='/events') sends it to the app as "
+        "POST /events."
     )
 
 
