@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 
 from bridge.adapter import Bridge
 from bridge.apps import detect_interface
-from bridge.errors import UnknownEventError
+from bridge.errors import ConfigurationError, UnknownEventError
+from bridge.events import check_path, is_warmup
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.invoker import InvocationError, Invoker
 from bridge.local.loader import AppNotFound, load_app
@@ -34,6 +35,8 @@ from bridge.websocket.events import DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_PRE
 __all__ = ["main"]
 
 DEFAULT_TIMEOUT = 30.0
+#: What ``_source_of`` calls an event that is not an HTTP request.
+NON_HTTP = "non-http"
 
 
 class UsageError(Exception):
@@ -107,6 +110,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "--http",
         action="store_true",
         help="print the response as HTTP (status line, headers, body) instead of JSON",
+    )
+    invoke.add_argument(
+        "--non-http-path",
+        metavar="PATH",
+        help="send an event that is not an HTTP request (SQS, S3, a schedule...) to the app "
+        "as POST PATH, as Bridge(app, non_http_path=PATH) does, and print the result",
     )
 
     serve = commands.add_parser(
@@ -214,11 +223,11 @@ def _invoke(args: argparse.Namespace) -> int:
                 "--event takes a whole event; drop PATH, --method, --header and --data"
             )
         event = _read_event(args.event)
-        source = args.source or _source_of(event)
+        source = args.source or _source_of(event, non_http=args.non_http_path is not None)
     else:
         source = args.source or "http"
         event = _build_event(args, source)
-    handler = _load_handler(args.app)
+    handler = _load_handler(args.app, non_http_path=args.non_http_path)
     with _make_invoker(handler, args.timeout) as invoker:
         try:
             result = invoker.invoke(event)
@@ -228,6 +237,9 @@ def _invoke(args: argparse.Namespace) -> int:
             sys.stdout.write(json.dumps(exc.payload(), indent=2) + "\n")
             sys.stderr.write(f"python -m bridge invoke: {exc.error_type}: {exc.message}\n")
             return 1
+    if source == NON_HTTP:  # the invocation's result, as it is
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return 0
     try:
         response = read_response(source, result)
     except InvalidResponseError as exc:
@@ -298,11 +310,14 @@ def _read_event(name: str) -> dict[str, Any]:
     return event
 
 
-def _source_of(event: dict[str, Any]) -> str:
-    """The source that answers for ``event``, named as ``--source`` names it."""
+def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
+    """The source that answers for ``event``, named as ``--source`` names it
+    (``NON_HTTP`` for an event that is not an HTTP request, when that is allowed)."""
     try:
         name = SourceSelector().select(event).name
     except UnknownEventError as exc:
+        if non_http or is_warmup(event):
+            return NON_HTTP
         raise UsageError(f"cannot tell the event's source ({exc}); pass --source") from None
     return "alb-multi" if name == "alb" and is_multi_value(event) else name
 
@@ -390,9 +405,21 @@ def _load_serving_handler(
 # -- shared
 
 
-def _load_handler(spec: str) -> Any:
+def _load_handler(spec: str, *, non_http_path: str | None = None) -> Any:
     """The handler for ``spec``: the Bridge it names, or a Bridge around the app it names."""
-    return _wrap(spec, _load_target(spec))
+    target = _load_target(spec)
+    if non_http_path is None:
+        return _wrap(spec, target)
+    if isinstance(target, Bridge):
+        raise UsageError(
+            f"{spec!r} is a Bridge already, so --non-http-path cannot configure it: name the "
+            "app instead, or drop --non-http-path and give the Bridge non_http_path=..."
+        )
+    try:
+        check_path(non_http_path)
+    except ConfigurationError as exc:
+        raise UsageError(f"--non-http-path: {exc}") from None
+    return _wrap(spec, target, non_http_path=non_http_path)
 
 
 def _load_target(spec: str) -> object:
