@@ -178,7 +178,10 @@ def invocation_result(
     """
     if not 200 <= status < 300:
         raise status_error(
-            status, f"POST {path}", body, "a non-2xx answer to a non-HTTP event fails the invocation"
+            status,
+            f"POST {path}",
+            body,
+            "a non-2xx answer to a non-HTTP event fails the invocation",
         )
     if not body:
         return None

@@ -15,7 +15,7 @@ invocation, so Lambda retries it.
 import json
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, request
 
 from bridge import Bridge
 from bridge.events import event_source
@@ -40,7 +40,7 @@ def events() -> Any:
         return "", 204
     if source == "s3":
         return {"seen": [r["s3"]["object"]["key"] for r in event["Records"]]}
-    abort(422, f"no handler for events from {source or 'an unknown source'}")
+    return f"no handler for events from {source or 'an unknown source'}", 422
 
 
 def sqs_batch(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:

@@ -23,7 +23,8 @@ BODY = {"type": "http.response.body", "body": b"ok"}
 
 
 def run(make_handler: HandlerFactory, app: Any) -> dict[str, Any]:
-    return make_handler(app, lifespan="off")(build_event("http"))
+    response: dict[str, Any] = make_handler(app, lifespan="off")(build_event("http"))
+    return response
 
 
 def assert_500(response: dict[str, Any]) -> None:

@@ -18,7 +18,8 @@ APP_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"x-one", b"1")
 
 
 def respond(handler: Bridge, event: dict[str, Any]) -> dict[str, Any]:
-    return handler(event, FakeContext())
+    response: dict[str, Any] = handler(event, FakeContext())
+    return response
 
 
 # ---------------------------------------------------------------- REST API
