@@ -318,7 +318,10 @@ def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
     except UnknownEventError as exc:
         if non_http or is_warmup(event):
             return NON_HTTP
-        raise UsageError(f"cannot tell the event's source ({exc}); pass --source") from None
+        raise UsageError(
+            f"cannot tell the event's source ({exc}); pass --source, or --non-http-path "
+            "for an event that is not an HTTP request"
+        ) from None
     return "alb-multi" if name == "alb" and is_multi_value(event) else name
 
 

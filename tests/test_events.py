@@ -657,3 +657,67 @@ def test_event_source_names_the_service(kind: str) -> None:
 )
 def test_event_source_of_other_shapes(event: Any, expected: str | None) -> None:
     assert event_source(event) == expected
+
+
+# -------------------------------------------------------------- the shared samples
+# Real events rendered by AWS SAM CLI, in ../shared/events/non-http beside the
+# repository (not part of it): skipped only when that folder is absent.
+
+SAMPLES = ROOT.parent / "shared" / "events" / "non-http"
+SAMPLE_FILES = sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
+needs_samples = pytest.mark.skipif(
+    not SAMPLES.is_dir(), reason=f"the shared event corpus is absent ({SAMPLES})"
+)
+#: The manifest's service column, as event_source() names the service.
+SERVICES = {
+    "SQS": "sqs",
+    "SNS": "sns",
+    "S3": "s3",
+    "DynamoDB Streams": "dynamodb",
+    "Kinesis Data Streams": "kinesis",
+    "EventBridge (CloudWatch Events) schedule": "eventbridge",
+    "CloudWatch Logs subscription": "logs",
+}
+
+
+def manifest_services() -> dict[str, str]:
+    """File name -> service, from the manifest's table of non-HTTP samples."""
+    services = {}
+    for line in (SAMPLES.parent / "MANIFEST.md").read_text().splitlines():
+        if line.startswith("| `non-http/"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            services[cells[0].strip("`").removeprefix("non-http/")] = cells[1]
+    return services
+
+
+@needs_samples
+def test_the_samples_are_there() -> None:
+    assert len(SAMPLE_FILES) >= 8
+    assert set(manifest_services()) == {sample.name for sample in SAMPLE_FILES}
+
+
+@needs_samples
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.stem)
+def test_every_sample_reaches_the_app_exactly(
+    make_handler: HandlerFactory, framework_app: Any, sample: Path
+) -> None:
+    event = json.loads(sample.read_bytes())
+    handler = make_handler(framework_app, non_http_path="/events")
+    assert_delivered(deliver(handler, event), event)
+
+
+@needs_samples
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.stem)
+def test_event_source_names_the_service_of_every_sample(sample: Path) -> None:
+    service = manifest_services()[sample.name]
+    assert service in SERVICES, f"a new service in the manifest: {service!r}; name it in SERVICES"
+    assert event_source(json.loads(sample.read_bytes())) == SERVICES[service]
+
+
+@needs_samples
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.stem)
+def test_without_the_option_every_sample_is_unknown(
+    make_handler: HandlerFactory, sample: Path
+) -> None:
+    with pytest.raises(UnknownEventError, match="non_http_path"):
+        make_handler(make_flask())(json.loads(sample.read_bytes()))

@@ -285,7 +285,9 @@ def test_an_event_of_no_known_source_needs_source(cli: Run) -> None:
     done = cli("invoke", ECHO, "--event", "-", stdin=b'{"hello": "world"}')
     assert done.returncode == 2
     assert b"cannot tell the event's source" in done.stderr
-    assert done.stderr.endswith(b"pass --source\n")
+    assert done.stderr.endswith(
+        b"pass --source, or --non-http-path for an event that is not an HTTP request\n"
+    )
 
 
 def test_an_app_failing_at_import_shows_its_traceback(tmp_path: Path) -> None:
