@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # the full run (about five minutes)
     python benchmarks/run.py --quick    # under two minutes, fewer rounds
-    python benchmarks/run.py --only requests,bodies,coldstart,soak --json out.json
+    python benchmarks/run.py --only requests,bodies,coldstart,soak,events --json out.json
 
 Requests run in this process, every contender interleaved round by round on
 fresh copies of the same event; the large-body, cold-start and soak sections
@@ -78,7 +78,7 @@ HEADER_SETS: dict[str, list[tuple[str, str]]] = {
 #: The apps also timed with the "browser" headers: the WSGI ones, whose
 #: adapters (bridge, apig-wsgi, serverless-wsgi) differ most in per-header work.
 BROWSER_APPS = ("trivial-wsgi", "flask", "django")
-SECTIONS = ("requests", "bodies", "coldstart", "soak")
+SECTIONS = ("requests", "bodies", "coldstart", "soak", "events")
 
 
 # ----------------------------------------------------------------- requests
@@ -184,6 +184,27 @@ def print_requests(results: dict[str, Any]) -> None:
         for name, note in notes.items():
             print(f"\n- {name}: {note}")
         print()
+
+
+# ------------------------------------------------------------ non-HTTP events
+
+
+def print_events(results: dict[str, Any]) -> None:
+    print("## An SQS batch (10 messages) through non_http_path vs a plain handler\n")
+    print("| handler | time per invocation, median (p10-p90) | / plain handler (95% interval) |")
+    print("|---|---|---|")
+    reference = results["rows"][results["reference"]]
+    for name, row in results["rows"].items():
+        if row is reference:
+            ratio = "1"
+        else:
+            low, high = paired_ratio_interval(
+                Series("a", row["samples"]), Series("b", reference["samples"])
+            )
+            ratio = f"{_ratio(row, reference):.2f}x ({low:.2f}-{high:.2f})"
+        times = f"{fmt_time(row['median'])} ({fmt_time(row['p10'])}-{fmt_time(row['p90'])})"
+        print(f"| {name} | {times} | {ratio} |")
+    print()
 
 
 # ------------------------------------------------------------ child sections
@@ -480,6 +501,12 @@ def main() -> None:
     if "soak" in sections:
         results["soak"] = soak_section(10_000 if quick else 100_000)
         print_soak(results["soak"])
+    if "events" in sections:
+        import nonhttp
+
+        rounds, batch = (20, 20) if quick else (80, 40)
+        results["events"] = nonhttp.measure(rounds, batch)
+        print_events(results["events"])
     print("## Targets\n")
     print("| target | measured | verdict |")
     print("|---|---|---|")
