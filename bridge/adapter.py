@@ -217,7 +217,8 @@ class Bridge:
                 if _is_warmup(event):
                     logger.debug("Answered a serverless-plugin-warmup ping with {}.")
                     return {}
-                if self._events is None:
+                # An HTTP event refused by an explicit source= is not one for the app's events path.
+                if self._events is None or (type(event) is dict and builtin_source(event)):
                     raise
                 source = self._events
         read = source.read

@@ -520,6 +520,15 @@ def test_http_events_never_go_to_the_events_path(
     assert (response.status, response.body) == (200, b"GET /items/1")
 
 
+@pytest.mark.parametrize("source", ["http", "url", "edge", "lattice"])
+def test_an_http_event_another_source_was_chosen_for_is_refused(
+    make_handler: HandlerFactory, source: str
+) -> None:
+    handler = make_handler(make_flask(), source="rest", non_http_path="/events")
+    with pytest.raises(UnknownEventError, match=r"matches no HTTP event source"):
+        handler(build_event(source))
+
+
 def test_a_websocket_event_never_goes_to_the_events_path(make_handler: HandlerFactory) -> None:
     event = {
         "requestContext": {
