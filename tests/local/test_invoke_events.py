@@ -39,13 +39,16 @@ def test_prints_the_partial_batch_response(tmp_path: Path, app: str) -> None:
     assert json.loads(done.stdout) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 
 
-def test_an_answer_that_fails_the_invocation(tmp_path: Path) -> None:
+def test_an_answer_that_fails_the_invocation(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     event = tmp_path / "kinesis.json"
     event.write_text('{"Records": [{"eventSource": "aws:kinesis", "kinesis": {}}]}')
-    done = run_cli("invoke", FLASK, "--event", str(event), "--non-http-path", "/events")
-    assert done.returncode == 1
-    assert json.loads(done.stdout)["errorType"] == "ApplicationError"
-    assert done.stderr.decode() == (
+    status = main_status(["invoke", FLASK, "--event", str(event), "--non-http-path", "/events"])
+    out, err = capfd.readouterr()
+    assert status == 1
+    assert json.loads(out)["errorType"] == "ApplicationError"
+    assert err == (
         "python -m bridge invoke: ApplicationError: The application answered POST /events "
         "with status 422: a non-2xx answer to a non-HTTP event fails the invocation. "
         "Body: 'no handler for events from kinesis'.\n"
