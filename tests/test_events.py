@@ -364,6 +364,23 @@ def test_a_long_error_body_is_cut(make_handler: HandlerFactory) -> None:
     assert raised.value.body == b"x" * 500
 
 
+def test_an_empty_error_answer(make_handler: HandlerFactory) -> None:
+    with pytest.raises(ApplicationError, match=r"with status 503: .* Body: empty\.$"):
+        result_of(make_handler, Response(status_code=503))
+
+
+def test_a_result_over_lambdas_limit_fails_the_invocation(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(["x" * 1000] * 7000).encode()]
+
+    with pytest.raises(ApplicationError, match=r"status 500: .*too large for AWS Lambda"):
+        make_handler(app, non_http_path="/events")(EVENTS["sqs"])
+    assert "over Lambda's response limit" in caplog.text
+
+
 @pytest.mark.parametrize("framework", ["fastapi", "flask"])
 def test_an_app_that_raises_fails_the_invocation(
     make_handler: HandlerFactory, framework: str, caplog: pytest.LogCaptureFixture
