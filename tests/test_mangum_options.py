@@ -3,8 +3,6 @@ with the closest option named."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi import FastAPI
 
@@ -15,8 +13,8 @@ from .test_lifespan import CountingApp
 
 
 @pytest.fixture
-def counting() -> Iterator[CountingApp]:
-    yield CountingApp()
+def counting() -> CountingApp:
+    return CountingApp()
 
 
 @pytest.mark.parametrize(("enable", "startups"), [(True, 1), (False, 0)])
@@ -33,7 +31,7 @@ def test_enable_lifespan_maps_to_lifespan_with_a_deprecation_warning(
 
 
 def test_the_warning_points_at_the_callers_line(counting: CountingApp) -> None:
-    with pytest.warns(DeprecationWarning) as warned:
+    with pytest.warns(DeprecationWarning, match="enable_lifespan") as warned:
         Bridge(counting, enable_lifespan=False).close()
     assert warned[0].filename == __file__
 
@@ -62,7 +60,7 @@ def test_enable_lifespan_must_be_a_bool(counting: CountingApp) -> None:
 def test_an_unknown_keyword_names_the_closest_option(keyword: str, closest: str) -> None:
     app = FastAPI()
     with pytest.raises(ConfigurationError) as refused:
-        Bridge(app, **{keyword: ["application/x-custom"]})
+        Bridge(app, **{keyword: ["application/x-custom"]})  # type: ignore[arg-type]
     message = str(refused.value)
     assert f"unexpected keyword argument {keyword!r} (did you mean {closest!r}?)" in message
     assert "Its options are: interface, lifespan, api_gateway_base_path," in message
@@ -84,11 +82,11 @@ def test_a_keyword_like_no_option_lists_the_options() -> None:
 )
 def test_an_option_of_an_old_mangum_says_what_to_use(keyword: str, remedy: str) -> None:
     with pytest.raises(ConfigurationError) as refused:
-        Bridge(FastAPI(), **{keyword: "x"})
+        Bridge(FastAPI(), **{keyword: "x"})  # type: ignore[arg-type]
     assert f"{keyword!r} (a Mangum option) is not supported" in str(refused.value)
     assert remedy in str(refused.value)
 
 
 def test_positional_options_stay_a_type_error() -> None:
     with pytest.raises(TypeError):
-        Bridge(FastAPI(), "asgi")  # type: ignore[misc]
+        Bridge(FastAPI(), "asgi")  # type: ignore[call-arg]

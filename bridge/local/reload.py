@@ -74,6 +74,7 @@ class Reloader:
         self.folders = list(folders)
         self._stop = threading.Event()
         self._child: subprocess.Popen[bytes] | None = None
+        self._exit_reported = False
 
     def run(self) -> int:
         """Serve until SIGINT or SIGTERM; 0 then."""
@@ -88,6 +89,7 @@ class Reloader:
             files = snapshot(self.folders)
             self._start()
             while not self._stop.wait(POLL_INTERVAL_S):
+                self._report_exit()
                 now = snapshot(self.folders)
                 path = _changed(files, now)
                 if path is None:
@@ -102,10 +104,21 @@ class Reloader:
                 signal.signal(sig, old)
         return 0
 
+    def _report_exit(self) -> None:
+        """Say once that the child stopped by itself (the app failed to load, say)."""
+        child = self._child
+        if child is not None and child.poll() is not None and not self._exit_reported:
+            self._exit_reported = True
+            logger.error(
+                "The server exited with status %d; it restarts when a watched file changes",
+                child.returncode,
+            )
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stop.set()
 
     def _start(self) -> None:
+        self._exit_reported = False
         fd = self.sock.fileno()
         self._child = subprocess.Popen(
             [

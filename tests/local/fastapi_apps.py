@@ -8,6 +8,7 @@ import io
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse
 from flask import Flask, redirect, send_file, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from bridge import Bridge
 
@@ -98,10 +99,10 @@ def flask_where() -> dict[str, str]:
 
 
 @flask_app.get("/go")
-def flask_go() -> object:
+def flask_go() -> WerkzeugResponse:
     return redirect(url_for("flask_where"))
 
 
 @flask_app.get("/file")
-def flask_file() -> object:
+def flask_file() -> WerkzeugResponse:
     return send_file(io.BytesIO(b"file body"), mimetype="text/plain", download_name="a.txt")
