@@ -13,9 +13,10 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from bridge import Bridge
-from bridge.websocket.events import connect_event, message_event
+from bridge.websocket.events import connect_event, disconnect_event, message_event
 
 from .fastapi_apps import app as fastapi_app
+from .fastapi_apps import chat as chat_app
 from .running import ROOT, Server, main_status, serving
 from .test_serve_websocket import LIMIT_S, open_client, wait_for_log
 
@@ -127,6 +128,33 @@ def test_an_in_memory_connection_manager_logs_why_and_no_traceback() -> None:
     assert "ERROR" not in log
     assert log.count("sent on the websocket object of an earlier invocation") == 1
     assert "bridge.websocket.broadcast(websocket.scope, data)" in log
+
+
+def test_on_lambda_a_connection_manager_reaches_the_current_connection_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bridge.websocket")
+    recorder = Recorder()
+    handler = Bridge(
+        chat_app,
+        websocket_store=f"sqlite:///{tmp_path}/c.db",
+        websocket_endpoint=recorder,
+        websocket_path="/ws/1",
+        lifespan="off",
+    )
+    try:
+        for connection in ("c1", "c2"):
+            assert handler(connect_event(connection)) == {"statusCode": 200}
+        assert handler(message_event("c1", "hi")) == {"statusCode": 200}
+        assert handler(disconnect_event("c1", status_code=1000)) == {"statusCode": 200}
+        assert handler(disconnect_event("c2", status_code=1000)) == {"statusCode": 200}
+    finally:
+        handler.close()
+    assert recorder.sent == [("c1", b"You wrote: hi"), ("c1", b"Client #1 says: hi")]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    dropped = [r.getMessage() for r in caplog.records if "invocation" in r.getMessage()]
+    assert dropped
+    assert all("earlier invocation" in m or "ended invocation" in m for m in dropped)
 
 
 # -- --stage and --base-path
