@@ -429,7 +429,6 @@ _MANGUM_OPTIONS = {
     "amazonaws.com/STAGE' (by default it comes from each event)",
     "api_gateway_region_name": "the region is part of websocket_endpoint, taken from each "
     "event by default",
-    "config": "pass the options as keyword arguments",
 }
 
 
