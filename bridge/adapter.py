@@ -27,7 +27,9 @@ from bridge.wsgi.response import raw_headers, respond
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from typing import Any
+    from typing import Any, ParamSpec
+
+    _P = ParamSpec("_P")
 
     from bridge.asgi import ASGIRunner
     from bridge.types import (
@@ -44,6 +46,40 @@ if TYPE_CHECKING:
     from bridge.wsgi.runner import WSGIRunner
 
 logger = get_logger("bridge")
+
+
+def _mangum_aliases(init: Callable[_P, None]) -> Callable[_P, None]:
+    """Map Mangum's old ``enable_lifespan`` to ``lifespan`` (with a DeprecationWarning),
+    before defaults are applied, so that giving both can be refused."""
+
+    def __init__(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        if "enable_lifespan" in kwargs:
+            enable = kwargs.pop("enable_lifespan")
+            if "lifespan" in kwargs:
+                raise ConfigurationError(
+                    f"Both lifespan={kwargs['lifespan']!r} and enable_lifespan={enable!r} were "
+                    "given; drop enable_lifespan (Mangum's old name) and keep lifespan."
+                )
+            if not isinstance(enable, bool):
+                raise ConfigurationError(
+                    f"enable_lifespan must be True or False, got {enable!r}; better, use "
+                    "lifespan='auto' or lifespan='off'."
+                )
+            mode = "auto" if enable else "off"
+            import warnings
+
+            warnings.warn(
+                f"enable_lifespan={enable!r} is Mangum's old option; use lifespan={mode!r}.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["lifespan"] = mode
+        init(*args, **kwargs)
+
+    __init__.__doc__ = init.__doc__
+    __init__.__qualname__ = init.__qualname__
+    __init__.__wrapped__ = init  # type: ignore[attr-defined]
+    return __init__
 
 
 class Bridge:
@@ -92,8 +128,13 @@ class Bridge:
     ``error_statuses``
         HTTP statuses (``{500, 502, 503, 504}``) that fail the invocation
         with ``ApplicationError`` instead of being answered; none by default.
+
+    Mangum's ``enable_lifespan=True|False`` is accepted as a deprecated alias
+    of ``lifespan="auto"|"off"``; any other keyword raises
+    :class:`~bridge.ConfigurationError` naming the closest option.
     """
 
+    @_mangum_aliases
     def __init__(
         self,
         app: Any,
@@ -111,7 +152,10 @@ class Bridge:
         websocket_path: str = "/",
         non_http_path: str | None = None,
         error_statuses: Iterable[int] | None = None,
+        **unknown: object,
     ) -> None:
+        if unknown:
+            raise ConfigurationError(_unknown_option(sorted(unknown)))
         if lifespan not in ("auto", "on", "off"):
             raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
         if timeout_margin_ms is not None and (
@@ -402,6 +446,43 @@ class Bridge:
 
     def __repr__(self) -> str:
         return f"Bridge({self.app!r}, interface={self.interface!r})"
+
+
+#: What bridge offers for options of Mangum's past releases that it does not take.
+_MANGUM_OPTIONS = {
+    "log_level": "bridge logs to logging.getLogger('bridge'): set that logger's level instead",
+    "debug": "bridge always logs the traceback of a failing app and answers 500",
+    "spec_version": "ASGI 2 and 3 apps are detected; interface='asgi' or 'wsgi' forces a kind",
+    "dsn": "use websocket_store='dynamodb://TABLE?region=REGION' (or redis://, postgresql://)",
+    "api_gateway_endpoint_url": "use websocket_endpoint='https://ID.execute-api.REGION."
+    "amazonaws.com/STAGE' (by default it comes from each event)",
+    "api_gateway_region_name": "the region is part of websocket_endpoint, taken from each "
+    "event by default",
+}
+
+
+def _unknown_option(names: list[str]) -> str:
+    """The message for keywords ``Bridge`` does not take: the closest option, or the hint
+    for an option of Mangum's past releases."""
+    import difflib
+    import inspect
+
+    known = [
+        name
+        for name, parameter in inspect.signature(Bridge.__init__).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY
+    ]
+    hints = []
+    for name in names:
+        if name in _MANGUM_OPTIONS:
+            hints.append(f"{name!r} (a Mangum option) is not supported: {_MANGUM_OPTIONS[name]}")
+            continue
+        close = difflib.get_close_matches(
+            name.lower(), [*known, "enable_lifespan"], n=1, cutoff=0.6
+        )
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hints.append(f"unexpected keyword argument {name!r}{hint}")
+    return f"Bridge(app, ...): {'; '.join(hints)}. Its options are: {', '.join(known)}."
 
 
 def is_websocket_event(event: LambdaEvent) -> bool:

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 import tempfile
 import traceback
@@ -24,11 +25,13 @@ from bridge.errors import ConfigurationError, UnknownEventError
 from bridge.events import check_path, is_warmup
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.invoker import InvocationError, Invoker
-from bridge.local.loader import AppNotFound, load_app
+from bridge.local.loader import AppNotFound, load_app, source_root
+from bridge.local.reload import Reloader, child_arguments
 from bridge.local.responses import InvalidResponseError, read_response
 from bridge.local.server import Gateway, serve, uvicorn_available
-from bridge.local.websocket import LocalManagementAPI, WebSocketGateway
+from bridge.local.websocket import LocalManagementAPI, WebSocketGateway, serve_websockets_locally
 from bridge.sources import SourceSelector
+from bridge.sources._common import normalize_base_path
 from bridge.sources.alb import is_multi_value
 from bridge.websocket.events import DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_PREFIX
 
@@ -37,6 +40,8 @@ __all__ = ["main"]
 DEFAULT_TIMEOUT = 30.0
 #: What ``_source_of`` calls an event that is not an HTTP request.
 NON_HTTP = "non-http"
+#: The sources whose URLs have a stage in front of the path.
+STAGED_SOURCES = ("rest", "http-v1", "http")
 
 
 class UsageError(Exception):
@@ -63,19 +68,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     common = _Parser(add_help=False)
     common.add_argument("app", metavar="APP", help="module:attribute or path/to/file.py:attribute")
     common.add_argument(
-        "--source",
-        choices=SOURCE_NAMES,
-        default=None,
-        metavar="SOURCE",
-        help=f"the event source to play: {', '.join(SOURCE_NAMES)} (default: http, or the "
-        "one an --event file comes from)",
-    )
-    common.add_argument(
         "--timeout",
         type=_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"the function's timeout (default: {DEFAULT_TIMEOUT:g})",
+    )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="log warnings and errors only (the app's and bridge's; serve: no access log)",
     )
 
     invoke = commands.add_parser(
@@ -84,6 +87,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         help="run one event through the handler and print the Lambda response",
         description="Build one event (or read one with --event), run it through the handler "
         "and print the Lambda response. Exit status 1 on a 5xx or a failed invocation.",
+    )
+    invoke.add_argument(
+        "--source",
+        choices=SOURCE_NAMES,
+        default=None,
+        metavar="SOURCE",
+        help=f"the event source to play: {', '.join(SOURCE_NAMES)} (default: http); an "
+        "--event file's own source is read from it",
     )
     invoke.add_argument("path", nargs="?", default="/", metavar="PATH", help="path?query")
     invoke.add_argument("-X", "--method", help="the HTTP method (default: GET, POST with data)")
@@ -126,6 +137,34 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "source, and the Lambda response becomes the HTTP response, as on AWS. Under uvicorn, "
         "WebSocket clients of an ASGI app are served too, as by an API Gateway WebSocket API.",
     )
+    serve.add_argument(
+        "--source",
+        choices=SOURCE_NAMES,
+        default="http",
+        metavar="SOURCE",
+        help=f"the event source to play: {', '.join(SOURCE_NAMES)} (default: http)",
+    )
+    serve.add_argument(
+        "--reload",
+        action="store_true",
+        help="restart when a .py file under the app's folder (the folder above its "
+        "outermost package; the current one for module:app) changes",
+    )
+    serve.add_argument(
+        "--stage",
+        type=_stage,
+        metavar="STAGE",
+        help="serve under /STAGE, as the API's own URL https://ID.execute-api.REGION."
+        "amazonaws.com/STAGE does (sources rest, http-v1, http): root_path, url_for and "
+        "redirects include it",
+    )
+    serve.add_argument(
+        "--base-path",
+        metavar="/BASE",
+        help="serve under /BASE, as a custom domain's base path mapping does; the app is "
+        "wrapped with Bridge(app, api_gateway_base_path=BASE)",
+    )
+    serve.add_argument("--inherit-socket", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000, help="default: 8000; 0 picks one")
     serve.add_argument(
@@ -168,12 +207,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         return parser.parse_args(argv)  # help, or the error naming the commands
     args: argparse.Namespace = command.parse_intermixed_args(argv[1:])
     args.command = argv[0]
+    args.argv = argv[1:]
     return args
 
 
 def run() -> NoReturn:
-    """``python -m bridge``: configure logging, run :func:`main`, exit with its status."""
-    configure_logging()
+    """``python -m bridge``: run :func:`main` (which configures logging), exit with its
+    status."""
     status = main()
     if _ABANDONED:
         # A timed-out invocation is still running on its thread. Lambda would discard the
@@ -190,6 +230,8 @@ _ABANDONED: list[Invoker] = []
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:  # the command line itself, not a caller in Python
+        configure_logging(quiet=args.quiet)
     try:
         if args.command == "invoke":
             return _invoke(args)
@@ -202,10 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def configure_logging() -> None:
-    """Send the app's logs and the access log to stderr (for ``python -m bridge`` only)."""
+def configure_logging(*, quiet: bool = False) -> None:
+    """Send the app's logs and the access log to stderr (for ``python -m bridge`` only);
+    ``quiet``: warnings and errors only."""
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -218,12 +261,13 @@ def configure_logging() -> None:
 def _invoke(args: argparse.Namespace) -> int:
     if args.event is not None:
         built = (args.method, args.header, args.data, args.data_binary)
-        if args.path != "/" or any(built):
+        if args.path != "/" or any(built) or args.source is not None:
             raise UsageError(
-                "--event takes a whole event; drop PATH, --method, --header and --data"
+                "--event takes a whole event, whose source is read from it; drop PATH, "
+                "--source, --method, --header and --data"
             )
         event = _read_event(args.event)
-        source = args.source or _source_of(event, non_http=args.non_http_path is not None)
+        source = _source_of(event, non_http=args.non_http_path is not None)
     else:
         source = args.source or "http"
         event = _build_event(args, source)
@@ -319,8 +363,8 @@ def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
         if non_http or is_warmup(event):
             return NON_HTTP
         raise UsageError(
-            f"cannot tell the event's source ({exc}); pass --source, or --non-http-path "
-            "for an event that is not an HTTP request"
+            f"the event is not one of an HTTP source ({exc}); use --non-http-path PATH to "
+            "deliver it to the app"
         ) from None
     return "alb-multi" if name == "alb" and is_multi_value(event) else name
 
@@ -331,11 +375,47 @@ def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
 def _serve(args: argparse.Namespace) -> int:
     if args.server == "uvicorn" and not uvicorn_available():
         raise UsageError("--server uvicorn needs uvicorn: pip install 'bridge[local]'")
-    source = args.source or "http"
+    if args.stage is not None and args.source not in STAGED_SOURCES:
+        raise UsageError(
+            f"--stage needs a source whose URLs have stages ({', '.join(STAGED_SOURCES)}); "
+            f"{args.source!r} has none: use --base-path for a path prefix"
+        )
+    args.base_path = _base_path(args.base_path)
+    if args.stage is not None and args.base_path:
+        raise UsageError(
+            "--stage and --base-path: a custom domain's base path mapping hides the stage "
+            "(requests to it carry no /STAGE); pass one of them"
+        )
+    if args.reload:
+        return _serve_reloading(args)
+    sock = None
+    if args.inherit_socket is not None:  # a child of --reload
+        sock = socket.socket(fileno=args.inherit_socket)
     with tempfile.TemporaryDirectory(prefix="bridge-serve-") as folder:
         store = args.websocket_store or f"sqlite:///{folder}/websocket-connections.db"
-        handler, management, refusal = _load_serving_handler(args.app, store, args.websocket_store)
-        return _serve_handler(args, source, handler, management, refusal)
+        handler, management, refusal = _load_serving_handler(
+            args.app, store, args.websocket_store, args.base_path
+        )
+        return _serve_handler(args, args.source, handler, management, refusal, sock=sock)
+
+
+def _serve_reloading(args: argparse.Namespace) -> int:
+    """Serve from a child process that is restarted when the app's code changes."""
+    try:
+        family = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.create_server((args.host, args.port), family=family)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    with sock:
+        return Reloader(sock, child_arguments(args.argv), [source_root(args.app)]).run()
+
+
+def _base_path(text: str | None) -> str:
+    """``--base-path`` as ``api_gateway_base_path`` reads it: ``"api/"`` -> ``"/api"``."""
+    base_path = normalize_base_path(text)
+    if text is not None and not base_path:
+        raise UsageError(f"--base-path must be a path such as /api, got {text!r}")
+    return base_path
 
 
 def _serve_handler(
@@ -344,18 +424,22 @@ def _serve_handler(
     handler: Any,
     management: LocalManagementAPI | None,
     refusal: str,
+    *,
+    sock: socket.socket | None,
 ) -> int:
+    prefix = f"/{args.stage}" if args.stage else args.base_path
+
     def ready(url: str, server_name: str) -> None:
         sys.stdout.write(
-            f"Serving {args.app} as a {source!r} event source on {url} ({server_name}). "
-            "Ctrl-C stops.\n"
+            f"Serving {args.app} as a {source!r} event source on {url}{prefix} "
+            f"({server_name}). Ctrl-C stops.\n"
         )
         sys.stdout.flush()
 
     with _make_invoker(handler, args.timeout) as invoker:
         try:
             serve(
-                Gateway(invoker, source),
+                Gateway(invoker, source, stage=args.stage, base_path=args.base_path),
                 host=args.host,
                 port=args.port,
                 server=args.server,
@@ -367,6 +451,7 @@ def _serve_handler(
                     routes=args.websocket_route,
                     route_selection=args.websocket_route_selection,
                 ),
+                sock=sock,
             )
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
@@ -377,31 +462,52 @@ def _serve_handler(
 
 
 def _load_serving_handler(
-    spec: str, store: str, store_given: str | None
+    spec: str, store: str, store_given: str | None, base_path: str
 ) -> tuple[Any, LocalManagementAPI | None, str]:
     """The handler for ``serve``, its local Management API, or why WebSockets are refused.
 
-    An ASGI app gets a connection store and the local Management API; an existing Bridge
-    is used as it is, and a WSGI app has no WebSockets: their WebSocket clients are refused.
+    An ASGI app is wrapped with a connection store and the local Management API; an
+    existing Bridge of an ASGI app is used as it is, its WebSocket messages sent through
+    the local Management API. A WSGI app has no WebSockets: its WebSocket clients are
+    refused.
     """
     target = _load_target(spec)
-    if isinstance(target, Bridge) or detect_interface(target) == "wsgi":
+    if isinstance(target, Bridge) and target.config.base_path != base_path:
+        raise UsageError(
+            f"{spec} is a Bridge handler with api_gateway_base_path="
+            f"{target.config.base_path or '/'!r}, which serve uses as it is: "
+            f"--base-path must be the same, got {base_path or '/'!r} (or name the app "
+            "itself, which serve wraps)"
+        )
+    if isinstance(target, Bridge) and store_given is not None:
+        raise UsageError(
+            "--websocket-store needs APP to name an ASGI app, which serve then wraps in "
+            f"Bridge(app, websocket_store=URL); {spec!r} is a Bridge handler already"
+        )
+    is_wsgi = (
+        target.interface == "wsgi"
+        if isinstance(target, Bridge)
+        else detect_interface(target) == "wsgi"
+    )
+    if is_wsgi:
         if store_given is not None:
             raise UsageError(
                 "--websocket-store needs APP to name an ASGI app, which serve then wraps in "
-                f"Bridge(app, websocket_store=URL); {spec!r} is "
-                + ("a Bridge handler already" if isinstance(target, Bridge) else "a WSGI app")
+                f"Bridge(app, websocket_store=URL); {spec!r} is a WSGI app"
             )
-        refusal = (
-            f"{spec} is a Bridge handler, which serve uses as it is, without a local "
-            "Management API; to serve WebSocket clients, name the ASGI app instead "
-            "(module:app) and serve wraps it with a connection store"
-            if isinstance(target, Bridge)
-            else f"{spec} is a WSGI app, and WSGI has no WebSockets"
-        )
-        return _wrap(spec, target), None, refusal
+        handler = _wrap(spec, target, api_gateway_base_path=base_path or "/")
+        return handler, None, f"{spec} is a WSGI app, and WSGI has no WebSockets"
     management = LocalManagementAPI()
-    handler = _wrap(spec, target, websocket_store=store, websocket_endpoint=management)
+    if isinstance(target, Bridge):
+        serve_websockets_locally(target, store, management)
+        return target, management, ""
+    handler = _wrap(
+        spec,
+        target,
+        websocket_store=store,
+        websocket_endpoint=management,
+        api_gateway_base_path=base_path or "/",
+    )
     return handler, management, ""
 
 
@@ -488,6 +594,15 @@ def _route_selection(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected $request.body.FIELD (a field of the frame's JSON, such as "
             f"{DEFAULT_ROUTE_SELECTION}), got {text!r}"
+        )
+    return text
+
+
+def _stage(text: str) -> str:
+    """A stage name as API Gateway allows them: letters, digits, ``-`` and ``_``."""
+    if not text or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text):
+        raise argparse.ArgumentTypeError(
+            f"expected a stage name such as 'prod' (letters, digits, - and _), got {text!r}"
         )
     return text
 

@@ -12,7 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-__all__ = ["AppNotFound", "load_app"]
+__all__ = ["AppNotFound", "load_app", "source_root"]
 
 
 class AppNotFound(LookupError):
@@ -46,6 +46,18 @@ def load_app(spec: str) -> object:
                 f"{module_name!r} has no attribute {attribute!r} (from APP {spec!r})"
             ) from None
     return target
+
+
+def source_root(spec: str) -> Path:
+    """The folder the app of ``spec`` is imported from: the folder above its outermost
+    package for a file, the current directory for a module name."""
+    module_part = spec.rpartition(":")[0]
+    if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
+        folder = Path(module_part).resolve().parent
+        while (folder / "__init__.py").is_file() and folder.parent != folder:
+            folder = folder.parent
+        return folder
+    return Path.cwd()
 
 
 def _prepare_file(path: Path) -> str:

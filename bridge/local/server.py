@@ -27,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
@@ -92,11 +93,24 @@ class LocalRequest:
 
 
 class Gateway:
-    """Plays the AWS service: HTTP request -> event -> handler -> HTTP response."""
+    """Plays the AWS service: HTTP request -> event -> handler -> HTTP response.
 
-    def __init__(self, invoker: Invoker, source: str) -> None:
+    ``stage``: requests come through the API's own URL, ``/STAGE/...``, as to
+    ``https://ID.execute-api.REGION.amazonaws.com/STAGE``; the events carry the stage as API
+    Gateway's do. ``base_path``: requests come through a custom domain whose base path
+    mapping is ``/BASE``; the events carry the whole path, as API Gateway's do, and the
+    handler must be told (``api_gateway_base_path``). Other paths are answered 404 here.
+    """
+
+    def __init__(
+        self, invoker: Invoker, source: str, *, stage: str | None = None, base_path: str = ""
+    ) -> None:
         self.invoker = invoker
         self.source = source
+        self.stage = stage
+        self.base_path = base_path
+        #: What every path must start with.
+        self.prefix = f"/{stage}" if stage else base_path
 
     def respond(self, request: LocalRequest, body_size: int | None = None) -> HTTPResponse:
         """Answer one request, and write its access-log line.
@@ -122,11 +136,23 @@ class Gateway:
         return response
 
     def _respond(self, request: LocalRequest) -> HTTPResponse:
+        path = request.path
+        if self.prefix:
+            if path != self.prefix and not path.startswith(self.prefix + "/"):
+                where = f"stage {self.stage!r}" if self.stage else f"base path {self.prefix!r}"
+                return _error(
+                    HTTPStatus.NOT_FOUND,
+                    f"this API is served under its {where}: request {self.prefix}/... "
+                    f"instead of {path}",
+                )
+            if self.stage:
+                path = path[len(self.prefix) :] or "/"  # build_event puts the stage back
         host, port = request.host_and_port()
         event = build_event(
             self.source,
             method=request.method,
-            path=request.path,
+            path=path,
+            stage=self.stage,
             query=request.query,
             headers=request.headers,
             body=request.body,
@@ -173,8 +199,11 @@ def _error(status: HTTPStatus, detail: str) -> HTTPResponse:
 
 
 def outgoing_headers(response: HTTPResponse, method: str) -> list[tuple[str, str]]:
-    """The headers to send: the function's, less hop-by-hop ones, plus Content-Length."""
+    """The headers to send: the function's, less hop-by-hop ones, plus Content-Length, and
+    a Date unless the function sent one (Werkzeug's ``send_file`` does)."""
     headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
+    if not any(k.lower() == "date" for k, _ in headers):
+        headers.insert(0, ("date", formatdate(usegmt=True)))
     length = str(len(response.body))
     if method == "HEAD":
         # A HEAD response has no body; keep the length the function announced for GET.
@@ -209,22 +238,27 @@ def serve(
     server: ServerKind = "auto",
     ready: Callable[[str, str], None],
     websockets: WebSocketGateway | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM).
 
     ``ready(url, server_name)`` is called once the socket listens, with the real port when
     ``port`` is 0. ``websockets`` serves WebSocket clients (uvicorn only); without it they
-    are refused.
+    are refused. ``sock``: a listening socket to serve on instead of ``host`` and ``port``
+    (the one ``--reload`` keeps across restarts).
     """
+    if sock is None:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.create_server((host, port), family=family)
     use_uvicorn = server == "uvicorn" or (server == "auto" and uvicorn_available())
     # uvicorn stops itself on SIGINT/SIGTERM and then raises the signal again for whoever
     # handled it before; by then there is nothing left to do. http.server needs interrupting.
     with _stop_signals(_ignore if use_uvicorn else _interrupt):
         try:
             if use_uvicorn:
-                _serve_uvicorn(gateway, host, port, ready, websockets)
+                _serve_uvicorn(gateway, sock, ready, websockets)
             else:
-                _serve_stdlib(gateway, host, port, ready)
+                _serve_stdlib(gateway, sock, ready)
         except KeyboardInterrupt:
             pass
 
@@ -258,15 +292,12 @@ def _url(sock: socket.socket) -> str:
 
 def _serve_uvicorn(
     gateway: Gateway,
-    host: str,
-    port: int,
+    sock: socket.socket,
     ready: Callable[[str, str], None],
     websockets: WebSocketGateway | None,
 ) -> None:
     import uvicorn
 
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    sock = socket.create_server((host, port), family=family)
     config = uvicorn.Config(
         ASGIFrontend(gateway, websockets),
         lifespan="off",
@@ -275,6 +306,7 @@ def _serve_uvicorn(
         log_config=None,
         proxy_headers=False,
         server_header=False,
+        date_header=False,  # outgoing_headers() adds one unless the function sent one
     )
     ready(_url(sock), "uvicorn")
     with sock:
@@ -344,15 +376,17 @@ class ASGIFrontend:
         return b"".join(chunks), size
 
 
-def _serve_stdlib(
-    gateway: Gateway, host: str, port: int, ready: Callable[[str, str], None]
-) -> None:
+def _serve_stdlib(gateway: Gateway, sock: socket.socket, ready: Callable[[str, str], None]) -> None:
     handler = type("BoundHandler", (StdlibHandler,), {"gateway": gateway})
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    server_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
-    with server_class((host, port), handler) as httpd:
+    server_class = type("Server", (ThreadingHTTPServer,), {"address_family": sock.family})
+    address = sock.getsockname()
+    with server_class(address, handler, bind_and_activate=False) as httpd:
+        httpd.socket.close()
+        httpd.socket = sock  # listening already
+        httpd.server_address = address
+        httpd.server_name, httpd.server_port = str(address[0]), int(address[1])
         httpd.daemon_threads = True
-        ready(_url(httpd.socket), "http.server")
+        ready(_url(sock), "http.server")
         httpd.serve_forever()
 
 
@@ -411,7 +445,9 @@ class StdlibHandler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_request
 
     def _send(self, response: HTTPResponse, *, close: bool = False) -> None:
-        self.send_response(response.status, response.phrase)
+        # Not send_response(), which adds a Date of its own: outgoing_headers() has one.
+        self.send_response_only(response.status, response.phrase)
+        self.send_header("Server", self.version_string())
         for name, value in outgoing_headers(response, self.command):
             self.send_header(name, value)
         if close:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge.adapter import Bridge
 from bridge.local.invoker import FunctionError, InvocationError, Invoker
 from bridge.local.server import canonical_header_name
 from bridge.websocket.errors import ConnectionGoneError, ManagementAPIError
@@ -39,7 +40,7 @@ from bridge.websocket.events import (
     route_key_for,
 )
 
-__all__ = ["LiveConnection", "LocalManagementAPI", "WebSocketGateway"]
+__all__ = ["LiveConnection", "LocalManagementAPI", "WebSocketGateway", "serve_websockets_locally"]
 
 logger = logging.getLogger("bridge.local")
 
@@ -178,6 +179,25 @@ class LocalManagementAPI:
             ) from None
 
 
+def serve_websockets_locally(bridge: Bridge, store: str, management: LocalManagementAPI) -> None:
+    """Let an existing ``bridge`` (of an ASGI app) serve the local server's WebSocket
+    clients: what its app sends goes through ``management``, not its configured endpoint,
+    and connections are kept in its own store, else in ``store``."""
+    from bridge.websocket.handler import WebSocketHandler
+
+    current = bridge._websocket
+    if current is not None and current.store is not None:
+        current.endpoint = management
+        return
+    own_store, _endpoint, path = bridge._websocket_options
+    if current is not None:
+        current.close()
+    bridge._websocket = WebSocketHandler(
+        own_store if own_store is not None else store, management, path
+    )
+    logger.info("WebSocket connections are kept in %s", bridge._websocket.store)
+
+
 class WebSocketGateway:
     """Plays API Gateway's WebSocket API for the clients of ``serve``.
 
@@ -223,6 +243,8 @@ class WebSocketGateway:
             subprotocols=scope.get("subprotocols") or (),
             domain_name=client.domain,
             source_ip=client.source_ip,
+            # The path the client used: the app sees it (on AWS, websocket_path).
+            path=client.raw_path,
         )
         client.connected_at = int(event["requestContext"]["connectedAt"])
 
@@ -239,6 +261,8 @@ class WebSocketGateway:
             )
             if status != 200:
                 connection.settle(open=False)
+                if not body:
+                    body = _refusal_body(status, client.target)
                 await _refuse(scope, send, status, body)
                 client.log("CONNECT", status)
                 return
@@ -340,6 +364,7 @@ class _Client:
 
     peer: str
     target: str
+    raw_path: str
     domain: str
     source_ip: str
     connection_id: str = field(default_factory=new_connection_id)
@@ -351,9 +376,11 @@ class _Client:
         address = scope.get("client") or ("", 0)
         query = scope.get("query_string", b"").decode("latin-1")
         host = next((v for k, v in scope.get("headers", []) if k.lower() == b"host"), b"")
+        raw_path = scope.get("raw_path")
         return cls(
             peer=f"{address[0]}:{address[1]}",
             target=scope.get("path", "/") + ("?" + query if query else ""),
+            raw_path=raw_path.decode("latin-1") if raw_path else scope.get("path", "/"),
             domain=urlsplit("//" + host.decode("latin-1")).hostname or "localhost",
             source_ip=str(address[0]) or "127.0.0.1",
         )
@@ -369,6 +396,20 @@ class _Client:
             self.connection_id,
             (time.perf_counter() - self.started) * 1000,
         )
+
+
+def _refusal_body(status: int, target: str) -> bytes:
+    """What a client refused without a body from the app is told."""
+    if status == 403:
+        why = (
+            "the app closed the connection during $connect without accepting it (an app "
+            f"without a WebSocket route for {target} does that)"
+        )
+    elif status == 500:
+        why = "the app raised, or ended without answering the handshake, during $connect"
+    else:
+        why = "the app refused the connection during $connect"
+    return f"{status} refused: {why}; the server's log says more\n".encode()
 
 
 async def _refuse(scope: Scope, send: Send, status: int, body: bytes) -> None:

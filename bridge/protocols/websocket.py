@@ -111,6 +111,8 @@ class WebSocketCycle:
         # How the app ended.
         self.ending: Ending | None = None
         self.error: BaseException | None = None
+        #: The scope's path, for log lines.
+        self.path = "/"
         self._idle: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ receive
@@ -137,6 +139,9 @@ class WebSocketCycle:
     # --------------------------------------------------------------------- send
 
     async def send(self, message: Message) -> None:
+        if self.ending is not None:
+            _stale_send(self.connection_id)
+            return
         kind = message.get("type") if isinstance(message, MutableMapping) else None
         expected = EXPECTED[self.state]
         if kind not in expected:
@@ -193,7 +198,17 @@ class WebSocketCycle:
             self.accepted = False
             self.status = 403
             self.headers = []
-            if was_open:
+            if not was_open:
+                logger.info(
+                    "WebSocket connection %s to %s refused (403): the application closed it "
+                    "during $connect without accepting it (close code %d%s). An app without a "
+                    "WebSocket route for this path does that.",
+                    self.connection_id,
+                    self.path,
+                    code,
+                    f", reason {reason!r}" if reason else "",
+                )
+            else:
                 logger.warning(
                     "WebSocket connection %s was closed by the application during $connect, "
                     "right after accepting it: the connection is refused (403).",
@@ -267,6 +282,7 @@ class WebSocketCycle:
     async def run(self, app: ASGIApp, scope: Scope) -> None:
         """Run ``app`` until it returns, raises or waits for a message this
         invocation does not have; then settle the connection."""
+        self.path = str(scope.get("path", "/"))
         loop = asyncio.get_running_loop()
         self._idle = loop.create_future()
         task = loop.create_task(_call(app, scope, self.receive, self.send))
@@ -334,6 +350,32 @@ class WebSocketCycle:
                 self.connection_id,
             )
             self.accepted, self.status, self.headers = False, 403, []
+
+
+_stale_sends_logged = False
+
+
+def _stale_send(connection_id: str) -> None:
+    """Log (in full the first time) a send through the websocket of an invocation that is
+    over: an app that keeps websocket objects, such as the ``ConnectionManager`` of
+    FastAPI's docs, in memory between invocations."""
+    global _stale_sends_logged
+    if _stale_sends_logged:
+        logger.debug(
+            "Dropped a send to WebSocket connection %s from an ended invocation.", connection_id
+        )
+        return
+    _stale_sends_logged = True
+    logger.warning(
+        "The application sent on the websocket object of an earlier invocation (connection "
+        "%s); the message was dropped. On Lambda each event is a new invocation with its own "
+        "websocket object, and other connections may be served by other instances, so a list "
+        "of websocket objects kept in memory (FastAPI's ConnectionManager) cannot reach "
+        "them. Send with bridge.websocket.broadcast(websocket.scope, data) or send_to() "
+        "instead, which go through the connection store and the Management API. (Logged "
+        "once; later ones at DEBUG.)",
+        connection_id,
+    )
 
 
 async def _call(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:

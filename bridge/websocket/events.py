@@ -65,12 +65,15 @@ def connect_event(
     domain_name: str = "localhost",
     stage: str = "local",
     source_ip: str = "127.0.0.1",
+    path: str | None = None,
 ) -> dict[str, Any]:
     """The ``$connect`` event of a client's upgrade request.
 
     ``query`` is the query string as the client sent it (``"room=1&x=%20"``);
     API Gateway passes it decoded, and no path at all (the application sees
-    ``websocket_path``).
+    ``websocket_path``).  ``path``, for a local server whose clients connect at
+    any path, becomes the event's ``path`` (still percent-encoded), which the
+    application then sees instead.
     """
     header_list = [("Host", domain_name), *headers]
     offered = list(subprotocols)
@@ -102,6 +105,8 @@ def connect_event(
         ),
         "isBase64Encoded": False,
     }
+    if path is not None:
+        event["path"] = path
     pairs = parse_qsl(query, keep_blank_values=True)
     if pairs:
         multi_query: dict[str, list[str]] = {}

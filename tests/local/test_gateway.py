@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 import httpx
@@ -108,13 +109,20 @@ def test_a_request_too_large_to_read_is_413_without_an_invocation(gateway: Gatew
 
 
 def test_outgoing_headers_replace_the_length_except_for_head() -> None:
+    date = ("Date", "Mon, 07 Dec 2026 12:00:00 GMT")
     response = HTTPResponse(
-        200, [("Content-Length", "99"), ("Connection", "close"), ("X-A", "1")], b"abc"
+        200, [date, ("Content-Length", "99"), ("Connection", "close"), ("X-A", "1")], b"abc"
     )
-    assert outgoing_headers(response, "GET") == [("X-A", "1"), ("content-length", "3")]
-    empty = HTTPResponse(200, [("Content-Length", "99")], b"")
-    assert outgoing_headers(empty, "HEAD") == [("content-length", "99")]
-    assert outgoing_headers(HTTPResponse(200), "HEAD") == [("content-length", "0")]
+    assert outgoing_headers(response, "GET") == [date, ("X-A", "1"), ("content-length", "3")]
+    empty = HTTPResponse(200, [date, ("Content-Length", "99")], b"")
+    assert outgoing_headers(empty, "HEAD") == [date, ("content-length", "99")]
+
+
+def test_outgoing_headers_have_a_date_unless_the_function_sent_one() -> None:
+    headers = outgoing_headers(HTTPResponse(200), "HEAD")
+    assert [name for name, _ in headers] == ["date", "content-length"]
+    assert parsedate_to_datetime(headers[0][1]).tzinfo is not None
+    assert headers[1] == ("content-length", "0")
 
 
 def test_canonical_header_names() -> None:

@@ -281,13 +281,57 @@ def test_an_event_that_is_not_an_object_is_bad_input() -> None:
     assert done.stderr.endswith(b"holds a JSON list, not an object\n")
 
 
-def test_an_event_of_no_known_source_needs_source(cli: Run) -> None:
+def test_an_event_of_no_http_source_points_to_non_http_path(cli: Run) -> None:
     done = cli("invoke", ECHO, "--event", "-", stdin=b'{"hello": "world"}')
     assert done.returncode == 2
-    assert b"cannot tell the event's source" in done.stderr
-    assert done.stderr.endswith(
-        b"pass --source, or --non-http-path for an event that is not an HTTP request\n"
+    assert b"the event is not one of an HTTP source" in done.stderr
+    assert done.stderr.endswith(b"use --non-http-path PATH to deliver it to the app\n")
+
+
+def test_source_with_a_whole_event_is_refused(cli: Run) -> None:
+    event = json.dumps(build_event("rest", path="/echo")).encode()
+    done = cli("invoke", ECHO, "--event", "-", "--source", "alb", stdin=event)
+    assert done.returncode == 2
+    assert done.stderr == (
+        b"python -m bridge invoke: error: --event takes a whole event, whose source is read "
+        b"from it; drop PATH, --source, --method, --header and --data\n"
     )
+    assert done.stdout == b""
+
+
+def test_the_help_of_serve_offers_only_its_own_options() -> None:
+    done = run_cli("serve", "--help")
+    assert done.returncode == 0
+    assert b"--event" not in done.stdout
+    assert b"--reload" in done.stdout
+    assert b"--stage" in done.stdout
+
+
+def test_quiet_hides_the_info_lines_of_an_asgi_django_app() -> None:
+    app = "examples/django_project/mysite/asgi.py:application"
+    loud = run_cli("invoke", app, "/")
+    assert loud.returncode == 0, loud.stderr
+    assert b"INFO bridge.lifespan: The application does not support the lifespan" in loud.stderr
+    quiet = run_cli("invoke", app, "/", "--quiet")
+    assert quiet.returncode == 0
+    assert quiet.stderr == b""
+    assert json.loads(quiet.stdout)["statusCode"] == json.loads(loud.stdout)["statusCode"]
+
+
+def test_quiet_keeps_warnings(tmp_path: Path) -> None:
+    app = tmp_path / "warns.py"
+    app.write_text(
+        "import logging\n"
+        "def app(environ, start_response):\n"
+        "    logging.getLogger('app').info('hidden')\n"
+        "    logging.getLogger('app').warning('shown')\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'']\n"
+    )
+    done = run_cli("invoke", f"{app}:app", "-q")
+    assert done.returncode == 0
+    assert done.stderr.decode().endswith("WARNING app: shown\n")
+    assert b"hidden" not in done.stderr
 
 
 def test_an_app_failing_at_import_shows_its_traceback(tmp_path: Path) -> None:

@@ -257,12 +257,21 @@ def test_a_reserved_or_empty_custom_route_is_a_usage_error(
 # -- where WebSockets are not served
 
 
-def test_an_existing_bridge_handler_refuses_websocket_clients() -> None:
-    with serving(f"{APPS}:handler") as running:
+def test_a_wsgi_app_refuses_websocket_clients() -> None:
+    with serving(f"{APPS}:wsgi_echo") as running:
         refused = refusal(running, "/")
         assert refused.response.status_code == 501
-        assert b"name the ASGI app instead" in (refused.response.body or b"")
-        wait_for_log(running, r"ERROR bridge\.local: WebSocket / refused: .* is a Bridge handler")
+        assert b"WSGI has no WebSockets" in (refused.response.body or b"")
+        wait_for_log(running, r"ERROR bridge\.local: WebSocket / refused: .* is a WSGI app")
+
+
+def test_an_existing_bridge_handler_of_an_http_only_app_answers_500() -> None:
+    with serving(f"{APPS}:handler") as running:
+        refused = refusal(running, "/")
+        assert refused.response.status_code == 500
+        assert b"the app raised, or ended without answering the handshake" in (
+            refused.response.body or b""
+        )
 
 
 def test_the_standard_library_server_refuses_websocket_clients() -> None:
