@@ -122,7 +122,7 @@ def _django_json(request: Any) -> Any:
 
 
 def _django_binary(request: Any) -> Any:
-    from django.http import HttpResponse  # type: ignore[import-untyped]
+    from django.http import HttpResponse
 
     return HttpResponse(request.body, content_type="application/octet-stream")
 
@@ -137,7 +137,7 @@ def _django_cookies(request: Any) -> Any:
 
 
 def _django_redirect(request: Any) -> Any:
-    from django.http import HttpResponseRedirect  # type: ignore[import-untyped]
+    from django.http import HttpResponseRedirect
 
     return HttpResponseRedirect(REDIRECT_TO)
 

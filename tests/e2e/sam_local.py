@@ -72,7 +72,9 @@ class InProcessRunner:
         handler = self.handlers[function_identifier]
         decoded = json.loads(event)
         self.events.append(decoded)
-        future = self._worker.submit(handler, decoded, FakeContext(function_name=function_identifier))
+        future = self._worker.submit(
+            handler, decoded, FakeContext(function_name=function_identifier)
+        )
         response = future.result(timeout=LIMIT_S)
         stdout.write_str(json.dumps(response))
 
