@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ from bridge.local.events import FakeContext
 
 #: Longest a single invocation, a server start or a server stop may take.
 LIMIT_S = 30.0
+#: How often a Werkzeug server checks whether it was asked to stop (its default is 0.5 s).
+POLL_S = 0.05
 
 #: What the services treat as binary: request bodies of these types reach the function
 #: base64-encoded, and REST API responses of these types are decoded from base64 (the API's
@@ -141,7 +144,7 @@ def sam_local_api(kind: str, handler: Bridge) -> Iterator[tuple[Running, InProce
             server = make_server("127.0.0.1", 0, service._app, threaded=True)
             # The port goes into the events SAM builds (``X-Forwarded-Port``).
             service.port = server.server_port
-            with _serving(server.serve_forever, server.shutdown):
+            with _serving(partial(server.serve_forever, POLL_S), server.shutdown):
                 try:
                     yield Running(f"http://127.0.0.1:{server.server_port}"), runner
                 finally:
@@ -157,7 +160,7 @@ def wsgi_server(app: Any) -> Iterator[Running]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    with _serving(server.serve_forever, server.shutdown):
+    with _serving(partial(server.serve_forever, POLL_S), server.shutdown):
         try:
             yield Running(f"http://127.0.0.1:{server.server_port}")
         finally:
