@@ -165,15 +165,16 @@ def send(client: httpx.Client, base: str, case: Case) -> httpx.Response:
 
 
 def answer(response: httpx.Response, *, payload_1_0: bool) -> dict[str, Any]:
-    """What must match: status, body, and the headers that matter."""
+    """What must match: status, body bytes, and the headers that matter."""
     body: object = response.content
-    if response.content and response.headers.get("content-type") == "application/json":
+    if payload_1_0 and response.content and response.headers["content-type"] == "application/json":
         echoed = response.json()
-        if payload_1_0 and isinstance(echoed, dict) and "args" in echoed:
-            # Payload 1.0 carries parameters, not the query string (see the module docstring).
+        if isinstance(echoed, dict) and "args" in echoed:
+            # Payload 1.0 carries parameters, not the query string (see the module docstring):
+            # an echo is compared as parsed JSON, with its parameters grouped by name.
             del echoed["query"]
             echoed["args"] = sorted(echoed["args"], key=lambda pair: pair[0])
-        body = echoed
+            body = echoed
     return {
         "status": response.status_code,
         "body": body,
