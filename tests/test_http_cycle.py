@@ -280,7 +280,9 @@ def test_a_message_that_is_not_a_mapping_is_named(make_handler: HandlerFactory) 
 
     assert_500(run(make_handler, app))
     # Named by its type: a non-message may hold anything (a body, a cookie).
-    assert errors == ["Expected ASGI message 'http.response.start', but got a str instead of a dict."]
+    assert errors == [
+        "Expected ASGI message 'http.response.start', but got a str instead of a dict."
+    ]
 
 
 @pytest.mark.parametrize("body", [bytearray(b"ok"), memoryview(b"ok")])

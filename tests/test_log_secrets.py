@@ -226,7 +226,7 @@ def exception_texts(records: list[logging.LogRecord]) -> str:
     in their chains, shown by the traceback or not (``__context__`` too)."""
     texts: list[str] = []
     seen: set[int] = set()
-    stack = [r.exc_info[1] for r in records if r.exc_info and r.exc_info[1] is not None]
+    stack: list[BaseException | None] = [r.exc_info[1] for r in records if r.exc_info]
     while stack:
         exc = stack.pop()
         if exc is None or id(exc) in seen:

@@ -198,7 +198,7 @@ def test_alb_single_value_mode_sends_each_cookie_under_its_own_casing(
         ("sEt-cookie", "c=1; Path=/"),
         ("SEt-cookie", "d=1; Path=/"),
     ]
-    status, headers, _ = decode_response("alb", response)
+    _, headers, _ = decode_response("alb", response)
     assert [v for n, v in headers if n.lower() == "set-cookie"] == [v for _, v in cookies]
     assert [r.getMessage() for r in caplog.records if r.name == "bridge.sources"] == [
         "alb responses carry one value per header: 4 Set-Cookie headers were sent under "
@@ -211,7 +211,7 @@ def test_alb_single_value_mode_sends_each_cookie_under_its_own_casing(
 def test_alb_single_value_mode_keeps_as_many_cookies_as_the_name_has_casings(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """"set-cookie" has 9 letters: 512 casings.  Beyond them a cookie cannot
+    """The name has 9 letters: 512 casings.  Beyond them a cookie cannot
     be sent in this mode; the WARNING says how many were left out."""
     cookies = [(b"set-cookie", b"c%d=1" % i) for i in range(514)]
     response = respond(Bridge(respond_with(200, cookies), lifespan="off"), build_event("alb"))

@@ -106,7 +106,7 @@ def single_value_headers(headers: TextHeaders) -> dict[str, str]:
             single[key] = ",".join(values)
         else:
             names = casings(key, len(values))
-            single.update(zip(names, values))
+            single.update(zip(names, values[: len(names)], strict=True))
             _log_casings(key, len(values), len(values) - len(names))
     return single
 

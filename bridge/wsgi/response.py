@@ -393,12 +393,12 @@ def _check_header(item: Any) -> tuple[tuple[str, str], int, int | None]:
             "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
             f"str, got {_kind(item)}."
         )
-    if type(name) is not str or type(value) is not str:
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise ProtocolError(
-                "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
-                f"str, got a tuple of ({type(name).__name__}, {type(value).__name__})."
-            )
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise ProtocolError(
+            "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
+            f"str, got a {type(item).__name__} of ({type(name).__name__}, "
+            f"{type(value).__name__})."
+        )
     key = _HEADER_NAMES.get(name) or _check_name(name)
     if key == "content-length":
         text, length = _LENGTHS.get(value) or _content_length(key, value)
