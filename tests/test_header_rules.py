@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask import Response as FlaskResponse
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response as StarletteResponse
@@ -157,3 +159,56 @@ def test_a_wsgi_status_line_with_a_tab_or_latin_1_in_its_phrase_is_fine() -> Non
         return [b"body"]
 
     assert Bridge(app)(build_event("http"), FakeContext())["statusCode"] == 200
+
+
+# ------------------------------------------------ the rule, as a property
+
+TOKEN = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def raw_wsgi(name: str, value: str, status: str = "200 OK") -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response(status, [(name, value)])
+        return [b"ok"]
+
+    return app
+
+
+def raw_asgi(name: bytes, value: bytes) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(name, value)]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+@given(
+    name=st.one_of(
+        st.text(TOKEN, min_size=1, max_size=12),
+        st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=12),
+    ),
+    value=st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=12),
+)
+def test_both_paths_apply_the_same_rule_to_any_latin_1_header(name: str, value: str) -> None:
+    """Any latin-1 name and value: 200 exactly when the name is a token and
+    the value has no CR, LF or NUL, on the WSGI and the ASGI path alike."""
+    valid = (
+        bool(name)
+        and all(char in TOKEN for char in name)
+        and not any(char in value for char in "\r\n\0")
+    )
+    event = build_event("rest")
+    wsgi = Bridge(raw_wsgi(name, value))(event, FakeContext())
+    asgi_handler = Bridge(raw_asgi(name.encode("latin-1"), value.encode("latin-1")), lifespan="off")
+    try:
+        asgi = asgi_handler(event, FakeContext())
+    finally:
+        asgi_handler.close()
+    assert wsgi["statusCode"] == asgi["statusCode"] == (200 if valid else 500)
+
+
+@given(phrase=st.text(max_size=20))
+def test_any_wsgi_reason_phrase_without_controls_is_accepted(phrase: str) -> None:
+    valid = not any((ord(char) < 32 and char != "\t") or char == "\x7f" for char in phrase)
+    response = Bridge(raw_wsgi("X-A", "1", "200 " + phrase))(build_event("rest"), FakeContext())
+    assert response["statusCode"] == (200 if valid else 500)
