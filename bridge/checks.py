@@ -1,7 +1,10 @@
 """The last checks on an application's response before it leaves bridge.
 
-* A header name or value holding CR, LF or NUL is never passed on (RFC 9110,
-  5.5: such values are invalid and can split a response).
+* The one rule for response headers, on the ASGI and the WSGI path: a name
+  is an HTTP token (RFC 9110, 5.1: letters, digits and ``!#$%&'*+-.^_`|~``)
+  and a value holds no CR, LF or NUL (5.5: such values are invalid and can
+  split a response).  :func:`is_token` and :func:`is_field_value` decide;
+  a header that breaks the rule is never passed on.
 * Lambda refuses a response whose JSON is over 6,291,556 bytes, and the
   caller then sees an opaque error.  bridge measures the response first and
   answers with its own error instead.  The measurement is exact but is only
@@ -39,6 +42,20 @@ FIXED = 1024
 #: which costs about ten times as much.
 CR, LF, NUL = 13, 10, 0
 
+#: The characters of an HTTP token (RFC 9110, 5.6.2).
+TOKEN_CHARS = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def is_token(name: bytes) -> bool:
+    """Whether ``name`` is a valid header name: one or more token characters
+    (deleting them all leaves nothing)."""
+    return bool(name) and not name.translate(None, TOKEN_CHARS)
+
+
+def is_field_value(value: bytes) -> bool:
+    """Whether ``value`` is a header value bridge passes on: no CR, LF or NUL."""
+    return not (CR in value or LF in value or NUL in value)
+
 
 def needs_a_closer_look(headers: Headers, body: bytes, limit: int = LAMBDA_RESPONSE_LIMIT) -> bool:
     """The fast path: False for a response with safe headers that cannot be
@@ -69,14 +86,23 @@ def might_be_too_large(
 
 
 def header_problem(headers: Headers) -> str | None:
-    """A description of the first unsafe header (never its value), or None."""
-    for name, value in headers:
-        for part, what in ((name, "name"), (value, "value")):
-            if CR in part or LF in part or NUL in part:
-                shown = name.decode("latin-1")
-                shown = repr(shown if len(shown) <= 60 else shown[:60] + "...")
-                return f"header {shown} whose {what} contains CR, LF or NUL"
+    """A description of the first header that breaks the rule, or None.
+
+    It never holds a value, nor a name that is not a token (which may be a
+    whole header line, value and all): that one is named by its position.
+    """
+    for index, (name, value) in enumerate(headers):
+        if not is_token(name):
+            return f"header name (header {index + 1}, {len(name)} bytes) that is not an HTTP token"
+        if not is_field_value(value):
+            return f"header {name_for_log(name)} whose value contains CR, LF or NUL"
     return None
+
+
+def name_for_log(name: bytes | str) -> str:
+    """A header name (a token) as log lines show it: quoted, at most 60 characters."""
+    text = name.decode("latin-1") if isinstance(name, bytes) else name
+    return repr(text if len(text) <= 60 else text[:60] + "...")
 
 
 def encoded_size(response: Any) -> int | None:

@@ -10,7 +10,9 @@ from tests.apps import respond_with
 from tests.conftest import HandlerFactory, Reply
 
 MULTI_VALUE_SOURCES = {"rest", "http-v1", "alb-multi", "edge", "lattice-v2"}
-COOKIE_LIST_SOURCES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
+#: Sources that keep every Set-Cookie (ALB single-value mode: under
+#: differently-cased names, each a header line of its own).
+COOKIE_LIST_SOURCES = {"rest", "http-v1", "http", "url", "alb", "alb-multi", "edge"}
 
 
 def test_method_path_and_query_reach_the_app_exactly(

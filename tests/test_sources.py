@@ -10,6 +10,7 @@ import pytest
 
 from bridge import Bridge
 from bridge.local.events import FakeContext, build_event
+from bridge.local.responses import decode_response
 from tests.apps import respond_with
 from tests.conftest import HandlerFactory, Reply
 
@@ -165,11 +166,69 @@ def test_alb_single_value_response_shape(make_handler: HandlerFactory) -> None:
         "headers": {
             "content-type": "text/plain; charset=utf-8",
             "x-one": "1,2",
-            "set-cookie": "b=2",
+            "set-cookie": "a=1",
+            "Set-cookie": "b=2",
         },
         "body": "gone",
         "isBase64Encoded": False,
     }
+
+
+def test_alb_single_value_mode_sends_each_cookie_under_its_own_casing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The load balancer passes differently-cased names on as separate header
+    lines: every cookie arrives, in order, as Mangum and serverless-wsgi send
+    them.  A WARNING recommends multi-value mode, which needs no trick."""
+    from flask import Flask, Response
+
+    flask_app = Flask(__name__)
+
+    @flask_app.get("/")
+    def index() -> Response:
+        response = Response("ok")
+        for name in ("a", "b", "c", "d"):
+            response.set_cookie(name, "1")
+        return response
+
+    response = respond(Bridge(flask_app), build_event("alb"))
+    cookies = [(n, v) for n, v in response["headers"].items() if n.lower() == "set-cookie"]
+    assert cookies == [
+        ("set-cookie", "a=1; Path=/"),
+        ("Set-cookie", "b=1; Path=/"),
+        ("sEt-cookie", "c=1; Path=/"),
+        ("SEt-cookie", "d=1; Path=/"),
+    ]
+    _, headers, _ = decode_response("alb", response)
+    assert [v for n, v in headers if n.lower() == "set-cookie"] == [v for _, v in cookies]
+    assert [r.getMessage() for r in caplog.records if r.name == "bridge.sources"] == [
+        "alb responses carry one value per header: 4 Set-Cookie headers were sent under "
+        "differently-cased names (set-cookie, Set-cookie, ...), which the load balancer passes "
+        "on as separate headers. Turn on multi-value headers for the target group to send "
+        "them as a list."
+    ]
+
+
+def test_alb_single_value_mode_keeps_as_many_cookies_as_the_name_has_casings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The name has 9 letters: 512 casings.  Beyond them a cookie cannot
+    be sent in this mode; the WARNING says how many were left out."""
+    cookies = [(b"set-cookie", b"c%d=1" % i) for i in range(514)]
+    response = respond(Bridge(respond_with(200, cookies), lifespan="off"), build_event("alb"))
+    sent = [v for n, v in response["headers"].items() if n.lower() == "set-cookie"]
+    assert sent == [f"c{i}=1" for i in range(512)]
+    assert len({n for n in response["headers"] if n.lower() == "set-cookie"}) == 512
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "bridge.sources"]
+    assert "514 Set-Cookie headers" in message
+    assert "the last 2 were left out" in message
+
+
+def test_alb_multi_value_mode_logs_nothing_for_several_cookies(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    respond(make_handler(respond_with(200, COOKIES), lifespan="off"), build_event("alb-multi"))
+    assert not [r for r in caplog.records if r.name == "bridge.sources"]
 
 
 def test_alb_multi_value_response_mirrors_the_request(make_handler: HandlerFactory) -> None:

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bridge.checks import is_token
 from bridge.errors import ProtocolError
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
@@ -130,16 +131,16 @@ class HTTPCycle:
                 self.headers = _headers(message.get("headers", ()))
                 self.state = RESPONSE
                 return
-        else:  # not a message at all: named as it is in the error below
-            message_type = message
+        else:  # not a message at all: named by its type in the error below
+            message_type = None
         state = self.state
         expected = EXPECTED.get(state)
+        got = _message_kind(message, message_type)
         if expected is None:
             raise ProtocolError(
-                f"Unexpected ASGI message {message_type!r} sent after the response was "
-                "already complete."
+                f"Unexpected ASGI message {got} sent after the response was already complete."
             )
-        raise ProtocolError(f"Expected ASGI message {expected!r}, but got {message_type!r}.")
+        raise ProtocolError(f"Expected ASGI message {expected!r}, but got {got}.")
 
     async def run(self, app: ASGIApp) -> None:
         """Run the application and leave a defined response behind."""
@@ -150,8 +151,8 @@ class HTTPCycle:
         else:
             if result is not None:
                 logger.error(
-                    "ASGI callable returned %r for %s %s; it should return None.",
-                    result,
+                    "ASGI callable returned %s for %s %s; it should return None.",
+                    _kind(result),
                     self.scope["method"],
                     self.scope["path"],
                 )
@@ -226,11 +227,28 @@ class HTTPCycle:
             self._complete.set()
 
 
+def _message_kind(message: object, message_type: object) -> str:
+    """An ASGI message as errors name it: its type when that is a plain name,
+    else only what kind of object it is (never its content)."""
+    if isinstance(message_type, str) and len(message_type) <= 60 and message_type.isprintable():
+        return repr(message_type)
+    if isinstance(message, Mapping):
+        return f"one whose 'type' is {_kind(message_type)}"
+    return f"{_kind(message)} instead of a dict"
+
+
+def _kind(value: object) -> str:
+    """``a str``, ``an int``: what a value is, for messages that must not show it."""
+    kind = type(value).__name__
+    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+
+
 def _status(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
         return value
+    got = f"{value}" if type(value) is int else _kind(value)
     raise ProtocolError(
-        f"Expected 'status' of http.response.start to be an integer from 100 to 999, got {value!r}."
+        f"Expected 'status' of http.response.start to be an integer from 100 to 999, got {got}."
     )
 
 
@@ -243,21 +261,48 @@ def _body(value: Any) -> bytes:
 
 
 def _headers(value: Any) -> Headers:
+    """The headers of http.response.start, checked: byte-string pairs whose
+    names are HTTP tokens.  Values are checked with the rest of the response,
+    in one pass over all of them (bridge.checks)."""
     headers: Headers = []
+    tokens = _TOKENS
+    problem: str | None = None
     try:
         for index, item in enumerate(value):
             name, header_value = item
             if not isinstance(name, bytes) or not isinstance(header_value, bytes):
-                raise ProtocolError(
-                    "Expected 'headers' of http.response.start to be [name, value] byte-string "
-                    f"pairs, but entry {index} is ({type(name).__name__}, "
-                    f"{type(header_value).__name__})."
+                problem = (
+                    "to be [name, value] byte-string pairs, but entry "
+                    f"{index} is ({type(name).__name__}, {type(header_value).__name__})"
                 )
+                break
+            if name not in tokens:
+                if not is_token(name):
+                    problem = (
+                        "to have names that are HTTP tokens (letters, digits and "
+                        f"!#$%&'*+-.^_`|~), but the name of entry {index} ({len(name)} bytes) "
+                        "is not an HTTP token"
+                    )
+                    break
+                if len(tokens) >= _TOKENS_LIMIT:
+                    tokens.clear()
+                tokens.add(name)
             headers.append((name, header_value))
     except (TypeError, ValueError):
+        problem = (
+            f"to be an iterable of [name, value] byte-string pairs; the {type(value).__name__} "
+            "given is not"
+        )
+    if problem is not None:
         raise ProtocolError(
-            "Expected 'headers' of http.response.start to be an iterable of [name, value] "
-            f"byte-string pairs; the {type(value).__name__} given is not (its values are not "
-            "shown: they may be cookies or credentials)."
-        ) from None
+            f"Expected 'headers' of http.response.start {problem} (names and values are not "
+            "shown: they may hold cookies or credentials)."
+        )
     return headers
+
+
+#: Header names already found to be tokens.  Bounded, and started afresh
+#: when full: the names an application sends today should not be crowded
+#: out by yesterday's.
+_TOKENS: set[bytes] = set()
+_TOKENS_LIMIT = 512

@@ -172,7 +172,8 @@ class WebSocketCycle:
         subprotocol = message.get("subprotocol")
         if subprotocol is not None and not isinstance(subprotocol, str):
             raise WebSocketProtocolError(
-                f"'websocket.accept' subprotocol must be a string or None, got {subprotocol!r}."
+                "'websocket.accept' subprotocol must be a string or None, got "
+                f"{type(subprotocol).__name__}."
             )
         self.accepted = True
         self.subprotocol = subprotocol
@@ -187,7 +188,7 @@ class WebSocketCycle:
         if not isinstance(code, int) or not isinstance(reason, str):
             raise WebSocketProtocolError(
                 "'websocket.close' needs an int 'code' and a str 'reason', got "
-                f"code={code!r}, reason={reason!r}."
+                f"code of type {type(code).__name__}, reason of type {type(reason).__name__}."
             )
         was_open = self.state is State.OPEN
         self.state = State.CLOSED
@@ -244,7 +245,8 @@ class WebSocketCycle:
         status = message.get("status")
         if not isinstance(status, int) or not 100 <= status <= 599:
             raise WebSocketProtocolError(
-                f"'websocket.http.response.start' needs an int HTTP 'status', got {status!r}."
+                "'websocket.http.response.start' needs an int HTTP 'status' (100-599), got "
+                f"{status if type(status) is int else type(status).__name__}."
             )
         self.state = State.DENYING
         if self.event_type == "CONNECT":
@@ -402,12 +404,13 @@ def _header_list(headers: object, kind: str) -> list[tuple[bytes, bytes]]:
         try:
             name, value = pair
         except (TypeError, ValueError):
-            raise WebSocketProtocolError(
-                f"{kind!r} headers must be pairs of bytes, got {pair!r}."
-            ) from None
+            pair = None
+        if pair is None:
+            raise WebSocketProtocolError(f"{kind!r} headers must be pairs of bytes.")
         if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
             raise WebSocketProtocolError(
-                f"{kind!r} header names and values must be bytes, got {pair!r}."
+                f"{kind!r} header names and values must be bytes, got "
+                f"({type(name).__name__}, {type(value).__name__})."
             )
         result.append((bytes(name).lower(), bytes(value)))
     return result

@@ -4,7 +4,10 @@ The load balancer passes the path and query parameters exactly as the client
 sent them, still percent-encoded: the path is decoded once and the query
 string is joined back without re-encoding.  The response mirrors the
 request's mode: ``multiValueHeaders`` when the request had them, otherwise
-``headers``.  The client address is the right-most ``X-Forwarded-For``
+``headers``, where repeated headers are comma-joined, except Set-Cookie:
+each cookie goes under another casing of the name (``set-cookie``,
+``Set-cookie``, ...), which the load balancer passes on as a header line of
+its own.  The client address is the right-most ``X-Forwarded-For``
 entry, the one the load balancer appended.
 """
 
@@ -79,10 +82,67 @@ def text_response(
     if is_multi_value(event):
         response["multiValueHeaders"] = c.multi_value_headers(headers)
     else:
-        response["headers"] = c.single_value_headers(headers, NAME)
+        response["headers"] = single_value_headers(headers)
     response["body"] = text
     response["isBase64Encoded"] = is_base64
     return response
+
+
+#: Headers whose repeated lines cannot be comma-joined into one (RFC 9110,
+#: 5.3: Set-Cookie is the exception to the rule that they can).
+NOT_JOINED = frozenset(("set-cookie",))
+
+
+def single_value_headers(headers: TextHeaders) -> dict[str, str]:
+    """Headers for single-value mode, one value per name: repeated headers
+    comma-joined, but each value of a header in :data:`NOT_JOINED` under a
+    casing of its own (as Mangum and serverless-wsgi send them), and a
+    WARNING that recommends multi-value mode."""
+    single: dict[str, str] = {}
+    for key, values in c.multi_value_headers(headers).items():
+        if len(values) == 1:
+            single[key] = values[0]
+        elif key not in NOT_JOINED:
+            single[key] = ",".join(values)
+        else:
+            names = casings(key, len(values))
+            single.update(zip(names, values[: len(names)], strict=True))
+            _log_casings(key, len(values), len(values) - len(names))
+    return single
+
+
+def casings(name: str, count: int) -> list[str]:
+    """The first ``count`` casings of ``name`` (lower-case), the first letter
+    varying fastest: ``set-cookie``, ``Set-cookie``, ``sEt-cookie``, ... (fewer
+    when the name has fewer: ``2 ** letters``)."""
+    letters = [index for index, char in enumerate(name) if char.isalpha()]
+    result: list[str] = []
+    for number in range(min(count, 2 ** len(letters))):
+        chars = list(name)
+        for bit, index in enumerate(letters):
+            if number >> bit & 1:
+                chars[index] = chars[index].upper()
+        result.append("".join(chars))
+    return result
+
+
+def _log_casings(key: str, count: int, left_out: int) -> None:
+    import logging
+
+    shown = "-".join(part.capitalize() for part in key.split("-"))
+    logging.getLogger("bridge.sources").warning(
+        "%s responses carry one value per header: %d %s headers were sent under "
+        "differently-cased names (%s, %s, ...), which the load balancer passes on as separate "
+        "headers%s. Turn on multi-value headers for the target group to send them as a list.",
+        NAME,
+        count,
+        shown,
+        key,
+        key[:1].upper() + key[1:],
+        f"; the last {left_out} were left out (a name has only so many casings)"
+        if left_out
+        else "",
+    )
 
 
 SOURCE = EventSource(

@@ -16,7 +16,8 @@ bytes exist, after which an error page can no longer replace the status.
 
 Whatever the application does, the result is a complete response: its own
 when it kept to the protocol, otherwise a 500 and one log line on the
-``bridge.wsgi`` logger that says what was expected and what arrived.  The
+``bridge.wsgi`` logger that says what was expected and what arrived (by
+type and size: a status, header or body value is never logged).  The
 iterable's ``close()`` is always called.  A body longer than the response's
 ``Content-Length`` is cut to that length, and iteration stops there.
 """
@@ -24,6 +25,7 @@ iterable's ``close()`` is always called.  A body longer than the response's
 from __future__ import annotations
 
 from bridge._log import get_logger
+from bridge.checks import is_field_value, is_token, name_for_log
 from bridge.errors import ProtocolError
 from bridge.wsgi.environ import build_environ
 
@@ -97,8 +99,7 @@ class WSGIResponse:
         if type(data) is not bytes:
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise ProtocolError(
-                    f"Expected the WSGI response body to be bytes, got {type(data).__name__}: "
-                    f"{_short(data)}."
+                    f"Expected the WSGI response body to be bytes, got {_kind(data)}."
                 )
             data = bytes(data)
         if not data:
@@ -143,15 +144,17 @@ class WSGIResponse:
             if isinstance(result, (str, bytes, bytearray)):
                 raise ProtocolError(
                     f"Expected the WSGI application to return an iterable of bytes, got "
-                    f"{type(result).__name__} {_short(result)}; return [body] instead."
+                    f"{_kind(result)}; return [body] instead."
                 )
             try:
                 iterator = iter(result)  # type: ignore[call-overload]
             except TypeError:
+                iterator = None  # type: ignore[assignment]
+            if iterator is None:
                 raise ProtocolError(
                     "Expected the WSGI application to return an iterable of bytes, got "
-                    f"{type(result).__name__}: {_short(result)}."
-                ) from None
+                    f"{_kind(result)}."
+                )
         if self.remaining == 0:
             return
         chunks = self.chunks
@@ -253,7 +256,7 @@ def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
             "start_response(status, headers) before the end of the response iterable, got "
             "%s. Answering 500.",
             _request_line(environ),
-            _short(result),
+            _kind(result),
         )
     if failed:
         response.fail()
@@ -284,7 +287,10 @@ _STATUS_CODES_LIMIT = 256
 
 
 def parse_status(status: object) -> int:
-    """``"200 OK"`` -> 200."""
+    """``"200 OK"`` -> 200.  The reason phrase may hold any character but
+    the controls other than tab (RFC 9112, 4): a CR or LF there could split
+    the response."""
+    problem = ""
     if isinstance(status, str):
         code = status[:3]
         if (
@@ -293,13 +299,31 @@ def parse_status(status: object) -> int:
             and code[0] != "0"
             and (len(status) == 3 or status[3] == " ")
         ):
-            if len(_STATUS_CODES) < _STATUS_CODES_LIMIT and type(status) is str:
-                _STATUS_CODES[status] = int(code)
-            return int(code)
-    raise ProtocolError(
-        f"Expected the WSGI status to be a str such as '200 OK', got {type(status).__name__}: "
-        f"{_short(status)}."
-    )
+            if _is_reason_phrase(status[4:]):
+                if len(_STATUS_CODES) < _STATUS_CODES_LIMIT and type(status) is str:
+                    _STATUS_CODES[status] = int(code)
+                return int(code)
+            problem = (
+                ", with no control character but tab in its reason phrase, got "
+                f"{_kind(status)} with one (not shown)"
+            )
+        else:
+            problem = (
+                " (three digits from 100, then a space or the end), got "
+                f"{_kind(status)} that does not start so (not shown)"
+            )
+    else:
+        problem = f", got {_kind(status)}"
+    raise ProtocolError(f"Expected the WSGI status to be a str such as '200 OK'{problem}.")
+
+
+def _is_reason_phrase(text: str) -> bool:
+    """Whether ``text`` holds no C0 control character but tab, and no DEL
+    (deleting them all changes nothing)."""
+    return len(text.translate(_CONTROLS)) == len(text)
+
+
+_CONTROLS = dict.fromkeys([*range(9), *range(10, 32), 127])
 
 
 #: Response header name -> its lower-case form, for names seen before.
@@ -321,7 +345,7 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
     if type(headers) is not list:
         raise ProtocolError(
             f"Expected the WSGI response headers to be a list of (name, value) tuples, got "
-            f"{type(headers).__name__}: {_short(headers)}."
+            f"{_kind(headers)}."
         )
     checked: TextHeaders = []
     length: int | None = None
@@ -330,9 +354,13 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
     for item in headers:
         # A header sent before (the same Content-Type on every response) is
         # one lookup; another is checked, and remembered if it may recur.
+        # The check runs outside the ``except``: its errors must not carry
+        # the failed lookup (and the header in it) as their context.
         try:
             known = pairs[item]
         except (KeyError, TypeError):  # new, or not a tuple of str at all
+            known = None
+        if known is None:
             known = _check_header(item)
         checked.append(known[0])
         size += known[1]
@@ -352,20 +380,31 @@ _HEADER_PAIRS_LIMIT = 512
 
 def _check_header(item: Any) -> tuple[tuple[str, str], int, int | None]:
     """One response header checked (see :func:`check_headers`): the checked
-    pair, its length, and the length it sets if it is a valid Content-Length."""
+    pair, its length, and the length it sets if it is a valid Content-Length.
+
+    The ProtocolError names what is wrong by types and sizes, and the name
+    only once it is known to be a token: never a value."""
     try:
         name, value = item
-        key = _HEADER_NAMES.get(name) or _check_name(name)
-        if key == "content-length":
-            text, length = _LENGTHS.get(value) or _content_length(name, value)
-        else:
-            text = _HEADER_VALUES.get(value) or _check_value(name, value, key)
-            length = None
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError):
+        name = value = _NOT_A_PAIR
+    if name is _NOT_A_PAIR:
         raise ProtocolError(
             "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
-            f"str, got {_short(item)}."
-        ) from None
+            f"str, got {_kind(item)}."
+        )
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise ProtocolError(
+            "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
+            f"str, got a {type(item).__name__} of ({type(name).__name__}, "
+            f"{type(value).__name__})."
+        )
+    key = _HEADER_NAMES.get(name) or _check_name(name)
+    if key == "content-length":
+        text, length = _LENGTHS.get(value) or _content_length(key, value)
+    else:
+        text = _HEADER_VALUES.get(value) or _check_value(key, value)
+        length = None
     known = ((key, text), len(key) + len(text), length)
     if (
         type(item) is tuple
@@ -380,6 +419,9 @@ def _check_header(item: Any) -> tuple[tuple[str, str], int, int | None]:
     return known
 
 
+_NOT_A_PAIR = object()
+
+
 def raw_headers(headers: TextHeaders) -> Headers:
     """Checked headers as ASGI carries them (latin-1 bytes)."""
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
@@ -392,7 +434,7 @@ _LENGTHS: dict[str, tuple[str, int]] = {}
 _LENGTHS_LIMIT = 1024
 
 
-def _content_length(name: str, value: str) -> tuple[str, int | None]:
+def _content_length(key: str, value: str) -> tuple[str, int | None]:
     """A Content-Length value checked, and the length when it is a valid one."""
     if type(value) is str and value.isdigit() and value.isascii():  # the usual "1234"
         length = int(value)
@@ -400,7 +442,7 @@ def _content_length(name: str, value: str) -> tuple[str, int | None]:
             _LENGTHS.clear()
         _LENGTHS[value] = (value, length)
         return value, length
-    text = _check_value(name, value, "content-length")
+    text = _check_value(key, value)
     return text, int(text) if text.strip().isdigit() and text.isascii() else None
 
 
@@ -415,14 +457,24 @@ _HEADER_VALUE_MAX = 128
 _UNIQUE_VALUES = frozenset(("content-length", "set-cookie"))
 
 
-def _check_value(name: str, value: str, key: str) -> str:
-    """A response header value stripped of spaces and tabs; ProtocolError
-    (or ValueError) unless it is latin-1 without CR, LF or NUL."""
+def _check_value(key: str, value: str) -> str:
+    """The value of header ``key`` (a lower-case token) stripped of spaces and
+    tabs; ProtocolError unless it is latin-1 without CR, LF or NUL."""
     text = value.strip(" \t")
-    text.encode("latin-1")  # UnicodeEncodeError, a ValueError, for other characters
-    if "\n" in value or "\r" in value or "\0" in value:
+    try:
+        encoded = text.encode("latin-1")
+    except UnicodeEncodeError:
+        encoded = None
+    if encoded is None:
         raise ProtocolError(
-            f"Expected WSGI response header {name!r} without line breaks or NUL, got {value!r}."
+            f"Expected WSGI response header {name_for_log(key)} to have a latin-1 str value, "
+            "got one with other characters (not shown); encode it (RFC 8187, or "
+            "percent-encoding) first."
+        )
+    if not is_field_value(encoded):
+        raise ProtocolError(
+            f"Expected WSGI response header {name_for_log(key)} without line breaks or NUL, "
+            "got a value with CR, LF or NUL (not shown)."
         )
     if (
         text
@@ -437,22 +489,17 @@ def _check_value(name: str, value: str, key: str) -> str:
 
 
 def _check_name(name: str) -> str:
-    if type(name) is not str or not name or not _is_token(name):
-        raise ValueError(name)
+    """A header name, lower-cased; ProtocolError unless it is a token."""
+    if not (name.isascii() and is_token(name.encode("ascii"))):
+        raise ProtocolError(
+            "Expected each WSGI response header name to be an HTTP token (letters, digits "
+            f"and !#$%&'*+-.^_`|~), got a str of {len(name)} characters, not an HTTP token "
+            "(not shown)."
+        )
     key = name.lower()
     if len(_HEADER_NAMES) < _HEADER_NAMES_LIMIT:
         _HEADER_NAMES[name] = key
     return key
-
-
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
-
-
-def _is_token(name: str) -> bool:
-    """Whether ``name`` is a valid header name (an RFC 9110 token)."""
-    return all(char in _TOKEN_CHARS for char in name)
 
 
 def _request(scope: Mapping[str, Any]) -> str:
@@ -472,6 +519,20 @@ def _read_back(path: str) -> str:
         return path
 
 
-def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _kind(value: object) -> str:
+    """What an application handed over, for a log line: its type, and its
+    size when it has one, never its content (it may be a cookie or a body)."""
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return f"a str of {_count(len(value), 'character')}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"a {type(value).__name__} object of {_count(len(value), 'byte')}"
+    kind = type(value).__name__
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {kind} of {_count(len(value), 'item')}"
+    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

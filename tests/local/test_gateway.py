@@ -27,7 +27,9 @@ from bridge.local.server import (
 from .apps import BINARY, echo
 
 #: Sources whose response format carries several values of one header.
-MULTI_VALUE_SOURCES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
+#: Sources that keep every Set-Cookie (ALB single-value mode: under
+#: differently-cased names).
+MULTI_VALUE_SOURCES = {"rest", "http-v1", "http", "url", "alb", "alb-multi", "edge"}
 
 
 def make_context(request_id: str, timeout_ms: int) -> FakeContext:

@@ -18,7 +18,9 @@ from .running import APPS, ROOT, Server, main_status, run_cli, serving, stop
 ECHO = f"{APPS}:echo"
 MB = 1024 * 1024
 #: Sources whose response format carries several values of one header.
-MULTI_VALUE_SOURCES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
+#: Sources that keep every Set-Cookie (ALB single-value mode: under
+#: differently-cased names).
+MULTI_VALUE_SOURCES = {"rest", "http-v1", "http", "url", "alb", "alb-multi", "edge"}
 
 
 @pytest.fixture(scope="module", params=["uvicorn", "stdlib"])

@@ -167,6 +167,29 @@ def test_redis_prefix_keeps_stores_apart(redis_url: str, make_store: StoreFactor
     assert list(first.connections()) == ["c1="]
 
 
+def test_redis_skips_keys_under_its_prefix_that_are_not_utf8(
+    redis_url: str, make_store: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key another program wrote under the prefix, not UTF-8, is no
+    connection of bridge's: listing (and so every broadcast) goes on without it."""
+    import redis
+
+    prefix = unique("foreign:") + ":"
+    store = make_store(f"{redis_url}?prefix={prefix}")
+    store.save("c1=", RECORD)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.set(prefix.encode() + b"\xff\xfe-not-utf8", b"{}")
+    finally:
+        client.close()
+    with caplog.at_level("WARNING", logger="bridge.websocket.stores.redis"):
+        assert list(store.connections()) == ["c1="]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Redis store {store!r}: skipped 1 key under the prefix {prefix!r} that is not "
+        "UTF-8 (not a connection bridge stored)."
+    ]
+
+
 def test_dynamodb_items_follow_the_documented_layout(
     dynamodb: DynamoDBClient,
     dynamodb_table: str,

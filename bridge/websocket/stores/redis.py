@@ -11,6 +11,7 @@ record, with the TTL as the key's expiry; broadcasts ``SCAN`` the prefix.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ from bridge.websocket.types import ConnectionRecord
 
 if TYPE_CHECKING:
     import redis
+
+logger = logging.getLogger("bridge.websocket.stores.redis")
 
 DEFAULT_PREFIX = "bridge:ws:"
 REMEDY = (
@@ -91,7 +94,26 @@ class RedisStore:
             keys = list(self._client.scan_iter(match=pattern, count=500))
         except self._errors as exc:
             raise unreachable(self._where, "list connections", exc, REMEDY) from exc
-        return [key[start:].decode("utf-8") for key in keys]
+        ids: list[str] = []
+        foreign = 0
+        for key in keys:
+            try:
+                ids.append(key[start:].decode("utf-8"))
+            except UnicodeDecodeError:
+                # Connection ids are str, so every key bridge writes is UTF-8:
+                # this one belongs to another program sharing the prefix.
+                foreign += 1
+        if foreign:
+            logger.warning(
+                "Redis store %r: skipped %d key%s under the prefix %r that %s not UTF-8 "
+                "(not a connection bridge stored).",
+                self,
+                foreign,
+                "" if foreign == 1 else "s",
+                self.prefix,
+                "is" if foreign == 1 else "are",
+            )
+        return ids
 
     def close(self) -> None:
         """Close the pooled connections to the server."""
