@@ -12,7 +12,7 @@ import bridge  # noqa: E402
 
 project = "bridge"
 author = "The bridge developers"
-copyright = "2026, The bridge developers"  # noqa: A001
+copyright = "2026, The bridge developers"
 version = release = bridge.__version__
 
 extensions = [
@@ -35,7 +35,13 @@ autodoc_default_options = {"members": True, "undoc-members": False}
 autodoc_type_aliases = {
     **{
         name: f"bridge.types.{name}"
-        for name in ("InterfaceMode", "LifespanMode", "LambdaContext", "LambdaEvent", "LambdaResponse")
+        for name in (
+            "InterfaceMode",
+            "LifespanMode",
+            "LambdaContext",
+            "LambdaEvent",
+            "LambdaResponse",
+        )
     },
 }
 

@@ -3,10 +3,10 @@
 =====================================================  ===============================
 URL                                                    store (extra to install)
 =====================================================  ===============================
-``sqlite:///connections.db``                           :class:`~bridge.websocket.stores.sqlite.SQLiteStore` (none)
-``redis://host:6379/0``, ``rediss://...``              :class:`~bridge.websocket.stores.redis.RedisStore` (``redis``)
-``postgresql://user:pw@host/db``, ``postgres://...``   :class:`~bridge.websocket.stores.postgres.PostgresStore` (``postgres``)
-``dynamodb://TABLE?region=REGION``                     :class:`~bridge.websocket.stores.dynamodb.DynamoDBStore` (``dynamodb``)
+``sqlite:///connections.db``                           :class:`.SQLiteStore` (none)
+``redis://host:6379/0``, ``rediss://...``              :class:`.RedisStore` (``redis``)
+``postgresql://user:pw@host/db``, ``postgres://...``   :class:`.PostgresStore` (``postgres``)
+``dynamodb://TABLE?region=REGION``                     :class:`.DynamoDBStore` (``dynamodb``)
 =====================================================  ===============================
 
 Every URL takes ``?ttl=SECONDS`` (default 7200, API Gateway's longest
