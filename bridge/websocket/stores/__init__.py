@@ -3,10 +3,10 @@
 =====================================================  ===============================
 URL                                                    store (extra to install)
 =====================================================  ===============================
-``sqlite:///connections.db``                           :class:`SQLiteStore` (none)
-``redis://host:6379/0``, ``rediss://...``              :class:`RedisStore` (``redis``)
-``postgresql://user:pw@host/db``, ``postgres://...``   :class:`PostgresStore` (``postgres``)
-``dynamodb://TABLE?region=REGION``                     :class:`DynamoDBStore` (``dynamodb``)
+``sqlite:///connections.db``                           :class:`.SQLiteStore` (none)
+``redis://host:6379/0``, ``rediss://...``              :class:`.RedisStore` (``redis``)
+``postgresql://user:pw@host/db``, ``postgres://...``   :class:`.PostgresStore` (``postgres``)
+``dynamodb://TABLE?region=REGION``                     :class:`.DynamoDBStore` (``dynamodb``)
 =====================================================  ===============================
 
 Every URL takes ``?ttl=SECONDS`` (default 7200, API Gateway's longest
