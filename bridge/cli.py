@@ -171,7 +171,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "--server",
         choices=("auto", "uvicorn", "stdlib"),
         default="auto",
-        help="uvicorn (pip install 'bridge[local]') or the standard library's http.server "
+        help="uvicorn (pip install 'bridge-lambda[local]') or the standard library's http.server "
         "(default: uvicorn when installed)",
     )
     serve.add_argument(
@@ -374,7 +374,7 @@ def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
 
 def _serve(args: argparse.Namespace) -> int:
     if args.server == "uvicorn" and not uvicorn_available():
-        raise UsageError("--server uvicorn needs uvicorn: pip install 'bridge[local]'")
+        raise UsageError("--server uvicorn needs uvicorn: pip install 'bridge-lambda[local]'")
     if args.stage is not None and args.source not in STAGED_SOURCES:
         raise UsageError(
             f"--stage needs a source whose URLs have stages ({', '.join(STAGED_SOURCES)}); "

@@ -5,7 +5,7 @@ exactly as the AWS service would), the handler runs in an :class:`~bridge.local.
 (one worker thread, Lambda's timeout and 6 MB limits), and its result goes back out as HTTP the
 way that service does it (:mod:`bridge.local.responses`).
 
-HTTP itself is left to a well-kept server: uvicorn when it is installed (``bridge[local]``), for
+HTTP itself is left to a well-kept server: uvicorn when it is installed (``bridge-lambda[local]``), for
 keep-alive, pipelining, chunked request bodies and HEAD handled by a parser many people use;
 otherwise the standard library's ``ThreadingHTTPServer``, which needs nothing but handles only
 requests with a ``Content-Length`` (no chunked request bodies). Either way the handler is
@@ -410,7 +410,7 @@ class StdlibHandler(BaseHTTPRequestHandler):
                 _error(
                     HTTPStatus.NOT_IMPLEMENTED,
                     "WebSocket clients need uvicorn and websockets "
-                    "(pip install 'bridge[local]'); this is the standard library's server",
+                    "(pip install 'bridge-lambda[local]'); this is the standard library's server",
                 ),
                 close=True,
             )
@@ -420,7 +420,7 @@ class StdlibHandler(BaseHTTPRequestHandler):
                 _error(
                     HTTPStatus.LENGTH_REQUIRED,
                     "chunked request bodies need uvicorn "
-                    "(pip install 'bridge[local]'); send a Content-Length",
+                    "(pip install 'bridge-lambda[local]'); send a Content-Length",
                 ),
                 close=True,
             )

@@ -26,7 +26,7 @@ class MissingDependencyError(WebSocketError, ImportError):
     def __init__(self, what: str, module: str, extra: str) -> None:
         super().__init__(
             f"{what} needs the '{module}' package, which is not installed. "
-            f"Install it with: pip install 'bridge[{extra}]'"
+            f"Install it with: pip install 'bridge-lambda[{extra}]'"
         )
         self.extra = extra
 

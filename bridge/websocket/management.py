@@ -7,7 +7,7 @@ The endpoint is ``https://{domainName}/{stage}``, taken from each event, or a
 fixed one given as ``Bridge(app, websocket_endpoint=...)``.
 
 :class:`Boto3ManagementClient` is the real client (boto3, signed requests;
-``pip install 'bridge[websockets]'``).  :class:`HTTPManagementClient` sends
+``pip install 'bridge-lambda[websockets]'``).  :class:`HTTPManagementClient` sends
 unsigned requests with the standard library and only to a loopback address:
 it is meant for a local emulator of the WebSocket API.  Any object with the
 two methods of :class:`ManagementClient` can be used instead, for example one
@@ -152,7 +152,7 @@ class HTTPManagementClient:
                 f"HTTPManagementClient sends unsigned requests, so it only talks to a local "
                 f"emulator on a loopback address (http://127.0.0.1:PORT); got "
                 f"{endpoint_url!r}. For API Gateway itself install boto3: "
-                "pip install 'bridge[websockets]'."
+                "pip install 'bridge-lambda[websockets]'."
             )
         self.endpoint_url = endpoint_url.rstrip("/")
         self.timeout = timeout

@@ -205,7 +205,7 @@ def test_an_existing_bridge_handler_then_ctrl_c_stops_with_status_0() -> None:
 
 @pytest.fixture
 def no_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Children see a uvicorn that cannot be imported, as when bridge[local] is not installed."""
+    """Children see a uvicorn that cannot be imported, as when bridge-lambda[local] is not installed."""
     (tmp_path / "uvicorn").mkdir()
     (tmp_path / "uvicorn" / "__init__.py").write_text("raise ImportError('not installed')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
@@ -222,7 +222,7 @@ def test_asking_for_uvicorn_without_it_is_bad_input(no_uvicorn: None) -> None:
     assert done.returncode == 2
     assert done.stderr == (
         b"python -m bridge serve: error: --server uvicorn needs uvicorn: "
-        b"pip install 'bridge[local]'\n"
+        b"pip install 'bridge-lambda[local]'\n"
     )
 
 

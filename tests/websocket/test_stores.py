@@ -341,7 +341,7 @@ def test_missing_driver_says_which_extra_to_install(
     monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(MissingDependencyError) as info:
         open_store(url)
-    assert f"pip install 'bridge[{extra}]'" in str(info.value)
+    assert f"pip install 'bridge-lambda[{extra}]'" in str(info.value)
     assert isinstance(info.value, ImportError)
 
 

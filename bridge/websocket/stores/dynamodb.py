@@ -1,4 +1,4 @@
-"""DynamoDB connection store (``pip install 'bridge[dynamodb]'``, boto3).
+"""DynamoDB connection store (``pip install 'bridge-lambda[dynamodb]'``, boto3).
 
 ``dynamodb://TABLE?region=eu-west-1``.  Options: ``region`` (default: the
 function's own region), ``endpoint_url`` (another endpoint, e.g. a local

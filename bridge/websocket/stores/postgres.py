@@ -1,4 +1,4 @@
-"""PostgreSQL connection store (``pip install 'bridge[postgres]'``, psycopg 3).
+"""PostgreSQL connection store (``pip install 'bridge-lambda[postgres]'``, psycopg 3).
 
 ``postgresql://user:password@host:port/dbname`` (``postgres://`` too).
 Options: ``ttl`` (seconds a record lives, default 7200) and ``table``

@@ -1,4 +1,4 @@
-"""Redis connection store (``pip install 'bridge[redis]'``).
+"""Redis connection store (``pip install 'bridge-lambda[redis]'``).
 
 ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` for TLS.
 Options: ``ttl`` (seconds a record lives, default 7200) and ``prefix`` (key
