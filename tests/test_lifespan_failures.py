@@ -252,3 +252,36 @@ def test_sigterm_during_an_invocation(tmp_path: Path) -> None:
         "request finished",
         "lifespan.shutdown",
     ]
+
+
+async def answers_every_scope_with_http(scope: Any, receive: Any, send: Any) -> None:
+    """A minimal app that never looks at the scope type: lifespan included,
+    it answers with an HTTP response."""
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+    )
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def test_auto_serves_an_app_that_answers_lifespan_with_http(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="bridge.lifespan")
+    handler = Bridge(answers_every_scope_with_http)
+    try:
+        response = handler(build_event("http"))
+        assert (response["statusCode"], response["body"]) == (200, "hello")
+        lines = [r.getMessage() for r in caplog.records if r.name == "bridge.lifespan"]
+        assert any(
+            "does not support the lifespan protocol" in line and "'http.response.start'" in line
+            for line in lines
+        ), lines
+    finally:
+        handler.close()
+    assert not leftover_tasks()
+
+
+def test_on_still_fails_for_an_app_that_answers_lifespan_with_http() -> None:
+    with pytest.raises(LifespanError, match=r"'http\.response\.start'"):
+        Bridge(answers_every_scope_with_http, lifespan="on")
+    assert not leftover_tasks()

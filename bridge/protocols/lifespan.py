@@ -77,6 +77,13 @@ class LifespanOn:
         assert self._startup_done is not None
         assert self._shutdown_done is not None
         kind = message.get("type")
+        if not (isinstance(kind, str) and kind.startswith("lifespan.")):
+            # Not a lifespan message at all (an app that answers every scope
+            # with an HTTP response): the app does not speak lifespan.
+            raise LifespanError(
+                f"Expected a 'lifespan.*' message in reply to the lifespan scope, got {kind!r}: "
+                "the application does not handle scope type 'lifespan'."
+            )
         self._sent_any = True
         phase = "lifespan.shutdown" if self._startup_done.is_set() else "lifespan.startup"
         if kind == f"{phase}.complete":
