@@ -3,26 +3,57 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from bridge.errors import ProtocolError
 from bridge.loop import get_runner
 from bridge.protocols.http import HTTPCycle
 from bridge.protocols.lifespan import LifespanOff, LifespanOn
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
-    from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode
+    from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode, Receive, Scope, Send
 
 
 logger = logging.getLogger("bridge.asgi")
 
 
 def as_asgi3(app: Any, double: bool) -> ASGIApp:
+    """``app`` as an ASGI 3 callable; an ASGI 2 one (``app(scope)`` returning
+    an instance to await with ``(receive, send)``) wrapped.
+
+    A callable taken for ASGI 2 because it takes one argument may be no app
+    at all (``def greet(name)``): the wrapper then says so, in the one error
+    each failing request logs, instead of a bare ``TypeError``.
+    """
     if not double:
         return app  # type: ignore[no-any-return]
-    from asgiref.compatibility import double_to_single_callable
 
-    return cast("ASGIApp", double_to_single_callable(app))  # type: ignore[no-untyped-call]
+    async def single(scope: Scope, receive: Receive, send: Send) -> None:
+        instance = app(scope)
+        if not callable(instance):
+            raise ProtocolError(_not_asgi2(app, f"app(scope) returned {type(instance).__name__}"))
+        awaitable = instance(receive, send)
+        if not inspect.isawaitable(awaitable):
+            raise ProtocolError(
+                _not_asgi2(
+                    app,
+                    "app(scope)(receive, send) returned "
+                    f"{type(awaitable).__name__}, which cannot be awaited",
+                )
+            )
+        await awaitable
+
+    return single
+
+
+def _not_asgi2(app: Any, what: str) -> str:
+    return (
+        f"{app!r} was taken for an ASGI 2 application (it takes one positional argument), "
+        f"but {what}: it is probably not an ASGI application. Pass the application object "
+        "(an async callable taking scope, receive, send), or interface='wsgi' if it is WSGI."
+    )
 
 
 class ASGIRunner:

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from bridge.adapter import Bridge
 from bridge.apps import detect_interface
-from bridge.errors import UnknownEventError
+from bridge.errors import ConfigurationError, UnknownEventError
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.invoker import InvocationError, Invoker
 from bridge.local.loader import AppNotFound, load_app
@@ -367,7 +367,11 @@ def _load_serving_handler(
     is used as it is, and a WSGI app has no WebSockets: their WebSocket clients are refused.
     """
     target = _load_target(spec)
-    if isinstance(target, Bridge) or detect_interface(target) == "wsgi":
+    try:
+        wsgi = isinstance(target, Bridge) or detect_interface(target) == "wsgi"
+    except ConfigurationError as exc:  # not an app at all
+        raise UsageError(f"{spec!r} cannot be served: {exc}") from None
+    if wsgi:
         if store_given is not None:
             raise UsageError(
                 "--websocket-store needs APP to name an ASGI app, which serve then wraps in "

@@ -258,7 +258,11 @@ async def answers_every_scope_with_http(scope: Any, receive: Any, send: Any) -> 
     """A minimal app that never looks at the scope type: lifespan included,
     it answers with an HTTP response."""
     await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
     )
     await send({"type": "http.response.body", "body": b"hello"})
 
