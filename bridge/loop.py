@@ -23,6 +23,10 @@ from bridge.errors import LoopError
 T = TypeVar("T")
 logger = logging.getLogger("bridge.loop")
 
+#: Seconds :meth:`LoopRunner.close` waits for each step of closing the loop
+#: (cancelled tasks, async generators) at process exit.
+EXIT_TIMEOUT_S = 0.5
+
 
 class LoopRunner:
     """Runs coroutines to completion on one private loop, reused."""
@@ -117,12 +121,20 @@ class LoopRunner:
         if loop is None or loop.is_closed():
             return
         try:
+            # Every wait is bounded: a task that ignores its cancellation, or
+            # an async generator that never finishes, must not keep the
+            # process from ending.
             pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
             for task in pending:
                 task.cancel()
             if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(asyncio.wait(pending, timeout=EXIT_TIMEOUT_S))
+                for task in pending:
+                    if task.done() and not task.cancelled():
+                        task.exception()  # retrieved: the task is over
+            loop.run_until_complete(
+                asyncio.wait((loop.create_task(loop.shutdown_asyncgens()),), timeout=EXIT_TIMEOUT_S)
+            )
             # At interpreter exit Python 3.12 refuses the thread this starts;
             # concurrent.futures has joined the executor's threads by then.
             with contextlib.suppress(RuntimeError):

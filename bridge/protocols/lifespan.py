@@ -9,13 +9,19 @@ Shutdown runs at interpreter exit and on SIGTERM, which Lambda sends before
 it stops an environment that has an extension registered.  A SIGTERM handler
 that was installed before bridge's is called after the shutdown; the default
 action (terminate) is then carried out as before.
+
+Shutdown is waited for at most ``SHUTDOWN_TIMEOUT_S``: Lambda's Shutdown
+phase gives the runtime 300 ms after SIGTERM (500 ms with an internal
+extension) within a phase of at most 2,000 ms, then sends SIGKILL
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown).
+A shutdown still running then is cancelled with a WARNING, and the process
+goes on ending: the previous SIGTERM handler runs, or the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import logging
 import os
 import signal
@@ -35,6 +41,10 @@ logger = logging.getLogger("bridge.lifespan")
 #: Seconds between the WARNINGs a startup that has not completed logs (Lambda
 #: ends an init phase after 10 s, with nothing from the application).
 STARTUP_PATIENCE_S = 4.0
+
+#: Seconds lifespan shutdown is waited for (and then its cancellation): the
+#: most Lambda gives the runtime after SIGTERM (see above).
+SHUTDOWN_TIMEOUT_S = 0.5
 
 
 class LifespanOff:
@@ -189,7 +199,17 @@ class LifespanOn:
         if task is None or task.done():
             return
         await self._inbox.put({"type": "lifespan.shutdown"})
-        await self._shutdown_done.wait()
+        done = asyncio.ensure_future(self._shutdown_done.wait())
+        if not (await asyncio.wait((done,), timeout=SHUTDOWN_TIMEOUT_S))[0]:
+            done.cancel()
+            logger.warning(
+                "Lifespan shutdown has not completed after %g s: the application has not sent "
+                "'lifespan.shutdown.complete' or 'lifespan.shutdown.failed'; cancelled it and "
+                "going on (after SIGTERM, Lambda gives the runtime at most 500 ms before "
+                "SIGKILL). Look for shutdown code waiting on something it cannot reach, and "
+                "give it a timeout.",
+                SHUTDOWN_TIMEOUT_S,
+            )
         await self._stop_task()
         if self._failure is not None:
             raise LifespanError(f"Lifespan shutdown failed: {self._failure or 'no message given'}.")
@@ -197,11 +217,16 @@ class LifespanOn:
             raise LifespanError(f"Lifespan shutdown failed: {_describe(self._error)}.")
 
     async def _stop_task(self) -> None:
+        """Cancel the lifespan task and wait for it, at most ``SHUTDOWN_TIMEOUT_S``."""
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if not (await asyncio.wait((task,), timeout=SHUTDOWN_TIMEOUT_S))[0]:
+                logger.warning(
+                    "The application's lifespan task ignored its cancellation for %g s; "
+                    "left behind.",
+                    SHUTDOWN_TIMEOUT_S,
+                )
 
 
 def _describe(exc: BaseException | None) -> str:
