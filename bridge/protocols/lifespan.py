@@ -281,8 +281,9 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     from bridge.loop import get_runner
 
     runner = get_runner()
-    if runner.is_running:
-        # An invocation is in progress on this thread: finish it first.
+    if runner.is_running_here:
+        # An invocation is in progress on this thread: finish it first.  (One
+        # on another thread is waited for: shutdown takes its turn on the loop.)
         runner.call_after_run(lambda: _on_sigterm(signum, frame))
         return
     logger.info("SIGTERM received: running lifespan shutdown.")
