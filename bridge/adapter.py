@@ -360,6 +360,8 @@ class Bridge:
             runner=runner.runner,
             state=runner.lifespan.state,
             serializer=self.config.serializer,
+            watchdog=runner.watchdog,
+            margin_ms=runner.margin_ms,
         )
 
     def _error_response(
