@@ -11,8 +11,9 @@ that was installed before bridge's is called after the shutdown; the default
 action (terminate) is then carried out as before.
 
 Shutdown is waited for at most ``SHUTDOWN_TIMEOUT_S``: Lambda's Shutdown
-phase gives the runtime 300 ms after SIGTERM (500 ms with an internal
-extension) within a phase of at most 2,000 ms, then sends SIGKILL
+phase lasts 500 ms (internal extensions) or 2,000 ms (external ones), of
+which it reserves up to 300 ms for the runtime (500 ms with an internal
+extension), then sends SIGKILL
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown).
 A shutdown still running then is cancelled with a WARNING, and the process
 goes on ending: the previous SIGTERM handler runs, or the process exits.
