@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextvars import copy_context
 
 from bridge._log import get_logger
 from bridge.apps import detect_interface
@@ -310,7 +311,10 @@ class Bridge:
             if asyncio is not None:
                 running_loop = self._running_loop = asyncio._get_running_loop
         if running_loop is None or running_loop() is None:
-            response = respond(wsgi.app, environ)
+            # In a copy of the invoking context: context variables the
+            # request sets do not leak into the next one (as ASGI requests,
+            # each a task, are isolated).
+            response = copy_context().run(respond, wsgi.app, environ)
         else:
             response = wsgi.respond(environ)
         headers = response.headers
@@ -429,6 +433,8 @@ class Bridge:
             runner=runner.runner,
             state=runner.lifespan.state,
             serializer=self.config.serializer,
+            watchdog=runner.watchdog,
+            margin_ms=runner.margin_ms,
         )
 
     def _error_response(

@@ -3,10 +3,16 @@
 * a coroutine function, or an object whose ``__call__`` is one: ASGI 3;
 * a class or a synchronous callable taking one positional argument
   (``scope``) and returning an awaitable-taking instance: ASGI 2;
-* any other synchronous callable: presumed WSGI (``environ, start_response``).
+* any other synchronous callable that can take two positional arguments:
+  presumed WSGI (``environ, start_response``).
 
 A plain synchronous callable can only be *presumed* WSGI, so
-``interface="asgi"`` or ``"wsgi"`` overrides the guess.
+``interface="asgi"`` or ``"wsgi"`` overrides the guess, where the signature
+allows it.  An object whose signature rules out every interface (a class
+whose instances are the app, ``def hello(name=None)``, a WSGI app given
+``interface="asgi"``) is refused with a :class:`ConfigurationError` that says
+what it looks like.  A callable taken for ASGI 2 that is not one (``greet(name)``)
+can only be found out by calling it: see :func:`bridge.asgi.as_asgi3`.
 
 The answers are those of :func:`inspect.iscoroutinefunction` and
 :func:`inspect.signature`, but ``inspect`` costs several milliseconds to
@@ -62,13 +68,82 @@ def detect_interface(app: object, interface: str = "auto") -> Interface:
             f"{type(app).__name__}: {app!r}. Pass the application object itself, e.g. "
             "Bridge(app) rather than Bridge('module:app')."
         )
-    if interface == "wsgi":
-        return "wsgi"
     if is_async_callable(app):
+        if interface == "wsgi":
+            raise ConfigurationError(
+                f"interface='wsgi' was given, but {_name(app)} is a coroutine function "
+                "(async def), which can only be an ASGI application. Leave interface='auto'."
+            )
         return "asgi3"
-    if interface == "asgi" or _takes_one_argument(app):
+    arity = _arity(app)
+    if interface == "wsgi":
+        if arity is not None and not _accepts(arity, 2):
+            raise ConfigurationError(
+                f"interface='wsgi' was given, but {_name(app)} {_takes(arity)}; a WSGI "
+                "application is called with two: (environ, start_response)."
+            )
+        return "wsgi"
+    if interface == "asgi":
+        if arity is None or _accepts(arity, 1):
+            return "asgi2"
+        if _accepts(arity, 3):  # a synchronous callable that returns an awaitable
+            return "asgi3"
+        raise ConfigurationError(
+            f"interface='asgi' was given, but {_name(app)} is not a coroutine function and "
+            f"{_takes(arity)}; an ASGI application is an async callable taking (scope, "
+            "receive, send), or (ASGI 2) a callable taking (scope)."
+            + (" Its signature is WSGI's: use interface='wsgi'." if _accepts(arity, 2) else "")
+        )
+    if arity is None:
+        return "wsgi"  # the signature cannot be read: presumed
+    required, maximum = arity
+    if required == 1 and maximum is not None:
         return "asgi2"
-    return "wsgi"
+    if _accepts(arity, 2):
+        return "wsgi"
+    if isinstance(app, type):
+        hint = (
+            f" It is a class: if its instances are the application, pass one: "
+            f"Bridge({app.__name__}())."
+        )
+    elif _accepts(arity, 3):
+        hint = (
+            " It takes (scope, receive, send) like an ASGI 3 application but is not a "
+            "coroutine function: if it returns an awaitable, pass interface='asgi'."
+        )
+    else:
+        hint = ""
+    raise ConfigurationError(
+        f"Bridge(app) expects a WSGI application (called with environ, start_response) or "
+        f"an ASGI one (an async callable taking scope, receive, send), but {_name(app)} "
+        f"{_takes(arity)}, so it is neither.{hint}"
+    )
+
+
+def _accepts(arity: tuple[int, int | None], count: int) -> bool:
+    """Whether a callable of this arity can be called with ``count`` positional arguments."""
+    required, maximum = arity
+    return required <= count and (maximum is None or count <= maximum)
+
+
+def _takes(arity: tuple[int, int | None]) -> str:
+    """``"takes 0 to 1 positional arguments"`` and the like, for messages."""
+    required, maximum = arity
+    if maximum is None:
+        return f"takes {required} or more positional arguments"
+    if maximum == required:
+        return f"takes {required} positional argument{'s' if required != 1 else ''}"
+    return f"takes {required} to {maximum} positional arguments"
+
+
+def _name(app: object) -> str:
+    """The object as messages name it: ``the class FastAPI``, ``the function hello``."""
+    if isinstance(app, type):
+        return f"the class {app.__module__}.{app.__qualname__}"
+    name = getattr(app, "__qualname__", None)
+    if isinstance(name, str) and type(app) in (FunctionType, MethodType):
+        return f"the function {name}"
+    return f"the {type(app).__name__} object"
 
 
 def is_async_callable(obj: Any) -> bool:
@@ -116,17 +191,21 @@ def _partial_type() -> type[partial[Any]] | tuple[()]:
 
 def _takes_one_argument(app: Any) -> bool:
     """Whether calling ``app`` takes exactly one positional argument (ASGI 2's scope)."""
+    arity = _arity(app)
+    return arity is not None and arity[0] == 1 and arity[1] is not None
+
+
+def _arity(app: Any) -> tuple[int, int | None] | None:
+    """``(required positional parameters, most positional arguments or None
+    for *args)``; None when not even ``inspect`` can tell."""
     shape = _positional_shape(app)
-    if shape is None:
-        return _takes_one_argument_by_signature(app)
-    required, variadic = shape
-    return required == 1 and not variadic
+    return _arity_by_signature(app) if shape is None else shape
 
 
-def _positional_shape(app: Any) -> tuple[int, bool] | None:
-    """``(required positional parameters, has *args)`` as ``inspect.signature``
-    would report them, read from the code object; None when only
-    ``inspect`` can tell.
+def _positional_shape(app: Any) -> tuple[int, int | None] | None:
+    """``(required positional parameters, most positional arguments or None
+    for *args)`` as ``inspect.signature`` would report them, read from the
+    code object; None when only ``inspect`` can tell.
 
     Covers a plain function, a method bound to an instance, and an instance
     whose class defines ``__call__`` with a plain ``def``.
@@ -149,10 +228,10 @@ def _positional_shape(app: Any) -> tuple[int, bool] | None:
     if bound:
         if not required:
             # ``self`` lands in *args, or there is nowhere for it to go
-            # (inspect raises ValueError, which reads as "not ASGI 2").
-            return 0, variadic
+            # (inspect raises ValueError: not readable).
+            return (0, None) if variadic else None
         del required[0]
-    return sum(required), variadic
+    return sum(required), None if variadic else len(required)
 
 
 def _class_attribute(cls: type, name: str) -> object:
@@ -169,16 +248,20 @@ def _has_any(obj: object, names: tuple[str, ...]) -> bool:
 
 
 def _takes_one_argument_by_signature(app: Any) -> bool:
+    arity = _arity_by_signature(app)
+    return arity is not None and arity[0] == 1 and arity[1] is not None
+
+
+def _arity_by_signature(app: Any) -> tuple[int, int | None] | None:
     import inspect
 
     try:
         signature = inspect.signature(app)
     except (TypeError, ValueError):
-        return False
-    positional = [
-        p
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    variadic = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
-    return len(positional) == 1 and not variadic
+        return None
+    parameters = signature.parameters.values()
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = sum(1 for p in positional if p.default is p.empty)
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return required, None
+    return required, len(positional)

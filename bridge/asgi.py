@@ -3,26 +3,62 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from bridge.errors import ProtocolError
 from bridge.loop import get_runner
 from bridge.protocols.http import HTTPCycle
 from bridge.protocols.lifespan import LifespanOff, LifespanOn
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
-    from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode
+    from collections.abc import Mapping
+
+    from bridge.protocols.websocket import WebSocketCycle
+    from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode, Receive, Scope, Send
+
+    Watched = HTTPCycle | WebSocketCycle
 
 
 logger = logging.getLogger("bridge.asgi")
 
 
 def as_asgi3(app: Any, double: bool) -> ASGIApp:
+    """``app`` as an ASGI 3 callable; an ASGI 2 one (``app(scope)`` returning
+    an instance to await with ``(receive, send)``) wrapped.
+
+    A callable taken for ASGI 2 because it takes one argument may be no app
+    at all (``def greet(name)``): the wrapper then says so, in the one error
+    each failing request logs, instead of a bare ``TypeError``.
+    """
     if not double:
         return app  # type: ignore[no-any-return]
-    from asgiref.compatibility import double_to_single_callable
 
-    return cast("ASGIApp", double_to_single_callable(app))  # type: ignore[no-untyped-call]
+    async def single(scope: Scope, receive: Receive, send: Send) -> None:
+        instance = app(scope)
+        if not callable(instance):
+            raise ProtocolError(_not_asgi2(app, f"app(scope) returned {type(instance).__name__}"))
+        awaitable = instance(receive, send)
+        if not inspect.isawaitable(awaitable):
+            raise ProtocolError(
+                _not_asgi2(
+                    app,
+                    "app(scope)(receive, send) returned "
+                    f"{type(awaitable).__name__}, which cannot be awaited",
+                )
+            )
+        await awaitable
+
+    return single
+
+
+def _not_asgi2(app: Any, what: str) -> str:
+    return (
+        f"{app!r} was taken for an ASGI 2 application (it takes one positional argument), "
+        f"but {what}: it is probably not an ASGI application. Pass the application object "
+        "(an async callable taking scope, receive, send), or interface='wsgi' if it is WSGI."
+    )
 
 
 class ASGIRunner:
@@ -51,11 +87,8 @@ class ASGIRunner:
         if watchdog is None:
             self.runner.run(cycle.run(self.app))
         else:
-            watchdog.start(cycle)
-            try:
-                self.runner.run(cycle.run(self.app), watchdog.watch)
-            finally:
-                watchdog.release()
+            watch = watchdog.watch
+            self.runner.run(cycle.run(self.app), lambda task: watch(cycle, task))
         return cycle.status, cycle.headers, cycle.body
 
     def close(self) -> None:
@@ -67,16 +100,18 @@ class Watchdog:
     (``context.get_remaining_time_in_millis()``) minus the margin.
 
     Only a cycle that is still pending after its first step on the loop is
-    watched (:meth:`watch` is the loop runner's ``on_pending``): one that
-    finished in that step, as most do, cannot be cancelled anyway, so it
-    costs the watchdog nothing but :meth:`start` and :meth:`release`, and the
-    context is not even asked for its remaining time.  The deadline itself
-    is absolute, so asking after the first step changes nothing but the
-    limit quoted in the log, which counts from then.
+    watched (:meth:`watch` is called from the loop runner's ``on_pending``):
+    one that finished in that step, as most do, cannot be cancelled anyway,
+    so it costs the watchdog nothing, and the context is not even asked for
+    its remaining time.  The deadline itself is absolute, so asking after the
+    first step changes nothing but the limit quoted in the log, which counts
+    from then.
 
     One timer serves every invocation: it is armed for the first deadline
     and re-armed only when it fires early (a later invocation has a later
-    deadline) or would fire too late.
+    deadline) or would fire too late (an earlier one).  Invocations run one
+    at a time on the loop (see :mod:`bridge.loop`), so one watched cycle at
+    a time.
     """
 
     __slots__ = (
@@ -94,26 +129,19 @@ class Watchdog:
         self._margin_ms = margin_ms
         self._at = 0.0
         self._limit = 0.0
-        self._cycle: HTTPCycle | None = None
+        self._cycle: Watched | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
 
-    def start(self, cycle: HTTPCycle) -> None:
-        """An invocation starts: ``cycle`` is the one to watch if it waits."""
-        self._cycle = cycle
-
-    def watch(self, task: asyncio.Task[None]) -> None:
-        """Watch ``task`` (the cycle's, still pending) until :meth:`release`.
+    def watch(self, cycle: Watched, task: asyncio.Task[None]) -> None:
+        """Watch ``task`` (``cycle``'s, still pending) until it is done.
 
         No time limit when the context knows no deadline (none, a mock, a
         stub answering 0) or cannot tell it.  Never raises: the task is
         already running, and the loop runner resumes it right after this.
         """
-        cycle = self._cycle
-        if cycle is None:
-            return
         remaining = getattr(cycle.scope.get("aws.context"), "get_remaining_time_in_millis", None)
         if remaining is None:
             return
@@ -121,9 +149,8 @@ class Watchdog:
             millis = remaining()
         except Exception:
             logger.warning(
-                "context.get_remaining_time_in_millis() failed; no time limit for %s %s.",
-                cycle.scope["method"],
-                cycle.scope["path"],
+                "context.get_remaining_time_in_millis() failed; no time limit for %s.",
+                _request_of(cycle.scope),
                 exc_info=True,
             )
             return
@@ -133,12 +160,10 @@ class Watchdog:
         self._limit = limit = (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
         loop = task.get_loop()
         self._at = at = loop.time() + limit
+        self._cycle = cycle
         self._task = task
         if self._timer is None or self._timer_at > at or self._loop is not loop:
             self._arm(loop, at)
-
-    def release(self) -> None:
-        self._cycle = self._task = None
 
     def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
         if self._timer is not None:
@@ -150,10 +175,17 @@ class Watchdog:
     def _fire(self) -> None:
         self._timer = None
         cycle, task, loop = self._cycle, self._task, self._loop
-        if cycle is None or task is None or loop is None:
-            return  # nothing watched now: the next watch() arms a new timer
+        if cycle is None or task is None or loop is None or task.done():
+            # Nothing watched now (the references are let go): the next
+            # watch() arms a new timer.
+            self._cycle = self._task = None
+            return
         if loop.time() + 0.001 < self._at:  # an earlier invocation's timer
             self._arm(loop, self._at)
             return
-        if not task.done():
-            cycle.deadline_reached(task, self._limit)
+        cycle.deadline_reached(task, self._limit)
+
+
+def _request_of(scope: Mapping[str, Any]) -> str:
+    """``GET /path``, or ``websocket /path``, for log lines."""
+    return f"{scope.get('method') or scope.get('type')} {scope.get('path')}"

@@ -484,11 +484,14 @@ def _load_serving_handler(
             "--websocket-store needs APP to name an ASGI app, which serve then wraps in "
             f"Bridge(app, websocket_store=URL); {spec!r} is a Bridge handler already"
         )
-    is_wsgi = (
-        target.interface == "wsgi"
-        if isinstance(target, Bridge)
-        else detect_interface(target) == "wsgi"
-    )
+    try:
+        is_wsgi = (
+            target.interface == "wsgi"
+            if isinstance(target, Bridge)
+            else detect_interface(target) == "wsgi"
+        )
+    except ConfigurationError as exc:  # not an app at all
+        raise UsageError(f"{spec!r} cannot be served: {exc}") from None
     if is_wsgi:
         if store_given is not None:
             raise UsageError(

@@ -6,6 +6,11 @@ life of the process: connection pools and clients created at startup stay
 bound to a loop that keeps existing.  The loop is never installed as the
 thread's current loop and no loop policy is touched, so ``asyncio.run()``
 elsewhere in the process neither disturbs it nor is disturbed by it.
+
+Lambda calls a handler from one thread, one invocation at a time.  Handlers
+called from several threads at once (a local server, a test, an application
+that starts threads) share the one loop: their invocations are served one
+at a time, in the order they arrive, each on its caller's thread.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import atexit
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -23,16 +29,26 @@ from bridge.errors import LoopError
 T = TypeVar("T")
 logger = logging.getLogger("bridge.loop")
 
+#: Seconds :meth:`LoopRunner.close` waits for each step of closing the loop
+#: (cancelled tasks, async generators) at process exit.
+EXIT_TIMEOUT_S = 0.5
+
 
 class LoopRunner:
     """Runs coroutines to completion on one private loop, reused."""
 
-    __slots__ = ("_after_run", "_loop", "_running")
+    __slots__ = ("_after_run", "_lock", "_loop", "_owner")
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._after_run: list[Callable[[], None]] = []
-        self._running = False
+        #: Held for the whole of a run: one at a time, whichever the thread.
+        #: Re-entrant only for a signal handler that runs on this thread
+        #: between the acquire and ``_owner`` being set (the loop is not
+        #: running yet, so its run can come first).
+        self._lock = threading.RLock()
+        #: The thread that holds it (``threading.get_ident()``), or None.
+        self._owner: int | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -63,6 +79,8 @@ class LoopRunner:
         ``on_pending(task)`` is called only on that second path, before the
         loop resumes: work that matters only to a task that waits (arming a
         deadline timer) costs nothing to one that does not.
+
+        A call made while another thread runs the loop waits for its turn.
         """
         if asyncio._get_running_loop() is not None:
             coro.close()
@@ -71,11 +89,20 @@ class LoopRunner:
                 "cannot run its own. Lambda calls handlers from a plain thread; in async code "
                 "call it in a worker thread: await asyncio.to_thread(handler, event, context)."
             )
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            loop = self.loop
-        self._running = True
+        me = threading.get_ident()
+        if self._owner == me:  # only this thread sets it to its own id
+            coro.close()
+            raise LoopError(
+                "The bridge handler was called again on a thread where it is already "
+                "running (from a signal handler or a callback of the running invocation); "
+                "call it once that invocation has returned."
+            )
+        self._lock.acquire()
+        self._owner = me
         try:
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                loop = self.loop
             task = loop.create_task(coro)
             try:
                 loop.stop()
@@ -94,7 +121,8 @@ class LoopRunner:
                 raise
             return task.result()
         finally:
-            self._running = False
+            self._owner = None
+            self._lock.release()
             if self._after_run:
                 callbacks, self._after_run = self._after_run, []
                 for callback in callbacks:
@@ -102,27 +130,53 @@ class LoopRunner:
 
     @property
     def is_running(self) -> bool:
-        """True while :meth:`run` is in progress, including the moment between
-        its first loop iteration and the rest of a task that needs more, and
-        whenever the loop runs (as in :meth:`close`)."""
+        """True while :meth:`run` is in progress (on any thread), including the
+        moment between its first loop iteration and the rest of a task that
+        needs more, and whenever the loop runs (as in :meth:`close`)."""
         loop = self._loop
-        return self._running or (loop is not None and loop.is_running())
+        return self._owner is not None or (loop is not None and loop.is_running())
+
+    @property
+    def is_running_here(self) -> bool:
+        """True while :meth:`run` is in progress on the calling thread."""
+        return self._owner == threading.get_ident()
 
     def call_after_run(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current ``run`` returns (used by signal handlers)."""
         self._after_run.append(callback)
 
     def close(self) -> None:
+        if not self._lock.acquire(timeout=EXIT_TIMEOUT_S):
+            logger.warning(
+                "The event loop is still running an invocation on another thread after %g s; "
+                "left open.",
+                EXIT_TIMEOUT_S,
+            )
+            return
+        try:
+            self._close()
+        finally:
+            self._lock.release()
+
+    def _close(self) -> None:
         loop, self._loop = self._loop, None
         if loop is None or loop.is_closed():
             return
         try:
+            # Every wait is bounded: a task that ignores its cancellation, or
+            # an async generator that never finishes, must not keep the
+            # process from ending.
             pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
             for task in pending:
                 task.cancel()
             if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(asyncio.wait(pending, timeout=EXIT_TIMEOUT_S))
+                for task in pending:
+                    if task.done() and not task.cancelled():
+                        task.exception()  # retrieved: the task is over
+            loop.run_until_complete(
+                asyncio.wait((loop.create_task(loop.shutdown_asyncgens()),), timeout=EXIT_TIMEOUT_S)
+            )
             # At interpreter exit Python 3.12 refuses the thread this starts;
             # concurrent.futures has joined the executor's threads by then.
             with contextlib.suppress(RuntimeError):
@@ -133,7 +187,8 @@ class LoopRunner:
     def _forget_after_fork(self) -> None:
         self._loop = None
         self._after_run = []
-        self._running = False
+        self._lock = threading.RLock()  # another thread may have held it
+        self._owner = None
 
 
 _RUNNER = LoopRunner()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from bridge.local.events import SOURCE_NAMES, build_event
 from bridge.sources import BUILTIN_SOURCES, SourceSelector, builtin_source
 from tests.apps import echo_app, respond_with
 from tests.conftest import HandlerFactory
+from tests.local.running import main_status
 
 EXPECTED_SOURCE = {name: name for name in SOURCE_NAMES} | {"alb-multi": "alb"}
 
@@ -192,9 +195,101 @@ def test_app_shapes_are_detected(app: Any, expected: str) -> None:
     assert detect_interface(app) == expected
 
 
-def test_interface_can_be_forced() -> None:
-    assert detect_interface(asgi3_function, "wsgi") == "wsgi"
-    assert detect_interface(wsgi_function, "asgi") == "asgi2"
+def test_interface_can_be_forced_where_the_signature_allows() -> None:
+    assert detect_interface(_one_and_defaults, "wsgi") == "wsgi"
+    assert detect_interface(_varargs, "asgi") == "asgi2"
+    assert detect_interface(_all_defaults, "asgi") == "asgi2"
+
+
+def _sync_asgi3(scope: Any, receive: Any, send: Any) -> Any:
+    return asgi3_function(scope, receive, send)
+
+
+def test_interface_asgi_takes_a_sync_three_argument_callable_for_asgi3(
+    make_handler: HandlerFactory,
+) -> None:
+    """A synchronous callable returning an awaitable (what a decorator may make)."""
+    assert detect_interface(_sync_asgi3, "asgi") == "asgi3"
+
+    def answering(scope: Any, receive: Any, send: Any) -> Any:
+        return respond_with(200, [(b"content-type", b"text/plain")], b"sync")(scope, receive, send)
+
+    handler = make_handler(answering, interface="asgi", lifespan="off")
+    assert handler(build_event("http"))["body"] == "sync"
+
+
+def hello(name: Any = None) -> str:
+    return f"hello {name}"
+
+
+class FastAPILike:
+    """Shaped like FastAPI: keyword-only settings; its instances are the app."""
+
+    def __init__(self, *, debug: bool = False, title: str = "API") -> None:
+        self.debug = debug
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("app", "interface", "expected"),
+    [
+        (hello, "auto", r"the function hello takes 0 to 1 positional arguments, so it is neither"),
+        (FastAPILike, "auto", r"the class .*FastAPILike takes 0 positional arguments"),
+        (FastAPILike, "auto", r"pass one: Bridge\(FastAPILike\(\)\)"),
+        (lambda: None, "auto", r"the function .*<lambda> takes 0 positional arguments"),
+        (_sync_asgi3, "auto", r"takes \(scope, receive, send\) like an ASGI 3 application"),
+        (_sync_asgi3, "auto", r"pass interface='asgi'"),
+        (wsgi_function, "asgi", r"interface='asgi' was given, but the function wsgi_function"),
+        (wsgi_function, "asgi", r"Its signature is WSGI's: use interface='wsgi'"),
+        (WSGIInstance(), "asgi", r"the WSGIInstance object is not a coroutine function"),
+        (asgi3_function, "wsgi", r"coroutine function \(async def\), which can only be an ASGI"),
+        (hello, "wsgi", r"interface='wsgi' was given, but the function hello takes 0 to 1"),
+    ],
+)
+def test_objects_that_cannot_be_the_app_are_refused_at_construction(
+    app: Any, interface: Any, expected: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=expected):
+        Bridge(app, interface=interface)
+
+
+def test_a_flask_app_given_as_asgi_is_refused() -> None:
+    import flask
+
+    app = flask.Flask("refused")
+    with pytest.raises(ConfigurationError, match=r"Its signature is WSGI's"):
+        Bridge(app, interface="asgi")
+
+
+def test_fastapi_the_class_is_refused_and_an_instance_served(make_handler: HandlerFactory) -> None:
+    import fastapi
+
+    with pytest.raises(ConfigurationError, match=r"Bridge\(FastAPI\(\)\)"):
+        Bridge(fastapi.FastAPI)
+    assert make_handler(fastapi.FastAPI()).interface == "asgi3"
+
+
+def greet(name: Any) -> str:
+    """One required argument: indistinguishable from ASGI 2 by its signature."""
+    return f"hello {name}"
+
+
+def test_a_function_taken_for_asgi2_fails_each_request_with_one_clear_error(
+    make_handler: HandlerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler = make_handler(greet)
+    assert handler.interface == "asgi2"
+    caplog.clear()
+    response = handler(build_event("http"))
+    assert response["statusCode"] == 500
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    text = caplog.text
+    assert "probably not an ASGI application" in text
+    assert "returned str" in text
+    assert "interface='wsgi'" in text
 
 
 @pytest.mark.parametrize("bad", ["asgi3", "ASGI", None])
@@ -477,3 +572,15 @@ def test_inspect_markcoroutinefunction_means_asgi3() -> None:
     def marked(scope: Any, receive: Any, send: Any) -> Any: ...
 
     assert detect_interface(mark(marked)) == "asgi3"
+
+
+def test_the_cli_names_an_object_that_is_not_an_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "not_an_app.py").write_text("def hello(name=None):\n    return name\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    for command in ("invoke", "serve"):
+        assert main_status([command, "not_an_app:hello"]) in (1, 2)
+        err = capsys.readouterr().err
+        assert "the function hello takes 0 to 1 positional arguments" in err, err

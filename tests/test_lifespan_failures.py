@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,138 @@ def test_sigterm_during_an_invocation(tmp_path: Path) -> None:
         "request finished",
         "lifespan.shutdown",
     ]
+
+
+async def answers_every_scope_with_http(scope: Any, receive: Any, send: Any) -> None:
+    """A minimal app that never looks at the scope type: lifespan included,
+    it answers with an HTTP response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def test_auto_serves_an_app_that_answers_lifespan_with_http(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="bridge.lifespan")
+    handler = Bridge(answers_every_scope_with_http)
+    try:
+        response = handler(build_event("http"))
+        assert (response["statusCode"], response["body"]) == (200, "hello")
+        lines = [r.getMessage() for r in caplog.records if r.name == "bridge.lifespan"]
+        assert any(
+            "does not support the lifespan protocol" in line and "'http.response.start'" in line
+            for line in lines
+        ), lines
+    finally:
+        handler.close()
+    assert not leftover_tasks()
+
+
+def test_on_still_fails_for_an_app_that_answers_lifespan_with_http() -> None:
+    with pytest.raises(LifespanError, match=r"'http\.response\.start'"):
+        Bridge(answers_every_scope_with_http, lifespan="on")
+    assert not leftover_tasks()
+
+
+# ------------------------------------------- a shutdown that never completes
+
+
+HANGING_SHUTDOWN_APP = textwrap.dedent(
+    """
+    import asyncio, os, sys
+
+    STUBBORN = os.environ.get("STUBBORN") == "1"
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            sys.stderr.write("shutdown started\\n")
+            while True:  # never completes; a stubborn one ignores cancellation
+                try:
+                    await asyncio.Event().wait()
+                except asyncio.CancelledError:
+                    if not STUBBORN:
+                        raise
+            return
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"served"})
+    """
+)
+
+HANGING_SHUTDOWN_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from bridge import Bridge
+    from bridge.local.events import build_event
+    from hanging_app import app
+
+    if sys.argv[1] == "chain":
+        def previous(signum, frame):
+            sys.stderr.write("previous handler\\n")
+            sys.exit(3)
+        signal.signal(signal.SIGTERM, previous)
+    handler = Bridge(app)
+    handler(build_event("http"))
+    sys.stderr.write("served\\n")
+    if sys.argv[1] in ("chain", "sigterm"):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(20)
+        sys.stderr.write("not terminated\\n")
+    """
+)
+
+
+def _run_hanging(tmp_path: Path, args: list[str], stubborn: bool) -> tuple[int, str, float]:
+    (tmp_path / "hanging_app.py").write_text(HANGING_SHUTDOWN_APP)
+    (tmp_path / "hanging_script.py").write_text(HANGING_SHUTDOWN_SCRIPT)
+    root = str(Path(__file__).parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([root, str(tmp_path)]),
+        "STUBBORN": "1" if stubborn else "0",
+    }
+    started = time.monotonic()
+    process = subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return process.returncode, process.stderr, time.monotonic() - started
+
+
+@pytest.mark.parametrize("stubborn", [False, True], ids=["cancellable", "stubborn"])
+@pytest.mark.parametrize(("how", "code"), [("exit", 0), ("sigterm", -signal.SIGTERM), ("chain", 3)])
+def test_a_shutdown_that_never_completes_does_not_keep_the_process_alive(
+    tmp_path: Path, how: str, code: int, stubborn: bool
+) -> None:
+    status, err, elapsed = _run_hanging(tmp_path, ["hanging_script.py", how], stubborn)
+    assert status == code, err
+    assert "served" in err
+    assert "Lifespan shutdown has not completed after 0.5 s" in err
+    assert "not terminated" not in err
+    assert ("previous handler" in err) is (how == "chain")
+    # The bound (0.5 s, twice for an app that also ignores its cancellation)
+    # and interpreter start, with room for a loaded machine; far below 20 s.
+    assert elapsed < 15, elapsed
+
+
+def test_bridge_invoke_exits_when_shutdown_never_completes(tmp_path: Path) -> None:
+    status, err, elapsed = _run_hanging(
+        tmp_path, ["-m", "bridge", "invoke", "hanging_app:app"], stubborn=True
+    )
+    assert status == 0, err
+    assert "Lifespan shutdown has not completed" in err
+    assert elapsed < 15, elapsed

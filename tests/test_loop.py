@@ -275,3 +275,105 @@ def test_is_running_while_the_loop_runs_outside_run(runner: LoopRunner) -> None:
 
     runner.loop.run_until_complete(look())
     assert seen == [True]
+
+
+# ------------------------------------------------- calls from several threads
+
+
+class Sleeper:
+    """Answers after a short sleep on the loop, so that calls overlap."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await read_body(receive)
+        await asyncio.sleep(0.01)
+        self.served += 1
+        headers = [(b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+
+def _call_from_threads(handlers: list[Any], calls_per_thread: int = 5) -> list[Any]:
+    """Call each handler from its own thread at once; what each call gave."""
+    results: list[Any] = []
+    barrier = threading.Barrier(len(handlers))
+
+    def work(number: int, handler: Any) -> None:
+        barrier.wait(timeout=30)
+        for call in range(calls_per_thread):
+            path = f"/{number}/{call}"
+            try:
+                response = handler(build_event("http", path=path), None)
+                results.append((path, response["statusCode"], response["body"]))
+            except BaseException as exc:  # recorded: the assertion shows it
+                results.append((path, "raised", repr(exc)))
+
+    threads = [
+        threading.Thread(target=work, args=(number, handler), daemon=True)
+        for number, handler in enumerate(handlers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _served_all(results: list[Any], threads: int, calls: int = 5) -> None:
+    expected = {(f"/{n}/{c}", 200, f"/{n}/{c}") for n in range(threads) for c in range(calls)}
+    assert sorted(results) == sorted(expected)
+
+
+def test_one_handler_called_from_several_threads_serves_every_call(
+    make_handler: HandlerFactory,
+) -> None:
+    app = Sleeper()
+    handler = make_handler(app, lifespan="off")
+    _served_all(_call_from_threads([handler] * 4), 4)
+    assert app.served == 20
+
+
+def test_two_handlers_on_two_threads_serve_every_call(make_handler: HandlerFactory) -> None:
+    first, second = make_handler(Sleeper()), make_handler(Sleeper())
+    _served_all(_call_from_threads([first, second]), 2)
+
+
+def test_a_deadline_still_applies_to_calls_from_several_threads(
+    make_handler: HandlerFactory,
+) -> None:
+    """Each call is watched against its own deadline, whichever thread made it."""
+
+    class Context:
+        aws_request_id = "threads"
+
+        def __init__(self, remaining_ms: int) -> None:
+            self.remaining_ms = remaining_ms
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.remaining_ms
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await read_body(receive)
+        await asyncio.sleep(3600 if scope["path"] == "/hang" else 0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    handler = make_handler(app, lifespan="off", timeout_margin_ms=0)
+    statuses: dict[str, int] = {}
+
+    def call(path: str, remaining_ms: int) -> None:
+        response = handler(build_event("http", path=path), Context(remaining_ms))
+        statuses[path] = response["statusCode"]
+
+    threads = [
+        threading.Thread(target=call, args=("/hang", 100), daemon=True),
+        threading.Thread(target=call, args=("/fine", 60_000), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == {"/hang": 504, "/fine": 200}

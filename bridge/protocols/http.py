@@ -65,6 +65,7 @@ class HTTPCycle:
         "_chunks",
         "_complete",
         "_request_sent",
+        "_state_at_deadline",
         "_timed_out",
         "body",
         "headers",
@@ -85,6 +86,7 @@ class HTTPCycle:
         self._request_sent = False
         self._complete: asyncio.Event | None = None
         self._timed_out: float | None = None
+        self._state_at_deadline = REQUEST
 
     async def receive(self) -> Message:
         if not self._request_sent:
@@ -157,7 +159,7 @@ class HTTPCycle:
                     self.scope["path"],
                 )
             if self._timed_out is not None:
-                self._timeout()
+                self._timeout(None)
             elif self.state is not COMPLETE:
                 logger.error(
                     "ASGI callable returned without completing the response (%s) for %s %s.",
@@ -173,11 +175,12 @@ class HTTPCycle:
         The cycle answers 504 unless the response is already complete.
         """
         self._timed_out = time_limit
+        self._state_at_deadline = self.state
         task.cancel()
 
     def _failed(self, exc: BaseException) -> None:
         if self._timed_out is not None:
-            self._timeout()
+            self._timeout(exc)
             return
         request = f"{self.scope['method']} {self.scope['path']}"
         if self.state is COMPLETE:
@@ -196,25 +199,53 @@ class HTTPCycle:
         )
         self.internal_error()
 
-    def _timeout(self) -> None:
-        if self.state is HTTPCycleState.COMPLETE:
+    def _timeout(self, exc: BaseException | None) -> None:
+        """The application was cancelled at its time limit and has ended:
+        ``exc`` is what it raised (the cancellation itself, when it let it
+        through), None when it returned."""
+        request = f"{self.scope['method']} {self.scope['path']}"
+        limit_ms = (self._timed_out or 0.0) * 1000
+        if self._state_at_deadline is COMPLETE:
             logger.warning(
                 "ASGI application still running after its response was complete, at its "
-                "time limit (%.0f ms: the Lambda deadline minus timeout_margin_ms) for %s %s; "
+                "time limit (%.0f ms: the Lambda deadline minus timeout_margin_ms) for %s; "
                 "cancelled it. The response stands.",
-                (self._timed_out or 0.0) * 1000,
-                self.scope["method"],
-                self.scope["path"],
+                limit_ms,
+                request,
             )
             return
-        logger.error(
-            "ASGI application still running at its time limit (%.0f ms: the Lambda deadline "
-            "minus timeout_margin_ms) for %s %s (%s); cancelled it and answered 504.",
-            (self._timed_out or 0.0) * 1000,
-            self.scope["method"],
-            self.scope["path"],
-            self.state.value,
-        )
+        if exc is None or not isinstance(exc, asyncio.CancelledError):
+            # The application caught the cancellation and went on.
+            if self.state is COMPLETE:
+                logger.warning(
+                    "ASGI application still running at its time limit (%.0f ms: the Lambda "
+                    "deadline minus timeout_margin_ms) for %s (%s); cancelled it, but it caught "
+                    "the cancellation and completed a response of its own (status %d), which "
+                    "stands.",
+                    limit_ms,
+                    request,
+                    self._state_at_deadline.value,
+                    self.status,
+                )
+                return
+            logger.error(
+                "ASGI application still running at its time limit (%.0f ms: the Lambda deadline "
+                "minus timeout_margin_ms) for %s (%s); cancelled it, and it caught the "
+                "cancellation and %s; answered 504.",
+                limit_ms,
+                request,
+                self._state_at_deadline.value,
+                "returned" if exc is None else f"raised {type(exc).__name__} instead",
+                exc_info=exc,
+            )
+        else:
+            logger.error(
+                "ASGI application still running at its time limit (%.0f ms: the Lambda deadline "
+                "minus timeout_margin_ms) for %s (%s); cancelled it and answered 504.",
+                limit_ms,
+                request,
+                self._state_at_deadline.value,
+            )
         self.internal_error(504, b"Gateway Timeout")
 
     def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:

@@ -9,13 +9,20 @@ Shutdown runs at interpreter exit and on SIGTERM, which Lambda sends before
 it stops an environment that has an extension registered.  A SIGTERM handler
 that was installed before bridge's is called after the shutdown; the default
 action (terminate) is then carried out as before.
+
+Shutdown is waited for at most ``SHUTDOWN_TIMEOUT_S``: Lambda's Shutdown
+phase lasts 500 ms (internal extensions) or 2,000 ms (external ones), of
+which it reserves up to 300 ms for the runtime (500 ms with an internal
+extension), then sends SIGKILL
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown).
+A shutdown still running then is cancelled with a WARNING, and the process
+goes on ending: the previous SIGTERM handler runs, or the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import logging
 import os
 import signal
@@ -35,6 +42,10 @@ logger = logging.getLogger("bridge.lifespan")
 #: Seconds between the WARNINGs a startup that has not completed logs (Lambda
 #: ends an init phase after 10 s, with nothing from the application).
 STARTUP_PATIENCE_S = 4.0
+
+#: Seconds lifespan shutdown is waited for (and then its cancellation): the
+#: most Lambda gives the runtime after SIGTERM (see above).
+SHUTDOWN_TIMEOUT_S = 0.5
 
 
 class LifespanOff:
@@ -77,6 +88,13 @@ class LifespanOn:
         assert self._startup_done is not None
         assert self._shutdown_done is not None
         kind = message.get("type")
+        if not (isinstance(kind, str) and kind.startswith("lifespan.")):
+            # Not a lifespan message at all (an app that answers every scope
+            # with an HTTP response): the app does not speak lifespan.
+            raise LifespanError(
+                f"Expected a 'lifespan.*' message in reply to the lifespan scope, got {kind!r}: "
+                "the application does not handle scope type 'lifespan'."
+            )
         self._sent_any = True
         phase = "lifespan.shutdown" if self._startup_done.is_set() else "lifespan.startup"
         if kind == f"{phase}.complete":
@@ -182,7 +200,17 @@ class LifespanOn:
         if task is None or task.done():
             return
         await self._inbox.put({"type": "lifespan.shutdown"})
-        await self._shutdown_done.wait()
+        done = asyncio.ensure_future(self._shutdown_done.wait())
+        if not (await asyncio.wait((done,), timeout=SHUTDOWN_TIMEOUT_S))[0]:
+            done.cancel()
+            logger.warning(
+                "Lifespan shutdown has not completed after %g s: the application has not sent "
+                "'lifespan.shutdown.complete' or 'lifespan.shutdown.failed'; cancelled it and "
+                "going on (after SIGTERM, Lambda gives the runtime at most 500 ms before "
+                "SIGKILL). Look for shutdown code waiting on something it cannot reach, and "
+                "give it a timeout.",
+                SHUTDOWN_TIMEOUT_S,
+            )
         await self._stop_task()
         if self._failure is not None:
             raise LifespanError(f"Lifespan shutdown failed: {self._failure or 'no message given'}.")
@@ -190,11 +218,16 @@ class LifespanOn:
             raise LifespanError(f"Lifespan shutdown failed: {_describe(self._error)}.")
 
     async def _stop_task(self) -> None:
+        """Cancel the lifespan task and wait for it, at most ``SHUTDOWN_TIMEOUT_S``."""
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if not (await asyncio.wait((task,), timeout=SHUTDOWN_TIMEOUT_S))[0]:
+                logger.warning(
+                    "The application's lifespan task ignored its cancellation for %g s; "
+                    "left behind.",
+                    SHUTDOWN_TIMEOUT_S,
+                )
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -249,8 +282,9 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     from bridge.loop import get_runner
 
     runner = get_runner()
-    if runner.is_running:
-        # An invocation is in progress on this thread: finish it first.
+    if runner.is_running_here:
+        # An invocation is in progress on this thread: finish it first.  (One
+        # on another thread is waited for: shutdown takes its turn on the loop.)
         runner.call_after_run(lambda: _on_sigterm(signum, frame))
         return
     logger.info("SIGTERM received: running lifespan shutdown.")

@@ -14,6 +14,9 @@ application is called afresh for each with the connection's scope:
 
 The invocation ends when the app asks for a message that this invocation does
 not have (it is then cancelled: the connection stays open) or when it returns.
+At its time limit (the Lambda deadline minus ``timeout_margin_ms``, as for
+HTTP) the app is cancelled: a CONNECT is refused with 504, and the
+connection of a MESSAGE or DISCONNECT is left as it is.
 After the app closed the connection, or a send found it gone, the next receive
 gives ``websocket.disconnect``.
 
@@ -70,6 +73,7 @@ class Ending(enum.Enum):
     WAITING = "waited for the next message"
     RETURNED = "returned"
     RAISED = "raised"
+    TIMED_OUT = "was cancelled at its time limit"
 
 
 class WebSocketCycle:
@@ -113,7 +117,11 @@ class WebSocketCycle:
         self.error: BaseException | None = None
         #: The scope's path, for log lines.
         self.path = "/"
+        #: The time limit the app had, in seconds, once it has been reached.
+        self.timed_out: float | None = None
+        self.scope: Scope = {}
         self._idle: asyncio.Future[None] | None = None
+        self._app_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ receive
 
@@ -285,15 +293,18 @@ class WebSocketCycle:
         """Run ``app`` until it returns, raises or waits for a message this
         invocation does not have; then settle the connection."""
         self.path = str(scope.get("path", "/"))
+        self.scope = scope
         loop = asyncio.get_running_loop()
         self._idle = loop.create_future()
-        task = loop.create_task(_call(app, scope, self.receive, self.send))
+        task = self._app_task = loop.create_task(_call(app, scope, self.receive, self.send))
         await asyncio.wait({task, self._idle}, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
             self.ending = Ending.WAITING
             task.cancel()
             await asyncio.wait({task})
-        if task.cancelled():
+        if self.timed_out is not None:
+            self.ending = Ending.TIMED_OUT
+        elif task.cancelled():
             self.ending = Ending.WAITING
         elif task.exception() is not None:
             self.ending = Ending.RAISED
@@ -302,8 +313,29 @@ class WebSocketCycle:
             self.ending = Ending.RETURNED
         await self._settle()
 
+    def deadline_reached(self, task: asyncio.Task[object], time_limit: float) -> None:
+        """Cancel the application, which had ``time_limit`` seconds (``task``
+        is the invocation's, which goes on to settle the connection)."""
+        self.timed_out = time_limit
+        if self._app_task is not None:
+            self._app_task.cancel()
+
     async def _settle(self) -> None:
         """A server closes the connection when the app returns or raises."""
+        if self.ending is Ending.TIMED_OUT:
+            connect = self.event_type == "CONNECT"
+            logger.error(
+                "The application was still handling WebSocket %s for connection %s at its "
+                "time limit (%.0f ms: the Lambda deadline minus timeout_margin_ms); "
+                "cancelled it and answered 504%s.",
+                self.event_type,
+                self.connection_id,
+                (self.timed_out or 0.0) * 1000,
+                ", refusing the connection" if connect else "; the connection stays open",
+            )
+            if connect:
+                self.accepted, self.status, self.headers, self.body = False, 504, [], bytearray()
+            return
         if self.ending is Ending.RAISED:
             hint = (
                 " It raised before answering the handshake: does it handle scope type 'websocket'?"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,9 @@ logger = logging.getLogger("bridge.websocket.connections")
 
 #: The key of bridge's entry in ``scope["extensions"]``.
 EXTENSION = "bridge.websocket"
+
+#: Most Management API calls a broadcast makes at once.
+BROADCAST_THREADS = 8
 
 
 @dataclass
@@ -70,11 +74,21 @@ class Connections:
 
     Every method blocks (store and Management API calls); from async code use
     the helpers of :mod:`bridge.websocket`, which run them in a worker thread.
+
+    ``deadline`` (a ``time.monotonic()`` time; bridge sets it to the
+    invocation's time limit) is when :meth:`broadcast` stops waiting.
     """
 
-    def __init__(self, store: ConnectionStore, management: ManagementClient) -> None:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        management: ManagementClient,
+        *,
+        deadline: float | None = None,
+    ) -> None:
         self.store = store
         self.management = management
+        self.deadline = deadline
 
     @classmethod
     def open(cls, store: str | ConnectionStore, endpoint: str | ManagementClient) -> Connections:
@@ -103,24 +117,58 @@ class Connections:
     def broadcast(self, data: str | bytes, *, exclude: Collection[str] = ()) -> BroadcastResult:
         """Send one message to every stored connection except ``exclude``.
 
-        Gone connections are removed from the store; other failures are logged
-        and listed in the result, and the broadcast goes on.
+        The sends run side by side (``BROADCAST_THREADS`` at a time), so an
+        unreachable connection delays no other; at the ``deadline`` the
+        broadcast stops waiting, and the connections not reached by then are
+        listed as failed.  Gone connections are removed from the store; other
+        failures are logged and listed in the result, and the broadcast goes on.
         """
         payload = _data(data)
         result = BroadcastResult()
-        for connection_id in self.store.connections():
-            if connection_id in exclude:
+        targets = [c for c in self.store.connections() if c not in exclude]
+        if not targets:
+            return result
+        from concurrent.futures import ThreadPoolExecutor, wait
+
+        timeout = None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
+        pool = ThreadPoolExecutor(
+            max_workers=min(BROADCAST_THREADS, len(targets)),
+            thread_name_prefix="bridge-broadcast",
+        )
+        try:
+            futures = [pool.submit(self.management.post_to_connection, c, payload) for c in targets]
+            done = wait(futures, timeout=timeout).done
+        finally:
+            # Sends still running go on in the background, each bounded by
+            # its client's own timeouts; those not started are dropped.
+            pool.shutdown(wait=False, cancel_futures=True)
+        unexpected: BaseException | None = None
+        late = 0
+        for connection_id, future in zip(targets, futures, strict=True):
+            if future not in done:
+                late += 1
+                result.failed[connection_id] = "not sent: the invocation's time limit was reached"
                 continue
-            try:
-                self.management.post_to_connection(connection_id, payload)
-            except ConnectionGoneError:
+            exc = future.exception()
+            if exc is None:
+                result.sent.append(connection_id)
+            elif isinstance(exc, ConnectionGoneError):
                 self.store.delete(connection_id)
                 result.gone.append(connection_id)
-            except ManagementAPIError as exc:
+            elif isinstance(exc, ManagementAPIError):
                 logger.warning("Broadcast to connection %s failed: %s", connection_id, exc)
                 result.failed[connection_id] = str(exc)
-            else:
-                result.sent.append(connection_id)
+            elif unexpected is None:
+                unexpected = exc
+        if late:
+            logger.warning(
+                "Broadcast stopped at the invocation's time limit (the Lambda deadline minus "
+                "timeout_margin_ms): %d of %d connections not reached.",
+                late,
+                len(targets),
+            )
+        if unexpected is not None:
+            raise unexpected
         return result
 
     def close(self, connection_id: str) -> None:

@@ -5,8 +5,9 @@ connection and answer API Gateway."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
@@ -19,6 +20,9 @@ from bridge.websocket.errors import UnknownConnectionError, WebSocketConfigurati
 from bridge.websocket.management import ManagementClient, client_for
 from bridge.websocket.records import record_to_scope, scope_to_record
 from bridge.websocket.stores import ConnectionStore, close_store, open_store
+
+if TYPE_CHECKING:
+    from bridge.asgi import Watchdog
 
 logger = logging.getLogger("bridge.websocket")
 
@@ -76,7 +80,11 @@ class WebSocketHandler:
         runner: LoopRunner,
         state: dict[str, Any] | None,
         serializer: BodySerializer,
+        watchdog: Watchdog | None = None,
+        margin_ms: int | None = None,
     ) -> LambdaResponse:
+        """Serve one WebSocket event; with a ``watchdog``, the app is cancelled
+        at the Lambda deadline minus ``margin_ms``, and broadcasts stop there."""
         try:
             request = source.to_request(event, context, path=self.path)
         except MalformedEventError as exc:
@@ -121,7 +129,9 @@ class WebSocketHandler:
                 "connection_id": connection_id,
                 "event_type": request.event_type,
                 "route_key": request.route_key,
-                "connections": Connections(store, management),
+                "connections": Connections(
+                    store, management, deadline=_deadline(context, margin_ms)
+                ),
             },
         }
         cycle = WebSocketCycle(
@@ -132,7 +142,11 @@ class WebSocketHandler:
             close_code=request.close_code,
             close_reason=request.close_reason,
         )
-        runner.run(cycle.run(app, scope))
+        if watchdog is None:
+            runner.run(cycle.run(app, scope))
+        else:
+            watch = watchdog.watch
+            runner.run(cycle.run(app, scope), lambda task: watch(cycle, task))
 
         if connect_scope is not None:
             if cycle.accepted:
@@ -148,6 +162,8 @@ class WebSocketHandler:
             return source.to_response(cycle.status, cycle.headers, bytes(cycle.body), serializer)
         if cycle.peer_closed:
             store.delete(connection_id)
+        if cycle.timed_out is not None:
+            return {"statusCode": 504}
         return {"statusCode": 500 if cycle.error is not None else 200}
 
     def close(self) -> None:
@@ -157,6 +173,22 @@ class WebSocketHandler:
         self._clients.clear()
         if self.store is not None and self._owns_store:
             close_store(self.store)
+
+
+def _deadline(context: LambdaContext | None, margin_ms: int | None) -> float | None:
+    """The invocation's time limit on the ``time.monotonic()`` clock: the
+    Lambda deadline minus ``margin_ms``; None without a usable deadline (as
+    the watchdog, see :class:`bridge.asgi.Watchdog`)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if margin_ms is None or remaining is None:
+        return None
+    try:
+        millis = remaining()
+    except Exception:
+        return None  # the watchdog logs it, if the app waits
+    if not isinstance(millis, (int, float)) or millis <= 0:
+        return None
+    return time.monotonic() + max(millis - margin_ms, 0) / 1000
 
 
 def _client_for(endpoint_url: str) -> ManagementClient:

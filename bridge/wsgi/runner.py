@@ -17,6 +17,7 @@ the WSGI thread pool instead and waits for it, one hand-off.
 from __future__ import annotations
 
 import sys
+from contextvars import copy_context
 
 from bridge.wsgi.response import WSGIResponse, respond, run_app
 
@@ -50,14 +51,12 @@ class WSGIRunner:
 
 
 def _call(function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` on this thread, or, when called inside a running
-    event loop, on the WSGI pool (in a copy of this context) and waited for."""
+    """``function(*args)`` in a copy of this context: on this thread, or, when
+    called inside a running event loop, on the WSGI pool, waited for."""
+    context = copy_context()  # the request's variables stay in this copy
     asyncio = sys.modules.get("asyncio")  # no running loop without asyncio
     if asyncio is None or asyncio._get_running_loop() is None:
-        return function(*args)
-    import contextvars
-
+        return context.run(function, *args)
     from bridge.wsgi.middleware import get_executor
 
-    context = contextvars.copy_context()
     return get_executor().submit(context.run, function, *args).result()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import subprocess
 import sys
@@ -144,3 +145,87 @@ def test_runner_directly() -> None:
 
     assert (status, headers) == (200, [(b"content-type", b"text/plain")])
     assert content == threading.current_thread().name.encode()
+
+
+# ------------------------------------------------- context isolation
+
+
+REQUEST_USER: contextvars.ContextVar[str] = contextvars.ContextVar("request_user", default="-")
+
+
+def _context_flask_app() -> Any:
+    import flask
+
+    app = flask.Flask("context")
+
+    @app.route("/<name>")
+    def who(name: str) -> str:
+        seen = REQUEST_USER.get()
+        if name != "anonymous":
+            REQUEST_USER.set(name)
+        return seen
+
+    return app
+
+
+class _PlainSource:
+    """A custom event source (a WSGI app behind it goes through WSGIRunner.handle)."""
+
+    name = "plain"
+
+    def matches(self, event: Any) -> bool:
+        return isinstance(event, dict) and "plain_path" in event
+
+    def to_request(self, event: Any, context: Any, config: Any) -> tuple[Any, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "https",
+            "path": event["plain_path"],
+            "raw_path": event["plain_path"].encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"example.com")],
+            "server": ("example.com", 443),
+            "client": None,
+        }
+        return scope, b""
+
+    def to_response(self, event: Any, status: int, headers: Any, body: bytes, config: Any) -> Any:
+        return {"statusCode": status, "body": body.decode()}
+
+
+@pytest.mark.parametrize("source", ["http", "rest", "alb", "custom"])
+def test_a_context_variable_set_in_one_request_is_gone_in_the_next(source: str) -> None:
+    """Each WSGI call runs in a fresh copy of the invoking context, as ASGI
+    requests do: what a request sets is seen by neither the next request
+    nor another handler in the process."""
+    if source == "custom":
+        handlers = [Bridge(_context_flask_app(), custom_handlers=[_PlainSource()]) for _ in "ab"]
+
+        def body(handler: Bridge, path: str) -> str:
+            return str(handler({"plain_path": path}, None)["body"])
+    else:
+        handlers = [Bridge(_context_flask_app()) for _ in "ab"]
+
+        def body(handler: Bridge, path: str) -> str:
+            return call(handler, source, path=path).body.decode()
+
+    first, second = handlers
+    assert body(first, "/alice") == "-"
+    assert body(first, "/anonymous") == "-"
+    assert body(second, "/anonymous") == "-"
+    assert REQUEST_USER.get() == "-"
+
+
+def test_the_invoking_context_is_seen_by_the_app() -> None:
+    """A copy, not an empty context: what the caller set is visible."""
+    handler = Bridge(_context_flask_app())
+    token = REQUEST_USER.set("caller")
+    try:
+        assert call(handler, "http", path="/bob").body.decode() == "caller"
+        assert REQUEST_USER.get() == "caller"
+    finally:
+        REQUEST_USER.reset(token)
