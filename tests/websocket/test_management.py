@@ -138,7 +138,7 @@ def test_client_for_falls_back_to_http_for_loopback_without_boto3(
 ) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     assert isinstance(client_for("http://localhost:3001"), HTTPManagementClient)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'bridge\[websockets\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'bridge-lambda\[websockets\]'"):
         client_for("https://abc.execute-api.us-east-1.amazonaws.com/prod")
 
 
