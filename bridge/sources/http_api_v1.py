@@ -32,9 +32,7 @@ def matches(event: LambdaEvent) -> bool:
 
 
 def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
-    return rest.read(
-        event, context, config, source=NAME, stage_in_path=True, path_is_decoded=True
-    )
+    return rest.read(event, context, config, source=NAME, stage_in_path=True, path_is_decoded=True)
 
 
 SOURCE = EventSource(

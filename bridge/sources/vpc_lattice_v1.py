@@ -29,7 +29,11 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
         context,
         config,
         source=NAME,
-        keys=("raw_path", ("query_string_parameters", "queryStringParameters"), "is_base64_encoded"),
+        keys=(
+            "raw_path",
+            ("query_string_parameters", "queryStringParameters"),
+            "is_base64_encoded",
+        ),
         headers=c.read_single_headers(c.mapping(event, "headers", NAME), NAME),
     )
 
@@ -53,9 +57,7 @@ def read_either(
     raw, _, query = target.partition("?")
     raw = raw or "/"
     if not query:
-        params = c.mapping(event, query_keys[0], source) or c.mapping(
-            event, query_keys[1], source
-        )
+        params = c.mapping(event, query_keys[0], source) or c.mapping(event, query_keys[1], source)
         query = c.encode_query(params, source) if params else ""
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
