@@ -273,3 +273,83 @@ def responses(draw: st.DrawFn, body: bytes | None = None) -> Response:
     if body is None:
         body = draw(st.binary(max_size=300) | st.text(max_size=100).map(str.encode))
     return Response(status=draw(st.integers(200, 599)), headers=headers, body=body)
+
+
+# ---------------------------------------------------------------- request context
+
+#: Values for a header naming the scheme (X-Forwarded-Proto,
+#: CloudFront-Forwarded-Proto): the two valid ones in any case, lists of
+#: them, and what hostile clients send.
+SCHEME_VALUES = (
+    "http",
+    "https",
+    "HTTP",
+    "Https",
+    " https ",
+    "http, https",
+    "https, http",
+    "https,",
+    "javascript://",
+    "ftp",
+    "ws",
+    "",
+    "HTTP\u0130",
+    "http\u017f",
+)
+
+
+def scheme_values() -> st.SearchStrategy[str]:
+    return st.sampled_from(SCHEME_VALUES) | header_values()
+
+
+def _principal_text() -> st.SearchStrategy[str]:
+    return st.text(string.ascii_letters + string.digits + ":/-_@.|" + "éλ中🙂", min_size=1)
+
+
+@st.composite
+def authorizers(draw: st.DrawFn) -> tuple[object, str | None]:
+    """``(requestContext.authorizer, the principal an app must see)``: the
+    shapes of REST, payload 1.0 and 2.0 authorizers (Lambda, Cognito/JWT,
+    IAM), their empty variants, several at once, and values that are not
+    objects.  The principal is the first of ``principalId``, the JWT ``sub``
+    claim, ``iam.userArn`` and ``lambda.principalId`` that is a non-empty
+    string."""
+    principal = _principal_text()
+    empty = st.sampled_from(["", None, 7, ["x"], {"k": "v"}, "\ud800"])
+    candidates: list[tuple[str, Any]] = []
+    authorizer: dict[str, Any] = {}
+    if draw(st.booleans()):
+        value = draw(principal | empty)
+        authorizer["principalId"] = value
+        candidates.append(("principalId", value))
+    shape = draw(st.sampled_from(["claims", "jwt", "none"]))
+    if shape != "none":
+        value = draw(principal | empty)
+        claims = {"sub": value, "aud": draw(principal)}
+        if shape == "claims":
+            authorizer["claims"] = claims
+        else:
+            authorizer["jwt"] = {"claims": claims, "scopes": ["s1"]}
+        candidates.append(("sub", value))
+    if draw(st.booleans()):
+        value = draw(principal | empty)
+        authorizer["iam"] = {"accessKey": "AKIA", "userArn": value, "userId": "AIDA"}
+        candidates.append(("iam", value))
+    if draw(st.booleans()):
+        context: dict[str, Any] = {"tenantId": draw(principal)}
+        if draw(st.booleans()):
+            value = draw(principal | empty)
+            context["principalId"] = value
+            candidates.append(("lambda", value))
+        authorizer["lambda"] = context
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from([None, "x", [1], 5, {}])), None
+    expected = next(
+        (
+            value
+            for _, value in candidates
+            if isinstance(value, str) and value and value != "\ud800"
+        ),
+        None,
+    )
+    return authorizer, expected
