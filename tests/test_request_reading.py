@@ -35,6 +35,7 @@ def describe(rest: str) -> Any:
         url_root=request.url_root,
         server_port=environ["SERVER_PORT"],
         remote_user=request.remote_user,
+        remote_addr=request.remote_addr,
         authorizer=environ["aws.authorizer"],
     )
 
@@ -325,3 +326,46 @@ def test_a_non_ascii_principal_is_pep_3333_bytes_and_a_lone_surrogate_is_left_ou
     assert seen["remote_user"] == "José".encode().decode("latin-1")
     seen = flask_sees(flask_handler, "rest", with_authorizer("rest", {"principalId": "\ud800"}))
     assert seen["remote_user"] is None
+
+
+# ---------------------------------------------------------------- found by the WSGI fuzz run
+
+#: Where each source's event names the method and the client address.
+METHOD_AND_CLIENT: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {
+    "rest": (("httpMethod",), ("requestContext", "identity", "sourceIp")),
+    "http-v1": (("httpMethod",), ("requestContext", "identity", "sourceIp")),
+    "http": (("requestContext", "http", "method"), ("requestContext", "http", "sourceIp")),
+    "url": (("requestContext", "http", "method"), ("requestContext", "http", "sourceIp")),
+    "alb": (("httpMethod",), ("headers", "x-forwarded-for")),
+    "edge": (
+        ("Records", 0, "cf", "request", "method"),
+        ("Records", 0, "cf", "request", "clientIp"),
+    ),
+    "lattice": (("method",), ("headers", "x-forwarded-for")),
+}
+
+
+def set_at(event: dict[str, Any], place: tuple[Any, ...], value: object) -> dict[str, Any]:
+    parent: Any = event
+    for step in place[:-1]:
+        parent = parent[step]
+    parent[place[-1]] = value
+    return event
+
+
+@pytest.mark.parametrize("source", sorted(METHOD_AND_CLIENT))
+def test_a_method_beyond_ascii_is_a_bad_request(flask_handler: Bridge, source: str) -> None:
+    event = set_at(build_event(source), METHOD_AND_CLIENT[source][0], "G\u0100T")
+    status, _, body = decode_response(source, flask_handler(event, FakeContext()))
+    assert status == 400
+    assert body.startswith(f"Bad request: {source} event: expected ".encode())
+    assert b"HTTP method (ASCII)" in body
+
+
+@pytest.mark.parametrize("source", sorted(METHOD_AND_CLIENT))
+def test_a_client_address_beyond_ascii_is_left_out(
+    flask_handler: Bridge, asgi: tuple[Bridge, ScopeRecorder], source: str
+) -> None:
+    event = set_at(build_event(source, path="/who"), METHOD_AND_CLIENT[source][1], "10.0.0.\u0100")
+    assert flask_sees(flask_handler, source, event)["remote_addr"] is None
+    assert asgi_sees(asgi, event)["client"] is None
