@@ -100,10 +100,14 @@ def header_name(name: str) -> bytes:
 
 
 def method(value: object, key: str, source: str) -> str:
-    """The request method: a non-empty string."""
+    """The request method: a non-empty ASCII string (an HTTP token)."""
     name = text(value, key, source)
     if not name:
         raise MalformedEventError(f"{source} event: {key!r} is missing or empty.")
+    if not name.isascii():
+        raise MalformedEventError(
+            f"{source} event: expected {key!r} to be an HTTP method (ASCII), got other characters."
+        )
     return name
 
 
@@ -221,14 +225,9 @@ def asgi_headers(headers: TextHeaders, source: str) -> Headers:
 
 def client(address: object) -> str | None:
     """The client address the event reports; None for one that is absent,
-    empty, not a string or not valid Unicode."""
-    if not isinstance(address, str) or not address:
+    empty, not a string or not ASCII (no IP address is)."""
+    if not isinstance(address, str) or not address or not address.isascii():
         return None
-    if not address.isascii():
-        try:
-            address.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
     return address
 
 
@@ -470,35 +469,33 @@ def authorizer(request_context: Mapping[str, Any]) -> dict[str, Any] | None:
 def principal(authorizer: Mapping[str, Any]) -> str | None:
     """Who an API Gateway authorizer let in; None when it does not say.
 
-    The first non-empty string of: ``principalId`` (a REST or payload 1.0
-    Lambda authorizer), the JWT ``sub`` claim (``claims.sub`` in payload 1.0,
-    ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM authorization of an HTTP
-    API or a function URL), ``lambda.principalId`` (a payload 2.0 Lambda
-    authorizer that returns one in its context).
+    The first non-empty string (of valid Unicode) of: ``principalId`` (a REST
+    or payload 1.0 Lambda authorizer), the JWT ``sub`` claim (``claims.sub``
+    in payload 1.0, ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM
+    authorization of an HTTP API or a function URL), ``lambda.principalId``
+    (a payload 2.0 Lambda authorizer that returns one in its context).
     """
-    found = authorizer.get("principalId")
-    if not found or type(found) is not str:
-        found = None
-        for outer, inner, key in _PRINCIPAL_PLACES:
+    for outer, inner, key in _PRINCIPAL_PLACES:
+        block: object = authorizer
+        if outer:
             block = authorizer.get(outer)
-            if type(block) is dict and inner:
+            if inner and type(block) is dict:
                 block = block.get(inner)
-            if type(block) is dict:
-                value = block.get(key)
-                if value and type(value) is str:
-                    found = value
-                    break
-        if found is None:
-            return None
-    if not found.isascii():
-        try:
-            found.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    return found
+        if type(block) is dict:
+            found = block.get(key)
+            if found and type(found) is str:
+                if found.isascii():
+                    return found
+                try:
+                    found.encode("utf-8")
+                except UnicodeEncodeError:
+                    continue
+                return found
+    return None
 
 
 _PRINCIPAL_PLACES = (
+    ("", "", "principalId"),
     ("claims", "", "sub"),
     ("jwt", "claims", "sub"),
     ("iam", "", "userArn"),
