@@ -49,8 +49,8 @@ def read_either(
 ) -> c.Request:
     """Both Lattice structures: the same fields under ``keys`` (path, query
     parameters, base64 flag), and the headers already read.  The query
-    parameters are read under either spelling (published samples of each
-    structure use both), the structure's own first."""
+    parameters are read under either spelling, the structure's own first (a
+    published 2.0 sample uses the 1.0 one)."""
     path_key, query_keys, base64_key = keys
     method = c.method(event.get("method"), "method", source)
     target = c.text(event.get(path_key), path_key, source, "/") or "/"
