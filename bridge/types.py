@@ -54,13 +54,15 @@ _HTTPScopeOptional = TypedDict(
         "extensions": dict[str, dict[object, object]],
         "aws.event": dict[str, Any],
         "aws.context": Any,
+        "aws.authorizer": dict[str, Any] | None,
     },
     total=False,
 )
 
 
 class HTTPScope(_HTTPScopeRequired, _HTTPScopeOptional):
-    """An ASGI HTTP connection scope, plus ``aws.event`` and ``aws.context``."""
+    """An ASGI HTTP connection scope, plus ``aws.event``, ``aws.context`` and
+    ``aws.authorizer``."""
 
 
 Scope = MutableMapping[str, Any]

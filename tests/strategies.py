@@ -93,17 +93,14 @@ def header_lists(draw: st.DrawFn) -> list[tuple[str, str]]:
 
 
 @st.composite
-def paths(draw: st.DrawFn, *, literal_percent: bool = True) -> tuple[str, str]:
+def paths(draw: st.DrawFn) -> tuple[str, str]:
     """``(encoded, decoded)``: a path as the client sends it and as the app must see it.
 
-    ``literal_percent=False`` leaves ``%`` out of the decoded path: HTTP APIs
-    refuse such paths or decode them a second time themselves (observed:
-    ``%2525`` arrives as ``%``, ``%252F`` as ``/``), so no HTTP API event
-    carries one.
+    The decoded path may hold a literal ``%`` (``%2541`` decodes to ``%41``),
+    for every source: an HTTP API event carries the decoded path, and an app
+    that decodes it again sees another path.
     """
     text = decoded_text(min_size=1)
-    if not literal_percent:
-        text = text.map(lambda s: s.replace("%", "")).filter(bool)
     segments = draw(st.lists(text.filter(lambda s: s not in (".", "..")), max_size=4))
     trailing = bool(segments) and draw(st.booleans())
     encoded_segments = []
@@ -117,9 +114,17 @@ def paths(draw: st.DrawFn, *, literal_percent: bool = True) -> tuple[str, str]:
     )
 
 
+def _raw_unicode(text: str) -> str:
+    """``text`` percent-encoded but for its non-ASCII characters, left as they
+    are: a client that sends UTF-8 in the URL as it is (load balancers and
+    CloudFront pass such a query on undecoded)."""
+    return "".join(char if not char.isascii() else quote(char, safe="") for char in text)
+
+
 @st.composite
 def queries(draw: st.DrawFn) -> str:
-    """A query string: repeated keys, blank values, bare keys, ``+`` and ``%20``."""
+    """A query string: repeated keys, blank values, bare keys, ``+`` and
+    ``%20``, and values whose non-ASCII characters are sent unencoded."""
     text = decoded_text(3)
     keys = draw(st.lists(text, min_size=1, max_size=4))
     parts = []
@@ -127,7 +132,11 @@ def queries(draw: st.DrawFn) -> str:
         key = quote(draw(st.sampled_from(keys)), safe="")
         value = draw(text)
         space = draw(st.sampled_from(["+", "%20"]))
-        encoded = quote(value, safe="").replace("%20", space)
+        if draw(st.integers(0, 2)) == 0:
+            encoded = _raw_unicode(value + draw(st.text(_UNICODE, min_size=1, max_size=2)))
+        else:
+            encoded = quote(value, safe="")
+        encoded = encoded.replace("%20", space)
         form = draw(st.sampled_from(["pair", "pair", "blank", "bare"]))
         if form == "pair":
             parts.append(f"{key}={encoded}")
@@ -200,10 +209,8 @@ class Request:
 
 
 @st.composite
-def requests(
-    draw: st.DrawFn, *, base_path: str = "", large: bool = False, literal_percent: bool = True
-) -> Request:
-    encoded, decoded = draw(paths(literal_percent=literal_percent))
+def requests(draw: st.DrawFn, *, base_path: str = "", large: bool = False) -> Request:
+    encoded, decoded = draw(paths())
     if base_path and draw(st.booleans()):
         encoded, decoded = base_path + encoded, base_path + decoded
     body = draw(bodies(large=large))
@@ -266,3 +273,83 @@ def responses(draw: st.DrawFn, body: bytes | None = None) -> Response:
     if body is None:
         body = draw(st.binary(max_size=300) | st.text(max_size=100).map(str.encode))
     return Response(status=draw(st.integers(200, 599)), headers=headers, body=body)
+
+
+# ---------------------------------------------------------------- request context
+
+#: Values for a header naming the scheme (X-Forwarded-Proto,
+#: CloudFront-Forwarded-Proto): the two valid ones in any case, lists of
+#: them, and what hostile clients send.
+SCHEME_VALUES = (
+    "http",
+    "https",
+    "HTTP",
+    "Https",
+    " https ",
+    "http, https",
+    "https, http",
+    "https,",
+    "javascript://",
+    "ftp",
+    "ws",
+    "",
+    "HTTP\u0130",
+    "http\u017f",
+)
+
+
+def scheme_values() -> st.SearchStrategy[str]:
+    return st.sampled_from(SCHEME_VALUES) | header_values()
+
+
+def _principal_text() -> st.SearchStrategy[str]:
+    return st.text(string.ascii_letters + string.digits + ":/-_@.|" + "éλ中🙂", min_size=1)
+
+
+@st.composite
+def authorizers(draw: st.DrawFn) -> tuple[object, str | None]:
+    """``(requestContext.authorizer, the principal an app must see)``: the
+    shapes of REST, payload 1.0 and 2.0 authorizers (Lambda, Cognito/JWT,
+    IAM), their empty variants, several at once, and values that are not
+    objects.  The principal is the first of ``principalId``, the JWT ``sub``
+    claim, ``iam.userArn`` and ``lambda.principalId`` that is a non-empty
+    string."""
+    principal = _principal_text()
+    empty = st.sampled_from(["", None, 7, ["x"], {"k": "v"}, "\ud800"])
+    candidates: list[tuple[str, Any]] = []
+    authorizer: dict[str, Any] = {}
+    if draw(st.booleans()):
+        value = draw(principal | empty)
+        authorizer["principalId"] = value
+        candidates.append(("principalId", value))
+    shape = draw(st.sampled_from(["claims", "jwt", "none"]))
+    if shape != "none":
+        value = draw(principal | empty)
+        claims = {"sub": value, "aud": draw(principal)}
+        if shape == "claims":
+            authorizer["claims"] = claims
+        else:
+            authorizer["jwt"] = {"claims": claims, "scopes": ["s1"]}
+        candidates.append(("sub", value))
+    if draw(st.booleans()):
+        value = draw(principal | empty)
+        authorizer["iam"] = {"accessKey": "AKIA", "userArn": value, "userId": "AIDA"}
+        candidates.append(("iam", value))
+    if draw(st.booleans()):
+        context: dict[str, Any] = {"tenantId": draw(principal)}
+        if draw(st.booleans()):
+            value = draw(principal | empty)
+            context["principalId"] = value
+            candidates.append(("lambda", value))
+        authorizer["lambda"] = context
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from([None, "x", [1], 5, {}])), None
+    expected = next(
+        (
+            value
+            for _, value in candidates
+            if isinstance(value, str) and value and value != "\ud800"
+        ),
+        None,
+    )
+    return authorizer, expected

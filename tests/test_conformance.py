@@ -176,3 +176,38 @@ def test_response_trigger_samples_are_not_requests(name: str) -> None:
 def test_published_responses_use_only_keys_we_allow(name: str, kind: str) -> None:
     """Our list of accepted response keys agrees with the published responses."""
     assert set(load(name)) <= RESPONSE_KEYS[RESPONSE_KIND_SOURCE[kind]]
+
+
+#: Published samples with an authorizer, and the principal REMOTE_USER holds.
+AUTHORIZER_SAMPLES = {
+    "apigw-rest-v1/aws-lambda-go__apigw-request.json": "admin",
+    "apigw-rest-v1/powertools-typescript__apigw-rest-lambda-authorizer-auth.json": "user",
+    "apigw-rest-v1/powertools-typescript__apigw-rest-jwt-authorizer-auth.json": (
+        "d2f50444-0041-7036-aea2-a955fca33d37"
+    ),
+    "apigw-http-v1/powertools-python__apiGatewayProxyEvent.json": None,  # claims: null
+    "apigw-http-v2/aws-lambda-go__apigw-v2-request-iam.json": "arn:aws:iam::1234567890:user/Admin",
+    "apigw-http-v2/aws-lambda-go__apigw-v2-request-jwt-authorizer.json": None,  # no sub claim
+    "apigw-http-v2/aws-lambda-go__apigw-v2-request-lambda-authorizer.json": None,
+    "apigw-http-v2/voker__apigwv2-request.json": None,  # empty placeholders
+    "function-url/aws-lambda-go__lambda-urls-request.json": (
+        "arn:aws:iam::111122223333:user/example-user"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUTHORIZER_SAMPLES))
+def test_a_samples_authorizer_and_principal_reach_the_app(name: str) -> None:
+    event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ)
+        start_response("204 No Content", [])
+        return []
+
+    Bridge(app)(event, None)
+
+    (environ,) = seen
+    assert environ["aws.authorizer"] == event["requestContext"]["authorizer"]
+    assert environ.get("REMOTE_USER") == AUTHORIZER_SAMPLES[name]

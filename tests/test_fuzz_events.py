@@ -125,7 +125,7 @@ def rich_event(source: str) -> dict[str, Any]:
         source,
         method="POST",
         path="/a%20b/c",
-        query="a=1&a=2&b=&c",
+        query="a=1&a=2&b=&c&d=日本",
         headers=[
             ("X-A", "1"),
             ("x-a", "2"),
@@ -135,6 +135,13 @@ def rich_event(source: str) -> dict[str, Any]:
         body=b"body",
         stage="prod",
     )
+    context = event.get("requestContext")
+    if isinstance(context, dict) and "elb" not in context and "serviceArn" not in context:
+        context["authorizer"] = {
+            "principalId": "p",
+            "jwt": {"claims": {"sub": "s"}},
+            "iam": {"userArn": "u"},
+        }
     result: dict[str, Any] = json.loads(json.dumps(event))
     return result
 
@@ -181,6 +188,17 @@ async def small_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": scope["path"].encode("utf-8", "replace")})
 
 
+def small_wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Reads its environ as a PEP 3333 application may: every CGI value a
+    latin-1 string (a framework encodes them so), and the whole input."""
+    for key, value in environ.items():
+        if key.isupper():
+            value.encode("latin-1")
+    environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [environ["PATH_INFO"].encode("latin-1")]
+
+
 @pytest.fixture(scope="module")
 def handler() -> Iterator[Bridge]:
     bridge = Bridge(small_app, lifespan="off")
@@ -188,9 +206,16 @@ def handler() -> Iterator[Bridge]:
     bridge.close()
 
 
+@pytest.fixture(scope="module")
+def wsgi_handler() -> Iterator[Bridge]:
+    bridge = Bridge(small_wsgi_app)
+    yield bridge
+    bridge.close()
+
+
 @pytest.mark.parametrize("source", SOURCE_NAMES)
 def test_every_part_of_an_event_replaced_by_every_kind_of_value(
-    handler: Bridge, source: str
+    handler: Bridge, wsgi_handler: Bridge, source: str
 ) -> None:
     """A deterministic sweep: each part of a rich event deleted, or replaced by
     each of ``REPLACEMENTS``, one at a time."""
@@ -203,7 +228,7 @@ def test_every_part_of_an_event_replaced_by_every_kind_of_value(
             if value is DELETE and not isinstance(location[-1], str):
                 continue
             try:
-                check_event(handler, replaced(event, location, value))
+                check_event(handler, replaced(event, location, value), wsgi_handler)
             except Exception as exc:
                 shown = "<deleted>" if value is DELETE else repr(value)
                 failures.append(f"{location} = {shown}: {type(exc).__name__}: {exc}")
@@ -256,12 +281,17 @@ def test_every_part_of_a_websocket_event_replaced_by_every_kind_of_value(
     assert failures == []
 
 
-def check_event(handler: Bridge, event: Any) -> None:
+def check_event(handler: Bridge, event: Any, wsgi_handler: Bridge | None = None) -> None:
+    """``handler`` (and ``wsgi_handler``, serving a WSGI app) answer ``event``
+    as its source accepts, or raise ``UnknownEventError`` naming what they
+    looked for."""
     try:
         source = SourceSelector().select(event)
     except UnknownEventError:
-        with pytest.raises(UnknownEventError, match=r"HTTP events only|Looked for"):
-            handler(event, FakeContext())
+        for each in (handler, wsgi_handler):
+            if each is not None:
+                with pytest.raises(UnknownEventError, match=r"Looked for: edge: Records"):
+                    each(event, FakeContext())
         return
     problem = ""
     try:
@@ -277,19 +307,27 @@ def check_event(handler: Bridge, event: Any) -> None:
     if status != 200:
         assert response["body"].startswith(f"Bad request: {source.name} event")
     assert [r.getMessage() for r in records if "could not be read" in r.getMessage()] == []
+    if wsgi_handler is not None:
+        with captured_logs() as records:
+            wsgi_response = wsgi_handler(event, FakeContext())
+        assert_contract(source.name, wsgi_response)
+        wsgi_status = int(wsgi_response.get("statusCode") or wsgi_response["status"])
+        assert wsgi_status == status, [r.getMessage() for r in records]
 
 
 @pytest.mark.parametrize("source", SOURCE_NAMES)
 @given(event=st.data())
 def test_mutated_events_are_read_or_rejected_cleanly(
-    handler: Bridge, source: str, event: st.DataObject
+    handler: Bridge, wsgi_handler: Bridge, source: str, event: st.DataObject
 ) -> None:
-    check_event(handler, event.draw(mutated_events(source)))
+    check_event(handler, event.draw(mutated_events(source)), wsgi_handler)
 
 
 @given(event=json_values)
-def test_arbitrary_json_is_never_mistaken_for_an_http_event(handler: Bridge, event: Any) -> None:
-    check_event(handler, event)
+def test_arbitrary_json_is_never_mistaken_for_an_http_event(
+    handler: Bridge, wsgi_handler: Bridge, event: Any
+) -> None:
+    check_event(handler, event, wsgi_handler)
 
 
 @given(
@@ -318,6 +356,6 @@ def test_arbitrary_json_is_never_mistaken_for_an_http_event(handler: Bridge, eve
     )
 )
 def test_events_built_from_known_keys_are_read_or_rejected_cleanly(
-    handler: Bridge, event: dict[str, Any]
+    handler: Bridge, wsgi_handler: Bridge, event: dict[str, Any]
 ) -> None:
-    check_event(handler, event)
+    check_event(handler, event, wsgi_handler)

@@ -8,12 +8,13 @@ Run longer with ``HYPOTHESIS_PROFILE=nightly`` (see tests/conftest.py).
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 from wsgiref.validate import validator
 
 import pytest
@@ -23,10 +24,18 @@ from hypothesis import strategies as st
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.responses import decode_response
+from bridge.wsgi import build_environ
 from tests.apps import read_body
 from tests.contract import assert_contract, expected_response_headers, grouped
 from tests.logs import captured_logs
-from tests.strategies import Request, Response, requests, responses
+from tests.strategies import (
+    Request,
+    Response,
+    authorizers,
+    requests,
+    responses,
+    scheme_values,
+)
 
 BASE_PATH = "/base"
 STAGE_SOURCES = {"rest", "http-v1", "http"}
@@ -34,8 +43,12 @@ STAGE_SOURCES = {"rest", "http-v1", "http"}
 ENCODED_PATH_SOURCES = {"rest", "url", "alb", "alb-multi", "edge", "lattice", "lattice-v2"}
 #: Sources that pass the query string exactly as the client sent it.
 RAW_QUERY_SOURCES = {"http", "url", "edge", "lattice", "lattice-v2"}
-#: HTTP APIs: no decoded path they deliver holds a literal ``%``.
+#: HTTP APIs: they deliver the path decoded (``raw_path`` is re-encoded).
 HTTP_API_SOURCES = {"http-v1", "http"}
+#: The bytes a re-encoded path may hold: RFC 3986 ``pchar``, ``/`` and escapes.
+PATH_BYTES = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/%"
+)
 #: Sources whose request headers keep every line, and in order per name.
 ORDERED_MULTI_HEADERS = {"alb-multi", "edge", "lattice-v2"}
 #: Sources whose request headers keep every line (grouped by name as sent).
@@ -233,10 +246,13 @@ def check_request(
     )
     assert seen.root_path == prefix + base
     if seen.raw_path is not None:
-        raw = request.path if source in ENCODED_PATH_SOURCES else request.decoded_path
-        assert seen.raw_path == (prefix + raw).encode("utf-8")
+        if source in ENCODED_PATH_SOURCES:
+            assert seen.raw_path == (prefix + request.path).encode("utf-8")
+        else:  # the client's spelling is lost: an encoding of the decoded path
+            assert set(seen.raw_path) <= PATH_BYTES
+            assert unquote(seen.raw_path.decode("ascii")) == prefix + request.decoded_path
     if source in RAW_QUERY_SOURCES:
-        assert seen.query == request.query.encode("ascii")
+        assert seen.query == request.query.encode("utf-8")
     elif source == "alb":  # one value per key: the last
         sent = {k: vs[-1:] for k, vs in query_groups(request.query).items()}
         assert {k: vs[-1:] for k, vs in query_groups(seen.query).items()} == sent
@@ -266,9 +282,7 @@ def test_echo_round_trip(
     """Request in, the same body back: everything reaches the app and returns exactly."""
     base_path = data.draw(st.sampled_from(["", BASE_PATH]))
     handler, recorder = bridges(interface, base_path)
-    request = data.draw(
-        requests(base_path=BASE_PATH, literal_percent=source not in HTTP_API_SOURCES)
-    )
+    request = data.draw(requests(base_path=BASE_PATH))
     recorder.response = None
     recorder.seen.clear()
 
@@ -291,7 +305,7 @@ def test_bodies_of_a_few_mib_round_trip(
 ) -> None:
     """The echo property with 1 to 3 MiB bodies (fewer examples: each is slow)."""
     handler, recorder = bridges(interface, "", False)
-    request = data.draw(requests(large=True, literal_percent=source not in HTTP_API_SOURCES))
+    request = data.draw(requests(large=True))
     recorder.response = None
     recorder.seen.clear()
 
@@ -330,3 +344,207 @@ def test_any_response_comes_back_exactly(
         response = handler(RESPONSE_EVENTS[source], FakeContext())
     check_response(source, response, answer)
     assert [r.getMessage() for r in records if r.levelno >= logging.ERROR] == []
+
+
+# ---------------------------------------------------------------- request context
+
+#: Sources whose events carry ``requestContext.authorizer``.
+AUTHORIZER_SOURCES = {"rest", "http-v1", "http", "url"}
+#: The query parameter keys of each source's events that have them: the one
+#: the builder writes first, then the other spelling(s) real events use.
+QUERY_KEYS = {
+    "rest": ("multiValueQueryStringParameters", "queryStringParameters"),
+    "http-v1": ("multiValueQueryStringParameters", "queryStringParameters"),
+    "alb": ("queryStringParameters", "multiValueQueryStringParameters"),
+    "alb-multi": ("multiValueQueryStringParameters", "queryStringParameters"),
+    "lattice": ("query_string_parameters", "queryStringParameters"),
+    "lattice-v2": ("queryStringParameters", "query_string_parameters"),
+}
+MULTI_VALUE_QUERY_KEYS = {"multiValueQueryStringParameters"}
+#: Sources whose parameters are a list per key whatever the key's name.
+LIST_QUERY_SOURCES = {"lattice-v2"}
+
+
+@dataclass
+class Observer:
+    """Apps that keep what they were given: the ASGI scope and body, the WSGI
+    environ (``wsgi.input`` read out); each answers 204."""
+
+    scopes: list[tuple[Any, bytes]] = field(default_factory=list, repr=False)
+    environs: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    async def asgi(self, scope: Any, receive: Any, send: Any) -> None:
+        self.scopes.append((scope, await read_body(receive)))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        self.environs.append({**environ, "wsgi.input": environ["wsgi.input"].read()})
+        start_response("204 No Content", [])
+        return []
+
+
+@pytest.fixture(scope="module")
+def observed() -> Iterator[tuple[Observer, dict[str, Bridge]]]:
+    """An :class:`Observer` and a handler for each of its apps, built once."""
+    observer = Observer()
+    handlers = {
+        "asgi": Bridge(observer.asgi, lifespan="off"),
+        "wsgi": Bridge(observer.wsgi, interface="wsgi"),
+    }
+    yield observer, handlers
+    for handler in handlers.values():
+        handler.close()
+
+
+def observe(
+    observed: tuple[Observer, dict[str, Bridge]],
+    interface: str,
+    event: dict[str, Any],
+    context: FakeContext | None = None,
+) -> Any:
+    """What the ``interface`` app saw of ``event``: ``(scope, body)`` or the environ."""
+    observer, handlers = observed
+    observer.scopes.clear()
+    observer.environs.clear()
+    handlers[interface](event, context or FakeContext())
+    (seen,) = observer.scopes if interface == "asgi" else observer.environs
+    return seen
+
+
+def scheme_headers(source: str, value: str) -> list[tuple[str, str]]:
+    """The header that names the scheme (CloudFront's own at the edge) set to
+    ``value``, and an empty X-Forwarded-Port so that the port is the scheme's."""
+    if source == "edge":
+        return [("CloudFront-Forwarded-Proto", value)]
+    return [("X-Forwarded-Proto", value), ("X-Forwarded-Port", "")]
+
+
+def expected_scheme(value: str) -> str | None:
+    """The scheme a header value names, if it names http or https."""
+    last = value.rpartition(",")[2].strip().lower()
+    return last if last in ("http", "https") else None
+
+
+def requote_query(source: str, event: dict[str, Any], to_key: str) -> dict[str, Any]:
+    """``event`` with its query parameters moved to ``to_key`` (a list per key
+    under a multi-value key, else the last value), and no query in the path."""
+    event = dict(event)
+    params: dict[str, Any] = {}
+    for key in reversed(QUERY_KEYS[source]):  # the builder's own key last: it wins
+        params = event.pop(key, None) or params
+    lists = to_key in MULTI_VALUE_QUERY_KEYS or source in LIST_QUERY_SOURCES
+    event[to_key] = {
+        name: (
+            (values if isinstance(values, list) else [values])
+            if lists
+            else (values[-1] if isinstance(values, list) else values)
+        )
+        for name, values in params.items()
+    }
+    for path_key in ("raw_path", "path"):
+        if source.startswith("lattice") and path_key in event:
+            event[path_key] = event[path_key].partition("?")[0]
+    return event
+
+
+def last_values(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: values[-1:] for key, values in groups.items()}
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+@given(data=st.data())
+def test_the_scheme_is_http_or_https_and_the_default_port_follows_it(
+    observed: tuple[Observer, dict[str, Bridge]],
+    interface: str,
+    source: str,
+    data: st.DataObject,
+) -> None:
+    """Whatever the header naming the scheme holds, the app sees http or
+    https (the one the header names, if any) and, without an explicit port,
+    that scheme's port."""
+    value = data.draw(scheme_values())
+    event = build_event(source, headers=scheme_headers(source, value))
+    seen = observe(observed, interface, event)
+    if interface == "asgi":
+        scheme, server = seen[0]["scheme"], seen[0]["server"]
+    else:
+        scheme, server = seen["wsgi.url_scheme"], (seen["SERVER_NAME"], int(seen["SERVER_PORT"]))
+
+    assert scheme == (expected_scheme(value) or ("http" if source.startswith("alb") else "https"))
+    assert server == ("example.com", 443 if scheme == "https" else 80)
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("source", sorted(QUERY_KEYS))
+@given(data=st.data())
+def test_query_parameters_under_any_key_the_source_uses_give_the_query(
+    bridges: Callable[..., tuple[Bridge, Recorder]],
+    interface: str,
+    source: str,
+    data: st.DataObject,
+) -> None:
+    """The parameters, under whichever key an event of the source may carry
+    them, reach the app: all values under a multi-value key, else the last."""
+    handler, recorder = bridges(interface, "", False)
+    request = data.draw(requests())
+    to_key = data.draw(st.sampled_from(QUERY_KEYS[source]))
+    event = requote_query(source, request.event(source), to_key)
+    recorder.response = None
+    recorder.seen.clear()
+
+    handler(event, FakeContext())
+
+    (seen,) = recorder.seen
+    sent = query_groups(request.query)
+    if source == "alb":  # the builder's own event holds the last value of each
+        sent = last_values(sent)
+    if to_key not in MULTI_VALUE_QUERY_KEYS and source not in LIST_QUERY_SOURCES:
+        sent = last_values(sent)
+    assert query_groups(seen.query) == sent
+
+
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+@given(data=st.data())
+def test_a_wsgi_app_sees_the_environ_of_the_scope_an_asgi_app_sees(
+    observed: tuple[Observer, dict[str, Bridge]], source: str, data: st.DataObject
+) -> None:
+    """For the same event, the environ a WSGI app gets (read directly or by
+    the general reader) is the one PEP 3333 makes of the scope an ASGI app
+    gets, and ``REMOTE_USER`` is the authorizer's principal."""
+    request = data.draw(requests())
+    headers = list(request.headers)
+    if data.draw(st.booleans()):
+        headers += scheme_headers(source, data.draw(scheme_values()))
+    event = build_event(
+        source,
+        method=request.method,
+        path=request.path,
+        query=request.query,
+        headers=headers,
+        body=request.body,
+        base64_body=request.base64_body,
+        stage=request.stage,
+    )
+    principal = None
+    if source in AUTHORIZER_SOURCES and data.draw(st.booleans()):
+        authorizer, principal = data.draw(authorizers())
+        event["requestContext"]["authorizer"] = authorizer
+    if source in QUERY_KEYS and data.draw(st.booleans()):
+        event = requote_query(source, event, data.draw(st.sampled_from(QUERY_KEYS[source])))
+    event = json.loads(json.dumps(event))
+
+    context = FakeContext()
+    scope, body = observe(observed, "asgi", event, context)
+    environ = observe(observed, "wsgi", event, context)
+
+    from_scope = build_environ(scope, body, multithread=False)
+    from_scope["wsgi.input"] = from_scope["wsgi.input"].read()
+    assert environ == from_scope
+    for key, value in environ.items():
+        if key.isupper():
+            value.encode("latin-1")  # PEP 3333: "bytes as str"
+    assert environ.get("REMOTE_USER") == (
+        None if principal is None else principal.encode().decode("latin-1")
+    )

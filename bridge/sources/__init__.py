@@ -133,13 +133,14 @@ def _resolve(only: str | EventSource) -> EventSource:
 
 
 def _no_match_message(event: object, sources: Sequence[EventSource]) -> str:
+    looked = "; ".join(f"{s.name}: {s.looks_for}" for s in sources)
     if not isinstance(event, dict):
         return (
             f"Expected the Lambda event to be a JSON object, got {type(event).__name__}. "
-            "bridge handles HTTP events only."
+            f"bridge's HTTP sources take objects only. Looked for: {looked}. To deliver "
+            "other events to the app, use Bridge(app, non_http_path='/events')."
         )
     keys = ", ".join(sorted(map(str, event))[:12]) or "none"
-    looked = "; ".join(f"{s.name}: {s.looks_for}" for s in sources)
     return (
         f"The event matches no HTTP event source (top-level keys: {keys}). Looked for: "
         f"{looked}. If this is an HTTP event of a known source, choose it explicitly with "

@@ -100,10 +100,14 @@ def header_name(name: str) -> bytes:
 
 
 def method(value: object, key: str, source: str) -> str:
-    """The request method: a non-empty string."""
+    """The request method: a non-empty ASCII string (an HTTP token)."""
     name = text(value, key, source)
     if not name:
         raise MalformedEventError(f"{source} event: {key!r} is missing or empty.")
+    if not name.isascii():
+        raise MalformedEventError(
+            f"{source} event: expected {key!r} to be an HTTP method (ASCII), got other characters."
+        )
     return name
 
 
@@ -221,14 +225,9 @@ def asgi_headers(headers: TextHeaders, source: str) -> Headers:
 
 def client(address: object) -> str | None:
     """The client address the event reports; None for one that is absent,
-    empty, not a string or not valid Unicode."""
-    if not isinstance(address, str) or not address:
+    empty, not a string or not ASCII (no IP address is)."""
+    if not isinstance(address, str) or not address or not address.isascii():
         return None
-    if not address.isascii():
-        try:
-            address.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
     return address
 
 
@@ -243,17 +242,21 @@ _PORTS = {"443": 443, "80": 80}
 
 
 def scheme_and_server(
-    last: Mapping[str, str], default_scheme: str = "https", host: str | None = None
+    last: Mapping[str, str],
+    default_scheme: str = "https",
+    host: str | None = None,
+    proto_header: str = "x-forwarded-proto",
 ) -> tuple[str, tuple[str, int | None] | None]:
     """The URL scheme and ``(host, port)`` from the Host and X-Forwarded-*
     headers (``last``: the last value of each, see :func:`last_values`);
-    ``host`` is used when there is no Host header.
+    ``host`` is used when there is no Host header.  ``proto_header`` names
+    the header that gives the scheme (only ``http`` or ``https`` is taken).
 
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
     key = (
-        last.get("x-forwarded-proto"),
+        last.get(proto_header),
         last.get("host"),
         last.get("x-forwarded-port"),
         default_scheme,
@@ -443,6 +446,63 @@ def decode_path(raw: str) -> str:
     return _unquote(raw) if "%" in raw else raw
 
 
+#: What a path may hold unencoded (RFC 3986 ``pchar`` and ``/``).
+_PATH_SAFE = "!$&'()*+,;=:@/"
+_PATH_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~" + _PATH_SAFE
+
+
+def encoded_path(path: str) -> str:
+    """A decoded path percent-encoded again, for ``raw_path`` where AWS only
+    delivers the decoded one (HTTP APIs): ASCII, no spaces, and it decodes
+    to ``path`` exactly (a literal ``%`` becomes ``%25``)."""
+    if not path.rstrip(_PATH_CHARS):  # nothing to encode: the usual path
+        return path
+    return _quote_path(path, _PATH_SAFE)
+
+
+def authorizer(request_context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``requestContext.authorizer`` when it is an object, else None."""
+    found = request_context.get("authorizer")
+    return found if type(found) is dict else None
+
+
+def principal(authorizer: Mapping[str, Any]) -> str | None:
+    """Who an API Gateway authorizer let in; None when it does not say.
+
+    The first non-empty string (of valid Unicode) of: ``principalId`` (a REST
+    or payload 1.0 Lambda authorizer), the JWT ``sub`` claim (``claims.sub``
+    in payload 1.0, ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM
+    authorization of an HTTP API or a function URL), ``lambda.principalId``
+    (a payload 2.0 Lambda authorizer that returns one in its context).
+    """
+    for outer, inner, key in _PRINCIPAL_PLACES:
+        block: object = authorizer
+        if outer:
+            block = authorizer.get(outer)
+            if inner and type(block) is dict:
+                block = block.get(inner)
+        if type(block) is dict:
+            found = block.get(key)
+            if found and type(found) is str:
+                if found.isascii():
+                    return found
+                try:
+                    found.encode("utf-8")
+                except UnicodeEncodeError:
+                    continue
+                return found
+    return None
+
+
+_PRINCIPAL_PLACES = (
+    ("", "", "principalId"),
+    ("claims", "", "sub"),
+    ("jwt", "claims", "sub"),
+    ("iam", "", "userArn"),
+    ("lambda", "", "principalId"),
+)
+
+
 class Request:
     """One HTTP request as an event source reads it, before it becomes an ASGI
     scope (:meth:`to_scope`) or a WSGI environ (``bridge.wsgi.environ``).
@@ -455,6 +515,7 @@ class Request:
     """
 
     __slots__ = (
+        "authorizer",
         "body",
         "client",
         "context",
@@ -487,6 +548,7 @@ class Request:
         server: tuple[str, int | None] | None,
         body: bytes,
         http_version: str = "1.1",
+        authorizer: dict[str, Any] | None = None,
         /,
     ) -> None:
         # Positional only: on the hot path, keywords cost more than the rest
@@ -505,6 +567,9 @@ class Request:
         self.server = server
         self.body = body
         self.http_version = http_version
+        #: ``requestContext.authorizer`` of an API Gateway or function URL
+        #: event (None when it has none).
+        self.authorizer = authorizer
 
     def to_scope(self) -> tuple[HTTPScope, bytes]:
         """The ASGI HTTP scope and the whole body."""
@@ -524,6 +589,7 @@ class Request:
         }
         scope["aws.event"] = self.event
         scope["aws.context"] = self.context
+        scope["aws.authorizer"] = self.authorizer
         return scope, self.body
 
 
@@ -650,10 +716,15 @@ def single_value_headers(headers: Pairs, source: str) -> dict[str, str]:
 # urllib.parse (and the ipaddress module it loads) costs milliseconds of
 # import: it is loaded by the first event that needs it.
 def _load_urllib_parse() -> None:
-    global _quote_plus, _unquote
-    from urllib.parse import quote_plus, unquote
+    global _quote_path, _quote_plus, _unquote
+    from urllib.parse import quote, quote_plus, unquote
 
-    _quote_plus, _unquote = quote_plus, unquote
+    _quote_path, _quote_plus, _unquote = quote, quote_plus, unquote
+
+
+def _first_quote_path(text: str, safe: str) -> str:
+    _load_urllib_parse()
+    return _quote_path(text, safe)
 
 
 def _first_quote_plus(text: str) -> str:
@@ -666,5 +737,6 @@ def _first_unquote(text: str) -> str:
     return _unquote(text)
 
 
+_quote_path: Callable[[str, str], str] = _first_quote_path
 _quote_plus: Callable[[str], str] = _first_quote_plus
 _unquote: Callable[[str], str] = _first_unquote

@@ -43,10 +43,13 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     headers: c.TextHeaders
     if is_multi_value(event):
         headers = c.read_multi_headers(c.mapping(event, "multiValueHeaders", NAME), NAME)
-        query = c.mapping(event, "multiValueQueryStringParameters", NAME)
     else:
         headers = c.read_single_headers(c.mapping(event, "headers", NAME), NAME)
-        query = c.mapping(event, "queryStringParameters", NAME)
+    # Whichever the event has, whatever the header mode: the multi-value
+    # parameters when present, as they hold every value.
+    query = c.mapping(event, "multiValueQueryStringParameters", NAME) or c.mapping(
+        event, "queryStringParameters", NAME
+    )
 
     last = c.last_values(headers)
     forwarded_for = last.get("x-forwarded-for")

@@ -106,10 +106,15 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     config_block = c.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
     last = c.last_values(headers)
-    forwarded_proto = last.get("cloudfront-forwarded-proto")
-    scheme, server = c.scheme_and_server(last, host=domain if isinstance(domain, str) else None)
-    if forwarded_proto:
-        scheme = forwarded_proto.strip().lower() or scheme
+    # CloudFront's own header when it is there (X-Forwarded-Proto comes from
+    # the viewer), checked like X-Forwarded-Proto: only http or https.
+    scheme, server = c.scheme_and_server(
+        last,
+        host=domain if isinstance(domain, str) else None,
+        proto_header="cloudfront-forwarded-proto"
+        if "cloudfront-forwarded-proto" in last
+        else "x-forwarded-proto",
+    )
     body_block = c.mapping(request, "body", NAME)
     if body_block.get("inputTruncated"):
         raise MalformedEventError(

@@ -1,8 +1,10 @@
 """API Gateway HTTP API with payload format 1.0.
 
 The request and response shapes are those of the REST API proxy integration;
-the event carries ``"version": "1.0"``.  A named stage
-appears at the front of ``path`` itself, and becomes ``root_path``.
+the event carries ``"version": "1.0"``.  Unlike a REST API's, ``path`` arrives
+already percent-decoded (as ``rawPath`` does in payload 2.0), so it is not
+decoded again.  A named stage appears at the front of ``path`` itself, and
+becomes ``root_path``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def matches(event: LambdaEvent) -> bool:
 
 
 def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
-    return rest.read(event, context, config, source=NAME, stage_in_path=True)
+    return rest.read(event, context, config, source=NAME, stage_in_path=True, path_is_decoded=True)
 
 
 SOURCE = EventSource(

@@ -1,9 +1,11 @@
 """API Gateway HTTP API with payload format 2.0.
 
 ``rawPath`` arrives already percent-decoded (API Gateway decodes it, so it is
-not decoded again) and carries a named stage in front; ``rawQueryString`` is
-kept verbatim; the ``cookies`` array becomes one ``cookie`` header.  The
-response puts ``Set-Cookie`` headers into ``cookies`` and comma-joins others.
+not decoded again) and carries a named stage in front; the client's own
+spelling is lost, so ``raw_path`` is the path percent-encoded again.
+``rawQueryString`` is kept verbatim; the ``cookies`` array becomes one
+``cookie`` header.  The response puts ``Set-Cookie`` headers into ``cookies``
+and comma-joins others.
 """
 
 from __future__ import annotations
@@ -61,7 +63,11 @@ def read(
     raw = event.get("rawPath")
     if type(raw) is not str or not raw.startswith("/") or not raw.isascii():
         raw = c.absolute_path(raw, "rawPath", source)
-    path = c.decode_path(raw) if path_is_encoded else raw
+    if path_is_encoded:
+        path = c.decode_path(raw)
+    else:
+        path = raw
+        raw = c.encoded_path(raw)
 
     headers = cookie_headers(event, source)
     stage = request_context.get("stage")
@@ -94,6 +100,7 @@ def read(
         if body is None
         else decode_request_body(body, event.get("isBase64Encoded"), source=source),
         c.http_version(http.get("protocol")),  # http_version
+        c.authorizer(request_context),  # authorizer
     )
 
 

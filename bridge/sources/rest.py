@@ -38,6 +38,7 @@ def read(
     *,
     source: str = NAME,
     stage_in_path: bool = False,
+    path_is_decoded: bool = False,
 ) -> c.Request:
     request_context = c.mapping(event, "requestContext", source)
     method = c.method(event.get("httpMethod"), "httpMethod", source)
@@ -55,7 +56,11 @@ def read(
         raw = stage + raw
     elif stage_in_path:
         stage = c.stage_segment(raw, request_context.get("stage"))
-    path = c.decode_path(raw)
+    if path_is_decoded:  # HTTP API 1.0: decoding again would change the path
+        path = raw
+        raw = c.encoded_path(raw)
+    else:
+        path = c.decode_path(raw)
     root_path = stage
     app_path = path[len(stage) :]
     if c.prefix_on_boundary(app_path, config.base_path):
@@ -85,6 +90,7 @@ def read(
         server,
         decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),  # body
         c.http_version(request_context.get("protocol")),  # http_version
+        c.authorizer(request_context),  # authorizer
     )
 
 

@@ -29,7 +29,11 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
         context,
         config,
         source=NAME,
-        keys=("raw_path", "query_string_parameters", "is_base64_encoded"),
+        keys=(
+            "raw_path",
+            ("query_string_parameters", "queryStringParameters"),
+            "is_base64_encoded",
+        ),
         headers=c.read_single_headers(c.mapping(event, "headers", NAME), NAME),
     )
 
@@ -40,18 +44,20 @@ def read_either(
     config: SourceConfig,
     *,
     source: str,
-    keys: tuple[str, str, str],
+    keys: tuple[str, tuple[str, str], str],
     headers: c.TextHeaders,
 ) -> c.Request:
     """Both Lattice structures: the same fields under ``keys`` (path, query
-    parameters, base64 flag), and the headers already read."""
-    path_key, query_key, base64_key = keys
+    parameters, base64 flag), and the headers already read.  The query
+    parameters are read under either spelling, the structure's own first (a
+    published 2.0 sample uses the 1.0 one)."""
+    path_key, query_keys, base64_key = keys
     method = c.method(event.get("method"), "method", source)
     target = c.text(event.get(path_key), path_key, source, "/") or "/"
     raw, _, query = target.partition("?")
     raw = raw or "/"
     if not query:
-        params = c.mapping(event, query_key, source)
+        params = c.mapping(event, query_keys[0], source) or c.mapping(event, query_keys[1], source)
         query = c.encode_query(params, source) if params else ""
     path = c.decode_path(raw)
     root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""

@@ -36,7 +36,7 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
         context,
         config,
         source=NAME,
-        keys=("path", "queryStringParameters", "isBase64Encoded"),
+        keys=("path", ("queryStringParameters", "query_string_parameters"), "isBase64Encoded"),
         headers=c.read_multi_headers(c.mapping(event, "headers", NAME), NAME),
     )
 

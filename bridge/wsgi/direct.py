@@ -28,10 +28,12 @@ from bridge.sources.rest import stage_prefix
 from bridge.wsgi.environ import (
     _TEMPLATE,
     _TEXT_KEYS,
+    AUTHORIZER_KEY,
     CONTEXT_KEY,
     EVENT_KEY,
     _text_environ_key,
     _wsgi_str,
+    add_authorizer,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -160,6 +162,11 @@ def version_2_environ(
         environ["REMOTE_ADDR"] = client
     environ[EVENT_KEY] = event
     environ[CONTEXT_KEY] = context
+    authorizer = request_context.get("authorizer")
+    if authorizer is None:
+        environ[AUTHORIZER_KEY] = None
+    else:
+        add_authorizer(environ, authorizer if type(authorizer) is dict else None)
     return (function_url.SOURCE if url else http_api_v2.SOURCE), environ
 
 
@@ -281,6 +288,11 @@ def rest_environ(
             client = c.client(client)
         if client:
             environ["REMOTE_ADDR"] = client
+    authorizer = request_context.get("authorizer")
+    if authorizer is None:
+        environ[AUTHORIZER_KEY] = None
+    else:
+        add_authorizer(environ, authorizer if type(authorizer) is dict else None)
     protocol = request_context.get("protocol")
     return _finish(
         environ,
@@ -313,12 +325,18 @@ def alb_environ(
     environ = _TEMPLATE.copy()
     if event.get("multiValueHeaders") is not None:
         stored = _store_headers(environ, event["multiValueHeaders"], True)
-        query = event.get("multiValueQueryStringParameters")
     else:
         stored = _store_headers(environ, event.get("headers"), False)
-        query = event.get("queryStringParameters")
-    if not stored or (query is not None and type(query) is not dict):
+    # Whichever parameters the event has, as the general reader takes them.
+    multi_query = event.get("multiValueQueryStringParameters")
+    query = event.get("queryStringParameters")
+    if (
+        not stored
+        or (multi_query is not None and type(multi_query) is not dict)
+        or (query is not None and type(query) is not dict)
+    ):
         return None
+    query = multi_query or query
     server = _environ_server(environ, None, "http")
     if server is None:
         return None
@@ -328,12 +346,15 @@ def alb_environ(
         path = path[len(base_path) :]
     # Raise, as the general path does, for a malformed parameter or body.
     query_string = c.join_query(query, "alb") if query else ""
+    if not query_string.isascii():  # raw UTF-8 the client sent: bytes-as-str (PEP 3333)
+        query_string = query_string.encode("utf-8").decode("latin-1")
     body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source="alb")
     forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
     if forwarded_for:
         client = c.client(c.rightmost(forwarded_for))
         if client:
             environ["REMOTE_ADDR"] = client
+    environ[AUTHORIZER_KEY] = None
     return _finish(environ, event, context, method, path, query_string, body, server, "HTTP/1.1")
 
 

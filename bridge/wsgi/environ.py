@@ -31,6 +31,8 @@ logger = get_logger("bridge.wsgi")
 #: The environ keys under which the Lambda event and context are passed.
 EVENT_KEY = "aws.event"
 CONTEXT_KEY = "aws.context"
+#: The environ (and scope) key of the event's ``requestContext.authorizer``.
+AUTHORIZER_KEY = "aws.authorizer"
 
 
 class ErrorStream:
@@ -184,6 +186,17 @@ def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
     return environ
 
 
+def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -> None:
+    """``aws.authorizer``, and ``REMOTE_USER`` when the authorizer names a principal."""
+    environ[AUTHORIZER_KEY] = authorizer
+    if authorizer:
+        from bridge.sources._common import principal
+
+        user = principal(authorizer)
+        if user:
+            environ["REMOTE_USER"] = _wsgi_str(user)
+
+
 def _add_header(environ: dict[str, Any], key: str, value: str) -> None:
     previous = environ.get(key)
     if previous is None:
@@ -210,6 +223,7 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
     )
     environ[EVENT_KEY] = request.event
     environ[CONTEXT_KEY] = request.context
+    add_authorizer(environ, request.authorizer)
     headers = request.headers
     keys = _TEXT_KEYS
     # keys[name] rather than keys.get(name): cheaper for the names seen
@@ -268,6 +282,9 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
     if EVENT_KEY in scope:
         environ[EVENT_KEY] = scope[EVENT_KEY]
         environ[CONTEXT_KEY] = scope.get(CONTEXT_KEY)
+        if AUTHORIZER_KEY in scope:
+            authorizer = scope[AUTHORIZER_KEY]
+            add_authorizer(environ, authorizer if type(authorizer) is dict else None)
     for name, raw_value in scope["headers"]:
         key = _KEYS.get(name)
         if key is None:
