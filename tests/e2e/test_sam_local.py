@@ -76,8 +76,8 @@ CASES = [
     Case("non-ascii", "GET", "/echo/caf%C3%A9/%E4%B8%96%E7%95%8C"),
     Case("reserved-encoded", "GET", "/echo/a%2Bb%3Dc%3Bd%40e%23f"),
     Case("encoded-slash", "GET", "/echo/a%2Fb"),
-    # "%25" decoded once is "%41"; decoded twice it would be "A". Not on the REST route (SAM
-    # decodes its path, see above) nor, for now, on the HTTP API payload 1.0 route.
+    # "%25" decoded once is "%41"; decoded twice it would be "A" (HTTP API payload 1.0 once did
+    # that). Not on the REST route: SAM decodes its path (see above).
     Case("encoded-percent", "GET", "/echo/pct%2541", kinds=("http-v1", "http")),
     Case("query-repeats", "GET", "/echo/q?x=1&y=two%20words&x=2&z=&amp=%26%3D"),
     Case("query-non-ascii", "GET", "/echo/q?name=Zo%C3%AB&plus=a%2Bb+c"),
