@@ -27,8 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 PREFIX = "/2018-06-01/runtime"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:bridge-runtime"
 TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -152,8 +153,8 @@ class RuntimeAPIServer:
         self._wait(found, alive, wait_s, f"{count} /next")
 
     def _wait(
-        self, found: Callable[[], Any], alive: Callable[[], bool], wait_s: float, what: str
-    ) -> Any:
+        self, found: Callable[[], T | None], alive: Callable[[], bool], wait_s: float, what: str
+    ) -> T:
         give_up = time.monotonic() + wait_s
         with self.state.changed:
             while True:
