@@ -34,6 +34,7 @@ from typing import Any, NoReturn, TypeVar
 
 from bridge._log import get_logger
 from bridge.adapter import Bridge
+from bridge.errors import ApplicationError
 from bridge.runtime.api import (
     Invocation,
     RuntimeAPIError,
@@ -49,7 +50,7 @@ from bridge.runtime.api import (
 )
 from bridge.runtime.client import Connection, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
-from bridge.runtime.http import Request
+from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.loader import HandlerError, load_handler
 
 __all__ = ["Runtime", "main", "run_forever"]
@@ -107,9 +108,15 @@ class Runtime:
             workers = 1
         self._trace_env = workers == 1
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
-            response = await first.exchange(restore_next_request())
-            if response.status != 200:
-                raise RuntimeAPIError(f"GET /restore/next answered {response.status}")
+            try:
+                response = await first.exchange(restore_next_request())
+                if response.status != 200:
+                    raise RuntimeAPIError(f"GET /restore/next answered {response.status}")
+            except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
+                logger.error("The runtime stops: SnapStart restore failed: %s", exc)
+                first.close()
+                await self._shutdown([], handler, 1)
+                return 1
         tasks = [
             loop.create_task(
                 self._worker(handler, first if n == 0 else Connection(self.address)),
@@ -202,6 +209,15 @@ class Runtime:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(self._pool, handler, event, context)
+        except ApplicationError as exc:
+            # Its message quotes the answer's body: that goes to Lambda, not to the log.
+            logger.error(
+                "Invocation %s failed: the application answered %s with status %d.",
+                request_id,
+                exc.request,
+                exc.status,
+            )
+            return error_request(request_id, exception_error(exc))
         except Exception as exc:
             logger.error(
                 "Invocation %s failed: %s: %s", request_id, type(exc).__name__, exc, exc_info=exc

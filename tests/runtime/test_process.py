@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,19 @@ def test_a_non_http_event_is_reported_to_the_error_route(flask_function: Functio
     assert flask_function.invoke(get("/hello")).kind == "response"
 
 
+def test_an_application_error_reaches_lambda_but_its_body_not_the_log() -> None:
+    with running("failing_function.handler") as function:
+        posted = function.invoke(get("/fail"))
+        assert posted.kind == "error"
+        error = posted.json()
+        assert error["errorType"] == "ApplicationError"
+        assert "4111-1111" in error["errorMessage"]
+        assert function.stop() == 0
+        log = function.log()
+        assert "the application answered GET /fail with status 500" in log
+        assert "4111" not in log
+
+
 def test_an_event_that_is_not_json_is_an_unmarshal_error(flask_function: Function) -> None:
     posted = flask_function.invoke(None, raw=b"{not json")
     assert posted.kind == "error"
@@ -221,7 +235,37 @@ def test_four_invocations_run_at_once_with_max_concurrency_4() -> None:
         assert len(threads) == 4
         # One connection per worker.
         assert len({seen.port for seen in function.api.state.seen}) == 4
+        # Invocations at once share the environment: the trace id is not put there.
+        context = json.loads(body_of(function.invoke(get("/context"))))
+        assert context["trace_env"] is None
         assert function.stop() == 0
+
+
+@contextmanager
+def held_invocation(function: Function) -> Iterator[tuple[str, socket.socket]]:
+    """An invocation of ``/hold`` in flight: its request id and the socket that releases it."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(WAIT_S)
+        port = listener.getsockname()[1]
+        request_id = function.api.invoke(get("/hold", query=f"port={port}"))
+        held, _ = listener.accept()  # the app is running the invocation now
+        with held:
+            yield request_id, held
+
+
+def test_sigterm_lets_the_invocation_in_flight_post_its_answer() -> None:
+    with running("flask_function.app") as function, held_invocation(function) as (request_id, held):
+        function.process.send_signal(signal.SIGTERM)
+        held.sendall(b"!")
+        assert body_of(function.answer(request_id)) == b"released"
+        assert function.process.wait(timeout=WAIT_S) == 0
+
+
+def test_sigterm_with_an_invocation_stuck_exits_within_the_budget() -> None:
+    with running("flask_function.app") as function, held_invocation(function):
+        function.process.send_signal(signal.SIGTERM)
+        assert function.process.wait(timeout=WAIT_S) == 0
+        assert "1 invocation(s) still running after 1.5 s" in function.log()
 
 
 def test_an_asgi_app_with_max_concurrency_is_served_one_at_a_time() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 
 from flask import Flask, Response, jsonify, request
@@ -46,3 +47,10 @@ def context() -> Response:
 def barrier() -> str:
     BARRIER.wait()
     return threading.current_thread().name
+
+
+@app.get("/hold")
+def hold() -> str:
+    """Connect to the test's port and wait for its byte: the test decides when this ends."""
+    with socket.create_connection(("127.0.0.1", int(request.args["port"])), timeout=15) as held:
+        return "released" if held.recv(1) else "dropped"
