@@ -76,6 +76,7 @@ class Runtime:
             max_workers=concurrency, thread_name_prefix="bridge-runtime"
         )
         self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: The workers waiting in /next (those that can be cancelled at once).
         self._idle: set[asyncio.Task[None]] = set()
         #: Whether this process sets _X_AMZN_TRACE_ID: only with one invocation at a time.
@@ -84,7 +85,7 @@ class Runtime:
     async def serve(self) -> int:
         """Run until SIGTERM (0) or a Runtime API failure (1); 1 when the
         handler cannot be loaded, after reporting it to ``/init/error``."""
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._stop = stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with suppress(NotImplementedError, RuntimeError):  # not on Windows
@@ -136,6 +137,13 @@ class Runtime:
         stopping.cancel()
         return await self._shutdown(tasks, handler, status)
 
+    def stop(self) -> None:
+        """Stop as SIGTERM does; callable from any thread."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(stop.set)
+
     def _load(self) -> Bridge:
         spec = self.handler_spec
         if not spec:
@@ -155,7 +163,7 @@ class Runtime:
             logger.error("The function cannot start: %s: %s", type(exc).__name__, exc, exc_info=exc)
         try:
             check_accepted(await connection.exchange(init_error_request(error)), "/init/error")
-        except (OSError, RuntimeAPIError) as post_exc:
+        except (OSError, RuntimeAPIError, HTTPProtocolError) as post_exc:
             logger.error("Could not report the init error to the Runtime API: %s", post_exc)
         finally:
             connection.close()
@@ -270,7 +278,7 @@ class Runtime:
         return status
 
 
-def _exit_now(status: int) -> NoReturn:
+def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a process of its own
     """End the process without joining the pool's threads (one is stuck)."""
     logging.shutdown()
     sys.stdout.flush()
