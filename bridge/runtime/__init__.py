@@ -8,7 +8,8 @@ Unlike the rest of bridge, which never changes process-wide state it does
 not own, this runtime *owns its process* by design: it installs the SIGTERM
 and SIGINT handlers, runs the one event loop of the process for its whole
 life, sets ``_X_AMZN_TRACE_ID`` for each invocation (when one runs at a
-time), and ends the process.  Import it only to run it.
+time), and ends the process.  Importing it changes nothing: all of that
+happens once ``python -m bridge.runtime`` runs.
 
 The modules:
 
