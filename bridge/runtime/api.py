@@ -1,0 +1,187 @@
+"""The Lambda Runtime API (version 2018-06-01), sans-IO.
+
+Functions that build each :class:`~bridge.runtime.http.Request` a runtime
+sends, and that read the :class:`~bridge.runtime.http.Response` it gets:
+
+=========================================  ==============================================
+``GET  /runtime/invocation/next``          :func:`next_request`, :func:`read_invocation`
+``POST /runtime/invocation/{id}/response`` :func:`response_request`
+``POST /runtime/invocation/{id}/error``    :func:`error_request`
+``POST /runtime/init/error``               :func:`init_error_request`
+``GET  /runtime/restore/next``             :func:`restore_next_request` (SnapStart)
+=========================================  ==============================================
+
+Errors use Lambda's JSON shape (:func:`error_body`) and the
+``Lambda-Runtime-Function-Error-Type`` header.  :func:`check_accepted`
+turns a refusal into a :class:`RuntimeAPIError`.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from bridge.runtime.http import Request, Response
+
+__all__ = [
+    "ERROR_TYPE_HEADER",
+    "Invocation",
+    "RuntimeAPIError",
+    "check_accepted",
+    "error_body",
+    "error_request",
+    "exception_error",
+    "init_error_request",
+    "next_request",
+    "read_invocation",
+    "response_request",
+    "restore_next_request",
+]
+
+PREFIX = "/2018-06-01/runtime"
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+
+#: The ``Lambda-Runtime-*`` headers of a ``/next`` answer (lower-case, as read).
+REQUEST_ID = "lambda-runtime-aws-request-id"
+DEADLINE_MS = "lambda-runtime-deadline-ms"
+FUNCTION_ARN = "lambda-runtime-invoked-function-arn"
+TRACE_ID = "lambda-runtime-trace-id"
+CLIENT_CONTEXT = "lambda-runtime-client-context"
+COGNITO_IDENTITY = "lambda-runtime-cognito-identity"
+TENANT_ID = "lambda-runtime-aws-tenant-id"
+
+
+class RuntimeAPIError(Exception):
+    """The Runtime API refused a request or answered something unusable."""
+
+    def __init__(self, message: str, *, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One invocation, as ``/next`` hands it out: the event's bytes and the
+    ``Lambda-Runtime-*`` headers (``None`` when absent)."""
+
+    request_id: str
+    #: When the invocation times out, in milliseconds since the epoch.
+    deadline_ms: int
+    invoked_function_arn: str | None
+    trace_id: str | None
+    #: JSON texts, parsed by the context object.
+    client_context: str | None
+    cognito_identity: str | None
+    tenant_id: str | None
+    content_type: str
+    body: bytes
+
+
+def next_request() -> Request:
+    return Request("GET", f"{PREFIX}/invocation/next")
+
+
+def restore_next_request() -> Request:
+    return Request("GET", f"{PREFIX}/restore/next")
+
+
+def read_invocation(response: Response) -> Invocation:
+    """The invocation a ``/next`` response carries."""
+    if response.status != 200:
+        raise RuntimeAPIError(
+            f"GET /invocation/next answered {response.status} {response.reason}: "
+            f"{response.body[:200]!r}",
+            status=response.status,
+        )
+    headers = response.headers
+    request_id = headers.get(REQUEST_ID, "")
+    if not request_id:
+        raise RuntimeAPIError(
+            "GET /invocation/next answered without a Lambda-Runtime-Aws-Request-Id header"
+        )
+    deadline = headers.get(DEADLINE_MS, "")
+    if not deadline.isdigit():
+        raise RuntimeAPIError(
+            f"expected Lambda-Runtime-Deadline-Ms to be milliseconds since the epoch, "
+            f"got {deadline[:40]!r} (invocation {request_id})"
+        )
+    return Invocation(
+        request_id=request_id,
+        deadline_ms=int(deadline),
+        invoked_function_arn=headers.get(FUNCTION_ARN),
+        trace_id=headers.get(TRACE_ID),
+        client_context=headers.get(CLIENT_CONTEXT),
+        cognito_identity=headers.get(COGNITO_IDENTITY),
+        tenant_id=headers.get(TENANT_ID),
+        content_type=headers.get("content-type", "application/json"),
+        body=response.body,
+    )
+
+
+def response_request(
+    request_id: str, body: bytes, content_type: str = "application/json"
+) -> Request:
+    """The buffered result of invocation ``request_id``."""
+    return Request(
+        "POST",
+        f"{_invocation(request_id)}/response",
+        (("Content-Type", content_type),),
+        body,
+    )
+
+
+def error_request(request_id: str, error: dict[str, Any]) -> Request:
+    """Invocation ``request_id`` failed with ``error`` (see :func:`error_body`)."""
+    return _error(f"{_invocation(request_id)}/error", error)
+
+
+def init_error_request(error: dict[str, Any]) -> Request:
+    """The function could not start (import failure, lifespan startup failure)."""
+    return _error(f"{PREFIX}/init/error", error)
+
+
+def error_body(
+    error_type: str, message: str, stack_trace: list[str] | None = None
+) -> dict[str, Any]:
+    """Lambda's JSON error shape."""
+    return {"errorMessage": message, "errorType": error_type, "stackTrace": stack_trace or []}
+
+
+def exception_error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
+    """The error shape of ``exc``: its message, its class name (or
+    ``error_type``) and its traceback, one entry a frame as Lambda shows them."""
+    frames = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    return error_body(error_type or type(exc).__name__, str(exc), frames)
+
+
+def check_accepted(response: Response, what: str) -> None:
+    """Raise :class:`RuntimeAPIError` unless ``response`` accepts ``what``
+    (``/response``, ``/error``, ``/init/error`` answer 202)."""
+    if response.status != 202:
+        raise RuntimeAPIError(
+            f"The Runtime API refused {what}: {response.status} {response.reason} "
+            f"{response.body[:200]!r}",
+            status=response.status,
+        )
+
+
+def _invocation(request_id: str) -> str:
+    # The id comes from the Runtime API; quoted all the same, so that it can
+    # only ever name one path segment.
+    return f"{PREFIX}/invocation/{quote(request_id, safe='')}"
+
+
+def _error(target: str, error: dict[str, Any]) -> Request:
+    error_type = str(error.get("errorType") or "Unknown")
+    # A header value holds one line of ASCII; the body keeps the full type.
+    header = " ".join(error_type.split()).encode("ascii", "replace").decode()
+    body = json.dumps(error, ensure_ascii=False, default=str).encode()
+    return Request(
+        "POST",
+        target,
+        (("Content-Type", "application/json"), (ERROR_TYPE_HEADER, header)),
+        body,
+    )

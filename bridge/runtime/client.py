@@ -1,0 +1,93 @@
+"""The I/O around :mod:`bridge.runtime.http`: one keep-alive connection to
+the Runtime API on asyncio streams.
+
+The HTTP layer is bridge's own small sans-IO client rather than a library:
+the peer is the Runtime API on loopback, which needs no TLS, no redirects,
+no proxies and no connection pool, and a runtime that adds no dependency
+starts faster and installs anywhere.  Everything protocol-shaped is in
+:mod:`bridge.runtime.http` and :mod:`bridge.runtime.api`, tested without
+sockets; this module only moves bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bridge.runtime.http import Request, Response, ResponseParser, encode_request
+
+__all__ = ["Connection", "parse_address"]
+
+_READ_SIZE = 64 * 1024
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``host:port`` (``AWS_LAMBDA_RUNTIME_API``) as a pair; ``[::1]:9001`` works too."""
+    host, colon, port = address.strip().rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise ValueError(
+            f"AWS_LAMBDA_RUNTIME_API must be 'host:port' (e.g. '127.0.0.1:9001'), got {address!r}"
+        )
+    return host.strip("[]"), int(port)
+
+
+class Connection:
+    """One HTTP/1.1 connection to the Runtime API, opened on first use and
+    reopened when the server closed it."""
+
+    def __init__(self, address: str) -> None:
+        self.host, self.port = parse_address(address)
+        self._authority = address.strip()
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._parser = ResponseParser()
+        #: How many times a connection was opened (keep-alive keeps it at 1).
+        self.opened = 0
+
+    async def exchange(self, request: Request, stream: bytes = b"") -> Response:
+        """Send ``request`` (then ``stream``, the framed body of a chunked
+        request) and return the response.
+
+        A reused connection that turns out to be closed before any byte of
+        the response arrived is reopened once and the request sent again.
+        """
+        data = encode_request(request, self._authority) + stream
+        reused = self._writer is not None
+        try:
+            return await self._send(request.method, data)
+        except (ConnectionError, _ClosedBeforeAnswer):
+            self.close()
+            if not reused:
+                raise
+        return await self._send(request.method, data)
+
+    async def _send(self, method: str, data: bytes) -> Response:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            self._parser = ResponseParser()
+            self.opened += 1
+        reader, writer, parser = self._reader, self._writer, self._parser
+        assert reader is not None
+        writer.write(data)
+        await writer.drain()
+        parser.expect(method)
+        received = False
+        while True:
+            response = parser.next_response()
+            if response is not None:
+                if not response.keep_alive:
+                    self.close()
+                return response
+            data = await reader.read(_READ_SIZE)
+            if not data and not received:
+                raise _ClosedBeforeAnswer
+            received = True
+            parser.feed(data)
+
+    def close(self) -> None:
+        writer, self._writer, self._reader = self._writer, None, None
+        if writer is not None:
+            writer.close()
+
+
+class _ClosedBeforeAnswer(Exception):
+    """The server closed the connection without a byte of answer."""

@@ -1,0 +1,352 @@
+"""The runtime loop: ``/next`` → the handler → ``/response`` or ``/error``.
+
+One asyncio event loop runs for the life of the process
+(:func:`run_forever`).  The handler is called on a named thread pool
+(``bridge-runtime``), so that WSGI and ASGI apps both go through the
+:class:`~bridge.Bridge` handler as under any other runtime, while the loop
+stays free to talk to the Runtime API and to receive signals.
+
+With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
+each hold a connection and ask for invocations, so up to N are in flight:
+a WSGI app is then called from N threads at once and must be thread-safe.
+An ASGI app is served one invocation at a time for now: the Bridge handler
+runs its loop on the calling thread, and one loop cannot be driven from two.
+
+SIGTERM (or SIGINT) stops the workers that wait for an invocation, lets
+those that run one finish (at most :data:`SHUTDOWN_TIMEOUT_S`), runs the
+handler's ``close()`` (lifespan shutdown), and ends the process with 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from typing import Any, NoReturn, TypeVar
+
+from bridge._log import get_logger
+from bridge.adapter import Bridge
+from bridge.errors import ApplicationError
+from bridge.runtime.api import (
+    Invocation,
+    RuntimeAPIError,
+    check_accepted,
+    error_body,
+    error_request,
+    exception_error,
+    init_error_request,
+    next_request,
+    read_invocation,
+    response_request,
+    restore_next_request,
+)
+from bridge.runtime.client import Connection, parse_address
+from bridge.runtime.context import ContextError, LambdaContext
+from bridge.runtime.http import HTTPProtocolError, Request
+from bridge.runtime.loader import HandlerError, load_handler
+
+__all__ = ["Runtime", "main", "run_forever"]
+
+T = TypeVar("T")
+logger = get_logger("bridge.runtime")
+
+#: How long SIGTERM waits for the invocations in flight, then for ``close()``.
+SHUTDOWN_TIMEOUT_S = 1.5
+TRACE_ENV = "_X_AMZN_TRACE_ID"
+
+
+class Runtime:
+    """A client of the Runtime API at ``address`` serving ``handler_spec``."""
+
+    def __init__(self, address: str, handler_spec: str | None, *, concurrency: int = 1) -> None:
+        parse_address(address)  # fails early on a bad address
+        self.address = address
+        self.handler_spec = handler_spec
+        self.concurrency = concurrency
+        self.handler: Bridge | None = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="bridge-runtime"
+        )
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: The workers waiting in /next (those that can be cancelled at once).
+        self._idle: set[asyncio.Task[None]] = set()
+        #: Whether this process sets _X_AMZN_TRACE_ID: only with one invocation at a time.
+        self._trace_env = False
+
+    async def serve(self) -> int:
+        """Run until SIGTERM (0) or a Runtime API failure (1); 1 when the
+        handler cannot be loaded, after reporting it to ``/init/error``."""
+        self._loop = loop = asyncio.get_running_loop()
+        self._stop = stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with suppress(NotImplementedError, RuntimeError):  # not on Windows
+                loop.add_signal_handler(signum, stop.set)
+        first = Connection(self.address)
+        try:
+            handler = await loop.run_in_executor(self._pool, self._load)
+        except Exception as exc:
+            await self._report_init_error(first, exc)
+            self._pool.shutdown(wait=False)
+            return 1
+        self.handler = handler
+        workers = self.concurrency
+        if handler.interface != "wsgi" and workers > 1:
+            logger.warning(
+                "AWS_LAMBDA_MAX_CONCURRENCY=%d, but %r is served as ASGI, which this runtime "
+                "serves one invocation at a time for now; serving 1.",
+                workers,
+                handler.app,
+            )
+            workers = 1
+        self._trace_env = workers == 1
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            try:
+                response = await first.exchange(restore_next_request())
+                if response.status != 200:
+                    raise RuntimeAPIError(f"GET /restore/next answered {response.status}")
+            except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
+                logger.error("The runtime stops: SnapStart restore failed: %s", exc)
+                first.close()
+                await self._shutdown([], handler, 1)
+                return 1
+        tasks = [
+            loop.create_task(
+                self._worker(handler, first if n == 0 else Connection(self.address)),
+                name=f"bridge-runtime-worker-{n}",
+            )
+            for n in range(workers)
+        ]
+        stopping = loop.create_task(stop.wait())
+        done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+        status = 0
+        for task in done:
+            if task is not stopping and not task.cancelled() and task.exception() is not None:
+                failure = task.exception()
+                logger.error("The runtime stops: %s: %s", type(failure).__name__, failure)
+                status = 1
+        stop.set()
+        stopping.cancel()
+        return await self._shutdown(tasks, handler, status)
+
+    def stop(self) -> None:
+        """Stop as SIGTERM does; callable from any thread."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(stop.set)
+
+    def _load(self) -> Bridge:
+        spec = self.handler_spec
+        if not spec:
+            raise HandlerError(
+                "No handler: pass it as the argument (python -m bridge.runtime app.handler) "
+                "or set _HANDLER.",
+                "Runtime.MalformedHandlerName",
+            )
+        return load_handler(spec)
+
+    async def _report_init_error(self, connection: Connection, exc: Exception) -> None:
+        if isinstance(exc, HandlerError):
+            error = error_body(exc.error_type, str(exc))
+            logger.error("The function cannot start: %s", exc)
+        else:
+            error = exception_error(exc)
+            logger.error("The function cannot start: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        try:
+            check_accepted(await connection.exchange(init_error_request(error)), "/init/error")
+        except (OSError, RuntimeAPIError, HTTPProtocolError) as post_exc:
+            logger.error("Could not report the init error to the Runtime API: %s", post_exc)
+        finally:
+            connection.close()
+
+    async def _worker(self, handler: Bridge, connection: Connection) -> None:
+        task = asyncio.current_task()
+        stop = self._stop
+        assert task is not None
+        assert stop is not None
+        try:
+            while not stop.is_set():
+                self._idle.add(task)
+                try:
+                    invocation = read_invocation(await connection.exchange(next_request()))
+                finally:
+                    self._idle.discard(task)
+                answer = await self._invoke(handler, invocation)
+                response = await connection.exchange(answer)
+                if response.status != 202:
+                    # Lambda has failed the invocation already (a result over its
+                    # limit, a deadline passed): the next one is still served.
+                    logger.error(
+                        "The Runtime API refused the answer to invocation %s: %d %s",
+                        invocation.request_id,
+                        response.status,
+                        response.body[:200],
+                    )
+        finally:
+            connection.close()
+
+    async def _invoke(self, handler: Bridge, invocation: Invocation) -> Request:
+        """The request that answers ``invocation``: its result, or its error."""
+        request_id = invocation.request_id
+        try:
+            context = LambdaContext(invocation)
+        except ContextError as exc:
+            return error_request(
+                request_id, error_body("Runtime.LambdaContextUnmarshalError", str(exc))
+            )
+        try:
+            event = json.loads(invocation.body)
+        except ValueError as exc:
+            return error_request(
+                request_id, error_body("Runtime.UnmarshalError", f"The event is not JSON: {exc}")
+            )
+        if self._trace_env:
+            if invocation.trace_id:
+                os.environ[TRACE_ENV] = invocation.trace_id
+            else:
+                os.environ.pop(TRACE_ENV, None)
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._pool, handler, event, context)
+        except ApplicationError as exc:
+            # Its message quotes the answer's body: that goes to Lambda, not to the log.
+            logger.error(
+                "Invocation %s failed: the application answered %s with status %d.",
+                request_id,
+                exc.request,
+                exc.status,
+            )
+            return error_request(request_id, exception_error(exc))
+        except Exception as exc:
+            logger.error(
+                "Invocation %s failed: %s: %s", request_id, type(exc).__name__, exc, exc_info=exc
+            )
+            return error_request(request_id, exception_error(exc))
+        try:
+            body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            logger.error("The result of invocation %s is not JSON: %s", request_id, exc)
+            return error_request(
+                request_id,
+                error_body(
+                    "Runtime.MarshalError", f"The handler's result cannot be sent as JSON: {exc}"
+                ),
+            )
+        return response_request(request_id, body)
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]], handler: Bridge, status: int) -> int:
+        """Stop the workers, close the handler, all within :data:`SHUTDOWN_TIMEOUT_S`."""
+        give_up = time.monotonic() + SHUTDOWN_TIMEOUT_S
+        for task in list(self._idle):
+            task.cancel()
+        pending = {task for task in tasks if not task.done()}
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=max(0.0, give_up - time.monotonic()))
+        for task in tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: a failure was logged by serve()
+        if pending:
+            logger.warning(
+                "%d invocation(s) still running after %.1f s; exiting without waiting for them.",
+                len(pending),
+                SHUTDOWN_TIMEOUT_S,
+            )
+            for task in pending:
+                task.cancel()
+            # The handler is busy on a thread that cannot be stopped: closing it
+            # now would run its shutdown concurrently with the invocation.
+            _exit_now(status)
+        loop = asyncio.get_running_loop()
+        closing = loop.run_in_executor(self._pool, handler.close)
+        try:
+            await asyncio.wait_for(closing, timeout=max(0.1, give_up - time.monotonic()))
+        except asyncio.TimeoutError:
+            logger.warning("close() did not finish within %.1f s; exiting.", SHUTDOWN_TIMEOUT_S)
+            _exit_now(status)
+        except Exception as exc:
+            logger.error("close() failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        self._pool.shutdown(wait=True)
+        return status
+
+
+def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a process of its own
+    """End the process without joining the pool's threads (one is stuck)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def run_forever(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` on a new event loop, the one loop of the process, and
+    close the loop after: :class:`asyncio.Runner` on Python 3.11+, the same
+    steps by hand on 3.10."""
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner() as runner:
+            return runner.run(main())
+    loop = asyncio.new_event_loop()  # pragma: no cover - Python 3.10
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        try:
+            tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _concurrency(value: str | None) -> int:
+    if value is None or not value.strip():
+        return 1
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(
+            f"AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of invocations (1 or more), "
+            f"got {value!r}."
+        )
+    return int(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bridge.runtime",
+        description=(
+            "Serve a WSGI or ASGI app (or a bridge.Bridge handler) as a Lambda custom runtime, "
+            "talking to the Runtime API at AWS_LAMBDA_RUNTIME_API."
+        ),
+    )
+    parser.add_argument(
+        "handler",
+        nargs="?",
+        help="module.attribute, as Lambda's handler setting (default: $_HANDLER)",
+    )
+    args = parser.parse_args(argv)
+    address = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
+    try:
+        if not address:
+            raise ValueError(
+                "AWS_LAMBDA_RUNTIME_API is not set: this command is the runtime of a Lambda "
+                "function (a provided.al2023 bootstrap or a container ENTRYPOINT). Locally, "
+                "use python -m bridge serve or invoke."
+            )
+        concurrency = _concurrency(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
+        runtime = Runtime(
+            address, args.handler or os.environ.get("_HANDLER"), concurrency=concurrency
+        )
+    except ValueError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    return run_forever(runtime.serve)

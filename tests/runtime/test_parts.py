@@ -1,0 +1,234 @@
+"""The context object, the handler loader and the connection of ``bridge.runtime``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bridge import Bridge
+from bridge.runtime.api import Invocation, next_request
+from bridge.runtime.client import Connection, parse_address
+from bridge.runtime.context import ContextError, LambdaContext
+from bridge.runtime.loader import HandlerError, load_handler
+from bridge.runtime.main import _concurrency, main
+
+ENVIRON = {
+    "AWS_LAMBDA_FUNCTION_NAME": "fn",
+    "AWS_LAMBDA_FUNCTION_VERSION": "3",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+    "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn",
+    "AWS_LAMBDA_LOG_STREAM_NAME": "2026/12/07/[3]abc",
+}
+
+
+def invocation(
+    *, client_context: str | None = None, identity: str | None = None, in_s: float = 60
+) -> Invocation:
+    return Invocation(
+        request_id="id-1",
+        deadline_ms=int((time.time() + in_s) * 1000),
+        invoked_function_arn="arn:aws:lambda:us-east-1:1:function:fn",
+        trace_id="Root=1-abc",
+        client_context=client_context,
+        cognito_identity=identity,
+        tenant_id="tenant-1",
+        content_type="application/json",
+        body=b"{}",
+    )
+
+
+# -- The context ---------------------------------------------------------------------------------
+
+
+def test_the_context_has_awslambdarics_attributes() -> None:
+    context = LambdaContext(invocation(), ENVIRON)
+    assert (
+        context.aws_request_id,
+        context.invoked_function_arn,
+        context.function_name,
+        context.function_version,
+        context.memory_limit_in_mb,
+        context.log_group_name,
+        context.log_stream_name,
+        context.tenant_id,
+        context.trace_id,
+        context.client_context,
+        context.identity.cognito_identity_id,
+        context.identity.cognito_identity_pool_id,
+    ) == (
+        "id-1",
+        "arn:aws:lambda:us-east-1:1:function:fn",
+        "fn",
+        "3",
+        "1024",
+        "/aws/lambda/fn",
+        "2026/12/07/[3]abc",
+        "tenant-1",
+        "Root=1-abc",
+        None,
+        None,
+        None,
+    )
+    assert 55_000 < context.get_remaining_time_in_millis() <= 60_000
+
+
+def test_client_context_and_identity_are_objects() -> None:
+    client = {"client": {"app_title": "shop", "installation_id": "i"}, "custom": {"k": "v"}}
+    identity = {"cognitoIdentityId": "cid", "cognitoIdentityPoolId": "pool"}
+    context = LambdaContext(
+        invocation(client_context=json.dumps(client), identity=json.dumps(identity)), ENVIRON
+    )
+    assert context.client_context is not None
+    assert context.client_context.custom == {"k": "v"}
+    assert context.client_context.env is None
+    assert context.client_context.client is not None
+    assert context.client_context.client.app_title == "shop"
+    assert context.client_context.client.installation_id == "i"
+    assert context.identity.cognito_identity_id == "cid"
+    assert context.identity.cognito_identity_pool_id == "pool"
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]"])
+def test_a_bad_json_header_is_a_context_error_that_does_not_quote_it(text: str) -> None:
+    with pytest.raises(ContextError, match="Lambda-Runtime-Client-Context") as caught:
+        LambdaContext(invocation(client_context=text), ENVIRON)
+    assert text not in str(caught.value)
+
+
+def test_the_context_repr_shows_no_client_values() -> None:
+    client = {"custom": {"token": "s3cr3t"}}
+    context = LambdaContext(invocation(client_context=json.dumps(client)), ENVIRON)
+    assert "s3cr3t" not in repr(context.client_context)
+    assert "id-1" in repr(context)
+
+
+def test_log_writes_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    LambdaContext(invocation(), ENVIRON).log("line\n")
+    assert capsys.readouterr().out == "line\n"
+
+
+# -- The loader ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def task_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder for handler modules, and sys.path/sys.modules restored after."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = set(sys.modules)
+    yield tmp_path
+    for name in set(sys.modules) - before:
+        if name.startswith("rt_"):
+            del sys.modules[name]
+
+
+WSGI_APP = """
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_an_app_in_the_task_root_is_wrapped(task_root: Path) -> None:
+    (task_root / "rt_wsgi.py").write_text(WSGI_APP)
+    handler = load_handler("rt_wsgi.app", {"LAMBDA_TASK_ROOT": str(task_root)})
+    assert isinstance(handler, Bridge)
+    assert handler.interface == "wsgi"
+
+
+def test_a_bridge_is_used_as_it_is(task_root: Path) -> None:
+    (task_root / "rt_bridged.py").write_text(
+        WSGI_APP + "\nfrom bridge import Bridge\nhandler = Bridge(app, source='http')\n"
+    )
+    (task_root / "rt_pkg").mkdir()
+    (task_root / "rt_pkg" / "__init__.py").write_text("")
+    (task_root / "rt_pkg" / "mod.py").write_text("from rt_bridged import handler\n")
+    handler = load_handler("rt_pkg/mod.handler", {"LAMBDA_TASK_ROOT": str(task_root)})
+    assert handler is sys.modules["rt_bridged"].handler
+
+
+@pytest.mark.parametrize(
+    ("spec", "error_type", "message"),
+    [
+        ("nodot", "Runtime.MalformedHandlerName", "must be 'module.attribute'"),
+        (".handler", "Runtime.MalformedHandlerName", "must be 'module.attribute'"),
+        ("rt_absent.handler", "Runtime.ImportModuleError", "Unable to import module 'rt_absent'"),
+        ("rt_wsgi.nothing", "Runtime.HandlerNotFound", "'nothing' missing on module 'rt_wsgi'"),
+        ("sys.handler", "Runtime.BuiltInModuleConflict", "built-in module"),
+    ],
+)
+def test_bad_handler_settings(task_root: Path, spec: str, error_type: str, message: str) -> None:
+    (task_root / "rt_wsgi.py").write_text(WSGI_APP)
+    with pytest.raises(HandlerError, match=message) as caught:
+        load_handler(spec, {"LAMBDA_TASK_ROOT": str(task_root)})
+    assert caught.value.error_type == error_type
+
+
+def test_a_missing_dependency_of_the_app_is_the_apps_own_error(task_root: Path) -> None:
+    (task_root / "rt_needs.py").write_text("import rt_dependency_absent\n")
+    with pytest.raises(ModuleNotFoundError, match="rt_dependency_absent"):
+        load_handler("rt_needs.app", {"LAMBDA_TASK_ROOT": str(task_root)})
+
+
+# -- Settings and the connection -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 1), ("", 1), ("4", 4), (" 16 ", 16)])
+def test_max_concurrency(value: str | None, expected: int) -> None:
+    assert _concurrency(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])
+def test_a_bad_max_concurrency_is_named(value: str) -> None:
+    with pytest.raises(ValueError, match="AWS_LAMBDA_MAX_CONCURRENCY must be a whole number"):
+        _concurrency(value)
+
+
+def test_a_bad_runtime_api_address_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "no-port")
+    with pytest.raises(SystemExit) as caught:
+        main(["app.handler"])
+    assert caught.value.code == 2
+    assert "must be 'host:port'" in capsys.readouterr().err
+
+
+def test_addresses() -> None:
+    assert parse_address("127.0.0.1:9001") == ("127.0.0.1", 9001)
+    assert parse_address("[::1]:9001") == ("::1", 9001)
+
+
+def test_a_connection_the_server_dropped_is_reopened() -> None:
+    """A keep-alive connection closed by the server between two requests costs a reconnect,
+    not a failure."""
+    answer = (
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r\r\n"
+        b"Lambda-Runtime-Deadline-Ms: 1\r\nContent-Length: 2\r\n\r\n{}"
+    )
+
+    async def scenario() -> tuple[int, int]:
+        async def serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+            await writer.drain()
+            writer.close()  # without saying Connection: close
+
+        server = await asyncio.start_server(serve_one, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        connection = Connection(f"127.0.0.1:{port}")
+        try:
+            statuses = [(await connection.exchange(next_request())).status for _ in range(2)]
+        finally:
+            connection.close()
+            server.close()
+            await server.wait_closed()
+        assert statuses == [200, 200]
+        return connection.opened, len(statuses)
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 10)) == (2, 2)
