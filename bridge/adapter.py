@@ -132,7 +132,7 @@ class Bridge:
 
     Mangum's ``enable_lifespan=True|False`` is accepted as a deprecated alias
     of ``lifespan="auto"|"off"``; any other keyword raises
-    :class:`~bridge.ConfigurationError` naming the closest option.
+    :class:`~bridge.errors.ConfigurationError` naming the closest option.
     """
 
     @_mangum_aliases

@@ -174,7 +174,7 @@ def invocation_result(
     2xx: an empty body is ``None``; a JSON body (``application/json`` or
     ``+json``, not content-encoded) the parsed value; any other body the
     string the HTTP sources would send (text as it is, binary as base64).
-    Any other status raises :class:`ApplicationError`: the invocation fails.
+    Any other status raises :class:`~bridge.errors.ApplicationError`: the invocation fails.
     """
     if not 200 <= status < 300:
         raise status_error(

@@ -5,9 +5,9 @@ exactly as the AWS service would), the handler runs in an :class:`~bridge.local.
 (one worker thread, Lambda's timeout and 6 MB limits), and its result goes back out as HTTP the
 way that service does it (:mod:`bridge.local.responses`).
 
-HTTP itself is left to a well-kept server: uvicorn when it is installed (``bridge-lambda[local]``), for
-keep-alive, pipelining, chunked request bodies and HEAD handled by a parser many people use;
-otherwise the standard library's ``ThreadingHTTPServer``, which needs nothing but handles only
+HTTP itself is left to a well-kept server: uvicorn when it is installed
+(``bridge-lambda[local]``), for keep-alive, pipelining, chunked request bodies and HEAD
+handled by a parser many people use; otherwise the standard library's ``ThreadingHTTPServer``, which needs nothing but handles only
 requests with a ``Content-Length`` (no chunked request bodies). Either way the handler is
 called from a thread, never inside the server's event loop: it is synchronous and runs its own.
 

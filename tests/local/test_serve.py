@@ -205,7 +205,7 @@ def test_an_existing_bridge_handler_then_ctrl_c_stops_with_status_0() -> None:
 
 @pytest.fixture
 def no_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Children see a uvicorn that cannot be imported, as when bridge-lambda[local] is not installed."""
+    """Children see a uvicorn that cannot be imported (bridge-lambda[local] not installed)."""
     (tmp_path / "uvicorn").mkdir()
     (tmp_path / "uvicorn" / "__init__.py").write_text("raise ImportError('not installed')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
