@@ -7,9 +7,10 @@ way that service does it (:mod:`bridge.local.responses`).
 
 HTTP itself is left to a well-kept server: uvicorn when it is installed
 (``bridge-lambda[local]``), for keep-alive, pipelining, chunked request bodies and HEAD
-handled by a parser many people use; otherwise the standard library's ``ThreadingHTTPServer``, which needs nothing but handles only
-requests with a ``Content-Length`` (no chunked request bodies). Either way the handler is
-called from a thread, never inside the server's event loop: it is synchronous and runs its own.
+handled by a parser many people use; otherwise the standard library's
+``ThreadingHTTPServer``, which needs nothing but handles only requests with a
+``Content-Length`` (no chunked request bodies). Either way the handler is called from a
+thread, never inside the server's event loop: it is synchronous and runs its own.
 
 Under uvicorn, WebSocket clients are served on the same port by a
 :class:`~bridge.local.websocket.WebSocketGateway`, which plays API Gateway's WebSocket API; the
