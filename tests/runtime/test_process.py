@@ -185,6 +185,27 @@ def test_an_application_error_reaches_lambda_but_its_body_not_the_log() -> None:
         assert "4111" not in log
 
 
+def test_non_http_events_give_the_apps_result_or_fail_the_invocation() -> None:
+    sqs = {
+        "Records": [
+            {"messageId": "m1", "eventSource": "aws:sqs", "body": "fine"},
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": "bad"},
+        ]
+    }
+    with running("events_function.handler") as function:
+        posted = function.invoke(sqs)
+        assert posted.kind == "response"
+        assert posted.json() == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+        failed = function.invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+        assert failed.kind == "error"
+        assert failed.json()["errorType"] == "ApplicationError"
+        assert "status 422" in failed.json()["errorMessage"]
+        assert failed.headers["lambda-runtime-function-error-type"] == "ApplicationError"
+        # The warm-up ping never reaches the app.
+        assert function.invoke({"source": "serverless-plugin-warmup"}).json() == {}
+        assert function.stop() == 0
+
+
 def test_an_event_that_is_not_json_is_an_unmarshal_error(flask_function: Function) -> None:
     posted = flask_function.invoke(None, raw=b"{not json")
     assert posted.kind == "error"
