@@ -4,6 +4,7 @@ an SQS batch is answered with its failed message ids; anything else fails."""
 from __future__ import annotations
 
 from flask import Flask, request
+from flask.typing import ResponseReturnValue
 
 from bridge import Bridge
 
@@ -11,7 +12,7 @@ app = Flask(__name__)
 
 
 @app.post("/events")
-def events() -> tuple[object, int]:
+def events() -> ResponseReturnValue:
     event = request.get_json()
     records = event.get("Records") or []
     if records and all(r.get("eventSource") == "aws:sqs" for r in records):
