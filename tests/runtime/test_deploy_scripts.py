@@ -56,7 +56,7 @@ class Function:
 
 @contextmanager
 def started(
-    command: Sequence[str], *, bridge_in_task_root: bool, **environ: str
+    command: Sequence[str | Path], *, bridge_in_task_root: bool, **environ: str
 ) -> Iterator[Function]:
     with RuntimeAPIServer() as api, tempfile.TemporaryDirectory() as folder:
         task_root = Path(folder) / "task"
@@ -97,7 +97,7 @@ def started(
 
 def test_the_exec_wrapper_runs_bridge_runtime_with_the_runtimes_python() -> None:
     # As the managed runtime: $AWS_LAMBDA_EXEC_WRAPPER <its python> <its bootstrap.py>.
-    command = [WRAPPER, sys.executable, "/var/runtime/bootstrap.py"]
+    command: list[str | Path] = [WRAPPER, sys.executable, "/var/runtime/bootstrap.py"]
     with started(command, bridge_in_task_root=False) as function:
         assert function.get("/", "name=Lambda")["message"] == "Hello, Lambda!"
         # The wrapper replaced itself with the runtime's Python running bridge.runtime.
@@ -114,7 +114,10 @@ def test_the_exec_wrapper_where_the_zip_has_bridge_at_its_root() -> None:
 
 
 def test_the_exec_wrapper_falls_back_to_python3_on_path() -> None:
-    command = [WRAPPER, "/var/runtime/bootstrap"]  # a first argument that is not a Python
+    command: list[str | Path] = [
+        WRAPPER,
+        "/var/runtime/bootstrap",
+    ]  # a first argument that is not a Python
     with started(command, bridge_in_task_root=False) as function:
         assert function.get("/")["message"] == "Hello, world!"
         assert function.command_line()[1:] == ["-m", "bridge.runtime"]
