@@ -53,6 +53,7 @@ __all__ = [
     "SnapStartHookError",
     "after_restore",
     "before_snapshot",
+    "ensure_reseed",
     "is_snap_start",
     "reseed_random",
     "run_after_restore",
