@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextvars import copy_context
 
@@ -206,6 +207,11 @@ class Bridge:
         #: The WSGI runner when every source is built in: HTTP API 2.0 and
         #: function URL events then go straight to the WSGI app.
         self._plain_wsgi = self._wsgi if self._builtin_only else None
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            # Every copy restored from the snapshot reseeds random (bridge/snapstart.py).
+            from bridge.snapstart import ensure_reseed
+
+            ensure_reseed()
 
     @staticmethod
     def _make_wsgi_runner(app: Any, lifespan: LifespanMode) -> WSGIRunner:

@@ -46,12 +46,13 @@ from bridge.runtime.api import (
     next_request,
     read_invocation,
     response_request,
-    restore_next_request,
 )
 from bridge.runtime.client import Connection, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.loader import HandlerError, load_handler
+from bridge.runtime.snapstart import snap_start
+from bridge.snapstart import is_snap_start
 
 __all__ = ["Runtime", "main", "run_forever"]
 
@@ -108,16 +109,11 @@ class Runtime:
             )
             workers = 1
         self._trace_env = workers == 1
-        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
-            try:
-                response = await first.exchange(restore_next_request())
-                if response.status != 200:
-                    raise RuntimeAPIError(f"GET /restore/next answered {response.status}")
-            except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
-                logger.error("The runtime stops: SnapStart restore failed: %s", exc)
-                first.close()
-                await self._shutdown([], handler, 1)
-                return 1
+        # SnapStart: hooks, /restore/next, reseed (bridge/runtime/snapstart.py).
+        if is_snap_start() and not await snap_start(first, self._run_sync):
+            first.close()
+            await self._shutdown([], handler, 1)
+            return 1
         tasks = [
             loop.create_task(
                 self._worker(handler, first if n == 0 else Connection(self.address)),
@@ -143,6 +139,10 @@ class Runtime:
         if loop is not None and stop is not None:
             with suppress(RuntimeError):  # the loop has closed already
                 loop.call_soon_threadsafe(stop.set)
+
+    async def _run_sync(self, func: Callable[[], None]) -> None:
+        """``func()`` on the pool, as the handler's own code runs."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, func)
 
     def _load(self) -> Bridge:
         spec = self.handler_spec
