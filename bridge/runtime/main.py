@@ -1,16 +1,19 @@
-"""The runtime loop: ``/next`` → the handler → ``/response`` or ``/error``.
+"""The runtime loop: ``/next`` → the app → ``/response`` or ``/error``.
 
 One asyncio event loop runs for the life of the process
-(:func:`run_forever`).  The handler is called on a named thread pool
-(``bridge-runtime``), so that WSGI and ASGI apps both go through the
-:class:`~bridge.Bridge` handler as under any other runtime, while the loop
-stays free to talk to the Runtime API and to receive signals.
+(:func:`run_forever`): bridge's own process loop, the one the handler's
+lifespan runs on.  An ASGI app is awaited on it directly
+(:meth:`bridge.Bridge.respond`): its response is posted the moment it is
+complete (or streamed as it is sent, with ``invoke_mode="RESPONSE_STREAM"``),
+and the app may go on running (background tasks) until it returns or its
+deadline; only then does that worker ask for the next invocation.  A WSGI
+app is called through the :class:`~bridge.Bridge` handler on a named thread
+pool (``bridge-runtime``).
 
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
-a WSGI app is then called from N threads at once and must be thread-safe.
-An ASGI app is served one invocation at a time for now: the Bridge handler
-runs its loop on the calling thread, and one loop cannot be driven from two.
+N ASGI invocations at once on the one loop, each in its own task; a WSGI
+app is called from N threads at once and must be thread-safe.
 
 SIGTERM (or SIGINT) stops the workers that wait for an invocation, lets
 those that run one finish (at most :data:`SHUTDOWN_TIMEOUT_S`), runs the
@@ -33,8 +36,9 @@ from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
 
 from bridge._log import get_logger
-from bridge.adapter import Bridge
+from bridge.adapter import Answer, Bridge
 from bridge.errors import ApplicationError
+from bridge.loop import get_runner
 from bridge.runtime.api import (
     Invocation,
     RuntimeAPIError,
@@ -52,6 +56,7 @@ from bridge.runtime.client import Connection, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.loader import HandlerError, load_handler
+from bridge.runtime.stream import RuntimeStream
 
 __all__ = ["Runtime", "main", "run_forever"]
 
@@ -99,14 +104,6 @@ class Runtime:
             return 1
         self.handler = handler
         workers = self.concurrency
-        if handler.interface != "wsgi" and workers > 1:
-            logger.warning(
-                "AWS_LAMBDA_MAX_CONCURRENCY=%d, but %r is served as ASGI, which this runtime "
-                "serves one invocation at a time for now; serving 1.",
-                workers,
-                handler.app,
-            )
-            workers = 1
         self._trace_env = workers == 1
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             try:
@@ -180,9 +177,25 @@ class Runtime:
                     invocation = read_invocation(await connection.exchange(next_request()))
                 finally:
                     self._idle.discard(task)
-                answer = await self._invoke(handler, invocation)
-                response = await connection.exchange(answer)
-                if response.status != 202:
+                if handler.interface == "wsgi":
+                    answer: Request | None = await self._invoke(handler, invocation)
+                    rest = None
+                else:
+                    answer, rest = await self._invoke_asgi(handler, invocation, connection)
+                response = None if answer is None else await connection.exchange(answer)
+                if rest is not None:
+                    # The app goes on after its response (or streams it): the
+                    # next invocation waits for it.
+                    try:
+                        await rest
+                    except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
+                        logger.error(
+                            "The streamed answer to invocation %s could not be sent: %s",
+                            invocation.request_id,
+                            exc,
+                        )
+                        connection.close()
+                if response is not None and response.status != 202:
                     # Lambda has failed the invocation already (a result over its
                     # limit, a deadline passed): the next one is still served.
                     logger.error(
@@ -194,8 +207,9 @@ class Runtime:
         finally:
             connection.close()
 
-    async def _invoke(self, handler: Bridge, invocation: Invocation) -> Request:
-        """The request that answers ``invocation``: its result, or its error."""
+    def _event(self, invocation: Invocation) -> tuple[Any, LambdaContext] | Request:
+        """The event and context of ``invocation``, or the error request when
+        they cannot be read."""
         request_id = invocation.request_id
         try:
             context = LambdaContext(invocation)
@@ -214,10 +228,50 @@ class Runtime:
                 os.environ[TRACE_ENV] = invocation.trace_id
             else:
                 os.environ.pop(TRACE_ENV, None)
+        return event, context
+
+    async def _invoke_asgi(
+        self, handler: Bridge, invocation: Invocation, connection: Connection
+    ) -> tuple[Request | None, asyncio.Task[None] | None]:
+        """The request that answers ``invocation`` (None when streamed on
+        ``connection``), and the app still running after its response."""
+        read = self._event(invocation)
+        if isinstance(read, Request):
+            return read, None
+        event, context = read
+        request_id = invocation.request_id
+
+        def stream() -> RuntimeStream:
+            return RuntimeStream(connection, request_id)
+
+        try:
+            answer: Answer = await handler.respond(event, context, stream)
+        except Exception as exc:
+            return self._failure(request_id, exc), None
+        if answer.error is not None:
+            return self._failure(request_id, answer.error), answer.rest
+        if answer.result is None:
+            return None, answer.rest
+        return self._result(request_id, answer.result), answer.rest
+
+    async def _invoke(self, handler: Bridge, invocation: Invocation) -> Request:
+        """The request that answers ``invocation``: its result, or its error."""
+        read = self._event(invocation)
+        if isinstance(read, Request):
+            return read
+        event, context = read
+        request_id = invocation.request_id
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(self._pool, handler, event, context)
-        except ApplicationError as exc:
+        except Exception as exc:
+            return self._failure(request_id, exc)
+        return self._result(request_id, result)
+
+    @staticmethod
+    def _failure(request_id: str, exc: BaseException) -> Request:
+        """The error request for ``exc``, raised by the handler, logged."""
+        if isinstance(exc, ApplicationError):
             # Its message quotes the answer's body: that goes to Lambda, not to the log.
             logger.error(
                 "Invocation %s failed: the application answered %s with status %d.",
@@ -225,12 +279,15 @@ class Runtime:
                 exc.request,
                 exc.status,
             )
-            return error_request(request_id, exception_error(exc))
-        except Exception as exc:
+        else:
             logger.error(
                 "Invocation %s failed: %s: %s", request_id, type(exc).__name__, exc, exc_info=exc
             )
-            return error_request(request_id, exception_error(exc))
+        return error_request(request_id, exception_error(exc))
+
+    @staticmethod
+    def _result(request_id: str, result: Any) -> Request:
+        """The buffered ``/response`` of ``result``, or the error when it is not JSON."""
         try:
             body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
         except (TypeError, ValueError) as exc:
@@ -287,27 +344,10 @@ def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a proces
 
 
 def run_forever(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``main()`` on a new event loop, the one loop of the process, and
-    close the loop after: :class:`asyncio.Runner` on Python 3.11+, the same
-    steps by hand on 3.10."""
-    if sys.version_info >= (3, 11):
-        with asyncio.Runner() as runner:
-            return runner.run(main())
-    loop = asyncio.new_event_loop()  # pragma: no cover - Python 3.10
-    asyncio.set_event_loop(loop)
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        try:
-            tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
-            for task in tasks:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
+    """Run ``main()`` on bridge's process loop (:mod:`bridge.loop`), the one
+    loop of the process, for as long as it runs: the loop the lifespan of
+    the handler runs on, and every ASGI invocation."""
+    return get_runner().serve(main())
 
 
 def _concurrency(value: str | None) -> int:
