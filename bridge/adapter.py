@@ -302,18 +302,17 @@ class Bridge:
         except Exception as exc:
             return self._unreadable(source, event, exc)
         status, headers, response_body = self._runner.handle(scope, body)
-        return self._answer(source, event, scope, status, headers, response_body)
+        return self._answer(source, event, scope, (status, headers, response_body))
 
     def _answer(
         self,
         source: EventSource,
         event: Any,
         scope: HTTPScope,
-        status: int,
-        headers: Headers,
-        body: bytes,
+        answer: tuple[int, Headers, bytes],
     ) -> LambdaResponse:
         """The Lambda response to the app's answer to ``scope`` (ASGI, or a custom source)."""
+        status, headers, body = answer
         if status in self._error_statuses:
             raise _status_error(status, scope, body)
         if self.exclude_headers:
@@ -378,7 +377,7 @@ class Bridge:
         cycle, task = runner.start(scope, body)
         await cycle.completed(task)
         try:
-            result = self._answer(source, event, scope, cycle.status, cycle.headers, cycle.body)
+            result = self._answer(source, event, scope, (cycle.status, cycle.headers, cycle.body))
         except BridgeError as exc:
             return Answer(None, exc, None if task.done() else task)
         return Answer(result, None, None if task.done() else task)

@@ -102,7 +102,9 @@ class ASGIRunner:
         state = self.lifespan.state
         if state is not None:
             scope["state"] = state.copy()
-        cycle = HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
+        cycle = (
+            HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
+        )
         task = asyncio.get_running_loop().create_task(cycle.run(self.app))
         if self.margin_ms is not None:
             limit = time_limit(cycle, self.margin_ms)

@@ -240,9 +240,11 @@ class Runtime:
             return read, None
         event, context = read
         request_id = invocation.request_id
+        streams: list[RuntimeStream] = []
 
         def stream() -> RuntimeStream:
-            return RuntimeStream(connection, request_id)
+            streams.append(RuntimeStream(connection, request_id))
+            return streams[-1]
 
         try:
             answer: Answer = await handler.respond(event, context, stream)
@@ -251,7 +253,7 @@ class Runtime:
         if answer.error is not None:
             return self._failure(request_id, answer.error), answer.rest
         if answer.result is None:
-            return None, answer.rest
+            return None, _after(answer.rest, streams)
         return self._result(request_id, answer.result), answer.rest
 
     async def _invoke(self, handler: Bridge, invocation: Invocation) -> Request:
@@ -333,6 +335,25 @@ class Runtime:
             logger.error("close() failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
         self._pool.shutdown(wait=True)
         return status
+
+
+def _after(
+    rest: asyncio.Task[None] | None, streams: list[RuntimeStream]
+) -> asyncio.Task[None] | None:
+    """The app's task, then the end of its stream (which outlives the app's
+    cancellation): what the worker awaits before its next invocation."""
+    if rest is None:
+        return None
+
+    async def both() -> None:
+        try:
+            await rest
+        finally:
+            for stream in streams:
+                if stream.ended is not None:
+                    await stream.ended
+
+    return asyncio.get_running_loop().create_task(both())
 
 
 def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a process of its own
