@@ -30,6 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridg
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable, Iterable
+    from concurrent.futures import Executor
     from typing import Any, ParamSpec
 
     _P = ParamSpec("_P")
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from bridge.websocket.handler import WebSocketHandler
     from bridge.websocket.management import ManagementClient
     from bridge.websocket.stores import ConnectionStore
+    from bridge.wsgi.response import WSGIResponse
     from bridge.wsgi.runner import WSGIRunner
 
 
@@ -328,59 +330,119 @@ class Bridge:
         event: Any,
         context: LambdaContext | None = None,
         stream: Callable[[], ResponseStream] | None = None,
+        *,
+        executor: Executor | None = None,
     ) -> Answer:
-        """The answer to an HTTP event, the app awaited on the *running* loop:
-        ``bridge.runtime``'s entry, for ASGI apps (any number at once).
+        """The answer to an event, awaited on the *running* loop: ``bridge.runtime``'s
+        entry, any number at once.
 
-        It returns as soon as the response is complete, the application
-        possibly still running (``rest``).  With ``invoke_mode="RESPONSE_STREAM"``,
-        a function URL or REST event is answered on the stream ``stream()``
-        opens, as the app sends it: the result is then None and ``rest`` ends
-        with the stream.  Any other event (WebSocket, a warm-up ping) and a
-        WSGI app are answered by the handler on a worker thread.
+        An ASGI app runs on this loop; a WSGI app on ``executor`` (the loop's
+        default one when None).  It returns as soon as the response is
+        complete, the app possibly still running (``rest``: ASGI background
+        tasks, code after the last ``send``, a WSGI iterable's ``close()``).
+        With ``invoke_mode="RESPONSE_STREAM"``, a function URL or REST event
+        is answered on the stream ``stream()`` opens, as the app sends it:
+        the result is then None, and ``rest`` ends with the stream.  Any other
+        event (WebSocket, a warm-up ping, a custom source for WSGI) is
+        answered by the handler itself on ``executor``.
         """
         import asyncio
+        from contextvars import copy_context
 
-        from bridge.errors import UnknownEventError as Unknown
-
-        runner = self._asgi
+        loop = asyncio.get_running_loop()
         source: EventSource | None = None
-        if runner is not None and type(event) is dict and not is_websocket_event(event):
+        if type(event) is dict and not is_websocket_event(event):
             try:
                 source = self.selector.select(event)
-            except Unknown:
+            except UnknownEventError:
                 if self._events is not None and not _is_warmup(event) and not builtin_source(event):
                     source = self._events
-        if source is None or runner is None:
-            return Answer(await asyncio.to_thread(self, event, context), None, None)
+        wsgi = self._wsgi
+        if source is None or (wsgi is not None and source.read is None):
+            result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
+            return Answer(result, None, None)
         streamed = (
             stream is not None
             and self.invoke_mode == "RESPONSE_STREAM"
             and (source is FUNCTION_URL_SOURCE or source is REST_SOURCE)
         )
+        environ: dict[str, Any] = {}
         try:
-            scope, body = source.to_request(event, context, self.config)
+            if wsgi is not None:
+                assert source.read is not None
+                direct = DIRECT_READERS.get(source.read)
+                found = direct(event, context, self.config) if direct is not None else None
+                if found is None:
+                    found = request_environ(source.read(event, context, self.config))
+                environ = found
+            else:
+                scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
             if stream is None or not streamed:
                 return Answer(self._unreadable(source, event, exc), None, None)
             status, message = self._rejection(source, exc)
-            rejected = asyncio.get_running_loop().create_task(
-                _stream_error(stream(), status, message)
-            )
+            rejected = loop.create_task(_stream_error(stream(), status, message))
             return Answer(None, None, rejected)
+        opened: ResponseStream | None = None
         if stream is not None and streamed:
             opened = stream()
             if self.exclude_headers:
                 opened = _Excluding(opened, self.exclude_headers)
-            _, task = runner.start(scope, body, opened)
-            return Answer(None, None, task)
+        if wsgi is not None:
+            return await self._respond_wsgi(
+                wsgi.app, source, event, environ, opened, executor=executor
+            )
+        runner = self._asgi
+        assert runner is not None
+        if opened is not None:
+            return Answer(None, None, runner.start(scope, body, opened)[1])
         cycle, task = runner.start(scope, body)
         await cycle.completed(task)
+        running = None if task.done() else task
         try:
-            result = self._answer(source, event, scope, (cycle.status, cycle.headers, cycle.body))
+            answer = (cycle.status, cycle.headers, cycle.body)
+            return Answer(self._answer(source, event, scope, answer), None, running)
         except BridgeError as exc:
-            return Answer(None, exc, None if task.done() else task)
-        return Answer(result, None, None if task.done() else task)
+            return Answer(None, exc, running)
+
+    async def _respond_wsgi(
+        self,
+        app: Any,
+        source: EventSource,
+        event: Any,
+        environ: dict[str, Any],
+        stream: ResponseStream | None,
+        *,
+        executor: Executor | None,
+    ) -> Answer:
+        """:meth:`respond` for a WSGI app, called on ``executor``; the iterable's
+        ``close()`` runs after the response (``rest``)."""
+        import asyncio
+        from contextvars import copy_context
+
+        from bridge.runtime.wsgi import DeferredClose, stream_response
+        from bridge.wsgi.response import respond
+
+        loop = asyncio.get_running_loop()
+        context = copy_context()
+        if stream is not None:
+            opened = stream
+
+            def streaming() -> None:
+                context.run(stream_response, app, environ, opened, loop)
+
+            return Answer(None, None, loop.run_in_executor(executor, streaming))
+        deferred = DeferredClose(app)
+
+        def call() -> WSGIResponse:
+            return context.run(respond, deferred, environ)
+
+        response = await loop.run_in_executor(executor, call)
+        after = loop.run_in_executor(executor, deferred.close) if deferred.pending else None
+        try:
+            return Answer(self._wsgi_answer(source, event, environ, response), None, after)
+        except BridgeError as exc:
+            return Answer(None, exc, after)
 
     def _wsgi_response(
         self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
@@ -404,6 +466,16 @@ class Bridge:
             response = copy_context().run(respond, wsgi.app, environ)
         else:
             response = wsgi.respond(environ)
+        return self._wsgi_answer(source, event, environ, response)
+
+    def _wsgi_answer(
+        self,
+        source: EventSource,
+        event: LambdaEvent,
+        environ: dict[str, Any],
+        response: WSGIResponse,
+    ) -> LambdaResponse:
+        """The Lambda response to the WSGI ``response`` to ``environ``."""
         headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -552,7 +624,7 @@ class Answer:
     __slots__ = ("error", "rest", "result")
 
     def __init__(
-        self, result: Any, error: BaseException | None, rest: asyncio.Task[None] | None
+        self, result: Any, error: BaseException | None, rest: asyncio.Future[None] | None
     ) -> None:
         #: The Lambda result to post; None when the response is streamed.
         self.result = result

@@ -177,11 +177,7 @@ class Runtime:
                     invocation = read_invocation(await connection.exchange(next_request()))
                 finally:
                     self._idle.discard(task)
-                if handler.interface == "wsgi":
-                    answer: Request | None = await self._invoke(handler, invocation)
-                    rest = None
-                else:
-                    answer, rest = await self._invoke_asgi(handler, invocation, connection)
+                answer, rest = await self._invoke(handler, invocation, connection)
                 response = None if answer is None else await connection.exchange(answer)
                 if rest is not None:
                     # The app goes on after its response (or streams it): the
@@ -230,11 +226,12 @@ class Runtime:
                 os.environ.pop(TRACE_ENV, None)
         return event, context
 
-    async def _invoke_asgi(
+    async def _invoke(
         self, handler: Bridge, invocation: Invocation, connection: Connection
-    ) -> tuple[Request | None, asyncio.Task[None] | None]:
+    ) -> tuple[Request | None, asyncio.Future[None] | None]:
         """The request that answers ``invocation`` (None when streamed on
-        ``connection``), and the app still running after its response."""
+        ``connection``), and the app still running after its response (to
+        await before the next invocation)."""
         read = self._event(invocation)
         if isinstance(read, Request):
             return read, None
@@ -247,7 +244,7 @@ class Runtime:
             return streams[-1]
 
         try:
-            answer: Answer = await handler.respond(event, context, stream)
+            answer: Answer = await handler.respond(event, context, stream, executor=self._pool)
         except Exception as exc:
             return self._failure(request_id, exc), None
         if answer.error is not None:
@@ -255,20 +252,6 @@ class Runtime:
         if answer.result is None:
             return None, _after(answer.rest, streams)
         return self._result(request_id, answer.result), answer.rest
-
-    async def _invoke(self, handler: Bridge, invocation: Invocation) -> Request:
-        """The request that answers ``invocation``: its result, or its error."""
-        read = self._event(invocation)
-        if isinstance(read, Request):
-            return read
-        event, context = read
-        request_id = invocation.request_id
-        loop = asyncio.get_running_loop()
-        try:
-            result = await loop.run_in_executor(self._pool, handler, event, context)
-        except Exception as exc:
-            return self._failure(request_id, exc)
-        return self._result(request_id, result)
 
     @staticmethod
     def _failure(request_id: str, exc: BaseException) -> Request:
@@ -338,8 +321,8 @@ class Runtime:
 
 
 def _after(
-    rest: asyncio.Task[None] | None, streams: list[RuntimeStream]
-) -> asyncio.Task[None] | None:
+    rest: asyncio.Future[None] | None, streams: list[RuntimeStream]
+) -> asyncio.Future[None] | None:
     """The app's task, then the end of its stream (which outlives the app's
     cancellation): what the worker awaits before its next invocation."""
     if rest is None:

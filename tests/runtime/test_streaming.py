@@ -178,3 +178,44 @@ def test_four_asgi_invocations_run_at_once_on_the_one_loop() -> None:
         assert len({s.port for s in function.api.state.seen}) == 4
         assert function.stop() == 0
         assert function.log().count("streaming_function imported") == 1
+
+
+def test_a_flask_generator_is_streamed_item_by_item() -> None:
+    with (
+        running("flask_function.app", BRIDGE_INVOKE_MODE="RESPONSE_STREAM") as function,
+        listener() as (server, port),
+    ):
+        request_id = function.api.invoke(url("/stream", f"port={port}"))
+        held, _ = server.accept()
+        with held:
+            chunks = function.api.wait_for_chunks(request_id, 2, alive=function.alive)
+            assert b"".join(chunk for _, chunk in chunks).endswith(SEPARATOR + b"first,")
+            assert not [p for p in function.api.state.posted if p.request_id == request_id]
+            held.sendall(b"!")
+            posted = function.answer(request_id)
+        prelude, body = split(posted)
+        assert prelude["statusCode"] == 200
+        assert prelude["headers"]["content-type"] == "text/plain"
+        assert body == b"first,second"
+        assert posted.trailers == {}
+        # An error after the first byte: the trailers.
+        failed = function.invoke(url("/fail-midway"))
+        assert split(failed)[1] == b"partial"
+        assert failed.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+        # Not a streaming source: buffered.
+        assert function.invoke(get("/hello")).json()["statusCode"] == 200
+        assert function.stop() == 0
+
+
+def test_a_wsgi_iterable_is_closed_after_the_response_is_posted() -> None:
+    with running("flask_function.app") as function, listener() as (server, port):
+        request_id = function.api.invoke(get("/after", query=f"port={port}"))
+        held, _ = server.accept()  # close() is running
+        with held:
+            held.settimeout(WAIT_S)
+            assert body_of(function.answer(request_id)) == b"answered before close()"
+            assert len([s for s in function.api.state.seen if s.path.endswith("/next")]) == 1
+            held.sendall(b"!")
+            assert held.recv(4) == b"done"
+        function.api.wait_for_next(2, alive=function.alive)
+        assert function.stop() == 0
