@@ -326,16 +326,18 @@ class StreamingHTTPCycle(HTTPCycle):
             await super().send(message)  # after the end: the cycle's own error
             return
         was = self.state
-        await super().send(message)
-        if was is REQUEST:  # http.response.start: nothing goes out yet
-            return
-        if not self._started:
+        if was is RESPONSE and not self._started:
+            # The headers go out with this first body message: checked first.
             problem = header_problem(self.headers)
             if problem is not None:
                 raise ProtocolError(
                     f"The response to {self.scope['method']} {self.scope['path']} has a "
                     f"{problem}; it cannot be streamed."
                 )
+        await super().send(message)
+        if was is REQUEST:  # http.response.start: nothing goes out yet
+            return
+        if not self._started:
             self._started = True
             await self.stream.start(self.status, self.headers)
         chunks = self._chunks

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-
 from collections.abc import Iterator
 
 from flask import Flask, Response, jsonify, request, stream_with_context
