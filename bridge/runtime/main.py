@@ -7,8 +7,8 @@ lifespan runs on.  An ASGI app is awaited on it directly
 complete (or streamed as it is sent, with ``invoke_mode="RESPONSE_STREAM"``),
 and the app may go on running (background tasks) until it returns or its
 deadline; only then does that worker ask for the next invocation.  A WSGI
-app is called through the :class:`~bridge.Bridge` handler on a named thread
-pool (``bridge-runtime``).
+app is called on a named thread pool (``bridge-runtime``), its iterable's
+``close()`` after the response is posted.
 
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
