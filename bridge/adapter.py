@@ -28,8 +28,7 @@ from bridge.wsgi.response import raw_headers, respond
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import Callable, Iterable
+    from collections.abc import Awaitable, Callable, Iterable
     from concurrent.futures import Executor
     from typing import Any, ParamSpec
 
@@ -438,7 +437,8 @@ class Bridge:
             return context.run(respond, deferred, environ)
 
         response = await loop.run_in_executor(executor, call)
-        after = loop.run_in_executor(executor, deferred.close) if deferred.pending else None
+        # close() once awaited: after the response is posted.
+        after = _closing(deferred.close, executor) if deferred.pending else None
         try:
             return Answer(self._wsgi_answer(source, event, environ, response), None, after)
         except BridgeError as exc:
@@ -624,14 +624,15 @@ class Answer:
     __slots__ = ("error", "rest", "result")
 
     def __init__(
-        self, result: Any, error: BaseException | None, rest: asyncio.Future[None] | None
+        self, result: Any, error: BaseException | None, rest: Awaitable[None] | None
     ) -> None:
         #: The Lambda result to post; None when the response is streamed.
         self.result = result
         #: The failure to report instead (a status in ``error_statuses``).
         self.error = error
         #: The application, still running after its response (or streaming
-        #: it): to await before the next invocation.
+        #: it), or the WSGI iterable's close(), which starts when awaited: to
+        #: await once the result is posted, before the next invocation.
         self.rest = rest
 
 
@@ -653,6 +654,12 @@ class _Excluding:
 
     async def end(self, error: BaseException | None) -> None:
         await self.stream.end(error)
+
+
+async def _closing(close: Callable[[], None], executor: Executor | None) -> None:
+    import asyncio
+
+    await asyncio.get_running_loop().run_in_executor(executor, close)
 
 
 async def _stream_error(stream: ResponseStream, status: int, message: str) -> None:

@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
@@ -228,7 +228,7 @@ class Runtime:
 
     async def _invoke(
         self, handler: Bridge, invocation: Invocation, connection: Connection
-    ) -> tuple[Request | None, asyncio.Future[None] | None]:
+    ) -> tuple[Request | None, Awaitable[None] | None]:
         """The request that answers ``invocation`` (None when streamed on
         ``connection``), and the app still running after its response (to
         await before the next invocation)."""
@@ -320,9 +320,7 @@ class Runtime:
         return status
 
 
-def _after(
-    rest: asyncio.Future[None] | None, streams: list[RuntimeStream]
-) -> asyncio.Future[None] | None:
+def _after(rest: Awaitable[None] | None, streams: list[RuntimeStream]) -> Awaitable[None] | None:
     """The app's task, then the end of its stream (which outlives the app's
     cancellation): what the worker awaits before its next invocation."""
     if rest is None:
