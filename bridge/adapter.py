@@ -350,7 +350,15 @@ class Bridge:
 
         loop = asyncio.get_running_loop()
         source: EventSource | None = None
-        if type(event) is dict and not is_websocket_event(event):
+        if self._builtin_only and type(event) is dict:
+            # As __call__: one of the built-in sources in one step, REST and
+            # HTTP API 1.0 shapes looked at again (they can be WebSocket events).
+            source = builtin_source(event)
+            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
+                request_context = event.get("requestContext")
+                if isinstance(request_context, dict) and "eventType" in request_context:
+                    source = None
+        if source is None and type(event) is dict and not is_websocket_event(event):
             try:
                 source = self.selector.select(event)
             except UnknownEventError:

@@ -183,13 +183,11 @@ class HTTPCycle:
         response."""
         if self.state is COMPLETE or task.done():
             return
-        if self._complete is None:
-            self._complete = asyncio.Event()
-        waiter = asyncio.ensure_future(self._complete.wait())
-        try:
-            await asyncio.wait((waiter, task), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
+        complete = self._complete
+        if complete is None:
+            complete = self._complete = asyncio.Event()
+        task.add_done_callback(lambda _: complete.set())
+        await complete.wait()
 
     def deadline_reached(self, task: asyncio.Task[Any], time_limit: float) -> None:
         """Cancel the application (running in ``task``), which had ``time_limit`` seconds.
