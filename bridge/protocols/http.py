@@ -375,16 +375,25 @@ class StreamingHTTPCycle(HTTPCycle):
         await self.stream.end(None)
 
     def _failed(self, exc: BaseException) -> None:
-        if self._started and self.failure is None:
-            self.failure = (
-                exc
-                if self._timed_out is None
-                else TimeoutError(
-                    f"cancelled at its time limit ({self._timed_out * 1000:.0f} ms: the Lambda "
-                    "deadline minus timeout_margin_ms) in the middle of its streamed response"
-                )
+        if not self._started or self._ended or self.failure is not None:
+            super()._failed(exc)
+            return
+        if self._timed_out is not None:
+            self.failure = TimeoutError(
+                f"cancelled at its time limit ({self._timed_out * 1000:.0f} ms: the Lambda "
+                "deadline minus timeout_margin_ms) in the middle of its streamed response"
             )
-        super()._failed(exc)
+            super()._failed(exc)
+            return
+        self.failure = exc
+        logger.error(
+            "Exception in ASGI application (%s %s) after its streamed response had started; "
+            "the stream ends with the error (Lambda's error trailers).",
+            self.scope["method"],
+            self.scope["path"],
+            exc_info=exc,
+        )
+        self.internal_error()
 
     def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:
         if self._started and not self._ended:

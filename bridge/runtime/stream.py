@@ -52,14 +52,7 @@ class RuntimeStream:
         await asyncio.shield(self.ended)
 
     async def _end(self, error: BaseException | None) -> None:
-        if error is not None:
-            logger.error(
-                "Invocation %s failed after its streamed response had started (%s: %s); "
-                "ending the stream with Lambda's error trailers.",
-                self._request_id,
-                type(error).__name__,
-                error,
-            )
+        # The error was logged where it happened (the HTTP cycle, the WSGI call).
         response = await self._connection.finish(
             last_chunk(None if error is None else exception_error(error))
         )

@@ -135,7 +135,9 @@ def test_an_error_before_the_body_is_a_500_on_the_stream() -> None:
     assert recorder.calls[-1] == ("end", None)
 
 
-def test_an_error_after_the_first_byte_ends_the_stream_with_it() -> None:
+def test_an_error_after_the_first_byte_ends_the_stream_with_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     failure = RuntimeError("boom")
     handler = Bridge(
         asgi(START, body(b"part", True), then=failure),
@@ -144,6 +146,9 @@ def test_an_error_after_the_first_byte_ends_the_stream_with_it() -> None:
     )
     recorder = run(streamed(handler, url()))
     assert recorder.calls[1:] == [("write", b"part"), ("end", failure)]
+    (record,) = [r for r in caplog.records if r.name == "bridge.http"]
+    assert "after its streamed response had started" in record.getMessage()
+    assert "answering 500" not in caplog.text
 
 
 def test_returning_mid_stream_ends_it_with_an_error() -> None:
