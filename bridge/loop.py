@@ -11,6 +11,10 @@ Lambda calls a handler from one thread, one invocation at a time.  Handlers
 called from several threads at once (a local server, a test, an application
 that starts threads) share the one loop: their invocations are served one
 at a time, in the order they arrive, each on its caller's thread.
+
+``bridge.runtime`` drives the loop itself for the life of the process
+(:meth:`LoopRunner.serve`) and awaits ASGI invocations on it; a handler
+called from another thread meanwhile has its coroutine run on that loop.
 """
 
 from __future__ import annotations

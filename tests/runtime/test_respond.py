@@ -14,7 +14,7 @@ from bridge import Bridge
 from bridge.adapter import Answer
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.local.events import build_event
-from bridge.loop import LoopRunner
+from bridge.loop import LoopRunner, get_runner
 from bridge.types import Headers
 
 Scope = dict[str, Any]
@@ -356,3 +356,51 @@ def test_run_from_another_thread_is_handed_to_the_loop_serve_drives() -> None:
     finally:
         runner.close()
     assert results == [threading.current_thread()]
+
+
+def test_concurrent_invocations_each_have_their_own_context_and_state() -> None:
+    import contextvars
+
+    user: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="nobody")
+
+    async def main() -> list[Any]:
+        both_set = asyncio.Event()
+        seen: list[str] = []
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "lifespan":
+                while True:
+                    message = await receive()
+                    if message["type"] == "lifespan.startup":
+                        scope["state"]["count"] = 0
+                        await send({"type": "lifespan.startup.complete"})
+                    else:
+                        await send({"type": "lifespan.shutdown.complete"})
+                        return
+            user.set(scope["path"])
+            scope["state"]["count"] += 1
+            seen.append(scope["path"])
+            if len(seen) == 2:
+                both_set.set()
+            await both_set.wait()
+            text = f"{user.get()} {scope['state']['count']}".encode()
+            await send(TEXT)
+            await send(body(text))
+
+        # As the runtime does: the handler made (lifespan startup) and closed on a
+        # worker thread while the loop is served.
+        loop = asyncio.get_running_loop()
+        handler = await loop.run_in_executor(None, lambda: Bridge(app, lifespan="on"))
+        try:
+            answers = await asyncio.wait_for(
+                asyncio.gather(
+                    handler.respond(build_event("http", path="/a"), Context()),
+                    handler.respond(build_event("http", path="/b"), Context()),
+                ),
+                WAIT_S,
+            )
+        finally:
+            await loop.run_in_executor(None, handler.close)
+        return [answer.result["body"] for answer in answers]
+
+    assert get_runner().serve(main()) == ["/a 1", "/b 1"]
