@@ -138,10 +138,10 @@ class Bridge:
         with ``ApplicationError`` instead of being answered; none by default.
     ``invoke_mode``
         ``"BUFFERED"`` (the default) or ``"RESPONSE_STREAM"``: under
-        ``python -m bridge.runtime``, stream the responses of an ASGI app to
-        function URL and API Gateway REST events (the function URL's or
-        integration's setting of the same name must match).  Other runtimes
-        and other sources always get buffered responses.
+        ``python -m bridge.runtime``, stream the responses to function URL
+        and API Gateway REST events as the app sends them (the function URL's
+        invoke mode, or the integration's transfer mode, must match).  Other
+        runtimes and other sources always get buffered responses.
 
     Mangum's ``enable_lifespan=True|False`` is accepted as a deprecated alias
     of ``lifespan="auto"|"off"``; any other keyword raises

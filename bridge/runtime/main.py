@@ -178,7 +178,12 @@ class Runtime:
                 finally:
                     self._idle.discard(task)
                 answer, rest = await self._invoke(handler, invocation, connection)
-                response = None if answer is None else await connection.exchange(answer)
+                try:
+                    response = None if answer is None else await connection.exchange(answer)
+                except BaseException:
+                    if isinstance(rest, Coroutine):  # not started: never will be
+                        rest.close()
+                    raise
                 if rest is not None:
                     # The app goes on after its response (or streams it): the
                     # next invocation waits for it.
@@ -190,7 +195,15 @@ class Runtime:
                             invocation.request_id,
                             exc,
                         )
-                        connection.close()
+                        connection.close()  # in an unknown state: the next request reopens it
+                    except Exception as exc:
+                        logger.error(
+                            "The work after the response to invocation %s failed: %s: %s",
+                            invocation.request_id,
+                            type(exc).__name__,
+                            exc,
+                            exc_info=exc,
+                        )
                 if response is not None and response.status != 202:
                     # Lambda has failed the invocation already (a result over its
                     # limit, a deadline passed): the next one is still served.
