@@ -142,3 +142,38 @@ def test_a_runtime_api_that_goes_away_stops_the_runtime_with_1(
     runtime = Runtime(address, WSGI)
     assert run_forever(runtime.serve) == 1
     assert "The runtime stops" in caplog.text
+
+
+def test_a_streamed_answer_and_a_buffered_one_from_the_same_app() -> None:
+    posted: list[Posted] = []
+
+    def drive(api: RuntimeAPIServer) -> None:
+        posted.append(answer(api, build_event("url", path="/cookies")))
+        posted.append(answer(api, build_event("url", path="/fail-midway")))
+        posted.append(answer(api, build_event("http", path="/cookies")))
+
+    with serving("tests.runtime.functions.streaming_function.handler", concurrency=2) as (_, run):
+        assert run(drive) == 0
+    streamed, failed, buffered = posted
+    assert streamed.chunked
+    assert streamed.body.endswith(b"\0" * 8 + b"with cookies")
+    assert failed.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+    assert not buffered.chunked
+    assert body(buffered) == b"with cookies"
+
+
+def test_a_wsgi_app_streams_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_INVOKE_MODE", "RESPONSE_STREAM")
+    posted: list[Posted] = []
+
+    def drive(api: RuntimeAPIServer) -> None:
+        posted.append(answer(api, build_event("url", path="/fail-midway")))
+        posted.append(answer(api, build_event("url", path="/hello")))
+
+    with serving(WSGI) as (_, run):
+        assert run(drive) == 0
+    failed, hello = posted
+    assert failed.body.endswith(b"partial")
+    assert failed.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+    assert hello.body.endswith(b"\0" * 8 + b"hello from flask")
+    assert hello.trailers == {}
