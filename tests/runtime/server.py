@@ -5,7 +5,8 @@ It speaks every route a runtime uses (``/2018-06-01/runtime/...``):
 * ``GET  invocation/next``           hands out the next queued invocation, blocking until one is
   queued; any number of runtimes (or workers) may wait at once;
 * ``POST invocation/{id}/response``  records a result, sent whole or with
-  ``Transfer-Encoding: chunked`` (trailers kept, for streamed responses);
+  ``Transfer-Encoding: chunked`` (trailers kept, for streamed responses; each chunk is
+  recorded as it arrives, with its arrival time);
 * ``POST invocation/{id}/error``     records an invocation error;
 * ``POST init/error``                records an init error;
 * ``GET  restore/next``              counts the call and answers ``restore_status`` (200), once
@@ -82,6 +83,8 @@ class _State:
     #: Cleared by a test to hold ``/restore/next`` (the snapshot being taken) until it sets it.
     restore_open: threading.Event = field(default_factory=threading.Event)
     restore_status: int = 200
+    #: request id -> the chunks of its streamed response so far, each with its arrival time.
+    chunks: dict[str, list[tuple[float, bytes]]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -163,6 +166,16 @@ class RuntimeAPIServer:
             return True if any(s.path.endswith("/restore/next") for s in self.state.seen) else None
 
         self._wait(found, alive, wait_s, "/restore/next")
+    def wait_for_chunks(
+        self, request_id: str, count: int, *, alive: Callable[[], bool], wait_s: float = 20.0
+    ) -> list[tuple[float, bytes]]:
+        """Wait until ``count`` chunks of the streamed answer to ``request_id`` have arrived."""
+
+        def found() -> list[tuple[float, bytes]] | None:
+            chunks = self.state.chunks.get(request_id, [])
+            return list(chunks) if len(chunks) >= count else None
+
+        return self._wait(found, alive, wait_s, f"{count} chunks of {request_id}")
 
     def wait_for_next(self, count: int, *, alive: Callable[[], bool], wait_s: float = 20.0) -> None:
         """Wait until ``count`` requests for ``/next`` have arrived in all."""
@@ -199,14 +212,19 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def read_chunked(rfile: Any) -> tuple[bytes, dict[str, str]]:
-    """A chunked body and its trailers, read from ``rfile``."""
+def read_chunked(
+    rfile: Any, on_chunk: Callable[[bytes], None] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A chunked body and its trailers, read from ``rfile``; ``on_chunk`` is
+    called with each chunk as it arrives."""
     chunks = []
     while True:
         size = int(rfile.readline().split(b";")[0].strip(), 16)
         if size == 0:
             break
         chunks.append(rfile.read(size))
+        if on_chunk is not None:
+            on_chunk(chunks[-1])
         if rfile.read(2) != b"\r\n":
             raise ValueError("a chunk not followed by CRLF")
     trailers = {}
@@ -259,12 +277,18 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._see()
             chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            kind, request_id = _route(self.path)
+
+            def arrived(chunk: bytes) -> None:
+                with state.changed:
+                    state.chunks.setdefault(request_id, []).append((time.monotonic(), chunk))
+                    state.changed.notify_all()
+
             if chunked:
-                body, trailers = read_chunked(self.rfile)
+                body, trailers = read_chunked(self.rfile, arrived)
             else:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 trailers = {}
-            kind, request_id = _route(self.path)
             if kind is None:
                 self._reply(HTTPStatus.NOT_FOUND, b'{"errorMessage": "no such route"}')
                 return
