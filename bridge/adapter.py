@@ -633,7 +633,7 @@ class Bridge:
 
 
 class Answer:
-    """What :meth:`Bridge.respond` gives back."""
+    """What :meth:`bridge.Bridge.respond` gives back."""
 
     __slots__ = ("error", "rest", "result")
 

@@ -50,7 +50,8 @@ autodoc_type_aliases = {
 # callable aliases bridge.sources.base defines for type checkers only, and the
 # type variable of bridge.snapstart's decorators.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(collections\.abc|typing|asgiref|boto3|botocore)\..*"),
+    (r"py:.*", r"(collections\.abc|typing|asgiref|boto3|botocore|concurrent\.futures)\..*"),
+    (r"py:class", r"Executor"),
     (r"py:class", r"ToRequest|ToResponse|ToTextResponse|ReadRequest"),
     (r"py:class", r"bridge\.snapstart\.F"),
 ]

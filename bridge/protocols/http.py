@@ -283,7 +283,7 @@ STREAM_LIMIT = 200 * 1024 * 1024
 
 
 class ResponseStream(Protocol):
-    """Where a :class:`StreamingHTTPCycle` sends the response (``bridge.runtime``'s
+    """Where a ``StreamingHTTPCycle`` sends the response (``bridge.runtime``'s
     streamed ``/response``)."""
 
     async def start(self, status: int, headers: Headers) -> None:

@@ -56,8 +56,8 @@ from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.loader import HandlerError, load_handler
 from bridge.runtime.snapstart import snap_start
-from bridge.snapstart import is_snap_start
 from bridge.runtime.stream import RuntimeStream
+from bridge.snapstart import is_snap_start
 
 __all__ = ["Runtime", "main", "run_forever"]
 

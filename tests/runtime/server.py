@@ -166,6 +166,7 @@ class RuntimeAPIServer:
             return True if any(s.path.endswith("/restore/next") for s in self.state.seen) else None
 
         self._wait(found, alive, wait_s, "/restore/next")
+
     def wait_for_chunks(
         self, request_id: str, count: int, *, alive: Callable[[], bool], wait_s: float = 20.0
     ) -> list[tuple[float, bytes]]:
