@@ -39,6 +39,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -243,7 +244,8 @@ class _Connection(asyncio.Protocol):
 
 def _dechunk(buffer: bytearray) -> tuple[bytes, int] | None:
     """(body, bytes used) of a complete chunked body (trailers skipped), or None."""
-    chunks, at = [], 0
+    chunks: list[bytes] = []
+    at = 0
     while True:
         line_end = buffer.find(b"\r\n", at)
         if line_end < 0:
@@ -316,7 +318,8 @@ class Child:
         self.extra_env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.steps_fd = -1
-        self.log = tempfile.TemporaryFile()
+        # The child's output, read back for a failure's message; closed with the process.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
 
     async def start(self, batch: int = 0) -> None:
         if not self.api.address:
@@ -327,7 +330,8 @@ class Child:
             self.steps_fd, write_fd = os.pipe()
             env.update(BENCH_STEP_FD=str(write_fd), BENCH_BATCH=str(batch))
             keep = (write_fd,)
-        self.process = subprocess.Popen(
+        # Started from the loop on purpose: the cold start's clock is running.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             self.argv,
             cwd=HERE,
             env=env,
@@ -363,14 +367,18 @@ class Child:
                     break
                 except subprocess.TimeoutExpired:
                     continue
-            try:  # forked workers may outlive their parent
+            with suppress(ProcessLookupError):  # forked workers may outlive their parent
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process = None
         if self.steps_fd >= 0:
             os.close(self.steps_fd)
             self.steps_fd = -1
+
+    def close(self) -> None:
+        """Stop the process, close its Runtime API and its log."""
+        self.stop()
+        self.api.close()
+        self.log.close()
 
     def tail(self) -> str:
         self.log.seek(0)
@@ -483,8 +491,7 @@ async def throughput(app: str, rounds: int, batch: int) -> dict[str, Any]:
                         target.samples.append(total / calls)
     finally:
         for child in children:
-            child.stop()
-            child.api.close()
+            child.close()
     rows: dict[str, Any] = {}
     for child in ready:
         if child.name in notes:
@@ -540,7 +547,7 @@ async def cold_start(app: str, repeats: int) -> dict[str, Any]:
                     jobs.remove(child)
     finally:
         for child in children:
-            child.api.close()
+            child.close()
     rows = {k: s.summary() for k, s in samples.items() if s.samples and k not in notes}
     return {"app": app, "rows": rows, "notes": notes}
 
@@ -630,8 +637,7 @@ async def memory(rounds: int) -> dict[str, Any]:
         except Problem as exc:
             notes[label] = str(exc)
         finally:
-            child.stop()
-            child.api.close()
+            child.close()
     return {"rows": rows, "notes": notes, "rounds": rounds}
 
 
@@ -658,28 +664,53 @@ async def profile(app: str, count: int, out: str) -> None:
         child.process.send_signal(signal.SIGTERM)
         child.process.wait(timeout=WAIT_S)
     finally:
-        child.stop()
-        child.api.close()
+        child.close()
 
 
-def print_profile(path: str, count: int, top: int = 30) -> None:
+#: Where a thread waits (for a socket, for work): wall time, not work; left out.
+WAITS = (
+    "<method 'poll' of 'select.epoll' objects>",
+    "<method 'get' of '_queue.SimpleQueue' objects>",
+    "<method 'acquire' of '_thread.lock' objects>",
+)
+#: Cumulative times worth reading as a whole.
+KEY_CALLS = ("_invoke", "__call__", "exchange", "run_in_executor", "_send", "loads", "dumps")
+
+
+def print_profile(path: str, count: int, top: int = 25) -> None:
     import pstats
 
     stats = pstats.Stats(path)
-    entries = sorted(
+    entries: list[tuple[tuple[str, int, str], tuple[Any, ...]]] = sorted(
         stats.stats.items(),  # type: ignore[attr-defined]
         key=lambda item: item[1][2],
         reverse=True,
     )
-    print(f"Top {top} by own time, per invocation ({count} invocations, cProfile on):\n")
+
+    def where(key: tuple[str, int, str]) -> str:
+        file, line, name = key
+        file = os.path.relpath(file, ROOT) if file.startswith(ROOT) else os.path.basename(file)
+        return f"`{name}` {file}:{line}"
+
+    busy = [(k, v) for k, v in entries if k[2] not in WAITS]
+    total = sum(v[2] for _, v in busy)
+    print(
+        f"cProfile of every thread, wall clock, {count} invocations after a warm-up; waits "
+        f"for a socket or for work left out; every Python call is inflated by the profiler. "
+        f"Own time in all: {total / count * 1e6:.0f} µs per invocation.\n"
+    )
     print("| function | own µs/inv | cumulative µs/inv | calls/inv |")
     print("|---|---|---|---|")
-    for (file, line, name), (_, calls, own, cumulative, _) in entries[:top]:
-        where = f"{os.path.relpath(file, ROOT) if file.startswith(ROOT) else file}:{line}"
+    for key, (_, calls, own, cumulative, _) in busy[:top]:
         print(
-            f"| `{name}` {where} | {own / count * 1e6:.1f} | {cumulative / count * 1e6:.1f} "
+            f"| {where(key)} | {own / count * 1e6:.1f} | {cumulative / count * 1e6:.1f} "
             f"| {calls / count:.2f} |"
         )
+    print("\n| call | cumulative µs/inv | calls/inv |")
+    print("|---|---|---|")
+    for key, (_, calls, _, cumulative, _) in entries:
+        if key[2] in KEY_CALLS and (key[0].startswith(ROOT) or key[2] in ("loads", "dumps")):
+            print(f"| {where(key)} | {cumulative / count * 1e6:.1f} | {calls / count:.2f} |")
     print()
 
 
@@ -710,8 +741,10 @@ def print_report(results: dict[str, Any]) -> None:
         )
     for group in results.get("throughput", []):
         print(f"### {group['app']}\n")
-        print("| contender | per invocation | inv/s | / awslambdaric + Bridge | step | /next | "
-              "/response |")
+        print(
+            "| contender | per invocation | inv/s | / awslambdaric + Bridge | step | /next | "
+            "/response |"
+        )
         print("|---|---|---|---|---|---|---|")
         reference = group["rows"].get(REFERENCE)
         for name, row in group["rows"].items():

@@ -20,9 +20,10 @@ environ (called), and its step is that call alone.
 With ``BENCH_STEP_FD`` and ``BENCH_BATCH`` set, every ``BENCH_BATCH``
 invocations the child writes three doubles to that file descriptor: the
 seconds spent in the steps, in the ``/next`` calls (but the first, which
-waited for the batch) and in the ``/response`` calls.  With ``BENCH_PROFILE=PATH`` (``bridge.runtime``
-only), every thread is profiled with cProfile and the merged statistics
-are written to PATH at exit.
+waited for the batch) and in the ``/response`` calls.  With
+``BENCH_PROFILE=PATH`` (``bridge.runtime`` only), every thread is profiled
+with cProfile from the 200th invocation on, and the merged statistics are
+written to PATH at exit.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ PROFILE_WARMUP = 200
 
 def _profile_all_threads(path: str) -> list[Any]:
     """cProfile in every thread (on 3.11 a profiler sees only its own thread),
-    merged into ``path`` at exit; the list of profilers, which grows with threads."""
+    merged into ``path`` at exit; the list of profilers, which grows with
+    threads."""
     import atexit
     import cProfile
     import pstats
