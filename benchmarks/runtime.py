@@ -370,6 +370,11 @@ class Child:
             with suppress(ProcessLookupError):  # forked workers may outlive their parent
                 os.killpg(process.pid, signal.SIGKILL)
         self.process = None
+        # Its connections are dead: none may be handed the next invocation before
+        # the loop has seen them close.
+        for connection in self.api.waiting:
+            connection.transport.close()
+        self.api.waiting.clear()
         if self.steps_fd >= 0:
             os.close(self.steps_fd)
             self.steps_fd = -1
@@ -395,7 +400,7 @@ class Child:
             if not self.alive():
                 raise Problem(f"exited before {what}: {self.tail()}")
             if time.monotonic() > give_up:
-                raise Problem(f"no {what} within {WAIT_S:.0f} s: {self.tail()}")
+                raise Problem(f"waited {WAIT_S:.0f} s for {what} in vain: {self.tail()}")
 
     async def run(self, count: int) -> float:
         """``count`` invocations back to back: seconds per invocation, response to response."""
@@ -709,7 +714,8 @@ def print_profile(path: str, count: int, top: int = 25) -> None:
     print("\n| call | cumulative µs/inv | calls/inv |")
     print("|---|---|---|")
     for key, (_, calls, _, cumulative, _) in entries:
-        if key[2] in KEY_CALLS and (key[0].startswith(ROOT) or key[2] in ("loads", "dumps")):
+        wanted = key[0].startswith(ROOT) or key[2] in ("loads", "dumps")
+        if key[2] in KEY_CALLS and wanted and calls:
             print(f"| {where(key)} | {cumulative / count * 1e6:.1f} | {calls / count:.2f} |")
     print()
 
