@@ -522,6 +522,11 @@ async def cold_start(app: str, repeats: int) -> dict[str, Any]:
     notes: dict[str, str] = {}
 
     async def first_response(child: Child) -> float:
+        # A Runtime API of its own for every start: the killed process may have
+        # asked for its next invocation in bytes the loop has not read yet.
+        child.api.close()
+        child.api = RuntimeAPI(child.api.event)
+        await child.api.start()
         done = child.api.expect(1)
         child.api.queue(1)
         started = time.perf_counter()
