@@ -217,10 +217,12 @@ class _Connection(asyncio.Protocol):
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 if b"transfer-encoding: chunked" in fields:
                     self.post = (target, -1)
-                else:
+                elif b"content-length:" in fields:
                     start = fields.find(b"content-length:") + 15
                     stop = fields.find(b"\r\n", start)
                     self.post = (target, int(fields[start : stop if stop >= 0 else None]))
+                else:
+                    self.post = (target, 0)
             target, length = self.post
             if length < 0:
                 found = _dechunk(buffer)
@@ -862,7 +864,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{CONCURRENCY} concurrent FastAPI invocations in one bridge.runtime process: "
                 "<= 1.3x one process's memory (PSS)",
                 f"{ratio:.2f}x; at most {many['max_in_flight']} in flight",
-                "not measurable yet: one invocation in flight at a time"
+                f"not measurable yet: at most {many['max_in_flight']} in flight at a time"
                 if many["max_in_flight"] < CONCURRENCY
                 else ("met" if ratio <= 1.3 else "NOT met"),
             )
