@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextvars import copy_context
 
@@ -18,6 +19,7 @@ from bridge.checks import (
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError, UnknownEventError
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
+from bridge.sources.function_url import SOURCE as FUNCTION_URL_SOURCE
 from bridge.sources.http_api_v1 import SOURCE as HTTP_V1_SOURCE
 from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.direct import READERS as DIRECT_READERS
@@ -27,15 +29,19 @@ from bridge.wsgi.response import raw_headers, respond
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Awaitable, Callable, Iterable
+    from concurrent.futures import Executor
     from typing import Any, ParamSpec
 
     _P = ParamSpec("_P")
 
     from bridge.asgi import ASGIRunner
+    from bridge.protocols.http import ResponseStream
     from bridge.types import (
         Headers,
+        HTTPScope,
         InterfaceMode,
+        InvokeMode,
         LambdaContext,
         LambdaEvent,
         LambdaResponse,
@@ -44,7 +50,9 @@ if TYPE_CHECKING:
     from bridge.websocket.handler import WebSocketHandler
     from bridge.websocket.management import ManagementClient
     from bridge.websocket.stores import ConnectionStore
+    from bridge.wsgi.response import WSGIResponse
     from bridge.wsgi.runner import WSGIRunner
+
 
 logger = get_logger("bridge")
 
@@ -129,6 +137,12 @@ class Bridge:
     ``error_statuses``
         HTTP statuses (``{500, 502, 503, 504}``) that fail the invocation
         with ``ApplicationError`` instead of being answered; none by default.
+    ``invoke_mode``
+        ``"BUFFERED"`` (the default) or ``"RESPONSE_STREAM"``: under
+        ``python -m bridge.runtime``, stream the responses to function URL
+        and API Gateway REST events as the app sends them (the function URL's
+        invoke mode, or the integration's transfer mode, must match).  Other
+        runtimes and other sources always get buffered responses.
 
     Mangum's ``enable_lifespan=True|False`` is accepted as a deprecated alias
     of ``lifespan="auto"|"off"``; any other keyword raises
@@ -153,6 +167,7 @@ class Bridge:
         websocket_path: str = "/",
         non_http_path: str | None = None,
         error_statuses: Iterable[int] | None = None,
+        invoke_mode: InvokeMode = "BUFFERED",
         **unknown: object,
     ) -> None:
         if unknown:
@@ -168,6 +183,12 @@ class Bridge:
                 "timeout_margin_ms must be a number of milliseconds (0 or more) or None, "
                 f"got {timeout_margin_ms!r}."
             )
+        if invoke_mode not in ("BUFFERED", "RESPONSE_STREAM"):
+            raise ConfigurationError(
+                f"invoke_mode must be 'BUFFERED' or 'RESPONSE_STREAM' (the function URL's "
+                f"InvokeMode setting), got {invoke_mode!r}."
+            )
+        self.invoke_mode = invoke_mode
         self.timeout_margin_ms = timeout_margin_ms
         self.app = app
         self.interface = detect_interface(app, interface)
@@ -206,6 +227,11 @@ class Bridge:
         #: The WSGI runner when every source is built in: HTTP API 2.0 and
         #: function URL events then go straight to the WSGI app.
         self._plain_wsgi = self._wsgi if self._builtin_only else None
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            # Every copy restored from the snapshot reseeds random (bridge/snapstart.py).
+            from bridge.snapstart import ensure_reseed
+
+            ensure_reseed()
 
     @staticmethod
     def _make_wsgi_runner(app: Any, lifespan: LifespanMode) -> WSGIRunner:
@@ -283,17 +309,154 @@ class Bridge:
         except Exception as exc:
             return self._unreadable(source, event, exc)
         status, headers, response_body = self._runner.handle(scope, body)
+        return self._answer(source, event, scope, (status, headers, response_body))
+
+    def _answer(
+        self,
+        source: EventSource,
+        event: Any,
+        scope: HTTPScope,
+        answer: tuple[int, Headers, bytes],
+    ) -> LambdaResponse:
+        """The Lambda response to the app's answer to ``scope`` (ASGI, or a custom source)."""
+        status, headers, body = answer
         if status in self._error_statuses:
-            raise _status_error(status, scope, response_body)
+            raise _status_error(status, scope, body)
         if self.exclude_headers:
             headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        if needs_a_closer_look(
-            headers, response_body, source.response_limit or LAMBDA_RESPONSE_LIMIT
-        ):
+        if needs_a_closer_look(headers, body, source.response_limit or LAMBDA_RESPONSE_LIMIT):
             return self._checked_response(
-                source, event, scope, status=status, headers=headers, body=response_body
+                source, event, scope, status=status, headers=headers, body=body
             )
-        return source.to_response(event, status, headers, response_body, self.config)
+        return source.to_response(event, status, headers, body, self.config)
+
+    async def respond(
+        self,
+        event: Any,
+        context: LambdaContext | None = None,
+        stream: Callable[[], ResponseStream] | None = None,
+        *,
+        executor: Executor | None = None,
+    ) -> Answer:
+        """The answer to an event, awaited on the *running* loop: ``bridge.runtime``'s
+        entry, any number at once.
+
+        An ASGI app runs on this loop; a WSGI app on ``executor`` (the loop's
+        default one when None).  It returns as soon as the response is
+        complete, the app possibly still running (``rest``: ASGI background
+        tasks, code after the last ``send``, a WSGI iterable's ``close()``).
+        With ``invoke_mode="RESPONSE_STREAM"``, a function URL or REST event
+        is answered on the stream ``stream()`` opens, as the app sends it:
+        the result is then None, and ``rest`` ends with the stream.  Any other
+        event (WebSocket, a warm-up ping, a custom source for WSGI) is
+        answered by the handler itself on ``executor``.
+        """
+        import asyncio
+        from contextvars import copy_context
+
+        loop = asyncio.get_running_loop()
+        source: EventSource | None = None
+        if self._builtin_only and type(event) is dict:
+            # As __call__: one of the built-in sources in one step, REST and
+            # HTTP API 1.0 shapes looked at again (they can be WebSocket events).
+            source = builtin_source(event)
+            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
+                request_context = event.get("requestContext")
+                if isinstance(request_context, dict) and "eventType" in request_context:
+                    source = None
+        if source is None and type(event) is dict and not is_websocket_event(event):
+            try:
+                source = self.selector.select(event)
+            except UnknownEventError:
+                if self._events is not None and not _is_warmup(event) and not builtin_source(event):
+                    source = self._events
+        wsgi = self._wsgi
+        if source is None or (wsgi is not None and source.read is None):
+            result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
+            return Answer(result, None, None)
+        streamed = (
+            stream is not None
+            and self.invoke_mode == "RESPONSE_STREAM"
+            and (source is FUNCTION_URL_SOURCE or source is REST_SOURCE)
+        )
+        environ: dict[str, Any] = {}
+        try:
+            if wsgi is not None:
+                assert source.read is not None
+                direct = DIRECT_READERS.get(source.read)
+                found = direct(event, context, self.config) if direct is not None else None
+                if found is None:
+                    found = request_environ(source.read(event, context, self.config))
+                environ = found
+            else:
+                scope, body = source.to_request(event, context, self.config)
+        except Exception as exc:
+            if stream is None or not streamed:
+                return Answer(self._unreadable(source, event, exc), None, None)
+            status, message = self._rejection(source, exc)
+            rejected = loop.create_task(_stream_error(stream(), status, message))
+            return Answer(None, None, rejected)
+        opened: ResponseStream | None = None
+        if stream is not None and streamed:
+            opened = stream()
+            if self.exclude_headers:
+                opened = _Excluding(opened, self.exclude_headers)
+        if wsgi is not None:
+            return await self._respond_wsgi(
+                wsgi.app, source, event, environ, opened, executor=executor
+            )
+        runner = self._asgi
+        assert runner is not None
+        if opened is not None:
+            return Answer(None, None, runner.start(scope, body, opened)[1])
+        cycle, task = runner.start(scope, body)
+        await cycle.completed(task)
+        running = None if task.done() else task
+        try:
+            answer = (cycle.status, cycle.headers, cycle.body)
+            return Answer(self._answer(source, event, scope, answer), None, running)
+        except BridgeError as exc:
+            return Answer(None, exc, running)
+
+    async def _respond_wsgi(
+        self,
+        app: Any,
+        source: EventSource,
+        event: Any,
+        environ: dict[str, Any],
+        stream: ResponseStream | None,
+        *,
+        executor: Executor | None,
+    ) -> Answer:
+        """:meth:`respond` for a WSGI app, called on ``executor``; the iterable's
+        ``close()`` runs after the response (``rest``)."""
+        import asyncio
+        from contextvars import copy_context
+
+        from bridge.runtime.wsgi import DeferredClose, stream_response
+        from bridge.wsgi.response import respond
+
+        loop = asyncio.get_running_loop()
+        context = copy_context()
+        if stream is not None:
+            opened = stream
+
+            def streaming() -> None:
+                context.run(stream_response, app, environ, opened, loop)
+
+            return Answer(None, None, loop.run_in_executor(executor, streaming))
+        deferred = DeferredClose(app)
+
+        def call() -> WSGIResponse:
+            return context.run(respond, deferred, environ)
+
+        response = await loop.run_in_executor(executor, call)
+        # close() once awaited: after the response is posted.
+        after = _closing(deferred.close, executor) if deferred.pending else None
+        try:
+            return Answer(self._wsgi_answer(source, event, environ, response), None, after)
+        except BridgeError as exc:
+            return Answer(None, exc, after)
 
     def _wsgi_response(
         self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
@@ -317,6 +480,16 @@ class Bridge:
             response = copy_context().run(respond, wsgi.app, environ)
         else:
             response = wsgi.respond(environ)
+        return self._wsgi_answer(source, event, environ, response)
+
+    def _wsgi_answer(
+        self,
+        source: EventSource,
+        event: LambdaEvent,
+        environ: dict[str, Any],
+        response: WSGIResponse,
+    ) -> LambdaResponse:
+        """The Lambda response to the WSGI ``response`` to ``environ``."""
         headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -349,9 +522,16 @@ class Bridge:
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
         """The answer to an event ``source`` could not read: 400, and a warning."""
+        return self._error_response(source, event, *self._rejection(source, exc))
+
+    @staticmethod
+    def _rejection(source: EventSource, exc: Exception) -> tuple[int, str]:
+        """The status and message that answer an event ``source`` could not
+        read (``exc`` says why), logged; a BridgeError other than a
+        MalformedEventError is raised."""
         if isinstance(exc, MalformedEventError):
             logger.warning("Rejected a %s event: %s", source.name, exc)
-            return self._error_response(source, event, exc.status, f"Bad request: {exc}")
+            return exc.status, f"Bad request: {exc}"
         if isinstance(exc, BridgeError):
             raise exc
         logger.warning(
@@ -360,9 +540,7 @@ class Bridge:
             type(exc).__name__,
             exc,
         )
-        return self._error_response(
-            source, event, 400, f"Bad request: {source.name} event could not be read: {exc}"
-        )
+        return 400, f"Bad request: {source.name} event could not be read: {exc}"
 
     def _checked_response(
         self,
@@ -452,6 +630,56 @@ class Bridge:
 
     def __repr__(self) -> str:
         return f"Bridge({self.app!r}, interface={self.interface!r})"
+
+
+class Answer:
+    """What :meth:`bridge.Bridge.respond` gives back."""
+
+    __slots__ = ("error", "rest", "result")
+
+    def __init__(
+        self, result: Any, error: BaseException | None, rest: Awaitable[None] | None
+    ) -> None:
+        #: The Lambda result to post; None when the response is streamed.
+        self.result = result
+        #: The failure to report instead (a status in ``error_statuses``).
+        self.error = error
+        #: The application, still running after its response (or streaming
+        #: it), or the WSGI iterable's close(), which starts when awaited: to
+        #: await once the result is posted, before the next invocation.
+        self.rest = rest
+
+
+class _Excluding:
+    """A response stream that leaves out the ``exclude_headers``."""
+
+    __slots__ = ("names", "stream")
+
+    def __init__(self, stream: ResponseStream, names: frozenset[bytes]) -> None:
+        self.stream = stream
+        self.names = names
+
+    async def start(self, status: int, headers: Headers) -> None:
+        names = self.names
+        await self.stream.start(status, [h for h in headers if h[0].lower() not in names])
+
+    async def write(self, data: bytes) -> None:
+        await self.stream.write(data)
+
+    async def end(self, error: BaseException | None) -> None:
+        await self.stream.end(error)
+
+
+async def _closing(close: Callable[[], None], executor: Executor | None) -> None:
+    import asyncio
+
+    await asyncio.get_running_loop().run_in_executor(executor, close)
+
+
+async def _stream_error(stream: ResponseStream, status: int, message: str) -> None:
+    await stream.start(status, [(b"content-type", b"text/plain; charset=utf-8")])
+    await stream.write(message.encode())
+    await stream.end(None)
 
 
 #: What bridge offers for options of Mangum's past releases that it does not take.

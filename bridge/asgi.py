@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.errors import ProtocolError
 from bridge.loop import get_runner
-from bridge.protocols.http import HTTPCycle
+from bridge.protocols.http import HTTPCycle, StreamingHTTPCycle
 from bridge.protocols.lifespan import LifespanOff, LifespanOn
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from collections.abc import Mapping
 
+    from bridge.protocols.http import ResponseStream
     from bridge.protocols.websocket import WebSocketCycle
     from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode, Receive, Scope, Send
 
@@ -91,6 +92,27 @@ class ASGIRunner:
             self.runner.run(cycle.run(self.app), lambda task: watch(cycle, task))
         return cycle.status, cycle.headers, cycle.body
 
+    def start(
+        self, scope: HTTPScope, body: bytes, stream: ResponseStream | None = None
+    ) -> tuple[HTTPCycle, asyncio.Task[None]]:
+        """Start the HTTP cycle as a task of the *running* loop (``bridge.runtime``,
+        which awaits it): the cycle (buffered, or streamed to ``stream``) and its
+        task, cancelled at the deadline as :meth:`handle` does.  Any number may run
+        at once, each in its own task (so its own copy of the context variables)."""
+        state = self.lifespan.state
+        if state is not None:
+            scope["state"] = state.copy()
+        cycle = (
+            HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
+        )
+        task = asyncio.get_running_loop().create_task(cycle.run(self.app))
+        if self.margin_ms is not None:
+            limit = time_limit(cycle, self.margin_ms)
+            if limit is not None:
+                timer = task.get_loop().call_later(limit, cycle.deadline_reached, task, limit)
+                task.add_done_callback(lambda _: timer.cancel())
+        return cycle, task
+
     def close(self) -> None:
         self.lifespan.shutdown()
 
@@ -142,22 +164,10 @@ class Watchdog:
         stub answering 0) or cannot tell it.  Never raises: the task is
         already running, and the loop runner resumes it right after this.
         """
-        remaining = getattr(cycle.scope.get("aws.context"), "get_remaining_time_in_millis", None)
-        if remaining is None:
+        limit = time_limit(cycle, self._margin_ms)
+        if limit is None:
             return
-        try:
-            millis = remaining()
-        except Exception:
-            logger.warning(
-                "context.get_remaining_time_in_millis() failed; no time limit for %s.",
-                _request_of(cycle.scope),
-                exc_info=True,
-            )
-            return
-        if not isinstance(millis, (int, float)) or millis <= 0:
-            return
-        margin_ms = self._margin_ms
-        self._limit = limit = (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
+        self._limit = limit
         loop = task.get_loop()
         self._at = at = loop.time() + limit
         self._cycle = cycle
@@ -184,6 +194,27 @@ class Watchdog:
             self._arm(loop, self._at)
             return
         cycle.deadline_reached(task, self._limit)
+
+
+def time_limit(cycle: Watched, margin_ms: int) -> float | None:
+    """Seconds ``cycle`` may still run: the time left before the Lambda deadline
+    minus ``margin_ms``; None when the context knows no deadline (none, a
+    mock, a stub answering 0) or cannot tell it."""
+    remaining = getattr(cycle.scope.get("aws.context"), "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    try:
+        millis = remaining()
+    except Exception:
+        logger.warning(
+            "context.get_remaining_time_in_millis() failed; no time limit for %s.",
+            _request_of(cycle.scope),
+            exc_info=True,
+        )
+        return None
+    if not isinstance(millis, (int, float)) or millis <= 0:
+        return None
+    return (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
 
 
 def _request_of(scope: Mapping[str, Any]) -> str:

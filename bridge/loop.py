@@ -11,6 +11,10 @@ Lambda calls a handler from one thread, one invocation at a time.  Handlers
 called from several threads at once (a local server, a test, an application
 that starts threads) share the one loop: their invocations are served one
 at a time, in the order they arrive, each on its caller's thread.
+
+``bridge.runtime`` drives the loop itself for the life of the process
+(:meth:`LoopRunner.serve`) and awaits ASGI invocations on it; a handler
+called from another thread meanwhile has its coroutine run on that loop.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ EXIT_TIMEOUT_S = 0.5
 class LoopRunner:
     """Runs coroutines to completion on one private loop, reused."""
 
-    __slots__ = ("_after_run", "_lock", "_loop", "_owner")
+    __slots__ = ("_after_run", "_lock", "_loop", "_owner", "_serving")
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -49,6 +53,9 @@ class LoopRunner:
         self._lock = threading.RLock()
         #: The thread that holds it (``threading.get_ident()``), or None.
         self._owner: int | None = None
+        #: Whether :meth:`serve` runs the loop (bridge.runtime): :meth:`run`
+        #: from another thread then hands its coroutine to the loop.
+        self._serving = False
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -97,6 +104,8 @@ class LoopRunner:
                 "running (from a signal handler or a callback of the running invocation); "
                 "call it once that invocation has returned."
             )
+        if self._serving:
+            return self._submit(coro, on_pending)
         self._lock.acquire()
         self._owner = me
         try:
@@ -127,6 +136,41 @@ class LoopRunner:
                 callbacks, self._after_run = self._after_run, []
                 for callback in callbacks:
                     callback()
+
+    def serve(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro``, a server that owns the loop for the life of the
+        process (``bridge.runtime``), on the process loop.
+
+        While it runs, :meth:`run` called from another thread (a handler
+        called on a worker thread: a WebSocket event, lifespan startup or
+        shutdown) hands its coroutine to the running loop and waits for it,
+        instead of waiting for a turn that would never come.
+        """
+
+        async def serving() -> T:
+            self._serving = True
+            try:
+                return await coro
+            finally:
+                self._serving = False
+
+        return self.run(serving())
+
+    def _submit(
+        self,
+        coro: Coroutine[Any, Any, T],
+        on_pending: Callable[[asyncio.Task[T]], object] | None,
+    ) -> T:
+        """``coro`` run on the loop :meth:`serve` drives, from another thread."""
+        loop = self.loop
+
+        async def watched() -> T:
+            task = loop.create_task(coro)
+            if on_pending is not None:
+                on_pending(task)
+            return await task
+
+        return asyncio.run_coroutine_threadsafe(watched(), loop).result()
 
     @property
     def is_running(self) -> bool:
@@ -189,6 +233,7 @@ class LoopRunner:
         self._after_run = []
         self._lock = threading.RLock()  # another thread may have held it
         self._owner = None
+        self._serving = False
 
 
 _RUNNER = LoopRunner()

@@ -17,6 +17,7 @@ TextHeaders = list[tuple[str, str]]
 
 InterfaceMode = Literal["auto", "asgi", "wsgi"]
 LifespanMode = Literal["auto", "on", "off"]
+InvokeMode = Literal["BUFFERED", "RESPONSE_STREAM"]
 
 
 class LambdaContext(Protocol):

@@ -295,6 +295,80 @@ def test_dockerfile_passes_hadolint_and_runs_the_handler() -> None:
         assert (HERE / "app" / app / "requirements.txt").is_file()
 
 
+# --- bridge.runtime: provided.al2023, container image, managed runtime + exec wrapper ----
+
+RUNTIME = HERE / "runtime"
+RUNTIME_TEMPLATES = {
+    "provided": RUNTIME / "provided.yaml",
+    "container": RUNTIME / "container" / "template.yaml",
+    "managed": RUNTIME / "managed.yaml",
+}
+
+
+def test_runtime_templates_pass_cfn_lint() -> None:
+    cfn_lint(*RUNTIME_TEMPLATES.values())
+
+
+@pytest.mark.parametrize("kind", RUNTIME_TEMPLATES)
+def test_runtime_template_streams_to_a_function_url(kind: str) -> None:
+    resources = cfn(RUNTIME_TEMPLATES[kind])["Resources"]
+    (function,) = of_type(resources, "AWS::Serverless::Function").values()
+    props = function["Properties"]
+    assert props["FunctionUrlConfig"] == {"AuthType": "NONE", "InvokeMode": "RESPONSE_STREAM"}
+    variables = props["Environment"]["Variables"]
+    assert variables["BRIDGE_INVOKE_MODE"] == "RESPONSE_STREAM"
+    if kind == "container":
+        assert props["PackageType"] == "Image"
+        context = RUNTIME_TEMPLATES[kind].parent / function["Metadata"]["DockerContext"]
+        assert (context / function["Metadata"]["Dockerfile"]).resolve() == (
+            RUNTIME / "container" / "Dockerfile"
+        )
+        return
+    code = RUNTIME / props["CodeUri"]
+    assert (code / "app.py").is_file()
+    assert props["Handler"] == "app.app"
+    if kind == "provided":
+        assert props["Runtime"] == "provided.al2023"
+        assert props["Layers"] == [{"Ref": "PythonLayerArn"}]
+        assert function["Metadata"] == {"BuildMethod": "makefile"}
+        assert "build-AppFunction:" in (code / "Makefile").read_text()
+        assert os.access(code / "bootstrap", os.X_OK)
+    else:
+        assert props["Runtime"] == "python3.13"
+        # the wrapper bridge ships, where a zip with bridge at its root puts it
+        wrapper = variables["AWS_LAMBDA_EXEC_WRAPPER"]
+        assert wrapper == "/var/task/bridge/runtime/exec-wrapper"
+        assert os.access(ROOT / wrapper.removeprefix("/var/task/"), os.X_OK)
+        assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert props["AutoPublishAlias"] == "live"
+
+
+def test_runtime_dockerfile_passes_hadolint_and_runs_bridge_runtime() -> None:
+    path = RUNTIME / "container" / "Dockerfile"
+    run(tool("hadolint"), path)
+    commands = {c.cmd: c for c in dockerfile.parse_file(str(path))}
+    assert commands["FROM"].value[0].startswith("public.ecr.aws/docker/library/python:3.")
+    assert commands["ENTRYPOINT"].json
+    assert commands["ENTRYPOINT"].value == ("python", "-m", "bridge.runtime")
+    assert commands["CMD"].json
+    assert commands["CMD"].value == ("app.app",)
+
+
+def test_runtime_app_answers(tmp_path: Path) -> None:
+    out = run(
+        sys.executable,
+        "-m",
+        "bridge",
+        "invoke",
+        f"{RUNTIME / 'app' / 'app.py'}:app",
+        "/?name=Lambda",
+        cwd=tmp_path,
+    )
+    response = json.loads(out)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["message"] == "Hello, Lambda!"
+
+
 # --- The apps, and the docs that show these files ---------------------------------------
 
 

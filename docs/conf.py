@@ -47,10 +47,13 @@ autodoc_type_aliases = {
 
 # What the nitpicky build cannot resolve: the standard library's and
 # third-party types (no network here for intersphinx inventories), and the
-# callable aliases bridge.sources.base defines for type checkers only.
+# callable aliases bridge.sources.base defines for type checkers only, and the
+# type variable of bridge.snapstart's decorators.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(collections\.abc|typing|asgiref|boto3|botocore)\..*"),
+    (r"py:.*", r"(collections\.abc|typing|asgiref|boto3|botocore|concurrent\.futures)\..*"),
+    (r"py:class", r"Executor"),
     (r"py:class", r"ToRequest|ToResponse|ToTextResponse|ReadRequest"),
+    (r"py:class", r"bridge\.snapstart\.F"),
 ]
 
 html_theme = "alabaster"

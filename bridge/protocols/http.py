@@ -15,6 +15,14 @@ is returned as sent; anything else becomes a 500 and a log line.  With a
 time limit (the Lambda deadline minus a margin), an application still
 running then is cancelled: a 504 if its response was not complete.
 ``http.disconnect`` is delivered only once the response is complete.
+
+Where the response goes is the one seam between the cycle and what serves
+it (a *response sink*): :class:`HTTPCycle` itself is the buffered sink, which
+collects the body and, for ``bridge.runtime``, tells with :meth:`completed`
+that the response is complete while the application may still be running
+(background tasks, code after its last ``send``).  :class:`StreamingHTTPCycle`
+is the streaming sink: it hands each body chunk to a :class:`ResponseStream`
+as the application sends it.
 """
 
 from __future__ import annotations
@@ -23,9 +31,9 @@ import asyncio
 import enum
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.checks import is_token
+from bridge.checks import header_problem, is_token
 from bridge.errors import ProtocolError
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
@@ -169,6 +177,18 @@ class HTTPCycle:
                 )
                 self.internal_error()
 
+    async def completed(self, task: asyncio.Task[Any]) -> None:
+        """Wait until the response is complete, or ``task`` (running :meth:`run`)
+        has ended, whichever comes first: the application may go on after its
+        response."""
+        if self.state is COMPLETE or task.done():
+            return
+        complete = self._complete
+        if complete is None:
+            complete = self._complete = asyncio.Event()
+        task.add_done_callback(lambda _: complete.set())
+        await complete.wait()
+
     def deadline_reached(self, task: asyncio.Task[Any], time_limit: float) -> None:
         """Cancel the application (running in ``task``), which had ``time_limit`` seconds.
 
@@ -256,6 +276,140 @@ class HTTPCycle:
         self.state = COMPLETE
         if self._complete is not None:
             self._complete.set()
+
+
+#: The most a streamed response may carry (Lambda's limit for streamed responses).
+STREAM_LIMIT = 200 * 1024 * 1024
+
+
+class ResponseStream(Protocol):
+    """Where a ``StreamingHTTPCycle`` sends the response (``bridge.runtime``'s
+    streamed ``/response``)."""
+
+    async def start(self, status: int, headers: Headers) -> None:
+        """Send the status and headers: the first bytes of the stream."""
+
+    async def write(self, data: bytes) -> None:
+        """Send body bytes (never empty)."""
+
+    async def end(self, error: BaseException | None) -> None:
+        """End the stream; ``error``: it failed after its first byte."""
+
+
+class StreamingHTTPCycle(HTTPCycle):
+    """The HTTP cycle whose response is streamed to ``stream``.
+
+    The status and headers go out with the first ``http.response.body``
+    message (until then an error still becomes a plain 500), each body chunk
+    as it is sent, and the end of the stream with the last one: the
+    application may go on running after that.  An error once the stream
+    has started can no longer change the status: it ends the stream with
+    the error (Lambda's error trailers).  :meth:`run` ends the stream in
+    every case.
+    """
+
+    __slots__ = ("_ended", "_sent", "_started", "failure", "stream")
+
+    def __init__(self, scope: HTTPScope, body: bytes, stream: ResponseStream) -> None:
+        super().__init__(scope, body)
+        self.stream = stream
+        #: What ended a stream that had started, if it did not end normally.
+        self.failure: BaseException | None = None
+        self._started = False
+        self._ended = False
+        self._sent = 0
+
+    async def send(self, message: Message) -> None:
+        if self._ended:
+            await super().send(message)  # after the end: the cycle's own error
+            return
+        was = self.state
+        if was is RESPONSE and not self._started:
+            # The headers go out with this first body message: checked first.
+            problem = header_problem(self.headers)
+            if problem is not None:
+                raise ProtocolError(
+                    f"The response to {self.scope['method']} {self.scope['path']} has a "
+                    f"{problem}; it cannot be streamed."
+                )
+        await super().send(message)
+        if was is REQUEST:  # http.response.start: nothing goes out yet
+            return
+        if not self._started:
+            self._started = True
+            await self.stream.start(self.status, self.headers)
+        chunks = self._chunks
+        if self.state is RESPONSE:
+            if chunks:
+                self._chunks = []
+                await self._write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            return
+        body, self.body = self.body, b""
+        await self._write(body)
+        self._ended = True
+        await self.stream.end(None)
+
+    async def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        self._sent += len(data)
+        if self._sent > STREAM_LIMIT:
+            raise ProtocolError(
+                f"The streamed response to {self.scope['method']} {self.scope['path']} is over "
+                f"Lambda's limit of {STREAM_LIMIT} bytes for streamed responses; it is cut off "
+                "there. Serve large content from S3."
+            )
+        await self.stream.write(data)
+
+    async def run(self, app: ASGIApp) -> None:
+        """Run the application, then end the stream, whatever happened."""
+        await super().run(app)
+        if self._ended:
+            return
+        self._ended = True
+        if self._started:
+            await self.stream.end(self.failure or ProtocolError("The response did not complete."))
+            return
+        await self.stream.start(self.status, self.headers)
+        await self._write(self.body)
+        await self.stream.end(None)
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self._started or self._ended or self.failure is not None:
+            super()._failed(exc)
+            return
+        if self._timed_out is not None:
+            self.failure = TimeoutError(
+                f"cancelled at its time limit ({self._timed_out * 1000:.0f} ms: the Lambda "
+                "deadline minus timeout_margin_ms) in the middle of its streamed response"
+            )
+            super()._failed(exc)
+            return
+        self.failure = exc
+        logger.error(
+            "Exception in ASGI application (%s %s) after its streamed response had started; "
+            "the stream ends with the error (Lambda's error trailers).",
+            self.scope["method"],
+            self.scope["path"],
+            exc_info=exc,
+        )
+        self.internal_error()
+
+    def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:
+        if self._started and not self._ended:
+            # Too late for an error response: the stream ends with an error.
+            if self.failure is None:
+                self.failure = ProtocolError(
+                    "The application ended without completing its streamed response."
+                    if status == 500
+                    else "The application was cancelled at its time limit mid-stream."
+                )
+            self.state = COMPLETE
+            self._chunks = []
+            if self._complete is not None:
+                self._complete.set()
+            return
+        super().internal_error(status, body)
 
 
 def _message_kind(message: object, message_type: object) -> str:

@@ -17,7 +17,10 @@ The modules:
   bytes to responses);
 * :mod:`~bridge.runtime.api`: the Runtime API's requests and answers, sans-IO;
 * :mod:`~bridge.runtime.framing`: streamed responses (prelude, chunks,
-  error trailers) as pure functions, for the streaming mode to come;
+  error trailers) as pure functions;
+* :mod:`~bridge.runtime.stream`: the response stream that sends them;
+* :mod:`~bridge.runtime.wsgi`: WSGI responses posted (or streamed) before
+  the iterable's ``close()``;
 * :mod:`~bridge.runtime.context`: the context object, as awslambdaric's;
 * :mod:`~bridge.runtime.loader`: the handler from ``module.attr``;
 * :mod:`~bridge.runtime.client`: the connection, on asyncio streams;

@@ -9,6 +9,7 @@ sends, and that read the :class:`~bridge.runtime.http.Response` it gets:
 ``POST /runtime/invocation/{id}/error``    :func:`error_request`
 ``POST /runtime/init/error``               :func:`init_error_request`
 ``GET  /runtime/restore/next``             :func:`restore_next_request` (SnapStart)
+``POST /runtime/restore/error``            :func:`restore_error_request` (SnapStart)
 =========================================  ==============================================
 
 Errors use Lambda's JSON shape (:func:`error_body`) and the
@@ -38,6 +39,7 @@ __all__ = [
     "next_request",
     "read_invocation",
     "response_request",
+    "restore_error_request",
     "restore_next_request",
 ]
 
@@ -141,6 +143,11 @@ def error_request(request_id: str, error: dict[str, Any]) -> Request:
 def init_error_request(error: dict[str, Any]) -> Request:
     """The function could not start (import failure, lifespan startup failure)."""
     return _error(f"{PREFIX}/init/error", error)
+
+
+def restore_error_request(error: dict[str, Any]) -> Request:
+    """The function failed after a SnapStart restore (an after-restore hook)."""
+    return _error(f"{PREFIX}/restore/error", error)
 
 
 def error_body(

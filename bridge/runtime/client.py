@@ -60,16 +60,37 @@ class Connection:
                 raise
         return await self._send(request.method, data)
 
-    async def _send(self, method: str, data: bytes) -> Response:
+    async def begin(self, request: Request) -> None:
+        """Send the head of ``request``, whose body follows with :meth:`write`
+        (framed chunks) and ends with :meth:`finish`."""
+        await self._write(encode_request(request, self._authority))
+        self._parser.expect(request.method)
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data`` (framed body bytes of the request begun)."""
+        await self._write(data)
+
+    async def finish(self, data: bytes) -> Response:
+        """Send the last bytes of the request begun, and return its response."""
+        await self._write(data)
+        return await self._read()
+
+    async def _write(self, data: bytes) -> None:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
             self._parser = ResponseParser()
             self.opened += 1
-        reader, writer, parser = self._reader, self._writer, self._parser
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def _send(self, method: str, data: bytes) -> Response:
+        await self._write(data)
+        self._parser.expect(method)
+        return await self._read()
+
+    async def _read(self) -> Response:
+        reader, parser = self._reader, self._parser
         assert reader is not None
-        writer.write(data)
-        await writer.drain()
-        parser.expect(method)
         received = False
         while True:
             response = parser.next_response()

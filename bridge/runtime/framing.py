@@ -1,4 +1,5 @@
-"""Streamed responses to the Runtime API, as pure functions (not used yet).
+"""Streamed responses to the Runtime API, as pure functions (sent by
+:mod:`bridge.runtime.stream`).
 
 A streamed HTTP answer is one ``POST /invocation/{id}/response`` whose body
 is sent with ``Transfer-Encoding: chunked`` as it is produced.  For HTTP

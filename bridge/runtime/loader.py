@@ -4,7 +4,8 @@
 (``src/app.handler``), as the managed Python runtimes accept.  The folder in
 ``LAMBDA_TASK_ROOT`` (the function's code on Lambda) and the current
 directory are importable.  ``attr`` is a :class:`~bridge.Bridge`, used as
-it is, or a WSGI or ASGI application, served as ``Bridge(app)``.
+it is, or a WSGI or ASGI application, served as ``Bridge(app)``, with
+``invoke_mode`` from ``BRIDGE_INVOKE_MODE`` (``BUFFERED`` when unset).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import sys
 from typing import Any
 
 from bridge.adapter import Bridge
+from bridge.errors import ConfigurationError
 
-__all__ = ["HandlerError", "load_handler"]
+__all__ = ["INVOKE_MODE_ENV", "HandlerError", "load_handler"]
+
+INVOKE_MODE_ENV = "BRIDGE_INVOKE_MODE"
 
 
 class HandlerError(Exception):
@@ -70,4 +74,12 @@ def load_handler(spec: str, environ: dict[str, str] | None = None) -> Bridge:
         ) from None
     if isinstance(target, Bridge):
         return target
-    return Bridge(target)
+    mode = env.get(INVOKE_MODE_ENV, "").strip() or "BUFFERED"
+    if mode not in ("BUFFERED", "RESPONSE_STREAM"):
+        raise ConfigurationError(
+            f"{INVOKE_MODE_ENV} must be BUFFERED or RESPONSE_STREAM (the function URL's invoke "
+            f"mode), got {mode!r}."
+        )
+    return Bridge(
+        target, invoke_mode="RESPONSE_STREAM" if mode == "RESPONSE_STREAM" else "BUFFERED"
+    )

@@ -1,16 +1,19 @@
-"""The runtime loop: ``/next`` → the handler → ``/response`` or ``/error``.
+"""The runtime loop: ``/next`` → the app → ``/response`` or ``/error``.
 
 One asyncio event loop runs for the life of the process
-(:func:`run_forever`).  The handler is called on a named thread pool
-(``bridge-runtime``), so that WSGI and ASGI apps both go through the
-:class:`~bridge.Bridge` handler as under any other runtime, while the loop
-stays free to talk to the Runtime API and to receive signals.
+(:func:`run_forever`): bridge's own process loop, the one the handler's
+lifespan runs on.  An ASGI app is awaited on it directly
+(:meth:`bridge.Bridge.respond`): its response is posted the moment it is
+complete (or streamed as it is sent, with ``invoke_mode="RESPONSE_STREAM"``),
+and the app may go on running (background tasks) until it returns or its
+deadline; only then does that worker ask for the next invocation.  A WSGI
+app is called on a named thread pool (``bridge-runtime``), its iterable's
+``close()`` after the response is posted.
 
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
-a WSGI app is then called from N threads at once and must be thread-safe.
-An ASGI app is served one invocation at a time for now: the Bridge handler
-runs its loop on the calling thread, and one loop cannot be driven from two.
+N ASGI invocations at once on the one loop, each in its own task; a WSGI
+app is called from N threads at once and must be thread-safe.
 
 SIGTERM (or SIGINT) stops the workers that wait for an invocation, lets
 those that run one finish (at most :data:`SHUTDOWN_TIMEOUT_S`), runs the
@@ -27,14 +30,15 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
 
 from bridge._log import get_logger
-from bridge.adapter import Bridge
+from bridge.adapter import Answer, Bridge
 from bridge.errors import ApplicationError
+from bridge.loop import get_runner
 from bridge.runtime.api import (
     Invocation,
     RuntimeAPIError,
@@ -46,12 +50,14 @@ from bridge.runtime.api import (
     next_request,
     read_invocation,
     response_request,
-    restore_next_request,
 )
 from bridge.runtime.client import Connection, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.loader import HandlerError, load_handler
+from bridge.runtime.snapstart import snap_start
+from bridge.runtime.stream import RuntimeStream
+from bridge.snapstart import is_snap_start
 
 __all__ = ["Runtime", "main", "run_forever"]
 
@@ -99,25 +105,12 @@ class Runtime:
             return 1
         self.handler = handler
         workers = self.concurrency
-        if handler.interface != "wsgi" and workers > 1:
-            logger.warning(
-                "AWS_LAMBDA_MAX_CONCURRENCY=%d, but %r is served as ASGI, which this runtime "
-                "serves one invocation at a time for now; serving 1.",
-                workers,
-                handler.app,
-            )
-            workers = 1
         self._trace_env = workers == 1
-        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
-            try:
-                response = await first.exchange(restore_next_request())
-                if response.status != 200:
-                    raise RuntimeAPIError(f"GET /restore/next answered {response.status}")
-            except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
-                logger.error("The runtime stops: SnapStart restore failed: %s", exc)
-                first.close()
-                await self._shutdown([], handler, 1)
-                return 1
+        # SnapStart: hooks, /restore/next, reseed (bridge/runtime/snapstart.py).
+        if is_snap_start() and not await snap_start(first, self._run_sync):
+            first.close()
+            await self._shutdown([], handler, 1)
+            return 1
         tasks = [
             loop.create_task(
                 self._worker(handler, first if n == 0 else Connection(self.address)),
@@ -143,6 +136,10 @@ class Runtime:
         if loop is not None and stop is not None:
             with suppress(RuntimeError):  # the loop has closed already
                 loop.call_soon_threadsafe(stop.set)
+
+    async def _run_sync(self, func: Callable[[], None]) -> None:
+        """``func()`` on the pool, as the handler's own code runs."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, func)
 
     def _load(self) -> Bridge:
         spec = self.handler_spec
@@ -180,9 +177,34 @@ class Runtime:
                     invocation = read_invocation(await connection.exchange(next_request()))
                 finally:
                     self._idle.discard(task)
-                answer = await self._invoke(handler, invocation)
-                response = await connection.exchange(answer)
-                if response.status != 202:
+                answer, rest = await self._invoke(handler, invocation, connection)
+                try:
+                    response = None if answer is None else await connection.exchange(answer)
+                except BaseException:
+                    if isinstance(rest, Coroutine):  # not started: never will be
+                        rest.close()
+                    raise
+                if rest is not None:
+                    # The app goes on after its response (or streams it): the
+                    # next invocation waits for it.
+                    try:
+                        await rest
+                    except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
+                        logger.error(
+                            "The streamed answer to invocation %s could not be sent: %s",
+                            invocation.request_id,
+                            exc,
+                        )
+                        connection.close()  # in an unknown state: the next request reopens it
+                    except Exception as exc:
+                        logger.error(
+                            "The work after the response to invocation %s failed: %s: %s",
+                            invocation.request_id,
+                            type(exc).__name__,
+                            exc,
+                            exc_info=exc,
+                        )
+                if response is not None and response.status != 202:
                     # Lambda has failed the invocation already (a result over its
                     # limit, a deadline passed): the next one is still served.
                     logger.error(
@@ -194,8 +216,9 @@ class Runtime:
         finally:
             connection.close()
 
-    async def _invoke(self, handler: Bridge, invocation: Invocation) -> Request:
-        """The request that answers ``invocation``: its result, or its error."""
+    def _event(self, invocation: Invocation) -> tuple[Any, LambdaContext] | Request:
+        """The event and context of ``invocation``, or the error request when
+        they cannot be read."""
         request_id = invocation.request_id
         try:
             context = LambdaContext(invocation)
@@ -214,10 +237,39 @@ class Runtime:
                 os.environ[TRACE_ENV] = invocation.trace_id
             else:
                 os.environ.pop(TRACE_ENV, None)
-        loop = asyncio.get_running_loop()
+        return event, context
+
+    async def _invoke(
+        self, handler: Bridge, invocation: Invocation, connection: Connection
+    ) -> tuple[Request | None, Awaitable[None] | None]:
+        """The request that answers ``invocation`` (None when streamed on
+        ``connection``), and the app still running after its response (to
+        await before the next invocation)."""
+        read = self._event(invocation)
+        if isinstance(read, Request):
+            return read, None
+        event, context = read
+        request_id = invocation.request_id
+        streams: list[RuntimeStream] = []
+
+        def stream() -> RuntimeStream:
+            streams.append(RuntimeStream(connection, request_id))
+            return streams[-1]
+
         try:
-            result = await loop.run_in_executor(self._pool, handler, event, context)
-        except ApplicationError as exc:
+            answer: Answer = await handler.respond(event, context, stream, executor=self._pool)
+        except Exception as exc:
+            return self._failure(request_id, exc), None
+        if answer.error is not None:
+            return self._failure(request_id, answer.error), answer.rest
+        if answer.result is None:
+            return None, _after(answer.rest, streams)
+        return self._result(request_id, answer.result), answer.rest
+
+    @staticmethod
+    def _failure(request_id: str, exc: BaseException) -> Request:
+        """The error request for ``exc``, raised by the handler, logged."""
+        if isinstance(exc, ApplicationError):
             # Its message quotes the answer's body: that goes to Lambda, not to the log.
             logger.error(
                 "Invocation %s failed: the application answered %s with status %d.",
@@ -225,12 +277,15 @@ class Runtime:
                 exc.request,
                 exc.status,
             )
-            return error_request(request_id, exception_error(exc))
-        except Exception as exc:
+        else:
             logger.error(
                 "Invocation %s failed: %s: %s", request_id, type(exc).__name__, exc, exc_info=exc
             )
-            return error_request(request_id, exception_error(exc))
+        return error_request(request_id, exception_error(exc))
+
+    @staticmethod
+    def _result(request_id: str, result: Any) -> Request:
+        """The buffered ``/response`` of ``result``, or the error when it is not JSON."""
         try:
             body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
         except (TypeError, ValueError) as exc:
@@ -278,6 +333,23 @@ class Runtime:
         return status
 
 
+def _after(rest: Awaitable[None] | None, streams: list[RuntimeStream]) -> Awaitable[None] | None:
+    """The app's task, then the end of its stream (which outlives the app's
+    cancellation): what the worker awaits before its next invocation."""
+    if rest is None:
+        return None
+
+    async def both() -> None:
+        try:
+            await rest
+        finally:
+            for stream in streams:
+                if stream.ended is not None:
+                    await stream.ended
+
+    return asyncio.get_running_loop().create_task(both())
+
+
 def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a process of its own
     """End the process without joining the pool's threads (one is stuck)."""
     logging.shutdown()
@@ -287,27 +359,10 @@ def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a proces
 
 
 def run_forever(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``main()`` on a new event loop, the one loop of the process, and
-    close the loop after: :class:`asyncio.Runner` on Python 3.11+, the same
-    steps by hand on 3.10."""
-    if sys.version_info >= (3, 11):
-        with asyncio.Runner() as runner:
-            return runner.run(main())
-    loop = asyncio.new_event_loop()  # pragma: no cover - Python 3.10
-    asyncio.set_event_loop(loop)
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        try:
-            tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
-            for task in tasks:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
+    """Run ``main()`` on bridge's process loop (:mod:`bridge.loop`), the one
+    loop of the process, for as long as it runs: the loop the lifespan of
+    the handler runs on, and every ASGI invocation."""
+    return get_runner().serve(main())
 
 
 def _concurrency(value: str | None) -> int:

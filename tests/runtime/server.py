@@ -5,10 +5,13 @@ It speaks every route a runtime uses (``/2018-06-01/runtime/...``):
 * ``GET  invocation/next``           hands out the next queued invocation, blocking until one is
   queued; any number of runtimes (or workers) may wait at once;
 * ``POST invocation/{id}/response``  records a result, sent whole or with
-  ``Transfer-Encoding: chunked`` (trailers kept, for streamed responses);
+  ``Transfer-Encoding: chunked`` (trailers kept, for streamed responses; each chunk is
+  recorded as it arrives, with its arrival time);
 * ``POST invocation/{id}/error``     records an invocation error;
 * ``POST init/error``                records an init error;
-* ``GET  restore/next``              counts the call and answers 200 (SnapStart).
+* ``GET  restore/next``              counts the call and answers ``restore_status`` (200), once
+  ``restore_open`` is set (it is unless a test holds the restore back) (SnapStart);
+* ``POST restore/error``             records a restore error (SnapStart).
 
 Every request is recorded with the connection it came on, so that tests can see keep-alive at
 work. Tests queue invocations with :meth:`RuntimeAPIServer.invoke` and wait for answers with
@@ -40,7 +43,7 @@ TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sam
 class Posted:
     """One answer the runtime posted: a response, an invocation error or an init error."""
 
-    kind: str  # "response", "error" or "init-error"
+    kind: str  # "response", "error", "init-error" or "restore-error"
     request_id: str  # "" for an init error
     headers: dict[str, str]  # lower-case names
     body: bytes
@@ -77,6 +80,11 @@ class _State:
     posted: list[Posted] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     restores: int = 0
+    #: Cleared by a test to hold ``/restore/next`` (the snapshot being taken) until it sets it.
+    restore_open: threading.Event = field(default_factory=threading.Event)
+    restore_status: int = 200
+    #: request id -> the chunks of its streamed response so far, each with its arrival time.
+    chunks: dict[str, list[tuple[float, bytes]]] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -86,6 +94,7 @@ class RuntimeAPIServer:
 
     def __init__(self) -> None:
         self.state = _State()
+        self.state.restore_open.set()
         self._ids = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), _handler_class(self.state))
         self._server.daemon_threads = True
@@ -144,6 +153,31 @@ class RuntimeAPIServer:
 
         return self._wait(found, alive, wait_s, "init")
 
+    def restore_error(self, *, alive: Callable[[], bool], wait_s: float = 20.0) -> Posted:
+        def found() -> Posted | None:
+            return next((p for p in self.state.posted if p.kind == "restore-error"), None)
+
+        return self._wait(found, alive, wait_s, "restore")
+
+    def wait_for_restore(self, *, alive: Callable[[], bool], wait_s: float = 20.0) -> None:
+        """Wait until ``/restore/next`` has been asked for."""
+
+        def found() -> bool | None:
+            return True if any(s.path.endswith("/restore/next") for s in self.state.seen) else None
+
+        self._wait(found, alive, wait_s, "/restore/next")
+
+    def wait_for_chunks(
+        self, request_id: str, count: int, *, alive: Callable[[], bool], wait_s: float = 20.0
+    ) -> list[tuple[float, bytes]]:
+        """Wait until ``count`` chunks of the streamed answer to ``request_id`` have arrived."""
+
+        def found() -> list[tuple[float, bytes]] | None:
+            chunks = self.state.chunks.get(request_id, [])
+            return list(chunks) if len(chunks) >= count else None
+
+        return self._wait(found, alive, wait_s, f"{count} chunks of {request_id}")
+
     def wait_for_next(self, count: int, *, alive: Callable[[], bool], wait_s: float = 20.0) -> None:
         """Wait until ``count`` requests for ``/next`` have arrived in all."""
 
@@ -179,14 +213,19 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def read_chunked(rfile: Any) -> tuple[bytes, dict[str, str]]:
-    """A chunked body and its trailers, read from ``rfile``."""
+def read_chunked(
+    rfile: Any, on_chunk: Callable[[bytes], None] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A chunked body and its trailers, read from ``rfile``; ``on_chunk`` is
+    called with each chunk as it arrives."""
     chunks = []
     while True:
         size = int(rfile.readline().split(b";")[0].strip(), 16)
         if size == 0:
             break
         chunks.append(rfile.read(size))
+        if on_chunk is not None:
+            on_chunk(chunks[-1])
         if rfile.read(2) != b"\r\n":
             raise ValueError("a chunk not followed by CRLF")
     trailers = {}
@@ -217,9 +256,12 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._see()
             if self.path == f"{PREFIX}/restore/next":
+                while not state.restore_open.wait(0.05):
+                    if state.stopping.is_set():
+                        break
                 with state.changed:
                     state.restores += 1
-                self._reply(HTTPStatus.OK, b"")
+                self._reply(HTTPStatus(state.restore_status), b"")
                 return
             if self.path != f"{PREFIX}/invocation/next":
                 self._reply(HTTPStatus.NOT_FOUND, b'{"errorMessage": "no such route"}')
@@ -236,12 +278,18 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._see()
             chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            kind, request_id = _route(self.path)
+
+            def arrived(chunk: bytes) -> None:
+                with state.changed:
+                    state.chunks.setdefault(request_id, []).append((time.monotonic(), chunk))
+                    state.changed.notify_all()
+
             if chunked:
-                body, trailers = read_chunked(self.rfile)
+                body, trailers = read_chunked(self.rfile, arrived)
             else:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 trailers = {}
-            kind, request_id = _route(self.path)
             if kind is None:
                 self._reply(HTTPStatus.NOT_FOUND, b'{"errorMessage": "no such route"}')
                 return
@@ -278,6 +326,8 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
 def _route(path: str) -> tuple[str | None, str]:
     if path == f"{PREFIX}/init/error":
         return "init-error", ""
+    if path == f"{PREFIX}/restore/error":
+        return "restore-error", ""
     if path.startswith(f"{PREFIX}/invocation/"):
         parts = path.removeprefix(f"{PREFIX}/invocation/").split("/")
         if len(parts) == 2 and parts[1] in ("response", "error"):

@@ -81,9 +81,7 @@ def test_a_wsgi_app_answers_and_a_bridge_error_is_posted() -> None:
     assert json.loads(body(context))["thread"].startswith("bridge-runtime")
 
 
-def test_an_asgi_app_with_concurrency_is_served_by_one_worker(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_an_asgi_app_with_concurrency_is_served_by_every_worker() -> None:
     posted: list[Posted] = []
 
     def drive(api: RuntimeAPIServer) -> None:
@@ -93,8 +91,7 @@ def test_an_asgi_app_with_concurrency_is_served_by_one_worker(
         assert run(drive) == 0
         nexts = {s.port for s in api.state.seen if s.path.endswith("/next")}
     assert [json.loads(body(p)) for p in posted] == [{"item_id": n, "q": ""} for n in range(2)]
-    assert len(nexts) == 1
-    assert "served as ASGI" in caplog.text
+    assert len(nexts) == 3
 
 
 def test_unserialisable_results_and_bad_events() -> None:
@@ -145,3 +142,38 @@ def test_a_runtime_api_that_goes_away_stops_the_runtime_with_1(
     runtime = Runtime(address, WSGI)
     assert run_forever(runtime.serve) == 1
     assert "The runtime stops" in caplog.text
+
+
+def test_a_streamed_answer_and_a_buffered_one_from_the_same_app() -> None:
+    posted: list[Posted] = []
+
+    def drive(api: RuntimeAPIServer) -> None:
+        posted.append(answer(api, build_event("url", path="/cookies")))
+        posted.append(answer(api, build_event("url", path="/fail-midway")))
+        posted.append(answer(api, build_event("http", path="/cookies")))
+
+    with serving("tests.runtime.functions.streaming_function.handler", concurrency=2) as (_, run):
+        assert run(drive) == 0
+    streamed, failed, buffered = posted
+    assert streamed.chunked
+    assert streamed.body.endswith(b"\0" * 8 + b"with cookies")
+    assert failed.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+    assert not buffered.chunked
+    assert body(buffered) == b"with cookies"
+
+
+def test_a_wsgi_app_streams_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_INVOKE_MODE", "RESPONSE_STREAM")
+    posted: list[Posted] = []
+
+    def drive(api: RuntimeAPIServer) -> None:
+        posted.append(answer(api, build_event("url", path="/fail-midway")))
+        posted.append(answer(api, build_event("url", path="/hello")))
+
+    with serving(WSGI) as (_, run):
+        assert run(drive) == 0
+    failed, hello = posted
+    assert failed.body.endswith(b"partial")
+    assert failed.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+    assert hello.body.endswith(b"\0" * 8 + b"hello from flask")
+    assert hello.trailers == {}

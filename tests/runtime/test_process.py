@@ -185,6 +185,27 @@ def test_an_application_error_reaches_lambda_but_its_body_not_the_log() -> None:
         assert "4111" not in log
 
 
+def test_non_http_events_give_the_apps_result_or_fail_the_invocation() -> None:
+    sqs = {
+        "Records": [
+            {"messageId": "m1", "eventSource": "aws:sqs", "body": "fine"},
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": "bad"},
+        ]
+    }
+    with running("events_function.handler") as function:
+        posted = function.invoke(sqs)
+        assert posted.kind == "response"
+        assert posted.json() == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+        failed = function.invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+        assert failed.kind == "error"
+        assert failed.json()["errorType"] == "ApplicationError"
+        assert "status 422" in failed.json()["errorMessage"]
+        assert failed.headers["lambda-runtime-function-error-type"] == "ApplicationError"
+        # The warm-up ping never reaches the app.
+        assert function.invoke({"source": "serverless-plugin-warmup"}).json() == {}
+        assert function.stop() == 0
+
+
 def test_an_event_that_is_not_json_is_an_unmarshal_error(flask_function: Function) -> None:
     posted = flask_function.invoke(None, raw=b"{not json")
     assert posted.kind == "error"
@@ -268,13 +289,15 @@ def test_sigterm_with_an_invocation_stuck_exits_within_the_budget() -> None:
         assert "1 invocation(s) still running after 1.5 s" in function.log()
 
 
-def test_an_asgi_app_with_max_concurrency_is_served_one_at_a_time() -> None:
+def test_an_asgi_app_with_max_concurrency_runs_its_lifespan_once() -> None:
     with running("fastapi_function.handler", AWS_LAMBDA_MAX_CONCURRENCY="4") as function:
-        for n in range(3):
-            posted = function.invoke(get(f"/items/{n}"))
-            assert json.loads(body_of(posted)) == {"item_id": n, "q": ""}
+        ids = [function.api.invoke(get("/hello")) for _ in range(6)]
+        for request_id in ids:
+            posted = function.answer(request_id)
+            assert json.loads(body_of(posted)) == {"message": "hello from fastapi"}
+        assert len({s.port for s in function.api.state.seen if s.path.endswith("/next")}) == 4
         assert function.stop() == 0
-        assert "served as ASGI" in function.log()
+        assert function.log() == "lifespan startup\nlifespan shutdown\n"
 
 
 def test_an_import_failure_is_an_init_error_then_a_non_zero_exit() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Iterator
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, request, stream_with_context
 
 app = Flask(__name__)
 
@@ -54,3 +55,44 @@ def hold() -> str:
     """Connect to the test's port and wait for its byte: the test decides when this ends."""
     with socket.create_connection(("127.0.0.1", int(request.args["port"])), timeout=15) as held:
         return "released" if held.recv(1) else "dropped"
+
+
+def _released(held: socket.socket) -> bool:
+    return bool(held.recv(1))
+
+
+@app.get("/stream")
+def stream() -> Response:
+    """Two chunks; the second only once the test, connected on ``port``, sends a byte."""
+    port = int(request.args["port"])
+
+    def chunks() -> Iterator[bytes]:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as held:
+            yield b"first,"
+            yield b"second" if _released(held) else b"dropped"
+
+    return Response(stream_with_context(chunks()), content_type="text/plain")
+
+
+@app.get("/fail-midway")
+def fail_midway() -> Response:
+    def chunks() -> Iterator[bytes]:
+        yield b"partial"
+        raise RuntimeError("the data source went away")
+
+    return Response(chunks(), content_type="text/plain")
+
+
+@app.get("/after")
+def after() -> Response:
+    """Answers at once; its close() (call_on_close) then waits for the test's byte."""
+    port = int(request.args["port"])
+    response = Response("answered before close()")
+
+    @response.call_on_close
+    def closing() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as held:
+            if _released(held):
+                held.sendall(b"done")
+
+    return response

@@ -1,0 +1,189 @@
+"""SnapStart hooks: code to run before Lambda snapshots the initialised
+function and after it restores a copy of it.
+
+With SnapStart (Python 3.12+), Lambda runs the init phase once (imports,
+``Bridge(app)`` and with it ASGI lifespan startup), snapshots the memory of
+the process and starts every later execution environment from a copy of
+that snapshot.  What init created is then *shared* by all the copies:
+open sockets (a database connection opened in lifespan startup is one TCP
+connection copied into many machines: reopen it), the state of ``random``,
+unique ids, cached credentials.  Register functions to fix that up::
+
+    from bridge import snapstart
+
+    @snapstart.before_snapshot
+    def close_pool() -> None:
+        pool.close()
+
+    @snapstart.after_restore
+    def reopen_pool() -> None:
+        pool.open()
+
+The same hooks work under both runtimes: under AWS's runtime interface
+client (awslambdaric, the managed Python runtimes) they are registered with
+AWS's ``snapshot_restore_py`` (which awslambdaric depends on), and under
+``python -m bridge.runtime`` the runtime runs them, together with any
+registered directly with ``snapshot_restore_py``.  The order is AWS's:
+before-snapshot hooks in the reverse order of registration, after-restore
+hooks in the order of registration.  Register them at import time (module
+level), since the snapshot is taken when init ends.
+
+After a restore, bridge reseeds ``random`` (from ``os.urandom``) before
+the application's own after-restore hooks run, so that two restored copies
+do not draw the same numbers.  An application that wants a fixed seed sets
+it in an after-restore hook of its own.  Under awslambdaric this reseed is
+registered by the first hook registered here, or by ``Bridge(...)`` when
+``AWS_LAMBDA_INITIALIZATION_TYPE`` is ``snap-start``.
+
+Hooks are plain functions: an async resource (a client bound to the app's
+event loop) is best marked stale in the hook and reopened by the next
+request that needs it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = [
+    "INIT_TYPE_ENV",
+    "SnapStartHookError",
+    "after_restore",
+    "before_snapshot",
+    "ensure_reseed",
+    "is_snap_start",
+    "reseed_random",
+    "run_after_restore",
+    "run_before_snapshot",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: One registered hook: the function and the arguments it is called with.
+Hook = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+#: Set by Lambda to ``snap-start`` while it initialises a function for a snapshot.
+INIT_TYPE_ENV = "AWS_LAMBDA_INITIALIZATION_TYPE"
+
+#: Where hooks go when ``snapshot_restore_py`` is not installed (bridge.runtime only).
+_own_before: list[Hook] = []
+_own_after: list[Hook] = []
+
+
+class SnapStartHookError(Exception):
+    """A before-snapshot or after-restore hook raised; the original
+    exception is ``__cause__``."""
+
+    def __init__(self, phase: str, hook: Callable[..., Any], exc: BaseException) -> None:
+        name = getattr(hook, "__qualname__", None) or repr(hook)
+        module = getattr(hook, "__module__", None)
+        where = f"{module}.{name}" if module else name
+        super().__init__(f"The {phase} hook {where} failed: {type(exc).__name__}: {exc}")
+        self.phase = phase
+        self.hook = hook
+
+
+def is_snap_start(environ: dict[str, str] | None = None) -> bool:
+    """Whether this process is being initialised for a SnapStart snapshot."""
+    env = os.environ if environ is None else environ
+    return env.get(INIT_TYPE_ENV) == "snap-start"
+
+
+def before_snapshot(func: F, *args: Any, **kwargs: Any) -> F:
+    """Register ``func(*args, **kwargs)`` to run before the snapshot is
+    taken; usable as a decorator.  Returns ``func``."""
+    _check(func, "before_snapshot")
+    before, _ = _registries()
+    before.append((func, args, kwargs))
+    return func
+
+
+def after_restore(func: F, *args: Any, **kwargs: Any) -> F:
+    """Register ``func(*args, **kwargs)`` to run after each restore from the
+    snapshot, after bridge has reseeded ``random``; usable as a decorator.
+    Returns ``func``."""
+    _check(func, "after_restore")
+    _, after = _registries()
+    after.append((func, args, kwargs))
+    return func
+
+
+def reseed_random() -> None:
+    """Reseed the ``random`` module's generator from ``os.urandom``: a
+    restored copy must not replay the snapshot's sequence."""
+    random.seed()
+
+
+def run_before_snapshot() -> None:
+    """Run (and consume) the before-snapshot hooks, last registered first,
+    as awslambdaric does.  Raises :class:`SnapStartHookError`."""
+    for registry in _both()[0]:
+        while registry:
+            func, args, kwargs = registry.pop()
+            _call("before-snapshot", func, args, kwargs)
+
+
+def run_after_restore() -> None:
+    """Reseed ``random``, then run the after-restore hooks in the order of
+    registration.  Raises :class:`SnapStartHookError`."""
+    reseed_random()
+    for registry in _both()[1]:
+        for func, args, kwargs in list(registry):
+            if func is not reseed_random:  # done above, first
+                _call("after-restore", func, args, kwargs)
+
+
+def ensure_reseed() -> None:
+    """Register :func:`reseed_random` as an after-restore hook, once: under
+    awslambdaric a registered hook is the only code that runs after a restore."""
+    _registries()
+
+
+def _call(phase: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> None:
+    try:
+        func(*args, **kwargs)
+    except Exception as exc:
+        raise SnapStartHookError(phase, func, exc) from exc
+
+
+def _check(func: Any, what: str) -> None:
+    if not callable(func):
+        raise TypeError(f"{what}() takes a function to call, got {func!r}.")
+    if inspect.iscoroutinefunction(func):
+        raise TypeError(
+            f"{what}() takes a plain function, got the coroutine function {func!r}: hooks run "
+            "outside the app's event loop. Close or mark the resource in a plain function and "
+            "reopen it in the next request that uses it."
+        )
+
+
+def _aws() -> Any:
+    """AWS's ``snapshot_restore_py`` module, or None when it is not installed."""
+    try:
+        import snapshot_restore_py  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return snapshot_restore_py
+
+
+def _registries() -> tuple[list[Hook], list[Hook]]:
+    """Where hooks are registered: AWS's registry when it is installed (so
+    that awslambdaric runs them), else bridge's own.  The reseed of
+    ``random`` is registered first, ahead of the app's hooks."""
+    aws = _aws()
+    before: list[Hook] = _own_before if aws is None else aws.get_before_snapshot()
+    after: list[Hook] = _own_after if aws is None else aws.get_after_restore()
+    if not any(func is reseed_random for func, _, _ in after):
+        after.append((reseed_random, (), {}))
+    return before, after
+
+
+def _both() -> tuple[list[list[Hook]], list[list[Hook]]]:
+    """Every registry to run: AWS's (which holds the hooks an app registered
+    directly with ``snapshot_restore_py``), then bridge's own."""
+    aws = _aws()
+    if aws is None:
+        return [_own_before], [_own_after]
+    return [aws.get_before_snapshot(), _own_before], [aws.get_after_restore(), _own_after]
