@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import re
 import select
 import signal
 import struct
@@ -53,7 +54,7 @@ from bridge.local.events import build_event  # noqa: E402
 from bridge.local.responses import decode_response  # noqa: E402
 
 APPS = ("trivial-asgi", "fastapi-async", "flask")
-SECTIONS = ("throughput", "coldstart", "memory")
+SECTIONS = ("throughput", "coldstart", "memory", "streaming")
 PREFIX = b"/2018-06-01/runtime"
 CHILD = os.path.join(HERE, "runtime_child.py")
 #: Compiled bytecode shared with coldstart.py: read, not rebuilt, by every start.
@@ -103,6 +104,8 @@ class RuntimeAPI:
         self.handed = self.answered_in_all = 0
         self.max_in_flight = 0
         self._ids = 0
+        #: When a list: every piece of data received, with its time of arrival.
+        self.raw: list[tuple[float, bytes]] | None = None
         self._server: asyncio.Server | None = None
         self.address = ""
 
@@ -193,6 +196,8 @@ class _Connection(asyncio.Protocol):
             self.api.waiting.remove(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.api.raw is not None:
+            self.api.raw.append((time.perf_counter(), data))
         buffer = self.buffer
         buffer += data
         while True:
@@ -653,6 +658,64 @@ async def memory(rounds: int) -> dict[str, Any]:
     return {"rows": rows, "notes": notes, "rounds": rounds}
 
 
+# ------------------------------------------------------------ streaming
+
+
+STREAM_CASES = [("ASGI", "streaming_asgi"), ("WSGI", "streaming_wsgi")]
+
+
+async def streaming(repeats: int) -> dict[str, Any]:
+    """bridge.runtime streaming to a function URL: for every chunk, the time from
+    the app's send to the chunk's arrival at the server."""
+    import runtime_functions
+
+    event = json.dumps(build_event("url", path="/stream")).encode()
+    rows: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    for label, attr in STREAM_CASES:
+        child = Child(
+            label,
+            plain_command("bridge.runtime", f"runtime_functions.{attr}"),
+            event,
+            BRIDGE_INVOKE_MODE="RESPONSE_STREAM",
+        )
+        first, every = Series("first"), Series("every")
+        try:
+            await child.start()
+            for n in range(repeats + 1):  # the first is a warm-up
+                child.api.raw = []
+                done = child.api.expect(1)
+                child.api.queue(1)
+                await child.wait(done, "a streamed answer")
+                raw = b"".join(data for _, data in child.api.raw)
+                arrivals, end = [], 0
+                for arrived, data in child.api.raw:
+                    end += len(data)
+                    arrivals.append((end, arrived))
+                found = [
+                    (match.end(), float(match.group(1)))
+                    for match in re.finditer(rb"<(\d+\.\d+)>", raw)
+                ]
+                body = child.api.bodies[0] if child.api.bodies else b""
+                if len(found) != runtime_functions.CHUNKS or b"\0" * 8 not in body:
+                    raise Problem(
+                        f"not the stream expected: {(child.api.errors or [body])[0][:200]!r}"
+                    )
+                if not n:
+                    continue
+                for index, (offset, sent) in enumerate(found):
+                    arrived = next(t for stop, t in arrivals if stop >= offset)
+                    every.samples.append(arrived - sent)
+                    if not index:
+                        first.samples.append(arrived - sent)
+            rows[label] = {"first": first.summary(), "every": every.summary()}
+        except Problem as exc:
+            notes[label] = str(exc)
+        finally:
+            child.close()
+    return {"rows": rows, "notes": notes, "chunks": runtime_functions.CHUNKS}
+
+
 # ------------------------------------------------------------ profile
 
 
@@ -816,6 +879,27 @@ def print_report(results: dict[str, Any]) -> None:
         for name, note in data["notes"].items():
             print(f"\n- {name}: {note}")
         print()
+    if "streaming" in results:
+        print_streaming(results["streaming"])
+
+
+def print_streaming(data: dict[str, Any]) -> None:
+    print(
+        f"## Runtime: streamed chunks, from the app's send to the server ({data['chunks']} "
+        f"chunks per response, a function URL event, `BRIDGE_INVOKE_MODE=RESPONSE_STREAM`)\n"
+    )
+    print("| app | first chunk: median (p10-p90) | every chunk: median (p10-p90) | most |")
+    print("|---|---|---|---|")
+    for label, row in data["rows"].items():
+        first, every = row["first"], row["every"]
+        print(
+            f"| {label} | {fmt_time(first['median'])} ({fmt_time(first['p10'])}-"
+            f"{fmt_time(first['p90'])}) | {fmt_time(every['median'])} ({fmt_time(every['p10'])}-"
+            f"{fmt_time(every['p90'])}) | {fmt_time(max(every['samples']))} |"
+        )
+    for name, note in data["notes"].items():
+        print(f"\n- {name}: {note}")
+    print()
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -869,12 +953,15 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 else ("met" if ratio <= 1.3 else "NOT met"),
             )
         )
-    if results:
+    for label, row in results.get("streaming", {}).get("rows", {}).items():
+        every = row["every"]
         rows.append(
             (
-                "a streamed chunk reaches the server within 2 ms of the app sending it",
-                "n/a",
-                "not measured: bridge.runtime does not stream yet",
+                f"{label}: a streamed chunk reaches the server within 2 ms of the app sending it "
+                "(p90 of every chunk)",
+                f"median {fmt_time(every['median'])}, p90 {fmt_time(every['p90'])}, "
+                f"most {fmt_time(max(every['samples']))}",
+                "met" if every["p90"] <= 2e-3 else "NOT met",
             )
         )
     return rows
@@ -900,6 +987,8 @@ async def measure(
             print(".", end="", file=sys.stderr, flush=True)
     if "memory" in sections:
         results["memory"] = await memory(3 if quick else 10)
+    if "streaming" in sections:
+        results["streaming"] = await streaming(20 if quick else 100)
     print(file=sys.stderr)
     return results
 

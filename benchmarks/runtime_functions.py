@@ -13,11 +13,18 @@ imports only its own framework and adapter:
 
 ``<app>`` is an ``apps.APPS`` name with ``_`` for ``-``: ``trivial_asgi``,
 ``fastapi_async``, ``flask``...
+
+``streaming_asgi`` and ``streaming_wsgi`` send :data:`CHUNKS` chunks
+:data:`GAP_S` apart, each the ``time.perf_counter()`` of its sending, for
+the streaming measure (``BRIDGE_INVOKE_MODE=RESPONSE_STREAM``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import apps
@@ -27,6 +34,41 @@ logging.getLogger("mangum").setLevel(logging.ERROR)
 logging.getLogger("mangum.lifespan").setLevel(logging.ERROR)
 
 _built: dict[str, Any] = {}
+
+CHUNKS = 5
+GAP_S = 0.005
+
+
+def mark() -> bytes:
+    """A chunk: the time it is sent.  ``perf_counter`` is CLOCK_MONOTONIC on
+    Linux, one clock for every process of the machine."""
+    return b"<%.9f>" % time.perf_counter()
+
+
+async def streaming_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await receive()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    for n in range(CHUNKS):
+        if n:
+            await asyncio.sleep(GAP_S)
+        await send({"type": "http.response.body", "body": mark(), "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def streaming_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    for n in range(CHUNKS):
+        if n:
+            time.sleep(GAP_S)
+        yield mark()
 
 
 def _wrap(wrapper: str, app: Any) -> Any:
