@@ -17,7 +17,9 @@ Sections (see benchmarks/README.md for the method):
   Runtime API exchange (``runtime_child.py``);
 * ``coldstart``: process start to first response;
 * ``memory``: resident memory of a FastAPI function after rounds of 16
-  concurrent invocations.
+  concurrent invocations;
+* ``streaming``: bridge.runtime streaming to a function URL, each chunk timed
+  from the app's send to its arrival here.
 """
 
 from __future__ import annotations
