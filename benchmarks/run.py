@@ -2,11 +2,13 @@
 
     python benchmarks/run.py            # the full run (about five minutes)
     python benchmarks/run.py --quick    # under two minutes, fewer rounds
-    python benchmarks/run.py --only requests,bodies,coldstart,soak,events --json out.json
+    python benchmarks/run.py --only requests,bodies,coldstart,soak,events,runtime --json out.json
 
 Requests run in this process, every contender interleaved round by round on
 fresh copies of the same event; the large-body, cold-start and soak sections
-run in child processes.  Every response is checked before it is timed.
+run in child processes, and the runtime section (``runtime.py``) starts each
+Lambda runtime as a process of its own against a Runtime API on loopback.
+Every response is checked before it is timed.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ HEADER_SETS: dict[str, list[tuple[str, str]]] = {
 #: The apps also timed with the "browser" headers: the WSGI ones, whose
 #: adapters (bridge, apig-wsgi, serverless-wsgi) differ most in per-header work.
 BROWSER_APPS = ("trivial-wsgi", "flask", "django")
-SECTIONS = ("requests", "bodies", "coldstart", "soak", "events")
+SECTIONS = ("requests", "bodies", "coldstart", "soak", "events", "runtime")
 
 
 # ----------------------------------------------------------------- requests
@@ -458,6 +460,11 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "met" if flat else "NOT met",
             )
         )
+    runtime_results = results.get("runtime")
+    if runtime_results and "error" not in runtime_results:
+        import runtime
+
+        rows += runtime.targets(runtime_results)
     return rows
 
 
@@ -507,6 +514,17 @@ def main() -> None:
         rounds, batch = (20, 20) if quick else (80, 40)
         results["events"] = nonhttp.measure(rounds, batch)
         print_events(results["events"])
+    if "runtime" in sections:
+        import runtime
+
+        chosen = [app for app in options.apps.split(",") if app in runtime.APPS]
+        args = [os.path.join(HERE, "runtime.py"), "--json-line"]
+        args += (["--apps", ",".join(chosen)] if chosen else []) + (["--quick"] if quick else [])
+        results["runtime"] = _child(args)
+        if "error" in results["runtime"]:
+            print(f"## Runtime: failed: {results['runtime']['error']}\n")
+        else:
+            runtime.print_report(results["runtime"])
     print("## Targets\n")
     print("| target | measured | verdict |")
     print("|---|---|---|")
