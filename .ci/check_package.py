@@ -37,7 +37,7 @@ REQUIRED = (
     "tests/conftest.py",
     "tests/wsgi/conftest.py",
     "tests/websocket/conftest.py",
-    "tests/e2e/functions/wsgi_function.py",
+    "tests/functions/wsgi_function.py",
     "examples/flask_app.py",
     "examples/fastapi_app.py",
     "docs/conf.py",

@@ -1,7 +1,7 @@
 """End to end through the AWS Runtime Interface Client.
 
 Each test runs ``python -m awslambdaric MODULE.handler`` in a child process, the way the Lambda
-Python runtime starts a function, against the Runtime API server of ``runtime_api.py``, and
+Python runtime starts a function, against the Runtime API server of ``tests/runtime_api.py``, and
 checks what the runtime client posts back.
 """
 
@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -23,12 +19,10 @@ import pytest
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.responses import read_response
+from tests import runtime_process
 from tests.local.apps import BINARY, echo, wsgi_echo
-
-from .runtime_api import Posted, RuntimeAPI, RuntimeAPIError
-
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = Path(__file__).resolve().parent / "functions"
+from tests.runtime_api import Posted
+from tests.runtime_process import FUNCTIONS, Function
 
 #: The keys of each source's response, for a response without repeated headers or cookies.
 RESPONSE_KEYS = {
@@ -50,61 +44,12 @@ RESPONSE_KEYS = {
 }
 
 
-@dataclass
-class Function:
-    """A function running under awslambdaric, and the Runtime API it polls."""
-
-    api: RuntimeAPI
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def invoke(self, event: Any) -> Posted:
-        request_id = self.api.invoke(event)
-        try:
-            return self.api.result(request_id, alive=self.alive)
-        except RuntimeAPIError as exc:
-            raise RuntimeAPIError(f"{exc}; the function's output:\n{self.log()}") from None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@contextmanager
-def running(handler: str) -> Iterator[Function]:
-    """Start ``python -m awslambdaric HANDLER`` from the functions folder; kill it after."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "LAMBDA_TASK_ROOT": str(FUNCTIONS),
-        "_HANDLER": handler,
-        "AWS_LAMBDA_FUNCTION_NAME": "bridge-e2e",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_REGION": "us-east-1",
-        "PYTHONDEVMODE": "1",
-    }
-    if sys.warnoptions:
-        env["PYTHONWARNINGS"] = ",".join(sys.warnoptions)
-    with RuntimeAPI() as api, tempfile.TemporaryDirectory() as folder:
-        env["AWS_LAMBDA_RUNTIME_API"] = api.address
-        log_path = Path(folder) / "function.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "awslambdaric", handler],
-                cwd=FUNCTIONS,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            yield Function(api, process, log_path)
-        finally:
-            process.kill()
-            process.wait()
+def running(handler: str) -> AbstractContextManager[Function]:
+    """``python -m awslambdaric HANDLER`` from the functions folder, as the Lambda Python runtime
+    starts a function."""
+    return runtime_process.running(
+        [sys.executable, "-m", "awslambdaric", handler], cwd=FUNCTIONS, _HANDLER=handler
+    )
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +79,7 @@ def expected(app: Any, event: dict[str, Any]) -> Any:
 def test_every_source_through_the_runtime_client(asgi_function: Function, source: str) -> None:
     event = event_for(source)
     posted = asgi_function.invoke(event)
-    assert (posted.kind, posted.content_type) == ("response", "application/json")
+    assert (posted.kind, posted.headers["content-type"]) == ("response", "application/json")
     result = posted.json()
     assert result == expected(echo, event)
     assert set(result) == RESPONSE_KEYS[source]
@@ -169,12 +114,13 @@ def test_an_app_exception_is_a_500_response_not_an_invocation_error(
 
 
 def test_an_event_of_no_known_source_is_an_invocation_error(asgi_function: Function) -> None:
-    posted = asgi_function.invoke({"hello": "world"})
+    request_id = asgi_function.api.invoke({"hello": "world"})
+    posted = asgi_function.answer(request_id)
     assert posted.kind == "error"
     error = posted.json()
     assert error["errorType"] == "UnknownEventError"
     assert "The event matches no HTTP event source" in error["errorMessage"]
-    assert error["requestId"].startswith("00000000-0000-4000-8000-")
+    assert error["requestId"] == request_id
     assert asgi_function.alive()  # the runtime goes on to the next invocation
 
 
@@ -194,13 +140,13 @@ def init_error(handler: str) -> tuple[Posted, int]:
     """Start a function that fails to initialise: its init error and exit status."""
     with running(handler) as function:
         posted = function.api.init_error(alive=function.alive)
-        status = function.process.wait(timeout=20)
+        status = function.exit_status()
     return posted, status
 
 
 def test_a_bad_import_path_is_an_init_error() -> None:
     posted, status = init_error("no_such_module.handler")
-    assert posted.error_type == "Runtime.ImportModuleError"
+    assert posted.headers["lambda-runtime-function-error-type"] == "Runtime.ImportModuleError"
     error = posted.json()
     assert error["errorMessage"] == (
         "Unable to import module 'no_such_module': No module named 'no_such_module'"
@@ -210,13 +156,17 @@ def test_a_bad_import_path_is_an_init_error() -> None:
 
 def test_a_missing_handler_attribute_is_an_init_error() -> None:
     posted, status = init_error("asgi_function.no_such_handler")
-    assert posted.error_type == "Runtime.HandlerNotFound"
+    assert posted.headers["lambda-runtime-function-error-type"] == "Runtime.HandlerNotFound"
     assert status == 1
 
 
 def test_lifespan_startup_failing_in_on_mode_is_an_init_error() -> None:
     posted, status = init_error("lifespan_failure.handler")
     error = posted.json()
-    assert posted.error_type == error["errorType"] == "LifespanError"
+    assert (
+        posted.headers["lambda-runtime-function-error-type"]
+        == error["errorType"]
+        == "LifespanError"
+    )
     assert error["errorMessage"] == "Lifespan startup failed: database unreachable."
     assert status == 1

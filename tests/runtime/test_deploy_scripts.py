@@ -1,6 +1,7 @@
 """The scripts that start ``bridge.runtime`` on Lambda, run as Lambda runs them, against the
-Runtime API server of ``server.py``: the exec wrapper bridge ships (``AWS_LAMBDA_EXEC_WRAPPER``
-on the managed Python runtimes) and the ``bootstrap`` of the ``provided.al2023`` template.
+Runtime API server of ``tests/runtime_api.py``: the exec wrapper bridge ships
+(``AWS_LAMBDA_EXEC_WRAPPER`` on the managed Python runtimes) and the ``bootstrap`` of the
+``provided.al2023`` template.
 
 Each serves the app of ``deploy/runtime/app`` from a folder laid out as the function's zip:
 ``app.py`` and the ``bridge`` package side by side in ``LAMBDA_TASK_ROOT``."""
@@ -14,44 +15,26 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bridge.local.events import build_event
+from tests.runtime_api import RuntimeAPIServer
+from tests.runtime_process import ROOT, WAIT_S, Function, start
 
-from .server import RuntimeAPIServer
-
-ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = ROOT / "bridge" / "runtime" / "exec-wrapper"
 APP = ROOT / "deploy" / "runtime" / "app"
 #: The folder of the Python running the tests: its python3 has FastAPI.
 PYTHON_BIN = str(Path(sys.executable).parent)
-WAIT_S = 20.0
 
 
-@dataclass
-class Function:
-    api: RuntimeAPIServer
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def get(self, path: str, query: str = "") -> Any:
-        request_id = self.api.invoke(build_event("url", method="GET", path=path, query=query))
-        posted = self.api.answer(request_id, alive=self.alive)
-        assert posted.kind == "response", self.log()
-        result = posted.json()
-        assert result["statusCode"] == 200, result
-        return json.loads(result["body"])
-
-    def command_line(self) -> list[str]:
-        return Path(f"/proc/{self.process.pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+def get(function: Function, path: str, query: str = "") -> Any:
+    request_id = function.api.invoke(build_event("url", method="GET", path=path, query=query))
+    posted = function.answer(request_id)
+    assert posted.kind == "response", function.log()
+    result = posted.json()
+    assert result["statusCode"] == 200, result
+    return json.loads(result["body"])
 
 
 @contextmanager
@@ -64,42 +47,25 @@ def started(
         shutil.copy(APP / "app.py", task_root)
         if bridge_in_task_root:
             (task_root / "bridge").symlink_to(ROOT / "bridge", target_is_directory=True)
-        env = {
-            "PATH": f"{PYTHON_BIN}:/usr/bin:/bin",
-            "PYTHONPATH": "/var/runtime",  # what the managed runtime sets
-            "LAMBDA_TASK_ROOT": str(task_root),
-            "_HANDLER": "app.app",
-            "AWS_LAMBDA_RUNTIME_API": api.address,
-            "AWS_LAMBDA_FUNCTION_NAME": "bridge-deploy",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_REGION": "us-east-1",
-            "PYTHONDEVMODE": "1",
+        with start(
+            [str(part).replace("{task}", str(task_root)) for part in command],
+            api=api,
+            folder=Path(folder),
+            cwd=Path(folder),  # Lambda starts in /var/task; the scripts must not depend on it
+            PATH=f"{PYTHON_BIN}:/usr/bin:/bin",
+            PYTHONPATH="/var/runtime",  # what the managed runtime sets
+            LAMBDA_TASK_ROOT=str(task_root),
+            _HANDLER="app.app",
             **environ,
-        }
-        log_path = Path(folder) / "function.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [str(part).replace("{task}", str(task_root)) for part in command],
-                cwd=folder,  # Lambda starts in /var/task; the scripts must not depend on it
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            yield Function(api, process, log_path)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=WAIT_S)
+        ) as function:
+            yield function
 
 
 def test_the_exec_wrapper_runs_bridge_runtime_with_the_runtimes_python() -> None:
     # As the managed runtime: $AWS_LAMBDA_EXEC_WRAPPER <its python> <its bootstrap.py>.
     command: list[str | Path] = [WRAPPER, sys.executable, "/var/runtime/bootstrap.py"]
     with started(command, bridge_in_task_root=False) as function:
-        assert function.get("/", "name=Lambda")["message"] == "Hello, Lambda!"
+        assert get(function, "/", "name=Lambda")["message"] == "Hello, Lambda!"
         # The wrapper replaced itself with the runtime's Python running bridge.runtime.
         assert function.command_line() == [sys.executable, "-m", "bridge.runtime"]
 
@@ -109,7 +75,7 @@ def test_the_exec_wrapper_where_the_zip_has_bridge_at_its_root() -> None:
     with started(
         command, bridge_in_task_root=True, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start"
     ) as function:
-        assert function.get("/")["message"] == "Hello, world!"
+        assert get(function, "/")["message"] == "Hello, world!"
         assert function.api.state.restores == 1
 
 
@@ -119,7 +85,7 @@ def test_the_exec_wrapper_falls_back_to_python3_on_path() -> None:
         "/var/runtime/bootstrap",
     ]  # a first argument that is not a Python
     with started(command, bridge_in_task_root=False) as function:
-        assert function.get("/")["message"] == "Hello, world!"
+        assert get(function, "/")["message"] == "Hello, world!"
         assert function.command_line()[1:] == ["-m", "bridge.runtime"]
 
 
@@ -141,5 +107,5 @@ def test_the_provided_al2023_bootstrap_serves_the_app() -> None:
     # /opt/bin on Lambda).
     command = [APP / "bootstrap"]
     with started(command, bridge_in_task_root=True) as function:
-        assert function.get("/", "name=al2023")["message"] == "Hello, al2023!"
+        assert get(function, "/", "name=al2023")["message"] == "Hello, al2023!"
         assert function.command_line()[1:] == ["-m", "bridge.runtime"]

@@ -14,11 +14,10 @@ import pytest
 
 from bridge.local.events import build_event
 from bridge.runtime.main import Runtime, run_forever
+from tests.runtime_api import Posted, RuntimeAPIServer
 
-from .server import Posted, RuntimeAPIServer
-
-WSGI = "tests.runtime.functions.flask_function.app"
-ASGI = "tests.runtime.functions.fastapi_function.handler"
+WSGI = "tests.functions.flask_function.app"
+ASGI = "tests.functions.fastapi_function.handler"
 
 
 @contextmanager
@@ -121,8 +120,8 @@ def test_unserialisable_results_and_bad_events() -> None:
     ("spec", "error_type"),
     [
         (None, "Runtime.MalformedHandlerName"),
-        ("tests.runtime.functions.broken_function.app", "RuntimeError"),
-        ("tests.runtime.functions.lifespan_failure.handler", "LifespanError"),
+        ("tests.functions.broken_function.app", "RuntimeError"),
+        ("tests.functions.lifespan_failure.handler", "LifespanError"),
     ],
 )
 def test_init_errors(spec: str | None, error_type: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -152,7 +151,7 @@ def test_a_streamed_answer_and_a_buffered_one_from_the_same_app() -> None:
         posted.append(answer(api, build_event("url", path="/fail-midway")))
         posted.append(answer(api, build_event("http", path="/cookies")))
 
-    with serving("tests.runtime.functions.streaming_function.handler", concurrency=2) as (_, run):
+    with serving("tests.functions.streaming_function.handler", concurrency=2) as (_, run):
         assert run(drive) == 0
     streamed, failed, buffered = posted
     assert streamed.chunked

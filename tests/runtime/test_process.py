@@ -1,5 +1,5 @@
 """End to end: ``python -m bridge.runtime`` as a process, against the Runtime API server of
-``server.py``, with a Flask and a FastAPI app."""
+``tests/runtime_api.py``, with a Flask and a FastAPI app."""
 
 from __future__ import annotations
 
@@ -9,82 +9,25 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
 
 from bridge.local.events import build_event
-
-from .server import FUNCTION_ARN, TRACE_ID, Posted, RuntimeAPIServer
-
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = Path(__file__).resolve().parent / "functions"
-WAIT_S = 20.0
+from tests import runtime_process
+from tests.runtime_api import FUNCTION_ARN, TRACE_ID, Posted
+from tests.runtime_process import ROOT, WAIT_S, Function
 
 
-@dataclass
-class Function:
-    """A ``bridge.runtime`` process and the Runtime API it polls."""
-
-    api: RuntimeAPIServer
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def invoke(self, event: Any, **options: Any) -> Posted:
-        return self.answer(self.api.invoke(event, **options))
-
-    def answer(self, request_id: str) -> Posted:
-        return self.api.answer(request_id, alive=self.alive)
-
-    def stop(self) -> int:
-        """SIGTERM, and the exit status (bounded wait)."""
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=WAIT_S)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@contextmanager
-def running(handler: str | None, **environ: str) -> Iterator[Function]:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "LAMBDA_TASK_ROOT": str(FUNCTIONS),
-        "AWS_LAMBDA_FUNCTION_NAME": "bridge-runtime",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_REGION": "us-east-1",
-        "PYTHONDEVMODE": "1",
+def running(handler: str | None, **environ: str) -> AbstractContextManager[Function]:
+    """``python -m bridge.runtime [HANDLER]`` as Lambda would start it."""
+    return runtime_process.running(
+        [sys.executable, "-m", "bridge.runtime", *([handler] if handler else [])],
+        cwd=None,  # a temporary folder, not the functions folder: LAMBDA_TASK_ROOT finds them
         **environ,
-    }
-    arguments = [sys.executable, "-m", "bridge.runtime"] + ([handler] if handler else [])
-    with RuntimeAPIServer() as api, tempfile.TemporaryDirectory() as folder:
-        env["AWS_LAMBDA_RUNTIME_API"] = api.address
-        log_path = Path(folder) / "function.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                arguments,
-                cwd=folder,  # not the functions folder: LAMBDA_TASK_ROOT makes it importable
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            yield Function(api, process, log_path)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=WAIT_S)
+    )
 
 
 def get(path: str, source: str = "http", query: str = "") -> dict[str, Any]:

@@ -36,8 +36,7 @@ from bridge.runtime.http import (
     ResponseParser,
     encode_request,
 )
-
-from .server import read_chunked
+from tests.runtime_api import read_chunked
 
 HOST = "127.0.0.1:9001"
 

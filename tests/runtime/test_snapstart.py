@@ -1,18 +1,16 @@
 """SnapStart, end to end: the real awslambdaric and ``python -m bridge.runtime`` as processes with
-``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``, against the Runtime API server of ``server.py``
-(which serves ``/restore/next`` and records ``/restore/error``); then ``bridge.snapstart`` in
-this process."""
+``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``, against the Runtime API server of
+``tests/runtime_api.py`` (which serves ``/restore/next`` and records ``/restore/error``); then
+``bridge.snapstart`` in this process."""
 
 from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +18,9 @@ import pytest
 
 from bridge import Bridge, snapstart
 from bridge.local.events import build_event
+from tests.runtime_api import Posted, RuntimeAPIServer
+from tests.runtime_process import FUNCTIONS, ROOT, Function, start
 
-from .server import Posted, RuntimeAPIServer
-
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = Path(__file__).resolve().parent / "functions"
-WAIT_S = 20.0
 HANDLER = "snapstart_function.handler"
 #: The first number ``random`` draws after ``random.seed(1234)``: what a copy that was not
 #: reseeded after the restore answers.
@@ -49,33 +44,19 @@ def expected(runtime: str, calls: list[str]) -> list[str]:
     return calls
 
 
-@dataclass
-class Function:
-    api: RuntimeAPIServer
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    trace_path: Path
+def invoke(function: Function) -> dict[str, Any]:
+    """A GET of ``/`` through ``function``: the body of its 200 answer."""
+    posted = function.invoke(build_event("http", method="GET", path="/"))
+    assert posted.kind == "response", function.log()
+    result = posted.json()
+    assert result["statusCode"] == 200, function.log()
+    answer: dict[str, Any] = json.loads(result["body"])
+    return answer
 
-    def alive(self) -> bool:
-        return self.process.poll() is None
 
-    def invoke(self) -> dict[str, Any]:
-        request_id = self.api.invoke(build_event("http", method="GET", path="/"))
-        posted = self.api.answer(request_id, alive=self.alive)
-        assert posted.kind == "response", self.log()
-        result = posted.json()
-        assert result["statusCode"] == 200, self.log()
-        answer: dict[str, Any] = json.loads(result["body"])
-        return answer
-
-    def trace(self) -> list[str]:
-        return self.trace_path.read_text().splitlines()
-
-    def exit_status(self) -> int:
-        return self.process.wait(timeout=WAIT_S)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+def trace(function: Function) -> list[str]:
+    """What the function's hooks wrote so far (``snapstart_function.py``)."""
+    return (function.folder / "trace.txt").read_text().splitlines()
 
 
 @contextmanager
@@ -87,49 +68,32 @@ def running(
     restore_status: int = 200,
     **environ: str,
 ) -> Iterator[Function]:
-    with RuntimeAPIServer() as api, tempfile.TemporaryDirectory() as folder:
+    with RuntimeAPIServer() as api, tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
         pythonpath = str(ROOT)
         if "no snapshot_restore_py" in runtime:
-            hidden = Path(folder) / "hidden"
+            hidden = folder / "hidden"
             hidden.mkdir()
             (hidden / "snapshot_restore_py.py").write_text("raise ImportError('hidden')\n")
             pythonpath = f"{hidden}:{pythonpath}"
-        trace_path = Path(folder) / "trace.txt"
+        trace_path = folder / "trace.txt"
         trace_path.touch()
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": pythonpath,
-            "LAMBDA_TASK_ROOT": str(FUNCTIONS),
-            "_HANDLER": HANDLER,
-            "AWS_LAMBDA_FUNCTION_NAME": "bridge-snapstart",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            "AWS_LAMBDA_FUNCTION_VERSION": "1",
-            "AWS_REGION": "us-east-1",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
-            "AWS_LAMBDA_RUNTIME_API": api.address,
-            "SNAPSTART_TRACE": str(trace_path),
-            "PYTHONDEVMODE": "1",
-            **environ,
-        }
         api.state.restore_status = restore_status
         if hold_restore:
             api.state.restore_open.clear()
-        log_path = Path(folder) / "function.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, *RUNTIMES[runtime]],
-                cwd=FUNCTIONS,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            yield Function(api, process, log_path, trace_path)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=WAIT_S)
+        with start(
+            [sys.executable, *RUNTIMES[runtime]],
+            api=api,
+            folder=folder,
+            cwd=FUNCTIONS,
+            PYTHONPATH=pythonpath,
+            _HANDLER=HANDLER,
+            AWS_LAMBDA_FUNCTION_VERSION="1",
+            AWS_LAMBDA_INITIALIZATION_TYPE=init_type,
+            SNAPSTART_TRACE=str(trace_path),
+            **environ,
+        ) as function:
+            yield function
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -138,14 +102,14 @@ def test_hooks_run_in_order_around_the_restore(runtime: str) -> None:
         # The snapshot is being taken: the before-snapshot hooks have run, last registered
         # first, and no after-restore hook yet.
         function.api.wait_for_restore(alive=function.alive)
-        assert function.trace() == expected(runtime, BEFORE), function.log()
+        assert trace(function) == expected(runtime, BEFORE), function.log()
         function.api.state.restore_open.set()
-        answer = function.invoke()
+        answer = invoke(function)
         assert answer["calls"] == expected(runtime, BEFORE + AFTER)
-        assert function.trace() == expected(runtime, BEFORE + AFTER)
+        assert trace(function) == expected(runtime, BEFORE + AFTER)
         assert function.api.state.restores == 1
         # The hooks ran once, not once per invocation.
-        assert function.invoke()["calls"] == expected(runtime, BEFORE + AFTER)
+        assert invoke(function)["calls"] == expected(runtime, BEFORE + AFTER)
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -153,7 +117,7 @@ def test_random_is_reseeded_in_each_restored_copy(runtime: str) -> None:
     drawn = []
     for _ in range(2):
         with running(runtime) as function:
-            drawn.append(function.invoke()["random"])
+            drawn.append(invoke(function)["random"])
     assert NOT_RESEEDED not in drawn
     assert drawn[0] != drawn[1]
 
@@ -161,7 +125,7 @@ def test_random_is_reseeded_in_each_restored_copy(runtime: str) -> None:
 @pytest.mark.parametrize("runtime", ["awslambdaric", "bridge.runtime"])
 def test_without_snapstart_nothing_runs_and_random_is_left_alone(runtime: str) -> None:
     with running(runtime, init_type="on-demand") as function:
-        answer = function.invoke()
+        answer = invoke(function)
         assert answer == {"calls": [], "random": NOT_RESEEDED}
         assert function.api.state.restores == 0
         assert not [s for s in function.api.state.seen if "/restore/" in s.path]
@@ -180,7 +144,7 @@ def test_a_failing_after_restore_hook_is_a_restore_error(runtime: str) -> None:
         assert "after: vault unreachable" in error_of(posted)["errorMessage"]
         assert function.exit_status() != 0
         # The hooks registered before the failing one ran; no invocation was asked for.
-        assert function.trace() == expected(runtime, BEFORE + AFTER)
+        assert trace(function) == expected(runtime, BEFORE + AFTER)
         assert not [s for s in function.api.state.seen if s.path.endswith("/invocation/next")]
 
 
@@ -195,14 +159,14 @@ def test_a_failing_before_snapshot_hook_is_an_init_error(runtime: str) -> None:
         assert function.exit_status() != 0
         assert function.api.state.restores == 0
         # The failing hook was registered last, so it ran first and stopped the others.
-        assert function.trace() == []
+        assert trace(function) == []
 
 
 def test_bridge_runtime_stops_when_restore_next_fails() -> None:
     with running("bridge.runtime", restore_status=500) as function:
         assert function.exit_status() == 1
         assert "SnapStart restore failed: GET /restore/next answered 500" in function.log()
-        assert function.trace() == BEFORE
+        assert trace(function) == BEFORE
 
 
 # --- bridge.snapstart in this process ---------------------------------------------------------

@@ -1,5 +1,5 @@
 """End to end: streamed responses and work after the response, with ``python -m bridge.runtime``
-serving FastAPI apps (``functions/streaming_function.py``) against the Runtime API server."""
+serving FastAPI apps (``tests/functions/streaming_function.py``) against the Runtime API server."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import pytest
 
 from bridge.local.events import build_event
 from bridge.runtime.framing import SEPARATOR
+from tests.runtime_api import Posted
+from tests.runtime_process import WAIT_S, Function
 
-from .server import Posted
-from .test_process import WAIT_S, Function, body_of, get, running
+from .test_process import body_of, get, running
 
 
 def url(path: str, query: str = "") -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""A Lambda Runtime API server on loopback, for the tests of ``bridge.runtime``.
+"""A Lambda Runtime API server on loopback, for the tests that run a function's runtime:
+``bridge.runtime`` (in this process or as a process) and the AWS runtime interface client.
 
 It speaks every route a runtime uses (``/2018-06-01/runtime/...``):
 
