@@ -27,8 +27,9 @@ from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
 from bridge.local.invoker import InvocationError, Invoker
 from bridge.local.loader import AppNotFound, load_app, source_root
 from bridge.local.reload import Reloader, child_arguments
-from bridge.local.responses import InvalidResponseError, read_response
+from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
 from bridge.local.server import Gateway, serve, uvicorn_available
+from bridge.local.streaming import STREAMING_SOURCES, LocalStream
 from bridge.local.websocket import LocalManagementAPI, WebSocketGateway, serve_websockets_locally
 from bridge.sources import SourceSelector
 from bridge.sources._common import normalize_base_path
@@ -42,6 +43,7 @@ DEFAULT_TIMEOUT = 30.0
 NON_HTTP = "non-http"
 #: The sources whose URLs have a stage in front of the path.
 STAGED_SOURCES = ("rest", "http-v1", "http")
+INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
 
 
 class UsageError(Exception):
@@ -79,6 +81,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "--quiet",
         action="store_true",
         help="log warnings and errors only (the app's and bridge's; serve: no access log)",
+    )
+    common.add_argument(
+        "--invoke-mode",
+        choices=INVOKE_MODES,
+        default=None,
+        metavar="MODE",
+        help="BUFFERED or RESPONSE_STREAM, the function URL's InvokeMode (REST: "
+        "responseTransferMode STREAM): RESPONSE_STREAM sends the response as the app "
+        f"produces it, for the sources that stream on AWS ({', '.join(STREAMING_SOURCES)}); "
+        "default: a Bridge handler's own invoke_mode, else BUFFERED",
     )
 
     invoke = commands.add_parser(
@@ -271,16 +283,35 @@ def _invoke(args: argparse.Namespace) -> int:
     else:
         source = args.source or "http"
         event = _build_event(args, source)
-    handler = _load_handler(args.app, non_http_path=args.non_http_path)
+    handler = _load_handler(
+        args.app, non_http_path=args.non_http_path, invoke_mode=args.invoke_mode, source=source
+    )
+    stream = LocalStream(_Output(http=args.http)) if _streams(handler, source) else None
     with _make_invoker(handler, args.timeout) as invoker:
         try:
-            result = invoker.invoke(event)
+            result = invoker.invoke(event, stream=stream)
         except InvocationError as exc:
             if invoker.stuck:
                 _ABANDONED.append(invoker)
+            if stream is not None and stream.started:
+                stream.finish()
+                sys.stderr.write(
+                    "python -m bridge invoke: the invocation failed after the response "
+                    f"began, so the body is incomplete: {exc.error_type}: {exc.message}\n"
+                )
+                return 1
             sys.stdout.write(json.dumps(exc.payload(), indent=2) + "\n")
             sys.stderr.write(f"python -m bridge invoke: {exc.error_type}: {exc.message}\n")
             return 1
+    if stream is not None and result is None:
+        stream.finish()
+        if stream.error is not None:
+            sys.stderr.write(
+                "python -m bridge invoke: the function failed after the response began, so the "
+                f"body is incomplete ({type(stream.error).__name__}; AWS ends the connection)\n"
+            )
+            return 1
+        return 1 if stream.status >= 500 else 0
     if source == NON_HTTP:  # the invocation's result, as it is
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return 0
@@ -299,6 +330,29 @@ def _invoke(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     return 1 if response.status >= 500 else 0
+
+
+class _Output:
+    """Where ``invoke`` writes a streamed response, flushed as it comes: the prelude as one
+    JSON line, or with ``http`` the status line and headers; then the raw body."""
+
+    def __init__(self, *, http: bool) -> None:
+        self.http = http
+
+    def head(self, response: HTTPResponse, prelude: dict[str, Any] | None) -> None:
+        if self.http:
+            head = [response.status_line(), *(f"{k}: {v}" for k, v in response.headers), "", ""]
+            sys.stdout.write("\r\n".join(head))
+        else:
+            sys.stdout.write(json.dumps(prelude or {"statusCode": response.status}) + "\n")
+        sys.stdout.flush()
+
+    def body(self, data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+    def end(self, failed: bool) -> None:
+        sys.stdout.flush()
 
 
 def _build_event(args: argparse.Namespace, source: str) -> dict[str, Any]:
@@ -394,7 +448,7 @@ def _serve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bridge-serve-") as folder:
         store = args.websocket_store or f"sqlite:///{folder}/websocket-connections.db"
         handler, management, refusal = _load_serving_handler(
-            args.app, store, args.websocket_store, args.base_path
+            args.app, store, args.websocket_store, args.base_path, args.invoke_mode, args.source
         )
         return _serve_handler(args, args.source, handler, management, refusal, sock=sock)
 
@@ -439,7 +493,13 @@ def _serve_handler(
     with _make_invoker(handler, args.timeout) as invoker:
         try:
             serve(
-                Gateway(invoker, source, stage=args.stage, base_path=args.base_path),
+                Gateway(
+                    invoker,
+                    source,
+                    stage=args.stage,
+                    base_path=args.base_path,
+                    streaming=_streams(handler, source),
+                ),
                 host=args.host,
                 port=args.port,
                 server=args.server,
@@ -462,7 +522,12 @@ def _serve_handler(
 
 
 def _load_serving_handler(
-    spec: str, store: str, store_given: str | None, base_path: str
+    spec: str,
+    store: str,
+    store_given: str | None,
+    base_path: str,
+    invoke_mode: str | None = None,
+    source: str = "http",
 ) -> tuple[Any, LocalManagementAPI | None, str]:
     """The handler for ``serve``, its local Management API, or why WebSockets are refused.
 
@@ -472,6 +537,7 @@ def _load_serving_handler(
     refused.
     """
     target = _load_target(spec)
+    mode = _invoke_mode(spec, target, invoke_mode, source)
     if isinstance(target, Bridge) and target.config.base_path != base_path:
         raise UsageError(
             f"{spec} is a Bridge handler with api_gateway_base_path="
@@ -498,7 +564,7 @@ def _load_serving_handler(
                 "--websocket-store needs APP to name an ASGI app, which serve then wraps in "
                 f"Bridge(app, websocket_store=URL); {spec!r} is a WSGI app"
             )
-        handler = _wrap(spec, target, api_gateway_base_path=base_path or "/")
+        handler = _wrap(spec, target, api_gateway_base_path=base_path or "/", invoke_mode=mode)
         return handler, None, f"{spec} is a WSGI app, and WSGI has no WebSockets"
     management = LocalManagementAPI()
     if isinstance(target, Bridge):
@@ -510,6 +576,7 @@ def _load_serving_handler(
         websocket_store=store,
         websocket_endpoint=management,
         api_gateway_base_path=base_path or "/",
+        invoke_mode=mode,
     )
     return handler, management, ""
 
@@ -517,11 +584,18 @@ def _load_serving_handler(
 # -- shared
 
 
-def _load_handler(spec: str, *, non_http_path: str | None = None) -> Any:
+def _load_handler(
+    spec: str,
+    *,
+    non_http_path: str | None = None,
+    invoke_mode: str | None = None,
+    source: str = "http",
+) -> Any:
     """The handler for ``spec``: the Bridge it names, or a Bridge around the app it names."""
     target = _load_target(spec)
+    mode = _invoke_mode(spec, target, invoke_mode, source)
     if non_http_path is None:
-        return _wrap(spec, target)
+        return _wrap(spec, target, invoke_mode=mode)
     if isinstance(target, Bridge):
         raise UsageError(
             f"{spec!r} is a Bridge already, so --non-http-path cannot configure it: name the "
@@ -532,6 +606,35 @@ def _load_handler(spec: str, *, non_http_path: str | None = None) -> Any:
     except ConfigurationError as exc:
         raise UsageError(f"--non-http-path: {exc}") from None
     return _wrap(spec, target, non_http_path=non_http_path)
+
+
+def _invoke_mode(spec: str, target: object, requested: str | None, source: str) -> str:
+    """The invoke mode to wrap an app with: ``--invoke-mode``, which a Bridge handler's own
+    must match; RESPONSE_STREAM asked for only with a source that streams on AWS."""
+    if isinstance(target, Bridge):
+        if requested is not None and requested != target.invoke_mode:
+            raise UsageError(
+                f"{spec} is a Bridge handler with invoke_mode={target.invoke_mode!r}, which is "
+                f"used as it is: drop --invoke-mode, or name the app itself, which is then "
+                f"wrapped in Bridge(app, invoke_mode={requested!r})"
+            )
+    if requested == "RESPONSE_STREAM" and source not in STREAMING_SOURCES:
+        raise UsageError(
+            "--invoke-mode RESPONSE_STREAM needs a source that streams on AWS: "
+            f"{' or '.join(repr(name) for name in STREAMING_SOURCES)} (a function URL, API "
+            f"Gateway REST); the {source!r} service answers buffered: pass --source url or "
+            "--source rest"
+        )
+    return requested or "BUFFERED"
+
+
+def _streams(handler: Any, source: str) -> bool:
+    """Whether ``handler`` streams its answers to ``source``'s events."""
+    return (
+        isinstance(handler, Bridge)
+        and handler.invoke_mode == "RESPONSE_STREAM"
+        and source in STREAMING_SOURCES
+    )
 
 
 def _load_target(spec: str) -> object:

@@ -22,7 +22,10 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.protocols.http import ResponseStream
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -116,6 +119,7 @@ class _Job:
     error: InvocationError | None = None
     abandoned: bool = False
     started_at: float = 0.0
+    stream: ResponseStream | None = None
 
 
 class Invoker:
@@ -134,17 +138,23 @@ class Invoker:
         self._worker = threading.Thread(target=self._work, name="bridge-local-invoker", daemon=True)
         self._worker.start()
 
-    def invoke(self, event: Any) -> Any:
+    def invoke(self, event: Any, *, stream: ResponseStream | None = None) -> Any:
         """Run one invocation and return the handler's result after its JSON round trip.
 
         Raises an :class:`InvocationError` subclass for every way the invocation can fail.
         Safe to call from many threads; the calls run one after another.
+
+        ``stream``: the handler is a :class:`~bridge.Bridge` with
+        ``invoke_mode="RESPONSE_STREAM"``, awaited as ``bridge.runtime`` awaits it
+        (:meth:`~bridge.Bridge.respond`) on bridge's loop; a streamed response goes to
+        ``stream`` as the app sends it and the result is None. The timeout covers the whole
+        stream and the app's work after it.
         """
         request_id = str(uuid.uuid4())
         body = json.dumps(event).encode()
         if len(body) > MAX_PAYLOAD_BYTES:
             raise PayloadTooLarge("Request", len(body), request_id)
-        job = _Job(json.loads(body), request_id, self.timeout)
+        job = _Job(json.loads(body), request_id, self.timeout, stream=stream)
         self._check_not_stuck(request_id)
         self._jobs.put(job)
         while not job.started.wait(0.05):
@@ -203,7 +213,10 @@ class Invoker:
     def _run(self, job: _Job) -> None:
         try:
             context = self._make_context(job.request_id, int(job.timeout * 1000))
-            result = self.handler(job.event, context)
+            if job.stream is None:
+                result = self.handler(job.event, context)
+            else:
+                result = _respond(self.handler, job.event, context, job.stream)
         except BaseException as exc:  # Lambda reports even SystemExit as the function's error
             job.error = FunctionError(exc, job.request_id)
             return
@@ -216,3 +229,23 @@ class Invoker:
             job.error = PayloadTooLarge("Response", len(body), job.request_id)
             return
         job.result = json.loads(body)
+
+
+def _respond(handler: Handler, event: Any, context: Any, stream: ResponseStream) -> Any:
+    """``handler.respond()`` run to its end on bridge's loop: the result (None when
+    streamed), or the error the runtime would post."""
+    from bridge.adapter import Bridge
+    from bridge.loop import get_runner
+
+    if not isinstance(handler, Bridge):
+        raise TypeError(f"a streamed invocation needs a Bridge handler, got {handler!r}")
+
+    async def respond() -> Any:
+        answer = await handler.respond(event, context, lambda: stream)
+        if answer.rest is not None:
+            await answer.rest
+        if answer.error is not None:
+            raise answer.error
+        return answer.result
+
+    return get_runner().run(respond())

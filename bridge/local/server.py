@@ -46,6 +46,7 @@ from bridge.local.invoker import (
     TimedOut,
 )
 from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
+from bridge.local.streaming import LocalStream, StreamSink
 
 if TYPE_CHECKING:
     from bridge.local.websocket import WebSocketGateway
@@ -101,15 +102,25 @@ class Gateway:
     Gateway's do. ``base_path``: requests come through a custom domain whose base path
     mapping is ``/BASE``; the events carry the whole path, as API Gateway's do, and the
     handler must be told (``api_gateway_base_path``). Other paths are answered 404 here.
+
+    ``streaming``: the handler is a Bridge with ``invoke_mode="RESPONSE_STREAM"`` and the
+    source one that streams; the servers then call :meth:`stream` instead of :meth:`respond`.
     """
 
     def __init__(
-        self, invoker: Invoker, source: str, *, stage: str | None = None, base_path: str = ""
+        self,
+        invoker: Invoker,
+        source: str,
+        *,
+        stage: str | None = None,
+        base_path: str = "",
+        streaming: bool = False,
     ) -> None:
         self.invoker = invoker
         self.source = source
         self.stage = stage
         self.base_path = base_path
+        self.streaming = streaming
         #: What every path must start with.
         self.prefix = f"/{stage}" if stage else base_path
 
@@ -136,7 +147,78 @@ class Gateway:
         )
         return response
 
+    def stream(self, request: LocalRequest, sink: StreamSink, body_size: int | None = None) -> None:
+        """Answer one request on ``sink`` as the function streams it, and write its
+        access-log line once the invocation is over.
+
+        The head and each chunk reach ``sink`` as the app sends them. A failure before the
+        head is the gateway's own error response, as in :meth:`respond`; one after it (the
+        app raised, the timeout) ends the response as failed: the client sees the
+        connection end before the body does, as on AWS.
+        """
+        started = time.perf_counter()
+        stream = LocalStream(sink)
+        response: HTTPResponse | None = None
+        try:
+            if body_size is not None and body_size > MAX_PAYLOAD_BYTES:
+                response = self._failed(request, PayloadTooLarge("Request", body_size))
+            else:
+                event = self._event(request)
+                if isinstance(event, HTTPResponse):
+                    response = event
+                else:
+                    result = self.invoker.invoke(event, stream=stream)
+                    if result is not None:  # answered buffered (an event it does not stream)
+                        response = read_response(self.source, result)
+        except (InvocationError, InvalidResponseError) as exc:
+            if stream.started:
+                logger.error(
+                    "%s %s: the invocation failed after the response began (%s); the "
+                    "connection is closed before the end of the body, as AWS does",
+                    request.method,
+                    request.target(),
+                    exc.error_type if isinstance(exc, InvocationError) else "malformed response",
+                )
+            else:
+                response = self._failed(request, exc)
+        if stream.error is not None:
+            logger.error(
+                "%s %s: the function failed after the response began (%s); the connection is "
+                "closed before the end of the body, as AWS does",
+                request.method,
+                request.target(),
+                type(stream.error).__name__,
+            )
+        if not stream.started and response is None:
+            response = _error(HTTPStatus.BAD_GATEWAY, "the function sent no response")
+        if response is not None:
+            headers = outgoing_headers(response, request.method)
+            response = HTTPResponse(response.status, headers, response.body, response.reason)
+        stream.finish(response)
+        logger.info(
+            '%s:%d "%s %s HTTP/%s" %d %d %.1fms (streamed)',
+            request.client[0],
+            request.client[1],
+            request.method,
+            request.target(),
+            request.http_version,
+            stream.status,
+            stream.sent,
+            (time.perf_counter() - started) * 1000,
+        )
+
     def _respond(self, request: LocalRequest) -> HTTPResponse:
+        event = self._event(request)
+        if isinstance(event, HTTPResponse):
+            return event
+        try:
+            result = self.invoker.invoke(event)
+            return read_response(self.source, result)
+        except (InvocationError, InvalidResponseError) as exc:
+            return self._failed(request, exc)
+
+    def _event(self, request: LocalRequest) -> dict[str, Any] | HTTPResponse:
+        """The event for ``request``, or the 404 for a path outside the stage or base path."""
         path = request.path
         if self.prefix:
             if path != self.prefix and not path.startswith(self.prefix + "/"):
@@ -164,11 +246,7 @@ class Gateway:
             port=port,
             source_ip=request.client[0],
         )
-        try:
-            result = self.invoker.invoke(event)
-            return read_response(self.source, result)
-        except (InvocationError, InvalidResponseError) as exc:
-            return self._failed(request, exc)
+        return event
 
     def _failed(self, request: LocalRequest, exc: Exception) -> HTTPResponse:
         """The gateway's own answer when there is no usable Lambda response."""
@@ -347,6 +425,9 @@ class ASGIFrontend:
             server=(str(server[0]), int(server[1] or 0)),
             http_version=scope["http_version"],
         )
+        if self.gateway.streaming:
+            await self._stream(request, size, send)
+            return
         # The handler blocks and owns its own event loop: run it off this one.
         response = await asyncio.to_thread(self.gateway.respond, request, size)
         headers = outgoing_headers(response, request.method)
@@ -358,6 +439,22 @@ class ASGIFrontend:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+    async def _stream(self, request: LocalRequest, size: int, send: Send) -> None:
+        """Send the response as the function streams it (uvicorn's chunked encoding). A
+        response that failed after its first byte is left incomplete: uvicorn then closes
+        the connection."""
+        items: asyncio.Queue[Message] = asyncio.Queue()
+        invocation = asyncio.ensure_future(
+            asyncio.to_thread(
+                self.gateway.stream, request, _QueueSink(asyncio.get_running_loop(), items), size
+            )
+        )
+        while (message := await items.get())["type"] != "end":
+            await send(message)
+        if not message["failed"]:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await invocation
 
     @staticmethod
     async def _read_body(receive: Receive) -> tuple[bytes, int]:
@@ -375,6 +472,34 @@ class ASGIFrontend:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks), size
+
+
+class _QueueSink:
+    """A :class:`StreamSink` that hands the response, as ASGI messages, to the server's loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, items: asyncio.Queue[Message]) -> None:
+        self._loop = loop
+        self._items = items
+
+    def _put(self, message: Message) -> None:
+        self._loop.call_soon_threadsafe(self._items.put_nowait, message)
+
+    def head(self, response: HTTPResponse, prelude: dict[str, Any] | None) -> None:
+        self._put(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
+                ],
+            }
+        )
+
+    def body(self, data: bytes) -> None:
+        self._put({"type": "http.response.body", "body": data, "more_body": True})
+
+    def end(self, failed: bool) -> None:
+        self._put({"type": "end", "failed": failed})
 
 
 def _serve_stdlib(gateway: Gateway, sock: socket.socket, ready: Callable[[str, str], None]) -> None:
@@ -441,6 +566,9 @@ class StdlibHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         request = LocalRequest(self.command, target, query, headers, body, client, server, version)
+        if self.gateway.streaming:
+            self.gateway.stream(request, _ChunkedWriter(self))
+            return
         self._send(self.gateway.respond(request))
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_request
@@ -457,3 +585,51 @@ class StdlibHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+
+class _ChunkedWriter:
+    """A :class:`StreamSink` writing to a standard library handler's connection: a streamed
+    body in chunked encoding, flushed chunk by chunk; a failed one cut short (the connection
+    is closed without the last chunk). A client that went away is not an error of the
+    function's: the rest is dropped."""
+
+    def __init__(self, handler: StdlibHandler) -> None:
+        self._handler = handler
+        self._chunked = False
+        self._gone = False
+
+    def _write(self, data: bytes) -> None:
+        if self._gone:
+            return
+        try:
+            self._handler.wfile.write(data)
+            self._handler.wfile.flush()
+        except OSError:
+            self._gone = True
+            self._handler.close_connection = True
+
+    def head(self, response: HTTPResponse, prelude: dict[str, Any] | None) -> None:
+        handler = self._handler
+        handler.send_response_only(response.status, response.phrase)
+        handler.send_header("Server", handler.version_string())
+        for name, value in response.headers:
+            handler.send_header(name, value)
+        if prelude is not None:
+            self._chunked = True
+            handler.send_header("Transfer-Encoding", "chunked")
+        try:
+            handler.end_headers()
+        except OSError:
+            self._gone = True
+            handler.close_connection = True
+
+    def body(self, data: bytes) -> None:
+        if self._handler.command == "HEAD":
+            return
+        self._write(b"%x\r\n%b\r\n" % (len(data), data) if self._chunked else data)
+
+    def end(self, failed: bool) -> None:
+        if failed:
+            self._handler.close_connection = True
+        elif self._chunked and self._handler.command != "HEAD":
+            self._write(b"0\r\n\r\n")
