@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from flask import Flask, Response, request
 
+from bridge import Bridge
+
 #: Seconds an app waits for the test to release it.
 GATE_TIMEOUT_S = 20.0
 FIRST = b"data: one\n\n"
@@ -82,3 +84,8 @@ def flask_broken() -> Response:
         raise RuntimeError("the event source went away")
 
     return Response(events(), mimetype="text/event-stream")
+
+
+#: Bridge handlers of the Flask app: ``invoke`` and ``serve`` use their invoke mode.
+streaming = Bridge(flask_app, invoke_mode="RESPONSE_STREAM")
+buffered = Bridge(flask_app)
