@@ -448,7 +448,12 @@ def _serve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bridge-serve-") as folder:
         store = args.websocket_store or f"sqlite:///{folder}/websocket-connections.db"
         handler, management, refusal = _load_serving_handler(
-            args.app, store, args.websocket_store, args.base_path, args.invoke_mode, args.source
+            args.app,
+            store,
+            args.websocket_store,
+            args.base_path,
+            invoke_mode=args.invoke_mode,
+            source=args.source,
         )
         return _serve_handler(args, args.source, handler, management, refusal, sock=sock)
 
@@ -526,6 +531,7 @@ def _load_serving_handler(
     store: str,
     store_given: str | None,
     base_path: str,
+    *,
     invoke_mode: str | None = None,
     source: str = "http",
 ) -> tuple[Any, LocalManagementAPI | None, str]:
@@ -611,13 +617,12 @@ def _load_handler(
 def _invoke_mode(spec: str, target: object, requested: str | None, source: str) -> str:
     """The invoke mode to wrap an app with: ``--invoke-mode``, which a Bridge handler's own
     must match; RESPONSE_STREAM asked for only with a source that streams on AWS."""
-    if isinstance(target, Bridge):
-        if requested is not None and requested != target.invoke_mode:
-            raise UsageError(
-                f"{spec} is a Bridge handler with invoke_mode={target.invoke_mode!r}, which is "
-                f"used as it is: drop --invoke-mode, or name the app itself, which is then "
-                f"wrapped in Bridge(app, invoke_mode={requested!r})"
-            )
+    if isinstance(target, Bridge) and requested not in (None, target.invoke_mode):
+        raise UsageError(
+            f"{spec} is a Bridge handler with invoke_mode={target.invoke_mode!r}, which is "
+            f"used as it is: drop --invoke-mode, or name the app itself, which is then "
+            f"wrapped in Bridge(app, invoke_mode={requested!r})"
+        )
     if requested == "RESPONSE_STREAM" and source not in STREAMING_SOURCES:
         raise UsageError(
             "--invoke-mode RESPONSE_STREAM needs a source that streams on AWS: "

@@ -231,7 +231,7 @@ class Gateway:
             if self.stage:
                 path = path[len(self.prefix) :] or "/"  # build_event puts the stage back
         host, port = request.host_and_port()
-        event = build_event(
+        return build_event(
             self.source,
             method=request.method,
             path=path,
@@ -246,7 +246,6 @@ class Gateway:
             port=port,
             source_ip=request.client[0],
         )
-        return event
 
     def _failed(self, request: LocalRequest, exc: Exception) -> HTTPResponse:
         """The gateway's own answer when there is no usable Lambda response."""

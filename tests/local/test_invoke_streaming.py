@@ -15,6 +15,7 @@ from .streaming_apps import FIRST, GATE_TIMEOUT_S, SECOND
 
 APPS = "tests/local/streaming_apps.py"
 STREAM = ("--source", "url", "--invoke-mode", "RESPONSE_STREAM")
+INVOKE = (sys.executable, "-m", "bridge", "invoke")
 
 
 def test_the_prelude_is_a_json_line_then_the_raw_body() -> None:
@@ -49,8 +50,7 @@ def test_with_http_the_head_and_each_chunk_are_written_as_they_come() -> None:
         gate.settimeout(GATE_TIMEOUT_S)
         port = gate.getsockname()[1]
         with subprocess.Popen(
-            [sys.executable, "-m", "bridge", "invoke", f"{APPS}:flask_app", *STREAM]
-            + ["--http", f"/sse?gate={port}"],
+            [*INVOKE, f"{APPS}:flask_app", *STREAM, "--http", f"/sse?gate={port}"],
             cwd=ROOT,
             env=child_env(),
             stdout=subprocess.PIPE,

@@ -101,3 +101,27 @@ def test_a_source_that_cannot_stream_is_refused(source: str) -> None:
         f"{source!r} service answers buffered: pass --source url or --source rest\n"
     )
     assert done.stdout == b""
+
+
+def test_the_timeout_ends_a_stream_that_has_begun(gate: socket.socket) -> None:
+    port = gate.getsockname()[1]
+    with (
+        serving(
+            f"{APPS}:flask_app",
+            "--source",
+            "url",
+            "--invoke-mode",
+            "RESPONSE_STREAM",
+            "--timeout",
+            "2",
+        ) as server,
+        httpx.Client(base_url=server.url, timeout=GATE_TIMEOUT_S) as client,
+        client.stream("GET", f"/sse?gate={port}") as response,
+    ):
+        chunks = response.iter_raw()
+        assert next(chunks) == FIRST
+        waiting, _ = gate.accept()  # never released: the app waits past the timeout
+        with waiting, pytest.raises(httpx.RemoteProtocolError):
+            list(chunks)
+        assert "GET /sse?gate=" in server.log()
+        assert "the invocation failed after the response began (Sandbox.Timedout)" in server.log()
