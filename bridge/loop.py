@@ -41,7 +41,7 @@ EXIT_TIMEOUT_S = 0.5
 class LoopRunner:
     """Runs coroutines to completion on one private loop, reused."""
 
-    __slots__ = ("_after_run", "_lock", "_loop", "_owner", "_serving")
+    __slots__ = ("_after_run", "_inherited", "_lock", "_loop", "_owner", "_serving")
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -56,6 +56,8 @@ class LoopRunner:
         #: Whether :meth:`serve` runs the loop (bridge.runtime): :meth:`run`
         #: from another thread then hands its coroutine to the loop.
         self._serving = False
+        #: After a fork: the copy of the parent's loop, kept (see :meth:`_forget_after_fork`).
+        self._inherited: asyncio.AbstractEventLoop | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -229,6 +231,12 @@ class LoopRunner:
             loop.close()
 
     def _forget_after_fork(self) -> None:
+        # The parent's loop is not this process's to run or to close: closing it (which
+        # the garbage collector would do, with an "unclosed event loop" warning) would
+        # unregister its descriptors from the epoll instance it shares with the parent.
+        # So the copy stays referenced, unused, and this process gets a loop of its own.
+        if self._loop is not None:
+            self._inherited = self._loop
         self._loop = None
         self._after_run = []
         self._lock = threading.RLock()  # another thread may have held it

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from bridge import ProtocolError
 from bridge.local.events import build_event
@@ -204,6 +209,61 @@ def test_disconnect_only_after_the_response_is_complete(make_handler: HandlerFac
 
     assert run(make_handler, app)["statusCode"] == 200
     assert events == ["start", "body", "http.disconnect"]
+
+
+def test_receive_between_body_parts_waits_for_the_last_part(
+    make_handler: HandlerFactory,
+) -> None:
+    """receive() called after the start and before the final body part stays
+    pending until that part is sent: an app that listens for the disconnect
+    while it streams must not be told the client left."""
+    events: list[str] = []
+    listeners: list[asyncio.Task[None]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "http.request"
+
+        async def listen() -> None:
+            events.append((await receive())["type"])
+
+        loop = asyncio.get_running_loop()
+        await send(START)
+        for part in (b"a", b"b", b"c"):
+            listeners.append(loop.create_task(listen()))
+            for _ in range(3):  # let the listener take its steps
+                await asyncio.sleep(0)
+            events.append(part.decode())
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await asyncio.sleep(0)
+        events.append("last")
+        await send({"type": "http.response.body", "body": b"d"})
+        await asyncio.gather(*listeners)
+
+    response = run(make_handler, app)
+    assert (response["statusCode"], response["body"]) == (200, "abcd")
+    assert events == ["a", "b", "c", "last", *["http.disconnect"] * 3]
+
+
+def test_a_streaming_response_listening_for_disconnect_is_sent_whole(
+    make_handler: HandlerFactory,
+) -> None:
+    """Starlette's StreamingResponse stops its stream when receive() reports
+    http.disconnect (ASGI spec versions before 2.4): every chunk must arrive."""
+    sent: list[str] = []
+
+    async def numbers() -> AsyncIterator[str]:
+        for number in range(5):
+            await asyncio.sleep(0)  # the disconnect listener runs between chunks
+            sent.append(str(number))
+            yield f"{number},"
+
+    async def stream(request: Request) -> StreamingResponse:
+        return StreamingResponse(numbers(), media_type="text/plain")
+
+    app = Starlette(routes=[Route("/numbers", stream)])
+    response = make_handler(app, lifespan="off")(build_event("http", path="/numbers"))
+    assert (response["statusCode"], response["body"]) == (200, "0,1,2,3,4,")
+    assert sent == ["0", "1", "2", "3", "4"]
 
 
 def test_receive_after_completion_is_disconnect(make_handler: HandlerFactory) -> None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import http.server
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -377,3 +382,51 @@ def test_a_deadline_still_applies_to_calls_from_several_threads(
     for thread in threads:
         thread.join(timeout=30)
     assert statuses == {"/hang": 504, "/fine": 200}
+
+
+FORK_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, gc, os
+    from pathlib import Path
+    from bridge.loop import get_runner
+
+    def watched():  # the descriptors registered with this process's epoll instances
+        found = []
+        for fd in os.listdir("/proc/self/fdinfo"):
+            try:
+                info = Path("/proc/self/fdinfo", fd).read_text()
+            except FileNotFoundError:  # the listing's own descriptor, closed since
+                continue
+            found += [line.split()[1] for line in info.splitlines() if line.startswith("tfd:")]
+        return sorted(found)
+
+    runner = get_runner()
+    async def first_run_in():  # the process that first ran the loop
+        loop = asyncio.get_running_loop()
+        loop.__dict__.setdefault("first_run_in", os.getpid())
+        return loop.first_run_in
+    runner.run(first_run_in())
+    before = watched()
+    child = os.fork()
+    if child == 0:  # a worker: its own loop; the copy of the parent's is left alone
+        gc.collect()
+        os._exit(0 if runner.run(first_run_in()) == os.getpid() else 1)
+    _, status = os.waitpid(child, 0)
+    print(os.waitstatus_to_exitcode(status), len(before), watched() == before)
+    """
+)
+
+
+def test_a_forked_child_leaves_the_parents_loop_alone(tmp_path: Path) -> None:
+    """A process forked after bridge's loop ran gets a loop of its own, and
+    neither closes nor collects its copy of the parent's: that would
+    unregister the loop's wake-up descriptor from the epoll instance both
+    share (the parent's loop would no longer wake for
+    call_soon_threadsafe()), with an "unclosed event loop" warning."""
+    script = tmp_path / "fork.py"
+    script.write_text(FORK_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), "PYTHONDEVMODE": "1"}
+    process = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert (process.stdout, process.stderr) == (b"0 1 True\n", b"")
