@@ -1,5 +1,7 @@
 """The I/O around :mod:`bridge.runtime.http`: one keep-alive connection to
-the Runtime API on asyncio streams.
+the Runtime API on asyncio streams (:class:`Connection`), or on a blocking
+socket for the worker thread that serves a WSGI app one invocation at a
+time (:class:`BlockingConnection`).
 
 The HTTP layer is bridge's own small sans-IO client rather than a library:
 the peer is the Runtime API on loopback, which needs no TLS, no redirects,
@@ -152,7 +154,7 @@ class BlockingConnection:
                 return self._send(request.method, data)
             except (ConnectionError, _ClosedBeforeAnswer):
                 self.close()
-                if not reused:
+                if not reused or (interruptible and self._stopped):
                     raise
             return self._send(request.method, data)
         except Exception:

@@ -8,7 +8,10 @@ complete (or streamed as it is sent, with ``invoke_mode="RESPONSE_STREAM"``),
 and the app may go on running (background tasks) until it returns or its
 deadline; only then does that worker ask for the next invocation.  A WSGI
 app is called on a named thread pool (``bridge-runtime``), its iterable's
-``close()`` after the response is posted.
+``close()`` after the response is posted.  With one invocation at a time
+and buffered answers, a WSGI app's whole cycle (``/next``, the call,
+``/response``, ``close()``) runs on one thread of that pool on a blocking
+connection (:meth:`Runtime._blocking_worker`): no hop through the loop.
 
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
