@@ -110,7 +110,30 @@ def run_bridge_runtime(handler: str) -> None:
                     each.clear()
         return response
 
+    blocking_exchange = client.BlockingConnection.exchange
+
+    def blocking_timed(
+        self: client.BlockingConnection, request: Request, *, interruptible: bool = False
+    ) -> Response:
+        # As timed(), for the blocking worker (a WSGI app, one invocation at a time).
+        if request.method == "POST" and request.target.endswith(("/response", "/error")):
+            started = STEPS.post_starts()
+            response = blocking_exchange(self, request, interruptible=interruptible)
+            STEPS.post_done(started)
+            return response
+        started = time.perf_counter()
+        response = blocking_exchange(self, request, interruptible=interruptible)
+        if request.target.endswith("/invocation/next"):
+            STEPS.next_done(started)
+            nonlocal nexts
+            nexts += 1
+            if nexts == PROFILE_WARMUP:
+                for each in profiles:
+                    each.clear()
+        return response
+
     setattr(client.Connection, "exchange", timed)  # noqa: B010 - a method replaced
+    setattr(client.BlockingConnection, "exchange", blocking_timed)  # noqa: B010
     sys.argv = ["bridge.runtime", handler]
     runpy.run_module("bridge.runtime", run_name="__main__", alter_sys=True)
 

@@ -355,21 +355,7 @@ class Bridge:
         from contextvars import copy_context
 
         loop = asyncio.get_running_loop()
-        source: EventSource | None = None
-        if self._builtin_only and type(event) is dict:
-            # As __call__: one of the built-in sources in one step, REST and
-            # HTTP API 1.0 shapes looked at again (they can be WebSocket events).
-            source = builtin_source(event)
-            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
-                request_context = event.get("requestContext")
-                if isinstance(request_context, dict) and "eventType" in request_context:
-                    source = None
-        if source is None and type(event) is dict and not is_websocket_event(event):
-            try:
-                source = self.selector.select(event)
-            except UnknownEventError:
-                if self._events is not None and not _is_warmup(event) and not builtin_source(event):
-                    source = self._events
+        source = self._runtime_source(event)
         wsgi = self._wsgi
         if source is None or (wsgi is not None and source.read is None):
             result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
@@ -417,6 +403,61 @@ class Bridge:
             return Answer(self._answer(source, event, scope, answer), None, running)
         except BridgeError as exc:
             return Answer(None, exc, running)
+
+    def _runtime_source(self, event: Any) -> EventSource | None:
+        """The source that reads ``event`` as an HTTP request for :meth:`respond`;
+        None when the handler answers it itself."""
+        source: EventSource | None = None
+        if self._builtin_only and type(event) is dict:
+            # As __call__: one of the built-in sources in one step, REST and
+            # HTTP API 1.0 shapes looked at again (they can be WebSocket events).
+            source = builtin_source(event)
+            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
+                request_context = event.get("requestContext")
+                if isinstance(request_context, dict) and "eventType" in request_context:
+                    source = None
+        if source is None and type(event) is dict and not is_websocket_event(event):
+            try:
+                source = self.selector.select(event)
+            except UnknownEventError:
+                if self._events is not None and not _is_warmup(event) and not builtin_source(event):
+                    source = self._events
+        return source
+
+    def respond_blocking(
+        self, event: Any, context: LambdaContext | None = None
+    ) -> tuple[Any, BaseException | None, Callable[[], None] | None]:
+        """:meth:`respond` for a WSGI app and a buffered answer, on *this*
+        thread, which runs no event loop: ``bridge.runtime``'s entry with one
+        invocation at a time.  The result (or the error to report instead)
+        and the iterable's ``close()``, to call once the result is posted.
+        """
+        from contextvars import copy_context
+
+        from bridge.runtime.wsgi import DeferredClose
+        from bridge.wsgi.response import respond
+
+        wsgi = self._wsgi
+        if wsgi is None:
+            raise TypeError(f"respond_blocking() serves WSGI apps only, not {self.app!r}.")
+        source = self._runtime_source(event)
+        if source is None or source.read is None:
+            return copy_context().run(self, event, context), None, None
+        try:
+            direct = DIRECT_READERS.get(source.read)
+            environ = direct(event, context, self.config) if direct is not None else None
+            if environ is None:
+                environ = request_environ(source.read(event, context, self.config))
+        except Exception as exc:
+            return self._unreadable(source, event, exc), None, None
+        deferred = DeferredClose(wsgi.app)
+        # In a copy of the invoking context, as respond() and __call__ do.
+        response = copy_context().run(respond, deferred, environ)
+        after = deferred.close if deferred.pending else None
+        try:
+            return self._wsgi_answer(source, event, environ, response), None, after
+        except BridgeError as exc:
+            return None, exc, after
 
     async def _respond_wsgi(
         self,

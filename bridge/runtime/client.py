@@ -1,5 +1,7 @@
 """The I/O around :mod:`bridge.runtime.http`: one keep-alive connection to
-the Runtime API on asyncio streams.
+the Runtime API on asyncio streams (:class:`Connection`), or on a blocking
+socket for the worker thread that serves a WSGI app one invocation at a
+time (:class:`BlockingConnection`).
 
 The HTTP layer is bridge's own small sans-IO client rather than a library:
 the peer is the Runtime API on loopback, which needs no TLS, no redirects,
@@ -12,10 +14,13 @@ sockets; this module only moves bytes.
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+from contextlib import suppress
 
 from bridge.runtime.http import Request, Response, ResponseParser, encode_request
 
-__all__ = ["Connection", "parse_address"]
+__all__ = ["BlockingConnection", "Connection", "Stopped", "parse_address"]
 
 _READ_SIZE = 64 * 1024
 
@@ -108,6 +113,100 @@ class Connection:
         writer, self._writer, self._reader = self._writer, None, None
         if writer is not None:
             writer.close()
+
+
+class Stopped(Exception):
+    """:meth:`BlockingConnection.stop` interrupted the exchange."""
+
+
+class BlockingConnection:
+    """:class:`Connection` on a blocking socket, for a worker thread that
+    runs the whole cycle itself (a WSGI app, one invocation at a time):
+    no event loop between ``/next``, the app and ``/response``.
+
+    :meth:`stop`, from any thread, ends an *interruptible* exchange (the
+    ``/next`` that waits for an invocation) under way or to come with
+    :class:`Stopped`; the others (an answer being posted) go on.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.host, self.port = parse_address(address)
+        self._authority = address.strip()
+        self._socket: socket.socket | None = None
+        self._parser = ResponseParser()
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._interruptible = False
+        #: How many times a connection was opened (keep-alive keeps it at 1).
+        self.opened = 0
+
+    def exchange(self, request: Request, *, interruptible: bool = False) -> Response:
+        """Send ``request`` and return the response; as :meth:`Connection.exchange`,
+        a reused connection found closed is reopened once."""
+        with self._lock:
+            if interruptible and self._stopped:
+                raise Stopped
+            self._interruptible = interruptible
+        data = encode_request(request, self._authority)
+        try:
+            reused = self._socket is not None
+            try:
+                return self._send(request.method, data)
+            except (ConnectionError, _ClosedBeforeAnswer):
+                self.close()
+                if not reused or (interruptible and self._stopped):
+                    raise
+            return self._send(request.method, data)
+        except Exception:
+            if interruptible and self._stopped:
+                self.close()
+                raise Stopped from None
+            raise
+        finally:
+            self._interruptible = False
+
+    def _send(self, method: str, data: bytes) -> Response:
+        sock = self._socket
+        if sock is None:
+            sock = socket.create_connection((self.host, self.port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self._socket = sock
+                if self._stopped and self._interruptible:
+                    raise Stopped
+            self._parser = ResponseParser()
+            self.opened += 1
+        sock.sendall(data)
+        parser = self._parser
+        parser.expect(method)
+        received = False
+        while True:
+            response = parser.next_response()
+            if response is not None:
+                if not response.keep_alive:
+                    self.close()
+                return response
+            chunk = sock.recv(_READ_SIZE)
+            if not chunk and not received:
+                raise _ClosedBeforeAnswer
+            received = True
+            parser.feed(chunk)
+
+    def stop(self) -> None:
+        """Interrupt the interruptible exchanges, now and to come (from any thread)."""
+        with self._lock:
+            self._stopped = True
+            sock = self._socket
+            if sock is not None and self._interruptible:
+                # Wakes the recv() blocked on it; closing is left to its thread.
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        with self._lock:
+            sock, self._socket = self._socket, None
+        if sock is not None:
+            sock.close()
 
 
 class _ClosedBeforeAnswer(Exception):

@@ -8,7 +8,10 @@ complete (or streamed as it is sent, with ``invoke_mode="RESPONSE_STREAM"``),
 and the app may go on running (background tasks) until it returns or its
 deadline; only then does that worker ask for the next invocation.  A WSGI
 app is called on a named thread pool (``bridge-runtime``), its iterable's
-``close()`` after the response is posted.
+``close()`` after the response is posted.  With one invocation at a time
+and buffered answers, a WSGI app's whole cycle (``/next``, the call,
+``/response``, ``close()``) runs on one thread of that pool on a blocking
+connection (:meth:`Runtime._blocking_worker`): no hop through the loop.
 
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
@@ -51,9 +54,9 @@ from bridge.runtime.api import (
     read_invocation,
     response_request,
 )
-from bridge.runtime.client import Connection, parse_address
+from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
-from bridge.runtime.http import HTTPProtocolError, Request
+from bridge.runtime.http import HTTPProtocolError, Request, Response
 from bridge.runtime.loader import HandlerError, load_handler
 from bridge.runtime.snapstart import snap_start
 from bridge.runtime.stream import RuntimeStream
@@ -67,6 +70,14 @@ logger = get_logger("bridge.runtime")
 #: How long SIGTERM waits for the invocations in flight, then for ``close()``.
 SHUTDOWN_TIMEOUT_S = 1.5
 TRACE_ENV = "_X_AMZN_TRACE_ID"
+#: The variables :class:`LambdaContext` reads, read once at the start.
+CONTEXT_ENV = (
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+)
 
 
 class Runtime:
@@ -87,6 +98,10 @@ class Runtime:
         self._idle: set[asyncio.Task[None]] = set()
         #: Whether this process sets _X_AMZN_TRACE_ID: only with one invocation at a time.
         self._trace_env = False
+        #: The connection of the blocking worker (a WSGI app, one invocation at a time).
+        self._blocking: BlockingConnection | None = None
+        #: The function's settings the context carries, read once.
+        self._environ: dict[str, str] = {}
 
     async def serve(self) -> int:
         """Run until SIGTERM (0) or a Runtime API failure (1); 1 when the
@@ -106,19 +121,33 @@ class Runtime:
         self.handler = handler
         workers = self.concurrency
         self._trace_env = workers == 1
+        self._environ = {name: os.environ[name] for name in CONTEXT_ENV if name in os.environ}
         # SnapStart: hooks, /restore/next, reseed (bridge/runtime/snapstart.py).
         if is_snap_start() and not await snap_start(first, self._run_sync):
             first.close()
             await self._shutdown([], handler, 1)
             return 1
-        tasks = [
-            loop.create_task(
-                self._worker(handler, first if n == 0 else Connection(self.address)),
-                name=f"bridge-runtime-worker-{n}",
-            )
-            for n in range(workers)
-        ]
-        stopping = loop.create_task(stop.wait())
+        tasks: list[asyncio.Future[None]]
+        if (
+            workers == 1
+            and handler.interface == "wsgi"
+            and handler.invoke_mode != "RESPONSE_STREAM"
+        ):
+            # A WSGI app, one invocation at a time, buffered: the whole cycle
+            # on one pool thread, blocking, without a hop through the loop
+            # (which waits for signals meanwhile).
+            first.close()
+            self._blocking = blocking = BlockingConnection(self.address)
+            tasks = [loop.run_in_executor(self._pool, self._blocking_worker, handler, blocking)]
+        else:
+            tasks = [
+                loop.create_task(
+                    self._worker(handler, first if n == 0 else Connection(self.address)),
+                    name=f"bridge-runtime-worker-{n}",
+                )
+                for n in range(workers)
+            ]
+        stopping: asyncio.Future[Any] = loop.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
         status = 0
         for task in done:
@@ -205,14 +234,46 @@ class Runtime:
                             exc_info=exc,
                         )
                 if response is not None and response.status != 202:
-                    # Lambda has failed the invocation already (a result over its
-                    # limit, a deadline passed): the next one is still served.
-                    logger.error(
-                        "The Runtime API refused the answer to invocation %s: %d %s",
-                        invocation.request_id,
-                        response.status,
-                        response.body[:200],
-                    )
+                    _refused(invocation.request_id, response)
+        finally:
+            connection.close()
+
+    def _blocking_worker(self, handler: Bridge, connection: BlockingConnection) -> None:
+        """:meth:`_worker` on this pool thread, for a WSGI app with one
+        invocation at a time: ``/next``, the app, ``/response``, then the
+        iterable's ``close()``, all here.  :meth:`_shutdown` interrupts the
+        ``/next`` it waits in."""
+        stop = self._stop
+        assert stop is not None
+        try:
+            while not stop.is_set():
+                try:
+                    response = connection.exchange(next_request(), interruptible=True)
+                except Stopped:
+                    return
+                invocation = read_invocation(response)
+                request_id = invocation.request_id
+                read = self._event(invocation)
+                close = None
+                if isinstance(read, Request):
+                    answer = read
+                else:
+                    try:
+                        result, error, close = handler.respond_blocking(*read)
+                    except Exception as exc:
+                        answer = self._failure(request_id, exc)
+                    else:
+                        if error is not None:
+                            answer = self._failure(request_id, error)
+                        else:
+                            answer = self._result(request_id, result)
+                try:
+                    response = connection.exchange(answer)
+                finally:
+                    if close is not None:
+                        close()  # after the post; an exception is logged
+                if response.status != 202:
+                    _refused(request_id, response)
         finally:
             connection.close()
 
@@ -221,7 +282,7 @@ class Runtime:
         they cannot be read."""
         request_id = invocation.request_id
         try:
-            context = LambdaContext(invocation)
+            context = LambdaContext(invocation, self._environ)
         except ContextError as exc:
             return error_request(
                 request_id, error_body("Runtime.LambdaContextUnmarshalError", str(exc))
@@ -298,12 +359,16 @@ class Runtime:
             )
         return response_request(request_id, body)
 
-    async def _shutdown(self, tasks: list[asyncio.Task[None]], handler: Bridge, status: int) -> int:
+    async def _shutdown(
+        self, tasks: list[asyncio.Future[None]], handler: Bridge, status: int
+    ) -> int:
         """Stop the workers, close the handler, all within :data:`SHUTDOWN_TIMEOUT_S`."""
         give_up = time.monotonic() + SHUTDOWN_TIMEOUT_S
-        for task in list(self._idle):
-            task.cancel()
-        pending = {task for task in tasks if not task.done()}
+        for idle in list(self._idle):
+            idle.cancel()
+        if self._blocking is not None:
+            self._blocking.stop()
+        pending: set[asyncio.Future[None]] = {task for task in tasks if not task.done()}
         if pending:
             _, pending = await asyncio.wait(pending, timeout=max(0.0, give_up - time.monotonic()))
         for task in tasks:
@@ -331,6 +396,17 @@ class Runtime:
             logger.error("close() failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
         self._pool.shutdown(wait=True)
         return status
+
+
+def _refused(request_id: str, response: Response) -> None:
+    # Lambda has failed the invocation already (a result over its limit, a
+    # deadline passed): the next one is still served.
+    logger.error(
+        "The Runtime API refused the answer to invocation %s: %d %s",
+        request_id,
+        response.status,
+        response.body[:200],
+    )
 
 
 def _after(rest: Awaitable[None] | None, streams: list[RuntimeStream]) -> Awaitable[None] | None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
 
 from bridge import Bridge
 from bridge.runtime.api import Invocation, next_request
-from bridge.runtime.client import Connection, parse_address
+from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.loader import HandlerError, load_handler
 from bridge.runtime.main import _concurrency, main
@@ -232,3 +235,71 @@ def test_a_connection_the_server_dropped_is_reopened() -> None:
         return connection.opened, len(statuses)
 
     assert asyncio.run(asyncio.wait_for(scenario(), 10)) == (2, 2)
+
+
+NEXT_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r\r\n"
+    b"Lambda-Runtime-Deadline-Ms: 1\r\nContent-Length: 2\r\n\r\n{}"
+)
+
+
+@contextmanager
+def one_answer_per_connection() -> Iterator[str]:
+    """A server that answers one request per connection, then closes it
+    (without saying so): the address."""
+
+    def serve(listener: socket.socket) -> None:
+        with suppress(OSError):
+            while True:
+                accepted, _ = listener.accept()
+                with accepted:
+                    accepted.settimeout(10)
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        data += accepted.recv(4096)
+                    accepted.sendall(NEXT_ANSWER)
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        thread = threading.Thread(target=serve, args=(listener,), daemon=True)
+        thread.start()
+        try:
+            yield f"127.0.0.1:{listener.getsockname()[1]}"
+        finally:
+            listener.shutdown(socket.SHUT_RDWR)
+    thread.join(10)
+
+
+def test_a_blocking_connection_the_server_dropped_is_reopened() -> None:
+    with one_answer_per_connection() as address:
+        connection = BlockingConnection(address)
+        try:
+            statuses = [connection.exchange(next_request()).status for _ in range(2)]
+        finally:
+            connection.close()
+    assert (statuses, connection.opened) == ([200, 200], 2)
+
+
+def test_stop_ends_a_blocking_wait_for_an_invocation() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        connection = BlockingConnection(f"127.0.0.1:{listener.getsockname()[1]}")
+        outcome: list[BaseException] = []
+
+        def wait() -> None:
+            try:
+                connection.exchange(next_request(), interruptible=True)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        waiting = threading.Thread(target=wait)
+        waiting.start()
+        listener.settimeout(10)
+        accepted, _ = listener.accept()  # the request is sent: the thread waits for the answer
+        with accepted:
+            accepted.settimeout(10)
+            accepted.recv(4096)
+            connection.stop()
+            waiting.join(10)
+        assert not waiting.is_alive()
+        assert [type(exc) for exc in outcome] == [Stopped]
+        with pytest.raises(Stopped):  # and any later wait
+            connection.exchange(next_request(), interruptible=True)

@@ -225,6 +225,16 @@ def test_sigterm_lets_the_invocation_in_flight_post_its_answer() -> None:
         assert function.process.wait(timeout=WAIT_S) == 0
 
 
+def test_sigterm_while_a_wsgi_app_waits_for_an_invocation_ends_the_wait() -> None:
+    # The blocking worker (a WSGI app, one invocation at a time) waits in
+    # /next on a thread: SIGTERM interrupts that wait rather than the budget.
+    with running("flask_function.app") as function:
+        assert body_of(function.invoke(get("/hello"))) == b"hello from flask"
+        function.api.wait_for_next(2, alive=function.alive)
+        assert function.stop() == 0
+        assert "still running" not in function.log()
+
+
 def test_sigterm_with_an_invocation_stuck_exits_within_the_budget() -> None:
     with running("flask_function.app") as function, held_invocation(function):
         function.process.send_signal(signal.SIGTERM)

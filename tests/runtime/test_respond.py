@@ -404,3 +404,109 @@ def test_concurrent_invocations_each_have_their_own_context_and_state() -> None:
         return [answer.result["body"] for answer in answers]
 
     assert get_runner().serve(main()) == ["/a 1", "/b 1"]
+
+
+def flask_app(closed: list[str]) -> Any:
+    from flask import Flask, Response, request
+
+    app = Flask("blocking")
+
+    @app.route("/echo", methods=["GET", "POST"])
+    def echo() -> Response:
+        response = Response(request.get_data(), content_type=request.content_type or "text/plain")
+        response.set_cookie("a", "1")
+        response.set_cookie("b", "2")
+        response.headers["X-Query"] = request.query_string.decode()
+        response.call_on_close(lambda: closed.append("closed"))
+        return response
+
+    @app.get("/unavailable")
+    def unavailable() -> tuple[str, int]:
+        return "down", 503
+
+    @app.route("/events", methods=["POST"])
+    def events() -> dict[str, Any]:
+        return {"got": request.get_json()}
+
+    @app.get("/fail")
+    def fail() -> str:
+        raise RuntimeError("boom")
+
+    return app
+
+
+def bad_base64() -> dict[str, Any]:
+    event = build_event("http", path="/echo")
+    event["body"], event["isBase64Encoded"] = "not base64!", True
+    return event
+
+
+def binary_post(source: str) -> Callable[[], dict[str, Any]]:
+    return lambda: build_event(
+        source,
+        method="POST",
+        path="/echo",
+        query="x=1&y=%20",
+        headers=[("Content-Type", "application/octet-stream"), ("Cookie", "c=3")],
+        body=bytes(range(256)),
+    )
+
+
+BLOCKING_EVENTS: dict[str, Callable[[], Any]] = {
+    **{
+        source: binary_post(source)
+        for source in ("rest", "http-v1", "http", "url", "alb", "alb-multi", "lattice-v2")
+    },
+    "text": lambda: build_event("http", path="/echo", body=b"caf\xc3\xa9"),
+    "error status": lambda: build_event("http", path="/unavailable"),
+    "app raises": lambda: build_event("url", path="/fail"),
+    "bad event": bad_base64,
+    "warm-up": lambda: {"source": "serverless-plugin-warmup"},
+    "non-HTTP": lambda: {"Records": [{"eventSource": "aws:sqs", "body": "x"}]},
+    "unknown": lambda: {"not": "http"},
+    "not a dict": lambda: [1, 2],
+}
+
+
+def outcome(answer: tuple[Any, BaseException | None, bool]) -> Any:
+    result, error, closes = answer
+    return result, None if error is None else (type(error), str(error)), closes
+
+
+@pytest.mark.parametrize("name", sorted(BLOCKING_EVENTS))
+@pytest.mark.parametrize("non_http_path", [None, "/events"])
+def test_respond_blocking_gives_what_respond_gives(name: str, non_http_path: str | None) -> None:
+    """The blocking worker's entry (a WSGI app, one invocation at a time)
+    against the general one: the same result or error, the same close()."""
+    closed: list[str] = []
+    handler = Bridge(flask_app(closed), non_http_path=non_http_path, error_statuses={503})
+
+    async def general() -> tuple[Any, BaseException | None, bool]:
+        try:
+            answer = await handler.respond(BLOCKING_EVENTS[name](), Context())
+        except Exception as exc:
+            return None, exc, False
+        if answer.rest is not None:
+            assert closed == []
+            await answer.rest
+        return answer.result, answer.error, closed == ["closed"]
+
+    def blocking() -> tuple[Any, BaseException | None, bool]:
+        try:
+            result, error, close = handler.respond_blocking(BLOCKING_EVENTS[name](), Context())
+        except Exception as exc:
+            return None, exc, False
+        if close is not None:
+            assert closed == []
+            close()
+        return result, error, closed == ["closed"]
+
+    expected = outcome(run(general()))
+    closed.clear()
+    assert outcome(blocking()) == expected
+
+
+def test_respond_blocking_serves_wsgi_apps_only() -> None:
+    handler = Bridge(asgi(START, body(b"x")), lifespan="off")
+    with pytest.raises(TypeError, match="WSGI apps only"):
+        handler.respond_blocking(build_event("http", path="/"), Context())
