@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import sys
 from typing import TYPE_CHECKING, Any
 
+from bridge._eager import start_task
 from bridge.errors import ProtocolError
 from bridge.loop import get_runner
 from bridge.protocols.http import HTTPCycle, StreamingHTTPCycle
 from bridge.protocols.lifespan import LifespanOff, LifespanOn
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
-    from collections.abc import Coroutine, Mapping
+    from collections.abc import Mapping
 
     from bridge.protocols.http import ResponseStream
     from bridge.protocols.websocket import WebSocketCycle
@@ -106,9 +106,9 @@ class ASGIRunner:
         cycle = (
             HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
         )
-        task = _start_task(asyncio.get_running_loop(), cycle.run(self.app))
-        if self.margin_ms is not None and not task.done():
-            # A cycle that finished in its first step (eagerly, 3.12+) needs no timer.
+        # Its first step runs now (bridge._eager): most apps finish in it.
+        task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
+        if self.margin_ms is not None and not finished:  # no timer for a finished one
             limit = time_limit(cycle, self.margin_ms)
             if limit is not None:
                 timer = task.get_loop().call_later(limit, cycle.deadline_reached, task, limit)
@@ -117,27 +117,6 @@ class ASGIRunner:
 
     def close(self) -> None:
         self.lifespan.shutdown()
-
-
-if sys.version_info >= (3, 12):
-
-    def _start_task(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]
-    ) -> asyncio.Task[None]:
-        """A task of ``coro`` whose first step runs now, in the task (its own
-        context, ``current_task()`` the task): an app that awaits nothing that
-        blocks, as most requests, is done on return, without a loop iteration
-        between the invocation and its answer."""
-        return asyncio.Task(coro, loop=loop, eager_start=True)
-
-else:
-
-    def _start_task(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]
-    ) -> asyncio.Task[None]:
-        """A task of ``coro``, its first step at the loop's next iteration
-        (Python < 3.12 has no eager start)."""
-        return loop.create_task(coro)
 
 
 class Watchdog:

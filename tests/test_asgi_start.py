@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bridge import Bridge
+from bridge._eager import start_task
 from bridge.local.events import build_event
 
 Scope = dict[str, Any]
@@ -94,7 +95,7 @@ def test_the_app_runs_in_its_own_task_and_context() -> None:
         assert runner is not None
         scope, body = build_scope()
         cycle, task = runner.start(scope, body)
-        # 3.12+: the first step has run, and the app finished in it.
+        # 3.12+: the task is done; 3.11: its coroutine is, the task a step later.
         assert task.done() is EAGER
         await task
         assert where == [task]
@@ -125,3 +126,97 @@ def build_scope() -> tuple[Any, bytes]:
     assert source is not None
     scope, body = source.to_request(event, Context(), Bridge(at_once, lifespan="off").config)
     return scope, body
+
+
+# ------------------------------------------------- bridge._eager.start_task
+
+FIRST_STEP_RUNS = sys.version_info >= (3, 11)
+
+
+def test_a_coroutine_that_blocks_on_nothing_finishes_in_start_task() -> None:
+    steps: list[str] = []
+
+    async def coro() -> None:
+        steps.append("ran")
+
+    async def main() -> None:
+        task, finished = start_task(asyncio.get_running_loop(), coro())
+        assert finished is FIRST_STEP_RUNS
+        assert steps == (["ran"] if FIRST_STEP_RUNS else [])
+        await task
+        assert steps == ["ran"]
+
+    asyncio.run(asyncio.wait_for(main(), WAIT_S))
+
+
+def test_every_step_runs_in_the_task_and_its_own_context() -> None:
+    where: list[Any] = []
+
+    async def coro() -> None:
+        seen.set("task")
+        where.append((asyncio.current_task(), seen.get()))
+        await asyncio.sleep(0)
+        where.append((asyncio.current_task(), seen.get()))
+
+    async def main() -> None:
+        me = asyncio.current_task()
+        task, finished = start_task(asyncio.get_running_loop(), coro())
+        assert not finished
+        assert asyncio.current_task() is me  # the caller is current again
+        assert seen.get() == "unset"
+        await task
+        assert where == [(task, "task"), (task, "task")]
+
+    asyncio.run(asyncio.wait_for(main(), WAIT_S))
+
+
+def test_an_anyio_cancel_scope_spans_the_first_step_and_the_next() -> None:
+    import anyio
+
+    async def coro() -> None:
+        with anyio.CancelScope():
+            await asyncio.sleep(0)  # exited in the task's own step: the same task
+
+    async def main() -> None:
+        task, _ = start_task(asyncio.get_running_loop(), coro())
+        await task
+
+    asyncio.run(asyncio.wait_for(main(), WAIT_S))
+
+
+def test_a_cancel_before_the_task_resumes_reaches_the_coroutine() -> None:
+    outcome: list[str] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waited = loop.create_future()
+
+        async def coro() -> None:
+            try:
+                await waited
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+
+        task, _ = start_task(loop, coro())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # Before 3.11 the task never started: the coroutine never ran.
+        assert outcome == (["cancelled"] if FIRST_STEP_RUNS else [])
+        assert waited.cancelled() is FIRST_STEP_RUNS  # awaited by the first step
+
+    asyncio.run(asyncio.wait_for(main(), WAIT_S))
+
+
+def test_an_error_in_the_first_step_is_the_tasks() -> None:
+    async def coro() -> None:
+        raise LookupError("first step")
+
+    async def main() -> None:
+        task, finished = start_task(asyncio.get_running_loop(), coro())
+        assert finished is FIRST_STEP_RUNS
+        with pytest.raises(LookupError, match="first step"):
+            await task
+
+    asyncio.run(asyncio.wait_for(main(), WAIT_S))
