@@ -220,3 +220,24 @@ def test_an_error_in_the_first_step_is_the_tasks() -> None:
             await task
 
     asyncio.run(asyncio.wait_for(main(), WAIT_S))
+
+
+# ------------------------------------------------- the result posted
+
+
+def test_a_result_is_posted_as_compact_utf8_json() -> None:
+    from bridge.runtime.main import Runtime
+
+    result = {"body": "h\u00e9llo \u2603", "n": [1, 2.5, None, True], "q": '"\\'}
+    posted = Runtime._result("id", result)
+    assert posted.target.endswith("/invocation/id/response")
+    expected = '{"body":"h\u00e9llo \u2603","n":[1,2.5,null,true],"q":"\\"\\\\"}'
+    assert posted.body == expected.encode()
+
+
+def test_a_result_that_is_not_json_is_a_marshal_error() -> None:
+    from bridge.runtime.main import Runtime
+
+    posted = Runtime._result("id", {"when": object()})
+    assert posted.target.endswith("/invocation/id/error")
+    assert b"Runtime.MarshalError" in posted.body

@@ -80,6 +80,10 @@ CONTEXT_ENV = (
 )
 
 
+#: How results are sent: compact UTF-8 JSON (one encoder, not one per result).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 class Runtime:
     """A client of the Runtime API at ``address`` serving ``handler_spec``."""
 
@@ -348,7 +352,7 @@ class Runtime:
     def _result(request_id: str, result: Any) -> Request:
         """The buffered ``/response`` of ``result``, or the error when it is not JSON."""
         try:
-            body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+            body = _ENCODER.encode(result).encode()
         except (TypeError, ValueError) as exc:
             logger.error("The result of invocation %s is not JSON: %s", request_id, exc)
             return error_request(
