@@ -99,7 +99,8 @@ class ASGIRunner:
         """Start the HTTP cycle as a task of the *running* loop (``bridge.runtime``,
         which awaits it): the cycle (buffered, or streamed to ``stream``) and its
         task, cancelled at the deadline as :meth:`handle` does.  Any number may run
-        at once, each in its own task (so its own copy of the context variables)."""
+        at once, each in its own task (so its own copy of the context variables).
+        The task's first step has run on return (:mod:`bridge._eager`)."""
         state = self.lifespan.state
         if state is not None:
             scope["state"] = state.copy()
