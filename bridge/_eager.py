@@ -81,6 +81,8 @@ elif sys.version_info >= (3, 11):
                     raise StopIteration
                 if isinstance(self._yielded, asyncio.Future):
                     self._yielded.cancel()
+            if val is None and tb is None:  # the one-argument form tasks use
+                return self._coro.throw(typ)
             return self._coro.throw(typ, val, tb)
 
         def close(self) -> None:
