@@ -269,16 +269,7 @@ class Bridge:
                 found = None
             if found is not None:
                 return self._wsgi_response(found[0], event, found[1], plain)
-        source = None
-        if self._builtin_only and type(event) is dict:
-            # The usual case in one step: one of the built-in sources.  Only
-            # the REST and HTTP API 1.0 shapes can also be a WebSocket event
-            # (which has a requestContext.eventType): those are looked at again.
-            source = builtin_source(event)
-            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
-                request_context = event.get("requestContext")
-                if isinstance(request_context, dict) and "eventType" in request_context:
-                    source = None
+        source = _builtin_http_source(event) if self._builtin_only and type(event) is dict else None
         if source is None:
             if isinstance(event, dict) and is_websocket_event(event):
                 return self._websocket_event(event, context)
@@ -407,15 +398,7 @@ class Bridge:
     def _runtime_source(self, event: Any) -> EventSource | None:
         """The source that reads ``event`` as an HTTP request for :meth:`respond`;
         None when the handler answers it itself."""
-        source: EventSource | None = None
-        if self._builtin_only and type(event) is dict:
-            # As __call__: one of the built-in sources in one step, REST and
-            # HTTP API 1.0 shapes looked at again (they can be WebSocket events).
-            source = builtin_source(event)
-            if source is REST_SOURCE or source is HTTP_V1_SOURCE:
-                request_context = event.get("requestContext")
-                if isinstance(request_context, dict) and "eventType" in request_context:
-                    source = None
+        source = _builtin_http_source(event) if self._builtin_only and type(event) is dict else None
         if source is None and type(event) is dict and not is_websocket_event(event):
             try:
                 source = self.selector.select(event)
@@ -758,6 +741,18 @@ def _unknown_option(names: list[str]) -> str:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         hints.append(f"unexpected keyword argument {name!r}{hint}")
     return f"Bridge(app, ...): {'; '.join(hints)}. Its options are: {', '.join(known)}."
+
+
+def _builtin_http_source(event: LambdaEvent) -> EventSource | None:
+    """The built-in source of an HTTP event, in one step; None for anything
+    else.  Only the REST and HTTP API 1.0 shapes can also be a WebSocket event
+    (which has a requestContext.eventType): those are looked at again."""
+    source = builtin_source(event)
+    if source is REST_SOURCE or source is HTTP_V1_SOURCE:
+        request_context = event.get("requestContext")
+        if isinstance(request_context, dict) and "eventType" in request_context:
+            return None
+    return source
 
 
 def is_websocket_event(event: LambdaEvent) -> bool:
