@@ -32,7 +32,7 @@ def tasks() -> int | None:
         return None  # no loop at all: nothing to count
     import asyncio
 
-    from bridge.loop import get_runner
+    from bridge.asgi.loop import get_runner
 
     loop = get_runner()._loop
     return len(asyncio.all_tasks(loop)) if loop is not None else 0

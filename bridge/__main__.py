@@ -1,6 +1,6 @@
-"""``python -m bridge``: see :mod:`bridge.cli`."""
+"""``python -m bridge``: see :mod:`bridge.local.cli`."""
 
-from bridge.cli import run
+from bridge.local.cli import run
 
 if __name__ == "__main__":
     run()

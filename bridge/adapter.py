@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     _P = ParamSpec("_P")
 
-    from bridge.asgi import ASGIRunner
-    from bridge.protocols.http import ResponseStream
+    from bridge.asgi.http import ResponseStream
+    from bridge.asgi.runner import ASGIRunner
     from bridge.types import (
         Headers,
         HTTPScope,
@@ -245,7 +245,7 @@ class Bridge:
         return WSGIRunner(app)
 
     def _make_asgi_runner(self, app: Any, lifespan: LifespanMode) -> ASGIRunner:
-        from bridge.asgi import ASGIRunner, as_asgi3
+        from bridge.asgi.runner import ASGIRunner, as_asgi3
 
         return ASGIRunner(
             as_asgi3(app, self.interface == "asgi2"), lifespan, self.timeout_margin_ms
@@ -758,7 +758,7 @@ def _builtin_http_source(event: LambdaEvent) -> EventSource | None:
 def is_websocket_event(event: LambdaEvent) -> bool:
     """Whether ``event`` is an API Gateway WebSocket event (the module that
     knows is loaded on first use: HTTP-only functions never need it)."""
-    from bridge.sources.websocket import matches
+    from bridge.websocket.source import matches
 
     return matches(event)
 

@@ -12,7 +12,7 @@ allows it.  An object whose signature rules out every interface (a class
 whose instances are the app, ``def hello(name=None)``, a WSGI app given
 ``interface="asgi"``) is refused with a :class:`ConfigurationError` that says
 what it looks like.  A callable taken for ASGI 2 that is not one (``greet(name)``)
-can only be found out by calling it: see :func:`bridge.asgi.as_asgi3`.
+can only be found out by calling it: see :func:`bridge.asgi.runner.as_asgi3`.
 
 The answers are those of :func:`inspect.iscoroutinefunction` and
 :func:`inspect.signature`, but ``inspect`` costs several milliseconds to

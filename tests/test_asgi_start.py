@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge import Bridge
-from bridge._eager import start_task
+from bridge.asgi._eager import start_task
 from bridge.local.events import build_event
 
 Scope = dict[str, Any]
@@ -128,7 +128,7 @@ def build_scope() -> tuple[Any, bytes]:
     return scope, body
 
 
-# ------------------------------------------------- bridge._eager.start_task
+# ------------------------------------------------- bridge.asgi._eager.start_task
 
 FIRST_STEP_RUNS = sys.version_info >= (3, 11)
 

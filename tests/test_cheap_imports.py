@@ -42,7 +42,7 @@ NOT_FOR_WSGI = (
     "asyncio",
     "logging",
     "bridge.types",
-    "bridge.sources.websocket",
+    "bridge.websocket.source",
     "typing",
     "functools",
     "collections",
@@ -122,7 +122,7 @@ def test_a_first_asgi_response_loads_no_annotation_types() -> None:
     )
     loaded = _loaded_after(code)
     assert "asyncio" in loaded
-    assert not loaded.intersection({"bridge.types", "bridge.sources.websocket"})
+    assert not loaded.intersection({"bridge.types", "bridge.websocket.source"})
 
 
 def test_detecting_the_usual_app_shapes_does_not_import_inspect(

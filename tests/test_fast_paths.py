@@ -174,7 +174,7 @@ def test_status_phrases_are_those_of_http_status(status: int) -> None:
 def _cycle_body(*messages: dict[str, object]) -> bytes:
     import asyncio
 
-    from bridge.protocols.http import HTTPCycle
+    from bridge.asgi.http import HTTPCycle
     from bridge.types import HTTPScope
 
     scope: HTTPScope = {  # type: ignore[typeddict-item]

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from bridge import Bridge, LifespanError
+from bridge.asgi import lifespan as lifespan_module
+from bridge.asgi.loop import get_runner
 from bridge.local.events import build_event
-from bridge.loop import get_runner
-from bridge.protocols import lifespan as lifespan_module
 from tests.apps import read_body
 
 

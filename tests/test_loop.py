@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from bridge import LoopError
+from bridge.asgi.loop import LoopRunner
 from bridge.local.events import build_event
-from bridge.loop import LoopRunner
 from tests.apps import read_body
 from tests.conftest import HandlerFactory
 
@@ -388,7 +388,7 @@ FORK_SCRIPT = textwrap.dedent(
     """
     import asyncio, gc, os
     from pathlib import Path
-    from bridge.loop import get_runner
+    from bridge.asgi.loop import get_runner
 
     def watched():  # the descriptors registered with this process's epoll instances
         found = []

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bridge import Bridge
+from bridge.asgi.loop import get_runner
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
-from bridge.loop import get_runner
 from tests.apps import echo_app
 
 INVOCATIONS = 10_000

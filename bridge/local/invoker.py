@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bridge.protocols.http import ResponseStream
+    from bridge.asgi.http import ResponseStream
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -235,7 +235,7 @@ def _respond(handler: Handler, event: Any, context: Any, stream: ResponseStream)
     """``handler.respond()`` run to its end on bridge's loop: the result (None when
     streamed), or the error the runtime would post."""
     from bridge.adapter import Bridge
-    from bridge.loop import get_runner
+    from bridge.asgi.loop import get_runner
 
     if not isinstance(handler, Bridge):
         raise TypeError(f"a streamed invocation needs a Bridge handler, got {handler!r}")

@@ -40,8 +40,8 @@ from typing import Any, NoReturn, TypeVar
 
 from bridge._log import get_logger
 from bridge.adapter import Answer, Bridge
+from bridge.asgi.loop import get_runner
 from bridge.errors import ApplicationError
-from bridge.loop import get_runner
 from bridge.runtime.api import (
     Invocation,
     RuntimeAPIError,
@@ -439,7 +439,7 @@ def _exit_now(status: int) -> NoReturn:  # pragma: no cover - tested in a proces
 
 
 def run_forever(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``main()`` on bridge's process loop (:mod:`bridge.loop`), the one
+    """Run ``main()`` on bridge's process loop (:mod:`bridge.asgi.loop`), the one
     loop of the process, for as long as it runs: the loop the lifespan of
     the handler runs on, and every ASGI invocation."""
     return get_runner().serve(main())

@@ -1,4 +1,4 @@
-"""A streamed ``/response``: the :class:`~bridge.protocols.http.ResponseStream`
+"""A streamed ``/response``: the :class:`~bridge.asgi.http.ResponseStream`
 that ``bridge.runtime`` gives the HTTP cycle of a streaming invocation.
 
 The framing (prelude, chunks, error trailers) is :mod:`bridge.runtime.framing`;

@@ -20,8 +20,8 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any
 
 from bridge._log import get_logger
+from bridge.asgi.http import STREAM_LIMIT, ResponseStream
 from bridge.errors import ProtocolError
-from bridge.protocols.http import STREAM_LIMIT, ResponseStream
 from bridge.types import WSGIApp
 from bridge.wsgi.response import NEW, WSGIResponse, _request_line, raw_headers
 

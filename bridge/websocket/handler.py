@@ -9,20 +9,20 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bridge.asgi.loop import LoopRunner
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
-from bridge.loop import LoopRunner
-from bridge.protocols.websocket import WebSocketCycle
-from bridge.sources import websocket as source
 from bridge.types import ASGIApp, LambdaContext, LambdaEvent, LambdaResponse
+from bridge.websocket import source
 from bridge.websocket.connections import EXTENSION, Connections, LazyManagementClient
+from bridge.websocket.cycle import WebSocketCycle
 from bridge.websocket.errors import UnknownConnectionError, WebSocketConfigurationError
 from bridge.websocket.management import ManagementClient, client_for
 from bridge.websocket.records import record_to_scope, scope_to_record
 from bridge.websocket.stores import ConnectionStore, close_store, open_store
 
 if TYPE_CHECKING:
-    from bridge.asgi import Watchdog
+    from bridge.asgi.runner import Watchdog
 
 logger = logging.getLogger("bridge.websocket")
 
@@ -178,7 +178,7 @@ class WebSocketHandler:
 def _deadline(context: LambdaContext | None, margin_ms: int | None) -> float | None:
     """The invocation's time limit on the ``time.monotonic()`` clock: the
     Lambda deadline minus ``margin_ms``; None without a usable deadline (as
-    the watchdog, see :class:`bridge.asgi.Watchdog`)."""
+    the watchdog, see :class:`bridge.asgi.runner.Watchdog`)."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if margin_ms is None or remaining is None:
         return None

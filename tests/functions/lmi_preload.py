@@ -10,7 +10,7 @@ import os
 import runpy
 import sys
 
-from bridge.loop import get_runner
+from bridge.asgi.loop import get_runner
 
 #: As ``lmi_fastapi.LOOP_PID`` (not imported here: that would build its app in this process).
 LOOP_PID = "first_run_in_pid"

@@ -32,7 +32,7 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def main_status(argv: list[str]) -> int:
     """``main(argv)`` in this process: its exit status, returned or raised by argparse."""
-    from bridge.cli import main
+    from bridge.local.cli import main
 
     try:
         return main(argv)

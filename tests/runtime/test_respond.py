@@ -12,9 +12,9 @@ import pytest
 
 from bridge import Bridge
 from bridge.adapter import Answer
+from bridge.asgi.loop import LoopRunner, get_runner
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.local.events import build_event
-from bridge.loop import LoopRunner, get_runner
 from bridge.types import Headers
 
 Scope = dict[str, Any]
@@ -167,7 +167,7 @@ def test_a_header_that_cannot_be_sent_is_a_500() -> None:
 
 
 def test_a_stream_over_the_limit_ends_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bridge.protocols.http.STREAM_LIMIT", 5)
+    monkeypatch.setattr("bridge.asgi.http.STREAM_LIMIT", 5)
     handler = Bridge(
         asgi(START, body(b"1234", True), body(b"5678")),
         lifespan="off",

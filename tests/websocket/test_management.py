@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from bridge.errors import ConfigurationError
-from bridge.sources.websocket import endpoint_for
 from bridge.websocket import (
     Boto3ManagementClient,
     ConnectionGoneError,
@@ -17,6 +16,7 @@ from bridge.websocket import (
     MissingDependencyError,
 )
 from bridge.websocket.management import client_for
+from bridge.websocket.source import endpoint_for
 from tests.websocket import servers
 from tests.websocket.conftest import moto_deleted, moto_posts, unique
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge import Bridge
-from bridge.sources import websocket as source
+from bridge.websocket import source
 from bridge.websocket.events import connect_event
 from tests.websocket import servers
 from tests.websocket.apps import Journal

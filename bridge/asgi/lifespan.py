@@ -30,8 +30,8 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
+from bridge.asgi.loop import LoopRunner
 from bridge.errors import LifespanError
-from bridge.loop import LoopRunner
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from bridge.types import ASGIApp, Message
@@ -279,7 +279,7 @@ def _install_sigterm() -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    from bridge.loop import get_runner
+    from bridge.asgi.loop import get_runner
 
     runner = get_runner()
     if runner.is_running_here:

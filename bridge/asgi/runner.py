@@ -7,18 +7,18 @@ import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bridge._eager import start_task
+from bridge.asgi._eager import start_task
+from bridge.asgi.http import HTTPCycle, StreamingHTTPCycle
+from bridge.asgi.lifespan import LifespanOff, LifespanOn
+from bridge.asgi.loop import get_runner
 from bridge.errors import ProtocolError
-from bridge.loop import get_runner
-from bridge.protocols.http import HTTPCycle, StreamingHTTPCycle
-from bridge.protocols.lifespan import LifespanOff, LifespanOn
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from collections.abc import Mapping
 
-    from bridge.protocols.http import ResponseStream
-    from bridge.protocols.websocket import WebSocketCycle
+    from bridge.asgi.http import ResponseStream
     from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode, Receive, Scope, Send
+    from bridge.websocket.cycle import WebSocketCycle
 
     Watched = HTTPCycle | WebSocketCycle
 
@@ -100,14 +100,14 @@ class ASGIRunner:
         which awaits it): the cycle (buffered, or streamed to ``stream``) and its
         task, cancelled at the deadline as :meth:`handle` does.  Any number may run
         at once, each in its own task (so its own copy of the context variables).
-        The task's first step has run on return (:mod:`bridge._eager`)."""
+        The task's first step has run on return (:mod:`bridge.asgi._eager`)."""
         state = self.lifespan.state
         if state is not None:
             scope["state"] = state.copy()
         cycle = (
             HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
         )
-        # Its first step runs now (bridge._eager): most apps finish in it.
+        # Its first step runs now (bridge.asgi._eager): most apps finish in it.
         task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
         if self.margin_ms is not None and not finished:  # no timer for a finished one
             limit = time_limit(cycle, self.margin_ms)
@@ -135,7 +135,7 @@ class Watchdog:
     One timer serves every invocation: it is armed for the first deadline
     and re-armed only when it fires early (a later invocation has a later
     deadline) or would fire too late (an earlier one).  Invocations run one
-    at a time on the loop (see :mod:`bridge.loop`), so one watched cycle at
+    at a time on the loop (see :mod:`bridge.asgi.loop`), so one watched cycle at
     a time.
     """
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from bridge.errors import LoopError
 
 T = TypeVar("T")
-logger = logging.getLogger("bridge.loop")
+logger = logging.getLogger("bridge.asgi.loop")
 
 #: Seconds :meth:`LoopRunner.close` waits for each step of closing the loop
 #: (cancelled tasks, async generators) at process exit.

@@ -1,1 +1,0 @@
-"""ASGI protocol state machines: HTTP, lifespan, WebSocket."""
