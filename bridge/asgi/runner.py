@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from typing import TYPE_CHECKING, Any
 
+from bridge._log import get_logger
 from bridge.asgi._eager import start_task
 from bridge.asgi.http import HTTPCycle, StreamingHTTPCycle
 from bridge.asgi.lifespan import LifespanOff, LifespanOn
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     Watched = HTTPCycle | WebSocketCycle
 
 
-logger = logging.getLogger("bridge.asgi")
+logger = get_logger("bridge.asgi")
 
 
 def as_asgi3(app: Any, double: bool) -> ASGIApp:

@@ -11,10 +11,10 @@ record, with the TTL as the key's expiry; broadcasts ``SCAN`` the prefix.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING
 
+from bridge._log import get_logger
 from bridge.websocket.errors import MissingDependencyError
 from bridge.websocket.stores.base import StoreURL, dump_record, load_record, unreachable
 from bridge.websocket.types import ConnectionRecord
@@ -22,7 +22,7 @@ from bridge.websocket.types import ConnectionRecord
 if TYPE_CHECKING:
     import redis
 
-logger = logging.getLogger("bridge.websocket.stores.redis")
+logger = get_logger("bridge.websocket.stores.redis")
 
 DEFAULT_PREFIX = "bridge:ws:"
 REMEDY = (
