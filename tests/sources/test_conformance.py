@@ -20,7 +20,7 @@ from bridge import Bridge, UnknownEventError
 from bridge.sources import SourceSelector
 from tests.apps import echo_app, wsgi_echo_app
 
-EVENTS = Path(__file__).resolve().parent.parent.parent / "shared" / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "shared" / "events"
 MANIFEST = EVENTS / "MANIFEST.md"
 
 if not MANIFEST.is_file():
