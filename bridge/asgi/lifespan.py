@@ -33,7 +33,7 @@ from bridge._log import get_logger
 from bridge.asgi.loop import LoopRunner
 from bridge.errors import LifespanError
 
-if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
     from bridge.types import ASGIApp, Message
 
 

@@ -13,7 +13,7 @@ from bridge.asgi.lifespan import LifespanOff, LifespanOn
 from bridge.asgi.loop import get_runner
 from bridge.errors import ProtocolError
 
-if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
     from collections.abc import Mapping
 
     from bridge.asgi.http import ResponseStream
