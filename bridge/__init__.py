@@ -10,7 +10,7 @@ log record), and not ``typing``.  Those modules spell
 ``typing.TYPE_CHECKING`` as ``TYPE_CHECKING = False``, which type checkers
 read as ``typing.TYPE_CHECKING``, and keep every ``typing`` and
 ``collections.abc`` name they use for annotations inside
-``if TYPE_CHECKING:``.  ``tests/test_cheap_imports.py`` holds them to it.
+``if TYPE_CHECKING:``.  ``tests/test_imports.py`` holds them to it.
 """
 
 from bridge.adapter import Bridge

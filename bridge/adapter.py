@@ -6,6 +6,7 @@ import os
 import sys
 from contextvars import copy_context
 
+from bridge import options
 from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
@@ -31,9 +32,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridg
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
     from concurrent.futures import Executor
-    from typing import Any, ParamSpec
-
-    _P = ParamSpec("_P")
+    from typing import Any
 
     from bridge.asgi.http import ResponseStream
     from bridge.asgi.runner import ASGIRunner
@@ -55,40 +54,6 @@ if TYPE_CHECKING:
 
 
 logger = get_logger("bridge")
-
-
-def _mangum_aliases(init: Callable[_P, None]) -> Callable[_P, None]:
-    """Map Mangum's old ``enable_lifespan`` to ``lifespan`` (with a DeprecationWarning),
-    before defaults are applied, so that giving both can be refused."""
-
-    def __init__(*args: _P.args, **kwargs: _P.kwargs) -> None:
-        if "enable_lifespan" in kwargs:
-            enable = kwargs.pop("enable_lifespan")
-            if "lifespan" in kwargs:
-                raise ConfigurationError(
-                    f"Both lifespan={kwargs['lifespan']!r} and enable_lifespan={enable!r} were "
-                    "given; drop enable_lifespan (Mangum's old name) and keep lifespan."
-                )
-            if not isinstance(enable, bool):
-                raise ConfigurationError(
-                    f"enable_lifespan must be True or False, got {enable!r}; better, use "
-                    "lifespan='auto' or lifespan='off'."
-                )
-            mode = "auto" if enable else "off"
-            import warnings
-
-            warnings.warn(
-                f"enable_lifespan={enable!r} is Mangum's old option; use lifespan={mode!r}.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            kwargs["lifespan"] = mode
-        init(*args, **kwargs)
-
-    __init__.__doc__ = init.__doc__
-    __init__.__qualname__ = init.__qualname__
-    __init__.__wrapped__ = init  # type: ignore[attr-defined]
-    return __init__
 
 
 class Bridge:
@@ -149,7 +114,7 @@ class Bridge:
     :class:`~bridge.errors.ConfigurationError` naming the closest option.
     """
 
-    @_mangum_aliases
+    @options.mangum_aliases
     def __init__(
         self,
         app: Any,
@@ -170,46 +135,26 @@ class Bridge:
         invoke_mode: InvokeMode = "BUFFERED",
         **unknown: object,
     ) -> None:
-        if unknown:
-            raise ConfigurationError(_unknown_option(sorted(unknown)))
-        if lifespan not in ("auto", "on", "off"):
-            raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {lifespan!r}.")
-        if timeout_margin_ms is not None and (
-            not isinstance(timeout_margin_ms, int)
-            or isinstance(timeout_margin_ms, bool)
-            or timeout_margin_ms < 0
-        ):
-            raise ConfigurationError(
-                "timeout_margin_ms must be a number of milliseconds (0 or more) or None, "
-                f"got {timeout_margin_ms!r}."
-            )
-        if invoke_mode not in ("BUFFERED", "RESPONSE_STREAM"):
-            raise ConfigurationError(
-                f"invoke_mode must be 'BUFFERED' or 'RESPONSE_STREAM' (the function URL's "
-                f"InvokeMode setting), got {invoke_mode!r}."
-            )
-        self.invoke_mode = invoke_mode
-        self.timeout_margin_ms = timeout_margin_ms
+        options.no_unknown(unknown, Bridge.__init__)
+        lifespan = options.lifespan(lifespan)
+        self.timeout_margin_ms = options.timeout_margin_ms(timeout_margin_ms)
+        self.invoke_mode = options.invoke_mode(invoke_mode)
         self.app = app
         self.interface = detect_interface(app, interface)
         self.config = SourceConfig(
             base_path=normalize_base_path(api_gateway_base_path),
             serializer=BodySerializer(text_mime_types),
         )
-        self.exclude_headers = _header_names(exclude_headers)
+        self.exclude_headers = options.exclude_headers(exclude_headers)
         #: The same names as text, for WSGI responses.
         self._exclude_text = frozenset(name.decode("latin-1") for name in self.exclude_headers)
         self.selector = SourceSelector(custom_handlers or (), source)
         #: The source of non-HTTP events, when non_http_path is set.
         self._events = None if non_http_path is None else _events_source(non_http_path)
-        self._error_statuses = _statuses(error_statuses)
+        self._error_statuses = options.error_statuses(error_statuses)
         self._builtin_only = not custom_handlers and source == "auto"
-        if websocket_store is not None and self.interface == "wsgi":
-            raise ConfigurationError(
-                "websocket_store was given, but the application is served as WSGI, which has "
-                "no WebSockets. Serve an ASGI application (interface='asgi' if detection "
-                "got it wrong)."
-            )
+        options.websocket_store(websocket_store, self.interface)
+        options.lifespan_for(lifespan, self.interface)
         self._websocket_options = (websocket_store, websocket_endpoint, websocket_path)
         self._websocket: WebSocketHandler | None = None
         #: asyncio._get_running_loop, once asyncio has been imported.
@@ -221,7 +166,7 @@ class Bridge:
         self._asgi: ASGIRunner | None = None
         self._runner: WSGIRunner | ASGIRunner
         if self.interface == "wsgi":
-            self._runner = self._wsgi = self._make_wsgi_runner(app, lifespan)
+            self._runner = self._wsgi = self._make_wsgi_runner(app)
         else:
             self._runner = self._asgi = self._make_asgi_runner(app, lifespan)
         #: The WSGI runner when every source is built in: HTTP API 2.0 and
@@ -234,12 +179,7 @@ class Bridge:
             ensure_reseed()
 
     @staticmethod
-    def _make_wsgi_runner(app: Any, lifespan: LifespanMode) -> WSGIRunner:
-        if lifespan == "on":
-            raise ConfigurationError(
-                "lifespan='on' needs an ASGI application, but this one is served as WSGI. "
-                "Use lifespan='auto' or 'off', or interface='asgi' if it is ASGI."
-            )
+    def _make_wsgi_runner(app: Any) -> WSGIRunner:
         from bridge.wsgi import WSGIRunner  # type: ignore[import-not-found,unused-ignore]
 
         return WSGIRunner(app)
@@ -706,43 +646,6 @@ async def _stream_error(stream: ResponseStream, status: int, message: str) -> No
     await stream.end(None)
 
 
-#: What bridge offers for options of Mangum's past releases that it does not take.
-_MANGUM_OPTIONS = {
-    "log_level": "bridge logs to logging.getLogger('bridge'): set that logger's level instead",
-    "debug": "bridge always logs the traceback of a failing app and answers 500",
-    "spec_version": "ASGI 2 and 3 apps are detected; interface='asgi' or 'wsgi' forces a kind",
-    "dsn": "use websocket_store='dynamodb://TABLE?region=REGION' (or redis://, postgresql://)",
-    "api_gateway_endpoint_url": "use websocket_endpoint='https://ID.execute-api.REGION."
-    "amazonaws.com/STAGE' (by default it comes from each event)",
-    "api_gateway_region_name": "the region is part of websocket_endpoint, taken from each "
-    "event by default",
-}
-
-
-def _unknown_option(names: list[str]) -> str:
-    """The message for keywords ``Bridge`` does not take: the closest option, or the hint
-    for an option of Mangum's past releases."""
-    import difflib
-    import inspect
-
-    known = [
-        name
-        for name, parameter in inspect.signature(Bridge.__init__).parameters.items()
-        if parameter.kind is parameter.KEYWORD_ONLY
-    ]
-    hints = []
-    for name in names:
-        if name in _MANGUM_OPTIONS:
-            hints.append(f"{name!r} (a Mangum option) is not supported: {_MANGUM_OPTIONS[name]}")
-            continue
-        close = difflib.get_close_matches(
-            name.lower(), [*known, "enable_lifespan"], n=1, cutoff=0.6
-        )
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        hints.append(f"unexpected keyword argument {name!r}{hint}")
-    return f"Bridge(app, ...): {'; '.join(hints)}. Its options are: {', '.join(known)}."
-
-
 def _builtin_http_source(event: LambdaEvent) -> EventSource | None:
     """The built-in source of an HTTP event, in one step; None for anything
     else.  Only the REST and HTTP API 1.0 shapes can also be a WebSocket event
@@ -784,26 +687,6 @@ def _events_source(path: object) -> EventSource:
     return events_source(check_path(path))
 
 
-def _statuses(statuses: Iterable[int] | None) -> frozenset[int]:
-    """``error_statuses`` checked: HTTP status codes."""
-    if statuses is None:
-        return frozenset()
-    if isinstance(statuses, (str, bytes, int)):
-        raise ConfigurationError(
-            f"error_statuses must be a set of HTTP status codes such as {{500, 502, 503, 504}}, "
-            f"got {statuses!r}; wrap a single status in a set."
-        )
-    result = set()
-    for status in statuses:
-        if type(status) is not int or not 100 <= status <= 599:
-            raise ConfigurationError(
-                "error_statuses entries must be HTTP status codes (integers from 100 to 599), "
-                f"got {status!r}."
-            )
-        result.add(status)
-    return frozenset(result)
-
-
 def _status_error(status: int, request: Any, body: bytes) -> BridgeError:
     """The error for an HTTP answer whose status is in ``error_statuses``."""
     from bridge.events import status_error
@@ -811,19 +694,3 @@ def _status_error(status: int, request: Any, body: bytes) -> BridgeError:
     return status_error(
         status, _request_line(request), body, "error_statuses makes that fail the invocation"
     )
-
-
-def _header_names(names: Iterable[str] | None) -> frozenset[bytes]:
-    if names is None:
-        return frozenset()
-    if isinstance(names, (str, bytes)):
-        raise ConfigurationError(
-            f"exclude_headers must be a list of header names, got the single string {names!r}; "
-            "wrap it in a list."
-        )
-    result = set()
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(f"exclude_headers entries must be header names, got {name!r}.")
-        result.add(name.strip().lower().encode("latin-1"))
-    return frozenset(result)

@@ -15,13 +15,13 @@ what it looks like.  A callable taken for ASGI 2 that is not one (``greet(name)`
 can only be found out by calling it: see :func:`bridge.asgi.runner.as_asgi3`.
 
 The answers are those of :func:`inspect.iscoroutinefunction` and
-:func:`inspect.signature`, but ``inspect`` costs several milliseconds to
-import (it pulls in ``ast``, ``dis`` and ``tokenize``) and a WSGI cold start
-has no other use for it.  The usual application shapes (a function, a bound
-method, an instance of a class with a plain ``def __call__``) are read from
-their code objects directly; anything else (classes, partials with bound
-arguments, decorated or Cython callables, objects carrying a
-``__signature__``) is handed to ``inspect``.
+:func:`inspect.signature`, but importing ``inspect`` (which loads ``ast``,
+``dis`` and ``tokenize``) would lengthen every cold start, and a WSGI one has
+no other use for it (``benchmarks/README.md`` has the figures).  The usual
+application shapes (a function, a bound method, an instance of a class with a
+plain ``def __call__``) are read from their code objects directly; anything
+else (classes, partials with bound arguments, decorated or Cython callables,
+objects carrying a ``__signature__``) is handed to ``inspect``.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def _is_coroutine_function(obj: Any) -> bool:
 def _partial_type() -> type[partial[Any]] | tuple[()]:
     """``functools.partial``, or ``()`` (which no object is an instance of)
     when ``functools`` was never imported: no partial object can exist then,
-    and importing it costs a WSGI cold start milliseconds."""
+    and a WSGI cold start does not load it."""
     functools = sys.modules.get("functools")
     return functools.partial if functools is not None else ()
 

@@ -20,6 +20,7 @@ from bridge.local.responses import decode_response
 from tests.apps import read_body, respond_with
 from tests.conftest import HandlerFactory
 from tests.contract import assert_contract
+from tests.sources.traits import TRAITS
 
 # ------------------------------------------------------------ unsafe headers
 
@@ -86,10 +87,9 @@ def _overhead(source: str, content_type: bytes) -> int:
 #: own when it is lower (an Application Load Balancer takes 1 MB of JSON).
 #: Lambda@Edge counts headers and body, not JSON: its tests are further down.
 LIMITS = {
-    "http": LAMBDA_RESPONSE_LIMIT,
-    "rest": LAMBDA_RESPONSE_LIMIT,
-    "alb": 1_048_576,
-    "alb-multi": 1_048_576,
+    source: limit
+    for source in ("http", "rest", "alb", "alb-multi")
+    if (limit := TRAITS[source].response_limit) is not None
 }
 
 

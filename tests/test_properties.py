@@ -28,6 +28,7 @@ from bridge.wsgi import build_environ
 from tests.apps import read_body
 from tests.contract import assert_contract, expected_response_headers, grouped
 from tests.logs import captured_logs
+from tests.sources.traits import TRAITS
 from tests.strategies import (
     Request,
     Response,
@@ -38,21 +39,10 @@ from tests.strategies import (
 )
 
 BASE_PATH = "/base"
-STAGE_SOURCES = {"rest", "http-v1", "http"}
-#: Sources where AWS passes the path still percent-encoded.
-ENCODED_PATH_SOURCES = {"rest", "url", "alb", "alb-multi", "edge", "lattice", "lattice-v2"}
-#: Sources that pass the query string exactly as the client sent it.
-RAW_QUERY_SOURCES = {"http", "url", "edge", "lattice", "lattice-v2"}
-#: HTTP APIs: they deliver the path decoded (``raw_path`` is re-encoded).
-HTTP_API_SOURCES = {"http-v1", "http"}
 #: The bytes a re-encoded path may hold: RFC 3986 ``pchar``, ``/`` and escapes.
 PATH_BYTES = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/%"
 )
-#: Sources whose request headers keep every line, and in order per name.
-ORDERED_MULTI_HEADERS = {"alb-multi", "edge", "lattice-v2"}
-#: Sources whose request headers keep every line (grouped by name as sent).
-MULTI_HEADERS = {"rest", "http-v1"}
 
 WSGI_AVAILABLE = importlib.util.find_spec("bridge.wsgi") is not None
 INTERFACES = [
@@ -187,12 +177,13 @@ def bridges() -> Iterator[Callable[..., tuple[Bridge, Recorder]]]:
 
 
 def expected_headers(source: str, request: Request) -> dict[str, list[bytes]]:
-    """``{name: [values]}`` the app receives; for ``MULTI_HEADERS`` sources the
-    order across differently-cased names is not kept (compare as multisets)."""
+    """``{name: [values]}`` the app receives; for sources whose headers come
+    grouped the order across differently-cased names is not kept (compare as
+    multisets)."""
     lines = [(n.lower(), v) for n, v in request.headers]
-    if source in MULTI_HEADERS or source in ORDERED_MULTI_HEADERS:
+    if TRAITS[source].request_headers in ("grouped", "ordered"):
         return {n: [wire_value(v) for v in vs] for n, vs in grouped(lines).items()}
-    if source == "alb":  # one value per name: the last
+    if TRAITS[source].request_headers == "last":  # ALB single-value mode
         return {n: [wire_value(vs[-1])] for n, vs in grouped(lines).items()}
     return {n: [wire_value(",".join(vs))] for n, vs in grouped(lines).items()}
 
@@ -214,7 +205,7 @@ def check_headers(source: str, interface: str, request: Request, seen: Seen) -> 
         for name, values in expected.items():
             (got,) = actual[name]
             assert sorted(got.split(b",")) == sorted(b",".join(values).split(b","))
-    elif source in MULTI_HEADERS:
+    elif TRAITS[source].request_headers == "grouped":
         assert {n: sorted(vs) for n, vs in actual.items()} == {
             n: sorted(vs) for n, vs in expected.items()
         }
@@ -237,7 +228,7 @@ def query_groups(query: bytes | str) -> dict[str, list[str]]:
 def check_request(
     source: str, interface: str, request: Request, seen: Seen, base_path: str
 ) -> None:
-    prefix = f"/{request.stage}" if request.stage and source in STAGE_SOURCES else ""
+    prefix = f"/{request.stage}" if request.stage and TRAITS[source].staged else ""
     assert seen.method == request.method
     assert seen.path == prefix + request.decoded_path
     path = request.decoded_path
@@ -246,12 +237,12 @@ def check_request(
     )
     assert seen.root_path == prefix + base
     if seen.raw_path is not None:
-        if source in ENCODED_PATH_SOURCES:
+        if TRAITS[source].encoded_path:
             assert seen.raw_path == (prefix + request.path).encode("utf-8")
         else:  # the client's spelling is lost: an encoding of the decoded path
             assert set(seen.raw_path) <= PATH_BYTES
             assert unquote(seen.raw_path.decode("ascii")) == prefix + request.decoded_path
-    if source in RAW_QUERY_SOURCES:
+    if TRAITS[source].raw_query:
         assert seen.query == request.query.encode("utf-8")
     elif source == "alb":  # one value per key: the last
         sent = {k: vs[-1:] for k, vs in query_groups(request.query).items()}
@@ -348,8 +339,6 @@ def test_any_response_comes_back_exactly(
 
 # ---------------------------------------------------------------- request context
 
-#: Sources whose events carry ``requestContext.authorizer``.
-AUTHORIZER_SOURCES = {"rest", "http-v1", "http", "url"}
 #: The query parameter keys of each source's events that have them: the one
 #: the builder writes first, then the other spelling(s) real events use.
 QUERY_KEYS = {
@@ -528,7 +517,7 @@ def test_a_wsgi_app_sees_the_environ_of_the_scope_an_asgi_app_sees(
         stage=request.stage,
     )
     principal = None
-    if source in AUTHORIZER_SOURCES and data.draw(st.booleans()):
+    if TRAITS[source].authorizer and data.draw(st.booleans()):
         authorizer, principal = data.draw(authorizers())
         event["requestContext"]["authorizer"] = authorizer
     if source in QUERY_KEYS and data.draw(st.booleans()):

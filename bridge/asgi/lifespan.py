@@ -23,21 +23,21 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import logging
 import os
 import signal
 import threading
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
+from bridge._log import get_logger
 from bridge.asgi.loop import LoopRunner
 from bridge.errors import LifespanError
 
-if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
     from bridge.types import ASGIApp, Message
 
 
-logger = logging.getLogger("bridge.lifespan")
+logger = get_logger("bridge.lifespan")
 
 #: Seconds between the WARNINGs a startup that has not completed logs (Lambda
 #: ends an init phase after 10 s, with nothing from the application).

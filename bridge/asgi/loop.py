@@ -22,16 +22,16 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import logging
 import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from bridge._log import get_logger
 from bridge.errors import LoopError
 
 T = TypeVar("T")
-logger = logging.getLogger("bridge.asgi.loop")
+logger = get_logger("bridge.asgi.loop")
 
 #: Seconds :meth:`LoopRunner.close` waits for each step of closing the loop
 #: (cancelled tasks, async generators) at process exit.

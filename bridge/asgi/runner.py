@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from typing import TYPE_CHECKING, Any
 
+from bridge._log import get_logger
 from bridge.asgi._eager import start_task
 from bridge.asgi.http import HTTPCycle, StreamingHTTPCycle
 from bridge.asgi.lifespan import LifespanOff, LifespanOn
 from bridge.asgi.loop import get_runner
 from bridge.errors import ProtocolError
 
-if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
+if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
     from collections.abc import Mapping
 
     from bridge.asgi.http import ResponseStream
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     Watched = HTTPCycle | WebSocketCycle
 
 
-logger = logging.getLogger("bridge.asgi")
+logger = get_logger("bridge.asgi")
 
 
 def as_asgi3(app: Any, double: bool) -> ASGIApp:

@@ -14,7 +14,6 @@ at once with :class:`EnvironmentBusy` until the stuck one returns.
 from __future__ import annotations
 
 import json
-import logging
 import queue
 import threading
 import time
@@ -23,6 +22,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from bridge._log import get_logger
 
 if TYPE_CHECKING:
     from bridge.asgi.http import ResponseStream
@@ -45,7 +46,7 @@ Handler = Callable[[Any, Any], Any]
 #: Makes the context object for one invocation from (request id, timeout in milliseconds).
 ContextFactory = Callable[[str, int], object]
 
-logger = logging.getLogger("bridge.local")
+logger = get_logger("bridge.local")
 
 
 class InvocationError(Exception):

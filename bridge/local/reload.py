@@ -11,7 +11,6 @@ with either HTTP server.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -22,9 +21,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
+from bridge._log import get_logger
+
 __all__ = ["POLL_INTERVAL_S", "Reloader", "child_arguments", "snapshot"]
 
-logger = logging.getLogger("bridge.local")
+logger = get_logger("bridge.local")
 
 #: How often the watched files are looked at.
 POLL_INTERVAL_S = 0.5

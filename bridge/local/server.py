@@ -20,7 +20,6 @@ standard library server refuses them (501).
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import socket
 import threading
@@ -35,6 +34,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from bridge._log import get_logger
 from bridge.local.events import build_event
 from bridge.local.invoker import (
     MAX_PAYLOAD_BYTES,
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Gateway", "LocalRequest", "ServerKind", "serve", "uvicorn_available"]
 
-logger = logging.getLogger("bridge.local")
+logger = get_logger("bridge.local")
 
 ServerKind = Literal["auto", "uvicorn", "stdlib"]
 

@@ -19,7 +19,6 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
-import logging
 import secrets
 import threading
 import time
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge._log import get_logger
 from bridge.adapter import Bridge
 from bridge.local.invoker import FunctionError, InvocationError, Invoker
 from bridge.local.server import canonical_header_name
@@ -42,7 +42,7 @@ from bridge.websocket.events import (
 
 __all__ = ["LiveConnection", "LocalManagementAPI", "WebSocketGateway", "serve_websockets_locally"]
 
-logger = logging.getLogger("bridge.local")
+logger = get_logger("bridge.local")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

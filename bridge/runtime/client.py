@@ -97,17 +97,11 @@ class Connection:
         reader, parser = self._reader, self._parser
         assert reader is not None
         received = False
-        while True:
-            response = parser.next_response()
-            if response is not None:
-                if not response.keep_alive:
-                    self.close()
-                return response
-            data = await reader.read(_READ_SIZE)
-            if not data and not received:
-                raise _ClosedBeforeAnswer
-            received = True
-            parser.feed(data)
+        while (response := parser.next_response()) is None:
+            received = _fed(parser, await reader.read(_READ_SIZE), received)
+        if not response.keep_alive:
+            self.close()
+        return response
 
     def close(self) -> None:
         writer, self._writer, self._reader = self._writer, None, None
@@ -180,17 +174,11 @@ class BlockingConnection:
         parser = self._parser
         parser.expect(method)
         received = False
-        while True:
-            response = parser.next_response()
-            if response is not None:
-                if not response.keep_alive:
-                    self.close()
-                return response
-            chunk = sock.recv(_READ_SIZE)
-            if not chunk and not received:
-                raise _ClosedBeforeAnswer
-            received = True
-            parser.feed(chunk)
+        while (response := parser.next_response()) is None:
+            received = _fed(parser, sock.recv(_READ_SIZE), received)
+        if not response.keep_alive:
+            self.close()
+        return response
 
     def stop(self) -> None:
         """Interrupt the interruptible exchanges, now and to come (from any thread)."""
@@ -211,3 +199,14 @@ class BlockingConnection:
 
 class _ClosedBeforeAnswer(Exception):
     """The server closed the connection without a byte of answer."""
+
+
+def _fed(parser: ResponseParser, data: bytes, received: bool) -> bool:
+    """Feed ``data`` (``b""``: the server closed the connection) to ``parser``;
+    True, bytes of the answer having arrived.  ``received`` says whether any
+    had before: a connection closed without a byte of answer raises
+    :class:`_ClosedBeforeAnswer` (a reused one is then opened again)."""
+    if not data and not received:
+        raise _ClosedBeforeAnswer
+    parser.feed(data)
+    return True

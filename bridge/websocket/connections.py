@@ -11,18 +11,18 @@ elsewhere, for example in a scheduled function, build one yourself::
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge._log import get_logger
 from bridge.websocket.errors import ConnectionGoneError, ManagementAPIError, WebSocketError
 from bridge.websocket.management import ManagementClient, client_for
 from bridge.websocket.stores import ConnectionStore, close_store, open_store
 
-logger = logging.getLogger("bridge.websocket.connections")
+logger = get_logger("bridge.websocket.connections")
 
 #: The key of bridge's entry in ``scope["extensions"]``.
 EXTENSION = "bridge.websocket"

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
 from collections import deque
 from collections.abc import Iterable, MutableMapping
 
+from bridge._log import get_logger
 from bridge.types import ASGIApp, Message, Receive, Scope, Send
 from bridge.websocket.errors import (
     ClientDisconnected,
@@ -45,7 +45,7 @@ from bridge.websocket.errors import (
 from bridge.websocket.management import ManagementClient
 from bridge.websocket.types import EventType
 
-logger = logging.getLogger("bridge.websocket.protocol")
+logger = get_logger("bridge.websocket.protocol")
 
 
 #: Close code the app sees when a send finds the connection gone (abnormal closure).

@@ -27,16 +27,16 @@ _API_ID = "local"
 _counter = iter(range(1, 1 << 62))
 
 
-def _context(
+def _context(  # noqa: PLR0917 (the where-keywords of the three events, in order)
     connection_id: str,
     event_type: str,
     route_key: str,
-    *,
     domain_name: str,
     stage: str,
     source_ip: str,
     connected_at: int | None,
 ) -> dict[str, Any]:
+    """The ``requestContext`` of an event (the arguments named as the events' keywords)."""
     now = int(time.time() * 1000)
     request_id = f"req-{next(_counter)}"
     return {
@@ -54,6 +54,16 @@ def _context(
         "connectionId": connection_id,
         "apiId": _API_ID,
     }
+
+
+def _headers(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """``headers`` (the last value of each name) and ``multiValueHeaders`` of ``pairs``."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    return {"headers": single, "multiValueHeaders": multi}
 
 
 def connect_event(
@@ -86,22 +96,10 @@ def connect_event(
         ("X-Forwarded-Port", "443"),
         ("X-Forwarded-Proto", "https"),
     ]
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in header_list:
-        single[name] = value
-        multi.setdefault(name, []).append(value)
     event: dict[str, Any] = {
-        "headers": single,
-        "multiValueHeaders": multi,
+        **_headers(header_list),
         "requestContext": _context(
-            connection_id,
-            "CONNECT",
-            "$connect",
-            domain_name=domain_name,
-            stage=stage,
-            source_ip=source_ip,
-            connected_at=None,
+            connection_id, "CONNECT", "$connect", domain_name, stage, source_ip, None
         ),
         "isBase64Encoded": False,
     }
@@ -129,13 +127,7 @@ def message_event(
 ) -> dict[str, Any]:
     """The MESSAGE event of one frame: text as is, binary base64-encoded."""
     context = _context(
-        connection_id,
-        "MESSAGE",
-        route_key,
-        domain_name=domain_name,
-        stage=stage,
-        source_ip=source_ip,
-        connected_at=connected_at,
+        connection_id, "MESSAGE", route_key, domain_name, stage, source_ip, connected_at
     )
     context["messageId"] = context["requestId"]
     if isinstance(data, str):
@@ -159,20 +151,13 @@ def disconnect_event(
 ) -> dict[str, Any]:
     """The ``$disconnect`` event; ``status_code=None`` leaves the code out."""
     context = _context(
-        connection_id,
-        "DISCONNECT",
-        "$disconnect",
-        domain_name=domain_name,
-        stage=stage,
-        source_ip=source_ip,
-        connected_at=connected_at,
+        connection_id, "DISCONNECT", "$disconnect", domain_name, stage, source_ip, connected_at
     )
     if status_code is not None:
         context["disconnectStatusCode"] = status_code
     context["disconnectReason"] = reason
     return {
-        "headers": {"Host": domain_name, "X-Forwarded-For": source_ip},
-        "multiValueHeaders": {"Host": [domain_name], "X-Forwarded-For": [source_ip]},
+        **_headers([("Host", domain_name), ("X-Forwarded-For", source_ip)]),
         "requestContext": context,
         "isBase64Encoded": False,
     }

@@ -4,11 +4,11 @@ connection and answer API Gateway."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bridge._log import get_logger
 from bridge.asgi.loop import LoopRunner
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
@@ -24,7 +24,7 @@ from bridge.websocket.stores import ConnectionStore, close_store, open_store
 if TYPE_CHECKING:
     from bridge.asgi.runner import Watchdog
 
-logger = logging.getLogger("bridge.websocket")
+logger = get_logger("bridge.websocket")
 
 ClientFactory = Callable[[str], ManagementClient]
 

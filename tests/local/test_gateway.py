@@ -23,13 +23,9 @@ from bridge.local.server import (
     canonical_header_name,
     outgoing_headers,
 )
+from tests.sources.traits import TRAITS
 
 from .apps import BINARY, echo
-
-#: Sources whose response format carries several values of one header.
-#: Sources that keep every Set-Cookie (ALB single-value mode: under
-#: differently-cased names).
-MULTI_VALUE_SOURCES = {"rest", "http-v1", "http", "url", "alb", "alb-multi", "edge"}
 
 
 def make_context(request_id: str, timeout_ms: int) -> FakeContext:
@@ -91,7 +87,7 @@ def test_a_binary_response_comes_back_exactly(gateway: Gateway) -> None:
 def test_set_cookie_headers_as_the_source_can_carry_them(gateway: Gateway) -> None:
     response = gateway.respond(request("GET", "/cookies"))
     cookies = [v for k, v in response.headers if k.lower() == "set-cookie"]
-    if gateway.source in MULTI_VALUE_SOURCES:
+    if TRAITS[gateway.source].set_cookies != "last":
         assert cookies == ["a=1; Path=/", "b=2; HttpOnly"]
     else:
         assert cookies == ["b=2; HttpOnly"]  # one value per header name: the last one

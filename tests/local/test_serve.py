@@ -12,15 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.sources.traits import TRAITS
+
 from .apps import BINARY
 from .running import APPS, ROOT, Server, main_status, run_cli, serving, stop
 
 ECHO = f"{APPS}:echo"
 MB = 1024 * 1024
-#: Sources whose response format carries several values of one header.
-#: Sources that keep every Set-Cookie (ALB single-value mode: under
-#: differently-cased names).
-MULTI_VALUE_SOURCES = {"rest", "http-v1", "http", "url", "alb", "alb-multi", "edge"}
 
 
 @pytest.fixture(scope="module", params=["uvicorn", "stdlib"])
@@ -174,7 +172,7 @@ def test_other_sources_round_trip(source: str) -> None:
         assert (binary.status_code, binary.content) == (200, BINARY)
 
         cookies = http.get("/cookies").headers.get_list("set-cookie")
-        if source in MULTI_VALUE_SOURCES:
+        if TRAITS[source].set_cookies != "last":
             assert cookies == ["a=1; Path=/", "b=2; HttpOnly"]
         else:
             assert cookies == ["b=2; HttpOnly"]  # one value per header: the last one

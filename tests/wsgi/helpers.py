@@ -12,10 +12,7 @@ from wsgiref.validate import validator
 from bridge.types import StartResponse
 from tests.conftest import Reply, call
 
-__all__ = ["STAGED_SOURCES", "Reply", "call", "echo_app", "unwsgi"]
-
-#: Sources whose request paths can carry a stage in front.
-STAGED_SOURCES = frozenset({"rest", "http-v1", "http"})
+__all__ = ["Reply", "call", "echo_app", "unwsgi"]
 
 
 def _echo(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -14,8 +14,9 @@ from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, build_event
 from bridge.types import StartResponse
 from bridge.wsgi import WSGIMiddleware
+from tests.sources.traits import TRAITS
 from tests.wsgi.conftest import Serve
-from tests.wsgi.helpers import STAGED_SOURCES, call, echo_app, unwsgi
+from tests.wsgi.helpers import call, echo_app, unwsgi
 
 CLIENT_IP = "203.0.113.7"
 
@@ -24,15 +25,13 @@ REPEATED_HEADERS = {
     "alb": ("b", "c2=2"),  # single-value mode: the last one
     "lattice": ("a,b", "c1=1,c2=2"),  # comma-joined by the service
 }
-#: Sources whose responses carry more than one Set-Cookie.
-KEEPS_SET_COOKIES = {"rest", "http-v1", "http", "url", "alb-multi", "edge"}
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
 
 
 def root(source: str) -> str:
     """The root path of a request sent with ``stage="prod"``."""
-    return "/prod" if source in STAGED_SOURCES else ""
+    return "/prod" if TRAITS[source].staged else ""
 
 
 def echo(
@@ -237,7 +236,7 @@ def test_whole_response(source: str, serve: Serve, caplog: pytest.LogCaptureFixt
     assert response == EXPECTED_RESPONSES[source]
     # A WARNING where several cookies need a trick (ALB) or lose all but one.
     cookie_warnings = [r for r in caplog.records if "Set-Cookie" in r.getMessage()]
-    assert bool(cookie_warnings) == (source not in KEEPS_SET_COOKIES)
+    assert bool(cookie_warnings) == (TRAITS[source].set_cookies != "all")
 
 
 def _png_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
@@ -119,6 +120,18 @@ def load_record(text: str | bytes, connection_id: str, where: str) -> Connection
             f"{type(value).__name__}, expected an object. Delete it; the client has to reconnect."
         )
     return value
+
+
+@contextmanager
+def reported(
+    action: str, errors: tuple[type[Exception], ...], failed: Callable[[str, Exception], Exception]
+) -> Iterator[None]:
+    """Raise ``failed(action, exc)`` (a :class:`StoreError`, see :func:`unreachable`)
+    for any of the backend's ``errors`` raised inside."""
+    try:
+        yield
+    except errors as exc:
+        raise failed(action, exc) from exc
 
 
 def unreachable(where: str, action: str, exc: BaseException, remedy: str) -> StoreError:

@@ -29,6 +29,7 @@ from bridge.websocket.stores.base import (
     expiry,
     load_record,
     now,
+    reported,
     unreachable,
 )
 from bridge.websocket.types import ConnectionRecord
@@ -115,7 +116,7 @@ class DynamoDBStore:
         return unreachable(self._where, action, exc, remedy)
 
     def save(self, connection_id: str, record: ConnectionRecord) -> None:
-        try:
+        with reported("save a connection", self._errors, self._failed):
             self._client.put_item(
                 TableName=self.table,
                 Item={
@@ -124,31 +125,23 @@ class DynamoDBStore:
                     EXPIRES: {"N": str(expiry(self.ttl))},
                 },
             )
-        except self._errors as exc:
-            raise self._failed("save a connection", exc) from exc
 
     def load(self, connection_id: str) -> ConnectionRecord | None:
-        try:
+        with reported("load a connection", self._errors, self._failed):
             item = self._client.get_item(
                 TableName=self.table, Key={KEY: {"S": connection_id}}, ConsistentRead=True
             ).get("Item")
-        except self._errors as exc:
-            raise self._failed("load a connection", exc) from exc
         if item is None or not _alive(item):
             return None
         return load_record(item[RECORD]["S"], connection_id, repr(self))
 
     def delete(self, connection_id: str) -> None:
-        try:
+        with reported("delete a connection", self._errors, self._failed):
             self._client.delete_item(TableName=self.table, Key={KEY: {"S": connection_id}})
-        except self._errors as exc:
-            raise self._failed("delete a connection", exc) from exc
 
     def connections(self) -> list[str]:
-        try:
+        with reported("list connections", self._errors, self._failed):
             return list(self._scan())
-        except self._errors as exc:
-            raise self._failed("list connections", exc) from exc
 
     def _scan(self) -> Iterator[str]:
         pages = self._client.get_paginator("scan").paginate(

@@ -12,11 +12,11 @@ once before an error is raised.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bridge._log import get_logger
 from bridge.websocket.errors import MissingDependencyError, WebSocketConfigurationError
 from bridge.websocket.stores.base import StoreURL, expiry, now, unreachable
 from bridge.websocket.types import ConnectionRecord
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import psycopg
 
 T = TypeVar("T")
-logger = logging.getLogger("bridge.websocket.stores.postgres")
+logger = get_logger("bridge.websocket.stores.postgres")
 DEFAULT_TABLE = "bridge_websocket_connections"
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 REMEDY = (

@@ -11,18 +11,24 @@ record, with the TTL as the key's expiry; broadcasts ``SCAN`` the prefix.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING
 
+from bridge._log import get_logger
 from bridge.websocket.errors import MissingDependencyError
-from bridge.websocket.stores.base import StoreURL, dump_record, load_record, unreachable
+from bridge.websocket.stores.base import (
+    StoreURL,
+    dump_record,
+    load_record,
+    reported,
+    unreachable,
+)
 from bridge.websocket.types import ConnectionRecord
 
 if TYPE_CHECKING:
     import redis
 
-logger = logging.getLogger("bridge.websocket.stores.redis")
+logger = get_logger("bridge.websocket.stores.redis")
 
 DEFAULT_PREFIX = "bridge:ws:"
 REMEDY = (
@@ -63,37 +69,32 @@ class RedisStore:
     def __repr__(self) -> str:
         return f"RedisStore({self._where!r})"
 
+    def _failed(self, action: str, exc: Exception) -> Exception:
+        return unreachable(self._where, action, exc, REMEDY)
+
     def _key(self, connection_id: str) -> str:
         return self.prefix + connection_id
 
     def save(self, connection_id: str, record: ConnectionRecord) -> None:
-        try:
+        with reported("save a connection", self._errors, self._failed):
             self._client.set(self._key(connection_id), dump_record(record), ex=self.ttl)
-        except self._errors as exc:
-            raise unreachable(self._where, "save a connection", exc, REMEDY) from exc
 
     def load(self, connection_id: str) -> ConnectionRecord | None:
-        try:
+        with reported("load a connection", self._errors, self._failed):
             raw = self._client.get(self._key(connection_id))
-        except self._errors as exc:
-            raise unreachable(self._where, "load a connection", exc, REMEDY) from exc
         if raw is None:
             return None
         return load_record(raw, connection_id, repr(self))
 
     def delete(self, connection_id: str) -> None:
-        try:
+        with reported("delete a connection", self._errors, self._failed):
             self._client.delete(self._key(connection_id))
-        except self._errors as exc:
-            raise unreachable(self._where, "delete a connection", exc, REMEDY) from exc
 
     def connections(self) -> list[str]:
         pattern = re.sub(r"([\\*?\[\]])", r"\\\1", self.prefix) + "*"
         start = len(self.prefix.encode("utf-8"))
-        try:
+        with reported("list connections", self._errors, self._failed):
             keys = list(self._client.scan_iter(match=pattern, count=500))
-        except self._errors as exc:
-            raise unreachable(self._where, "list connections", exc, REMEDY) from exc
         ids: list[str] = []
         foreign = 0
         for key in keys:

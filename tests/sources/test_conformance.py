@@ -19,8 +19,9 @@ import pytest
 from bridge import Bridge, UnknownEventError
 from bridge.sources import SourceSelector
 from tests.apps import echo_app, wsgi_echo_app
+from tests.sources.traits import TRAITS
 
-EVENTS = Path(__file__).resolve().parent.parent.parent / "shared" / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "shared" / "events"
 MANIFEST = EVENTS / "MANIFEST.md"
 
 if not MANIFEST.is_file():
@@ -36,24 +37,6 @@ KIND_SOURCES = {
     "function-url": {"url"},
     "vpc-lattice-v1": {"lattice"},
     "vpc-lattice-v2": {"lattice-v2"},
-}
-#: Response keys each service accepts.
-RESPONSE_KEYS = {
-    "alb": {
-        "statusCode",
-        "statusDescription",
-        "headers",
-        "multiValueHeaders",
-        "body",
-        "isBase64Encoded",
-    },
-    "http-v1": {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"},
-    "rest": {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"},
-    "http": {"statusCode", "headers", "cookies", "body", "isBase64Encoded"},
-    "url": {"statusCode", "headers", "cookies", "body", "isBase64Encoded"},
-    "edge": {"status", "statusDescription", "headers", "body", "bodyEncoding"},
-    "lattice": {"statusCode", "statusDescription", "headers", "body", "isBase64Encoded"},
-    "lattice-v2": {"statusCode", "statusDescription", "headers", "body", "isBase64Encoded"},
 }
 RESPONSE_KIND_SOURCE = {
     "alb": "alb",
@@ -144,7 +127,7 @@ def test_request_sample(handler: Bridge, name: str, kind: str) -> None:
     assert source in KIND_SOURCES[kind]
 
     response = handler(event, None)
-    assert set(response) <= RESPONSE_KEYS[source]
+    assert set(response) <= TRAITS[source].response_keys
     assert json.loads(json.dumps(response)) == response
 
     body, lying_flag = request_body(event, source)
@@ -175,7 +158,7 @@ def test_response_trigger_samples_are_not_requests(name: str) -> None:
 @pytest.mark.parametrize(("name", "kind"), RESPONSES, ids=[f for f, _ in RESPONSES])
 def test_published_responses_use_only_keys_we_allow(name: str, kind: str) -> None:
     """Our list of accepted response keys agrees with the published responses."""
-    assert set(load(name)) <= RESPONSE_KEYS[RESPONSE_KIND_SOURCE[kind]]
+    assert set(load(name)) <= TRAITS[RESPONSE_KIND_SOURCE[kind]].response_keys
 
 
 #: Published samples with an authorizer, and the principal REMOTE_USER holds.

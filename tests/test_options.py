@@ -8,8 +8,7 @@ from fastapi import FastAPI
 
 from bridge import Bridge, ConfigurationError
 from bridge.local.events import build_event
-
-from .test_lifespan import CountingApp
+from tests.asgi.test_lifespan import CountingApp
 
 
 @pytest.fixture

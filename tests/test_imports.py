@@ -1,4 +1,4 @@
-"""A cold start pays only for what it uses (issue 5).
+"""A cold start pays only for what it uses.
 
 ``import bridge``, ``Bridge(wsgi_app)`` and a first WSGI response must not
 load ``asyncio`` (about 45 ms), ``logging`` (several ms with ``re``,
@@ -11,11 +11,9 @@ bridge could.
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import logging
 import os
-import pickle
 import subprocess
 import sys
 import textwrap
@@ -28,7 +26,6 @@ from bridge import body
 from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.local.events import SOURCE_NAMES, build_event
-from bridge.sources.base import EventSource, SourceConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -240,68 +237,3 @@ def test_urllib_parse_is_bound_at_first_use(monkeypatch: pytest.MonkeyPatch, fir
     assert _common._unquote is urllib.parse.unquote
     assert _common._quote("a b") == "a+b"
     assert _common.decode_path("/a%20b") == "/a b"
-
-
-# ------------------------------------------------- records without dataclasses
-
-
-def _source(**changes: Any) -> EventSource:
-    fields: dict[str, Any] = {
-        "name": "x",
-        "matches": bool,
-        "to_request": print,
-        "to_response": print,
-    }
-    return EventSource(**{**fields, **changes})
-
-
-def test_records_compare_and_hash_by_field() -> None:
-    serializer = body.BodySerializer()
-    assert SourceConfig("/a", serializer) == SourceConfig(base_path="/a", serializer=serializer)
-    assert hash(SourceConfig("/a", serializer)) == hash(SourceConfig("/a", serializer))
-    assert SourceConfig("/a", serializer) != SourceConfig("/b", serializer)
-    assert SourceConfig() != SourceConfig()  # each has its own serializer
-    assert _source() == _source()
-    assert _source() != _source(looks_for="y")
-    assert _source() != ("x", bool, print, print, "")
-    assert len({_source(), _source(), _source(name="y")}) == 2
-
-
-def test_records_are_frozen() -> None:
-    config = SourceConfig()
-    with pytest.raises(AttributeError, match="frozen"):
-        config.base_path = "/x"
-    with pytest.raises(AttributeError, match="frozen"):
-        del config.base_path
-    with pytest.raises(AttributeError):
-        config.other = 1
-    assert not hasattr(config, "__dict__")
-
-
-def test_records_have_defaults_and_a_field_repr() -> None:
-    config = SourceConfig()
-    assert config.base_path == ""
-    assert isinstance(config.serializer, body.BodySerializer)
-    assert SourceConfig(serializer=None).serializer is not None
-    assert _source().looks_for == ""
-    assert repr(_source()) == (
-        "EventSource(name='x', matches=<class 'bool'>, to_request=<built-in function print>, "
-        "to_response=<built-in function print>, looks_for='', read=None, response_limit=None, "
-        "text_response=None)"
-    )
-    assert repr(config).startswith("SourceConfig(base_path='', serializer=<bridge.body.")
-
-
-def test_records_copy_pickle_replace_and_match() -> None:
-    source = _source()
-    assert copy.copy(source) == source
-    assert pickle.loads(pickle.dumps(source)) == source
-    renamed = source.__replace__(name="y")
-    assert (renamed.name, renamed.matches, source.name) == ("y", bool, "x")
-    with pytest.raises(TypeError, match="no field 'nme'"):
-        source.__replace__(nme="y")
-    match source:
-        case EventSource(name, matches):
-            assert (name, matches) == ("x", bool)
-        case _:  # pragma: no cover - a failure
-            pytest.fail("no match")

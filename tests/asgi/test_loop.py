@@ -425,7 +425,7 @@ def test_a_forked_child_leaves_the_parents_loop_alone(tmp_path: Path) -> None:
     call_soon_threadsafe()), with an "unclosed event loop" warning."""
     script = tmp_path / "fork.py"
     script.write_text(FORK_SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), "PYTHONDEVMODE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), "PYTHONDEVMODE": "1"}
     process = subprocess.run(
         [sys.executable, str(script)], env=env, capture_output=True, timeout=60, check=False
     )

@@ -185,7 +185,7 @@ def run_script(tmp_path: Path, mode: str) -> tuple[int, list[str]]:
     script = tmp_path / "handler_script.py"
     script.write_text(SCRIPT)
     log = tmp_path / "log.txt"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     process = subprocess.run(
         [sys.executable, str(script), str(log), mode], env=env, timeout=30, check=False
     )

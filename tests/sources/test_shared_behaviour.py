@@ -8,11 +8,7 @@ from urllib.parse import parse_qsl
 
 from tests.apps import respond_with
 from tests.conftest import HandlerFactory, Reply
-
-MULTI_VALUE_SOURCES = {"rest", "http-v1", "alb-multi", "edge", "lattice-v2"}
-#: Sources that keep every Set-Cookie (ALB single-value mode: under
-#: differently-cased names, each a header line of its own).
-COOKIE_LIST_SOURCES = {"rest", "http-v1", "http", "url", "alb", "alb-multi", "edge"}
+from tests.sources.traits import TRAITS
 
 
 def test_method_path_and_query_reach_the_app_exactly(
@@ -70,9 +66,9 @@ def test_every_request_header_value_is_kept(
     )
     headers = result.json()["headers"]
     values = [v for n, v in headers if n == "x-multi"]
-    if source in MULTI_VALUE_SOURCES:
+    if TRAITS[source].request_headers in ("grouped", "ordered"):
         assert values == ["one", "two"]
-    elif source == "alb":  # single-value mode: the load balancer keeps the last one
+    elif TRAITS[source].request_headers == "last":  # ALB single-value mode
         assert values == ["two"]
     else:
         assert values == ["one,two"]
@@ -118,7 +114,7 @@ def test_several_set_cookie_headers_survive_where_the_format_allows(
     )
     result = exchange(make_handler(app), source)
     cookies = result.all("set-cookie")
-    if source in COOKIE_LIST_SOURCES:
+    if TRAITS[source].set_cookies != "last":
         assert cookies == ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT"]
     else:  # one value per header: the last one, never a comma-joined mangle
         assert cookies == ["b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT"]

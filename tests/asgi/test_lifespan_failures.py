@@ -243,7 +243,7 @@ def test_sigterm_during_an_invocation(tmp_path: Path) -> None:
     script = tmp_path / "sigterm_during.py"
     script.write_text(SIGTERM_SCRIPT)
     log = tmp_path / "log.txt"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     process = subprocess.run(
         [sys.executable, str(script), str(log)], env=env, timeout=30, check=False
     )
@@ -346,7 +346,7 @@ HANGING_SHUTDOWN_SCRIPT = textwrap.dedent(
 def _run_hanging(tmp_path: Path, args: list[str], stubborn: bool) -> tuple[int, str, float]:
     (tmp_path / "hanging_app.py").write_text(HANGING_SHUTDOWN_APP)
     (tmp_path / "hanging_script.py").write_text(HANGING_SHUTDOWN_SCRIPT)
-    root = str(Path(__file__).parent.parent)
+    root = str(Path(__file__).parents[2])
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([root, str(tmp_path)]),
