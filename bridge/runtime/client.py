@@ -129,9 +129,11 @@ class BlockingConnection:
     :class:`Stopped`; the others (an answer being posted) go on.
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, *, timeout: float | None = None) -> None:
         self.host, self.port = parse_address(address)
         self._authority = address.strip()
+        #: The limit of each connect, send and receive (None: no limit).
+        self.timeout = timeout
         self._socket: socket.socket | None = None
         self._parser = ResponseParser()
         self._lock = threading.Lock()
@@ -168,7 +170,7 @@ class BlockingConnection:
     def _send(self, method: str, data: bytes) -> Response:
         sock = self._socket
         if sock is None:
-            sock = socket.create_connection((self.host, self.port))
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._socket = sock

@@ -16,7 +16,9 @@ connection (:meth:`Runtime._blocking_worker`): no hop through the loop.
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
 N ASGI invocations at once on the one loop, each in its own task; a WSGI
-app is called from N threads at once and must be thread-safe.
+app is called from N threads at once and must be thread-safe, or, with
+``BRIDGE_WSGI_WORKERS=processes``, served by N worker processes, each a
+runtime with one invocation at a time (:mod:`bridge.runtime.processes`).
 
 SIGTERM (or SIGINT) stops the workers that wait for an invocation, lets
 those that run one finish (at most :data:`SHUTDOWN_TIMEOUT_S`), runs the
@@ -57,7 +59,9 @@ from bridge.runtime.api import (
 from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request, Response
+from bridge.runtime.link import WORKERS_ENV, Link, WorkerLink
 from bridge.runtime.loader import HandlerError, load_handler
+from bridge.runtime.processes import Supervisor, workers_setting
 from bridge.runtime.snapstart import snap_start
 from bridge.runtime.stream import RuntimeStream
 from bridge.snapstart import is_snap_start
@@ -85,13 +89,22 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class Runtime:
-    """A client of the Runtime API at ``address`` serving ``handler_spec``."""
+    """A client of the Runtime API at ``address`` serving ``handler_spec``;
+    ``link`` is the line to a supervisor, for a worker process."""
 
-    def __init__(self, address: str, handler_spec: str | None, *, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        address: str,
+        handler_spec: str | None,
+        *,
+        concurrency: int = 1,
+        link: Link | None = None,
+    ) -> None:
         parse_address(address)  # fails early on a bad address
         self.address = address
         self.handler_spec = handler_spec
         self.concurrency = concurrency
+        self._link = Link() if link is None else link
         self.handler: Bridge | None = None
         self._pool = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="bridge-runtime"
@@ -123,6 +136,10 @@ class Runtime:
             self._pool.shutdown(wait=False)
             return 1
         self.handler = handler
+        if not await loop.run_in_executor(self._pool, self._link.ready):
+            # The supervisor stops: another worker could not load the handler, or SIGTERM.
+            first.close()
+            return await self._shutdown([], handler, 0)
         workers = self.concurrency
         self._trace_env = workers == 1
         self._environ = {name: os.environ[name] for name in CONTEXT_ENV if name in os.environ}
@@ -182,7 +199,9 @@ class Runtime:
                 "or set _HANDLER.",
                 "Runtime.MalformedHandlerName",
             )
-        return load_handler(spec)
+        handler = load_handler(spec)
+        self._link.check(handler)
+        return handler
 
     async def _report_init_error(self, connection: Connection, exc: Exception) -> None:
         if isinstance(exc, HandlerError):
@@ -191,6 +210,9 @@ class Runtime:
         else:
             error = exception_error(exc)
             logger.error("The function cannot start: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        if self._link.init_failed(error):  # the supervisor reports it, once for all workers
+            connection.close()
+            return
         try:
             check_accepted(await connection.exchange(init_error_request(error)), "/init/error")
         except (OSError, RuntimeAPIError, HTTPProtocolError) as post_exc:
@@ -201,6 +223,7 @@ class Runtime:
     async def _worker(self, handler: Bridge, connection: Connection) -> None:
         task = asyncio.current_task()
         stop = self._stop
+        link = self._link
         assert task is not None
         assert stop is not None
         try:
@@ -210,6 +233,7 @@ class Runtime:
                     invocation = read_invocation(await connection.exchange(next_request()))
                 finally:
                     self._idle.discard(task)
+                link.begin(invocation.request_id)
                 answer, rest = await self._invoke(handler, invocation, connection)
                 try:
                     response = None if answer is None else await connection.exchange(answer)
@@ -239,6 +263,7 @@ class Runtime:
                         )
                 if response is not None and response.status != 202:
                     _refused(invocation.request_id, response)
+                link.end()
         finally:
             connection.close()
 
@@ -248,6 +273,7 @@ class Runtime:
         iterable's ``close()``, all here.  :meth:`_shutdown` interrupts the
         ``/next`` it waits in."""
         stop = self._stop
+        link = self._link
         assert stop is not None
         try:
             while not stop.is_set():
@@ -257,6 +283,7 @@ class Runtime:
                     return
                 invocation = read_invocation(response)
                 request_id = invocation.request_id
+                link.begin(request_id)
                 read = self._event(invocation)
                 close = None
                 if isinstance(read, Request):
@@ -278,6 +305,7 @@ class Runtime:
                         close()  # after the post; an exception is logged
                 if response.status != 202:
                     _refused(request_id, response)
+                link.end()
         finally:
             connection.close()
 
@@ -479,9 +507,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "use python -m bridge serve or invoke."
             )
         concurrency = _concurrency(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
-        runtime = Runtime(
-            address, args.handler or os.environ.get("_HANDLER"), concurrency=concurrency
-        )
+        run = _entry(address, args.handler or os.environ.get("_HANDLER"), concurrency)
     except ValueError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    return run_forever(runtime.serve)
+    return run()
+
+
+def _entry(address: str, spec: str | None, concurrency: int) -> Callable[[], int]:
+    """What this process runs: the runtime, a supervisor of worker processes
+    (``BRIDGE_WSGI_WORKERS=processes``), or one of those workers."""
+    processes = workers_setting(os.environ.get(WORKERS_ENV)) == "processes"
+    link = WorkerLink.from_environ()
+    if link is not None:
+        worker = Runtime(address, spec, concurrency=1, link=link)
+
+        def serve_as_worker() -> int:
+            try:
+                return run_forever(worker.serve)
+            finally:
+                link.close()
+
+        return serve_as_worker
+    if processes and concurrency > 1:
+        if is_snap_start():
+            raise ValueError(
+                f"{WORKERS_ENV}=processes does not support SnapStart "
+                f"(AWS_LAMBDA_INITIALIZATION_TYPE=snap-start): unset one or the other."
+            )
+        return Supervisor(address, spec, concurrency, shutdown_s=SHUTDOWN_TIMEOUT_S).run
+    runtime = Runtime(address, spec, concurrency=concurrency)
+    return lambda: run_forever(runtime.serve)
