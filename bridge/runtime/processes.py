@@ -296,7 +296,9 @@ class Supervisor:
                     worker.process.pid,
                     self.shutdown_s + KILL_AFTER_S,
                 )
-                _reap(worker.process)
+                worker.process.kill()
+                with suppress(subprocess.TimeoutExpired):
+                    worker.process.wait(timeout=EXIT_WAIT_S)
 
 
 def _reap(process: subprocess.Popen[bytes]) -> int:

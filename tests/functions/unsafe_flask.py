@@ -34,7 +34,7 @@ def meet() -> ResponseReturnValue:
         released=released == b"!",
         request_id=request_id,
         pid=os.getpid(),
-        alone=SERVING == request_id,
+        alone=request_id == SERVING,
         trace_env=os.environ.get("_X_AMZN_TRACE_ID"),
     )
 
