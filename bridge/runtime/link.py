@@ -2,32 +2,35 @@
 
 With ``BRIDGE_WSGI_WORKERS=processes`` (:mod:`bridge.runtime.processes`),
 each worker is ``python -m bridge.runtime`` started by the supervisor with
-one end of a socket pair, whose descriptor it finds in
-:data:`WORKER_FD_ENV`.  The worker runs the usual runtime loop, one
-invocation at a time, and tells the supervisor what it does, one line per
-message:
+two descriptors, named in :data:`WORKER_FD_ENV`:
 
-=====================  ==========================================================
-``ready``              the handler is loaded; the worker waits for ``go``
-``init-error <json>``  the handler could not be loaded (Lambda's error JSON);
-                       the supervisor posts it to ``/init/error``, once
-``begin <request id>`` ``/next`` handed this worker an invocation
-``end``                the worker is done with it (answer posted, ``close()`` run)
-=====================  ==========================================================
+* one end of a socket pair, for the messages of the worker's start, one
+  line each, and for the supervisor to see the worker die (the line closes):
 
-The supervisor's one message is ``go``: every worker has loaded the handler,
-so the function's init is over and the workers may ask for invocations.
-``begin`` and ``end`` let the supervisor fail the invocation of a worker
-that dies in the middle of it.
+  =====================  ======================================================
+  ``ready``              the handler is loaded; the worker waits for ``go``
+  ``init-error <json>``  the handler could not be loaded (Lambda's error JSON);
+                         the supervisor posts it to ``/init/error``, once
+  ``go``                 (from the supervisor) every worker has loaded the
+                         handler: init is over, ask for invocations
+  =====================  ======================================================
 
-:class:`MessageReader` reads these lines (sans-IO); :class:`Link` is what a
-runtime without a supervisor uses (it does nothing), :class:`WorkerLink` the
-worker's side.
+* a small shared memory area, the *slot*, that holds the request id of the
+  invocation the worker is serving (empty between invocations): the
+  supervisor reads it when the worker has died, to fail that invocation.
+  Writing it costs the worker no system call and wakes nobody, where a
+  message per invocation would wake the supervisor twice per invocation.
+
+:class:`MessageReader` reads the lines and :func:`put_request_id` /
+:func:`request_id_in` write and read the slot (sans-IO); :class:`Link` is
+what a runtime without a supervisor uses (it does nothing),
+:class:`WorkerLink` the worker's side.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import socket
 from contextlib import suppress
@@ -36,13 +39,26 @@ from typing import Any
 from bridge.adapter import Bridge
 from bridge.errors import ConfigurationError
 
-__all__ = ["WORKERS_ENV", "WORKER_FD_ENV", "Link", "MessageReader", "WorkerLink", "encode"]
+__all__ = [
+    "SLOT_SIZE",
+    "WORKERS_ENV",
+    "WORKER_FD_ENV",
+    "Link",
+    "MessageReader",
+    "WorkerLink",
+    "encode",
+    "put_request_id",
+    "request_id_in",
+]
 
 #: ``threads`` (the default) or ``processes``: how a WSGI app serves
 #: ``AWS_LAMBDA_MAX_CONCURRENCY`` invocations at once.
 WORKERS_ENV = "BRIDGE_WSGI_WORKERS"
-#: Set by the supervisor in each worker's environment: the descriptor of its end of the line.
+#: Set by the supervisor in each worker's environment: ``<line>,<slot>``, two descriptors.
 WORKER_FD_ENV = "_BRIDGE_RUNTIME_WORKER_FD"
+#: The size of a slot: a two-byte length, then the request id.  Lambda's request ids are
+#: 36-character UUIDs; a longer one than fits is not recorded.
+SLOT_SIZE = 256
 
 #: A line longer than this is not one of the supervisor's messages (an error JSON
 #: with a long traceback fits many times over).
@@ -75,6 +91,22 @@ class MessageReader:
         return messages
 
 
+def put_request_id(slot: mmap.mmap | bytearray, request_id: str) -> None:
+    """Record ``request_id`` in ``slot`` ("" for none); the length last, so that a
+    worker that dies half-way leaves the slot as it was."""
+    data = request_id.encode()
+    if len(data) > SLOT_SIZE - 2:
+        data = b""
+    slot[2 : 2 + len(data)] = data
+    slot[0:2] = len(data).to_bytes(2, "big")
+
+
+def request_id_in(slot: mmap.mmap | bytearray) -> str | None:
+    """The request id recorded in ``slot``, or None."""
+    size = min(int.from_bytes(slot[0:2], "big"), SLOT_SIZE - 2)
+    return slot[2 : 2 + size].decode("utf-8", "replace") if size else None
+
+
 class Link:
     """A runtime on its own, without a supervisor: every step goes ahead."""
 
@@ -104,8 +136,9 @@ class WorkerLink(Link):
     they are dropped.
     """
 
-    def __init__(self, channel: socket.socket) -> None:
+    def __init__(self, channel: socket.socket, slot: mmap.mmap) -> None:
         self._channel = channel
+        self._slot = slot
 
     @classmethod
     def from_environ(cls) -> WorkerLink | None:
@@ -115,12 +148,15 @@ class WorkerLink(Link):
         value = os.environ.pop(WORKER_FD_ENV, None)
         if value is None:
             return None
-        if not value.isdigit():
+        channel, comma, slot = value.partition(",")
+        if not (channel.isdigit() and comma and slot.isdigit()):
             raise ValueError(
-                f"{WORKER_FD_ENV} is set by bridge.runtime in its worker processes to a file "
-                f"descriptor number, got {value!r}; do not set it yourself."
+                f"{WORKER_FD_ENV} is set by bridge.runtime in its worker processes to two file "
+                f"descriptor numbers, got {value!r}; do not set it yourself."
             )
-        return cls(socket.socket(fileno=int(value)))
+        with open(int(slot), "r+b") as shared:
+            mapped = mmap.mmap(shared.fileno(), SLOT_SIZE)
+        return cls(socket.socket(fileno=int(channel)), mapped)
 
     def check(self, handler: Bridge) -> None:
         if handler.interface != "wsgi":
@@ -151,13 +187,14 @@ class WorkerLink(Link):
         return True
 
     def begin(self, request_id: str) -> None:
-        self._send(encode("begin", request_id))
+        put_request_id(self._slot, request_id)
 
     def end(self) -> None:
-        self._send(encode("end"))
+        put_request_id(self._slot, "")
 
     def close(self) -> None:
         self._channel.close()
+        self._slot.close()
 
     def _send(self, message: bytes) -> bool:
         with suppress(OSError):

@@ -11,7 +11,8 @@ process, so streamed responses and work after the response are those of a
 runtime serving one invocation at a time.
 
 This process, the supervisor, imports no app.  It starts the workers and
-watches them through a socket pair each (:mod:`bridge.runtime.link`):
+watches them through a socket pair and a slot of shared memory each
+(:mod:`bridge.runtime.link`):
 
 * init: the workers load the handler at the same time; once all are loaded,
   it tells them to go on to ``/next``.  The first worker that cannot load
@@ -34,17 +35,19 @@ closes).
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import selectors
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from bridge._log import get_logger
 from bridge.runtime.api import (
@@ -56,7 +59,14 @@ from bridge.runtime.api import (
 )
 from bridge.runtime.client import BlockingConnection, parse_address
 from bridge.runtime.http import HTTPProtocolError, Request
-from bridge.runtime.link import WORKER_FD_ENV, WORKERS_ENV, MessageReader, encode
+from bridge.runtime.link import (
+    SLOT_SIZE,
+    WORKER_FD_ENV,
+    WORKERS_ENV,
+    MessageReader,
+    encode,
+    request_id_in,
+)
 
 __all__ = ["KILL_AFTER_S", "Supervisor", "workers_setting"]
 
@@ -89,13 +99,13 @@ def workers_setting(value: str | None) -> Literal["threads", "processes"]:
 
 @dataclass
 class _Worker:
-    slot: int
+    number: int
     process: subprocess.Popen[bytes]
     channel: socket.socket
+    #: Where it records the request id of the invocation it serves.
+    slot: mmap.mmap
     reader: MessageReader = field(default_factory=MessageReader)
     ready: bool = False
-    #: The invocation it runs (between its ``begin`` and ``end``).
-    request_id: str | None = None
 
 
 class Supervisor:
@@ -132,8 +142,8 @@ class Supervisor:
             for signum in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            for slot in range(self.workers):
-                self._start(slot)
+            for number in range(self.workers):
+                self._start(number)
             return self._supervise()
         finally:
             self._stop_workers()
@@ -166,13 +176,15 @@ class Supervisor:
                     return status
         return 0
 
-    def _start(self, slot: int) -> None:
+    def _start(self, number: int) -> None:
         ours, theirs = socket.socketpair()
-        environ = {**os.environ, WORKER_FD_ENV: str(theirs.fileno())}
-        with theirs:
-            process = subprocess.Popen(self._command, env=environ, pass_fds=(theirs.fileno(),))
-        worker = _Worker(slot, process, ours)
-        self._running[slot] = worker
+        with theirs, _shared_memory() as shared:
+            slot = mmap.mmap(shared.fileno(), SLOT_SIZE)
+            descriptors = (theirs.fileno(), shared.fileno())
+            environ = {**os.environ, WORKER_FD_ENV: "{},{}".format(*descriptors)}
+            process = subprocess.Popen(self._command, env=environ, pass_fds=descriptors)
+        worker = _Worker(number, process, ours, slot)
+        self._running[number] = worker
         self._selector.register(ours, selectors.EVENT_READ, worker)
 
     def _receive(self, worker: _Worker) -> int | None:
@@ -186,14 +198,12 @@ class Supervisor:
         try:
             messages = worker.reader.feed(data)
         except ValueError as exc:
-            logger.error("Worker process %d sent garbage: %s; the runtime stops.", worker.slot, exc)
+            logger.error(
+                "Worker process %d sent garbage: %s; the runtime stops.", worker.number, exc
+            )
             return 1
         for kind, value in messages:
-            if kind == "begin":
-                worker.request_id = value
-            elif kind == "end":
-                worker.request_id = None
-            elif kind == "ready":
+            if kind == "ready":
                 worker.ready = True
                 self._ready(worker)
             elif kind == "init-error":
@@ -231,10 +241,12 @@ class Supervisor:
         worker.channel.close()
         how = _exit_description(_reap(worker.process))
         pid = worker.process.pid
+        request_id = request_id_in(worker.slot)
+        worker.slot.close()
         if not worker.ready:
             logger.error(
                 "Worker process %d (pid %d) exited (%s) while it loaded the handler.",
-                worker.slot,
+                worker.number,
                 pid,
                 how,
             )
@@ -243,12 +255,11 @@ class Supervisor:
                     EXIT_ERROR, f"A worker process exited ({how}) while it loaded the handler."
                 )
             )
-        request_id = worker.request_id
         if request_id is None:
             logger.error(
                 "Worker process %d (pid %d) exited (%s) while it waited for an invocation; "
                 "the runtime stops.",
-                worker.slot,
+                worker.number,
                 pid,
                 how,
             )
@@ -256,7 +267,7 @@ class Supervisor:
         logger.error(
             "Worker process %d (pid %d) exited (%s) during invocation %s: that invocation "
             "fails with %s, and a new worker process takes its place.",
-            worker.slot,
+            worker.number,
             pid,
             how,
             request_id,
@@ -264,7 +275,7 @@ class Supervisor:
         )
         message = f"The worker process serving this invocation exited ({how}) before it finished."
         self._post(error_request(request_id, error_body(EXIT_ERROR, message)), "the error")
-        self._start(worker.slot)
+        self._start(worker.number)
         return None
 
     def _post(self, request: Request, what: str) -> None:
@@ -292,13 +303,24 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 logger.warning(
                     "Worker process %d (pid %d) still running %.1f s after SIGTERM; killed.",
-                    worker.slot,
+                    worker.number,
                     worker.process.pid,
                     self.shutdown_s + KILL_AFTER_S,
                 )
                 worker.process.kill()
                 with suppress(subprocess.TimeoutExpired):
                     worker.process.wait(timeout=EXIT_WAIT_S)
+
+
+def _shared_memory() -> BinaryIO:
+    """A new file of :data:`SLOT_SIZE` zero bytes that lives in memory only, as
+    long as a descriptor or a mapping of it is open."""
+    if hasattr(os, "memfd_create"):  # Linux
+        shared = os.fdopen(os.memfd_create("bridge-worker-slot"), "r+b")
+    else:  # pragma: no cover - not Linux
+        shared = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    shared.truncate(SLOT_SIZE)
+    return shared
 
 
 def _reap(process: subprocess.Popen[bytes]) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bridge.runtime.framing import SEPARATOR
-from bridge.runtime.link import MessageReader, encode
+from bridge.runtime.link import SLOT_SIZE, MessageReader, encode, put_request_id, request_id_in
 from bridge.runtime.processes import workers_setting
 from tests.runtime_api import TRACE_ID, Posted
 from tests.runtime_process import ROOT, WAIT_S, Function
@@ -285,12 +285,25 @@ def test_the_workers_setting(value: str | None) -> None:
 
 
 def test_messages_split_anywhere_are_read_whole() -> None:
-    data = encode("ready") + encode("begin", "id 1") + encode("end")
+    data = encode("ready") + encode("init-error", '{"errorType": "E"}') + encode("go")
     reader = MessageReader()
     messages = [message for byte in range(len(data)) for message in reader.feed(data[byte:][:1])]
-    assert messages == [("ready", ""), ("begin", "id 1"), ("end", "")]
+    assert messages == [("ready", ""), ("init-error", '{"errorType": "E"}'), ("go", "")]
 
 
 def test_a_line_without_end_is_refused() -> None:
     with pytest.raises(ValueError, match="lines of at most"):
         MessageReader().feed(b"x" * (2 << 20))
+
+
+def test_the_slot_holds_the_request_id_until_the_next_one() -> None:
+    slot = bytearray(SLOT_SIZE)
+    assert request_id_in(slot) is None
+    put_request_id(slot, "8476a536-e9f4-11e8-9739-000000000042")
+    assert request_id_in(slot) == "8476a536-e9f4-11e8-9739-000000000042"
+    put_request_id(slot, "b")
+    assert request_id_in(slot) == "b"
+    put_request_id(slot, "")
+    assert request_id_in(slot) is None
+    put_request_id(slot, "x" * SLOT_SIZE)  # too long to record
+    assert request_id_in(slot) is None
