@@ -30,14 +30,16 @@ what a runtime without a supervisor uses (it does nothing),
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import socket
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.adapter import Bridge
 from bridge.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import mmap
 
 __all__ = [
     "SLOT_SIZE",
@@ -49,6 +51,7 @@ __all__ = [
     "encode",
     "put_request_id",
     "request_id_in",
+    "workers_setting",
 ]
 
 #: ``threads`` (the default) or ``processes``: how a WSGI app serves
@@ -63,6 +66,20 @@ SLOT_SIZE = 256
 #: A line longer than this is not one of the supervisor's messages (an error JSON
 #: with a long traceback fits many times over).
 _MAX_LINE = 1 << 20
+
+
+def workers_setting(value: str | None) -> Literal["threads", "processes"]:
+    """The value of :data:`~bridge.runtime.link.WORKERS_ENV`, checked."""
+    setting = (value or "").strip() or "threads"
+    if setting == "threads":
+        return "threads"
+    if setting == "processes":
+        return "processes"
+    raise ValueError(
+        f"{WORKERS_ENV} must be 'threads' (the default: a WSGI app called from "
+        f"AWS_LAMBDA_MAX_CONCURRENCY threads, which must be thread-safe) or 'processes' (one "
+        f"worker process per invocation in flight), got {value!r}."
+    )
 
 
 def encode(kind: str, value: str = "") -> bytes:
@@ -154,6 +171,8 @@ class WorkerLink(Link):
                 f"{WORKER_FD_ENV} is set by bridge.runtime in its worker processes to two file "
                 f"descriptor numbers, got {value!r}; do not set it yourself."
             )
+        import mmap  # a worker's only: not loaded by a runtime on its own
+
         with open(int(slot), "r+b") as shared:
             mapped = mmap.mmap(shared.fileno(), SLOT_SIZE)
         return cls(socket.socket(fileno=int(channel)), mapped)

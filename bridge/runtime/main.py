@@ -59,9 +59,8 @@ from bridge.runtime.api import (
 from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request, Response
-from bridge.runtime.link import WORKERS_ENV, Link, WorkerLink
+from bridge.runtime.link import WORKERS_ENV, Link, WorkerLink, workers_setting
 from bridge.runtime.loader import HandlerError, load_handler
-from bridge.runtime.processes import Supervisor, workers_setting
 from bridge.runtime.snapstart import snap_start
 from bridge.runtime.stream import RuntimeStream
 from bridge.snapstart import is_snap_start
@@ -534,6 +533,8 @@ def _entry(address: str, spec: str | None, concurrency: int) -> Callable[[], int
                 f"{WORKERS_ENV}=processes does not support SnapStart "
                 f"(AWS_LAMBDA_INITIALIZATION_TYPE=snap-start): unset one or the other."
             )
+        from bridge.runtime.processes import Supervisor  # only the supervisor needs it
+
         return Supervisor(address, spec, concurrency, shutdown_s=SHUTDOWN_TIMEOUT_S).run
     runtime = Runtime(address, spec, concurrency=concurrency)
     return lambda: run_forever(runtime.serve)

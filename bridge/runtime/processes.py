@@ -42,12 +42,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 from bridge._log import get_logger
 from bridge.runtime.api import (
@@ -62,13 +61,12 @@ from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.link import (
     SLOT_SIZE,
     WORKER_FD_ENV,
-    WORKERS_ENV,
     MessageReader,
     encode,
     request_id_in,
 )
 
-__all__ = ["KILL_AFTER_S", "Supervisor", "workers_setting"]
+__all__ = ["KILL_AFTER_S", "Supervisor"]
 
 logger = get_logger("bridge.runtime")
 
@@ -81,20 +79,6 @@ POST_TIMEOUT_S = 5.0
 #: The error type of an invocation whose worker process died (Lambda's own, for a runtime
 #: that exits during an invocation).
 EXIT_ERROR = "Runtime.ExitError"
-
-
-def workers_setting(value: str | None) -> Literal["threads", "processes"]:
-    """The value of :data:`~bridge.runtime.link.WORKERS_ENV`, checked."""
-    setting = (value or "").strip() or "threads"
-    if setting == "threads":
-        return "threads"
-    if setting == "processes":
-        return "processes"
-    raise ValueError(
-        f"{WORKERS_ENV} must be 'threads' (the default: a WSGI app called from "
-        f"AWS_LAMBDA_MAX_CONCURRENCY threads, which must be thread-safe) or 'processes' (one "
-        f"worker process per invocation in flight), got {value!r}."
-    )
 
 
 @dataclass
@@ -318,6 +302,8 @@ def _shared_memory() -> BinaryIO:
     if hasattr(os, "memfd_create"):  # Linux
         shared = os.fdopen(os.memfd_create("bridge-worker-slot"), "r+b")
     else:  # pragma: no cover - not Linux
+        import tempfile
+
         shared = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
     shared.truncate(SLOT_SIZE)
     return shared

@@ -17,8 +17,14 @@ from typing import Any
 import pytest
 
 from bridge.runtime.framing import SEPARATOR
-from bridge.runtime.link import SLOT_SIZE, MessageReader, encode, put_request_id, request_id_in
-from bridge.runtime.processes import workers_setting
+from bridge.runtime.link import (
+    SLOT_SIZE,
+    MessageReader,
+    encode,
+    put_request_id,
+    request_id_in,
+    workers_setting,
+)
 from tests.runtime_api import TRACE_ID, Posted
 from tests.runtime_process import ROOT, WAIT_S, Function
 
