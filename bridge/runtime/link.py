@@ -32,6 +32,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -134,6 +136,9 @@ class Link:
         """The handler is loaded; whether to go on and ask for invocations."""
         return True
 
+    def watch(self, lost: Callable[[], object]) -> None:
+        """Call ``lost()`` (from another thread) if the supervisor goes away."""
+
     def init_failed(self, error: dict[str, Any]) -> bool:
         """Whether the supervisor takes over reporting ``error`` (else the runtime posts it)."""
         return False
@@ -200,6 +205,18 @@ class WorkerLink(Link):
                 return False
             if ("go", "") in reader.feed(data):
                 return True
+
+    def watch(self, lost: Callable[[], object]) -> None:
+        """A thread that waits for the line to close: the supervisor has nothing
+        more to say after ``go``, so anything but the end is ignored."""
+
+        def wait_for_the_end() -> None:
+            with suppress(OSError):
+                while self._channel.recv(4096):
+                    pass
+            lost()
+
+        threading.Thread(target=wait_for_the_end, name="bridge-runtime-link", daemon=True).start()
 
     def init_failed(self, error: dict[str, Any]) -> bool:
         self._send(encode("init-error", json.dumps(error, ensure_ascii=True, default=str)))

@@ -139,6 +139,7 @@ class Runtime:
             # The supervisor stops: another worker could not load the handler, or SIGTERM.
             first.close()
             return await self._shutdown([], handler, 0)
+        self._link.watch(self.stop)  # a supervisor that dies takes its workers with it
         workers = self.concurrency
         self._trace_env = workers == 1
         self._environ = {name: os.environ[name] for name in CONTEXT_ENV if name in os.environ}

@@ -27,6 +27,8 @@ watches them through a socket pair and a slot of shared memory each
 * SIGTERM (or SIGINT) is passed on to every worker, each of which shuts
   down as a runtime does (``shutdown_s``: the runtime's budget);
   a worker still running after that and :data:`KILL_AFTER_S` is killed.
+  A worker whose supervisor has died (its end of the line closes) shuts
+  down the same way.
 
 Every wait is bounded or ends when a worker dies (its end of the line
 closes).
@@ -227,17 +229,15 @@ class Supervisor:
         pid = worker.process.pid
         request_id = request_id_in(worker.slot)
         worker.slot.close()
-        if not worker.ready:
+        if self._initialising or not worker.ready:
             logger.error(
-                "Worker process %d (pid %d) exited (%s) while it loaded the handler.",
+                "Worker process %d (pid %d) exited (%s) before init was over.",
                 worker.number,
                 pid,
                 how,
             )
             return self._init_failed(
-                error_body(
-                    EXIT_ERROR, f"A worker process exited ({how}) while it loaded the handler."
-                )
+                error_body(EXIT_ERROR, f"A worker process exited ({how}) before init was over.")
             )
         if request_id is None:
             logger.error(
@@ -258,7 +258,8 @@ class Supervisor:
             EXIT_ERROR,
         )
         message = f"The worker process serving this invocation exited ({how}) before it finished."
-        self._post(error_request(request_id, error_body(EXIT_ERROR, message)), "the error")
+        error = error_request(request_id, error_body(EXIT_ERROR, message))
+        self._post(error, f"the error of invocation {request_id}")
         self._start(worker.number)
         return None
 

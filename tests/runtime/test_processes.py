@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -56,13 +57,16 @@ def children(pid: int) -> set[int]:
     return found
 
 
-def exists(pid: int) -> bool:
-    """Whether ``pid`` is a process that has not ended (a zombie has)."""
+def ended(pid: int) -> bool:
+    """Wait (at most :data:`WAIT_S`) for process ``pid`` to end; whether it did."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+        descriptor = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([descriptor], [], [], WAIT_S)[0])
+    finally:
+        os.close(descriptor)
 
 
 def payload(posted: Posted) -> dict[str, Any]:
@@ -137,7 +141,7 @@ def test_sigterm_ends_every_worker() -> None:
         workers = children(function.process.pid)
         assert len(workers) == 3
         assert function.stop() == 0
-        assert not [pid for pid in workers if exists(pid)]
+        assert all(ended(pid) for pid in workers)
         assert function.log() == ""
 
 
@@ -156,7 +160,18 @@ def test_sigterm_with_an_invocation_stuck_exits_within_the_budget() -> None:
         function.process.send_signal(signal.SIGTERM)
         assert function.exit_status() == 0
         assert "1 invocation(s) still running after 1.5 s" in function.log()
-        assert not [pid for pid in workers if exists(pid)]
+        assert all(ended(pid) for pid in workers)
+
+
+def test_workers_stop_when_their_supervisor_is_killed() -> None:
+    with processes("unsafe_flask.app", 2) as function:
+        function.api.wait_for_next(2, alive=function.alive)
+        workers = children(function.process.pid)
+        assert len(workers) == 2
+        function.process.kill()
+        assert function.exit_status() == -signal.SIGKILL
+        assert all(ended(pid) for pid in workers)
+        assert function.log() == ""
 
 
 def test_a_worker_that_dies_during_an_invocation_fails_it_and_is_replaced() -> None:
@@ -192,7 +207,7 @@ def test_a_worker_that_dies_while_it_waits_stops_the_runtime() -> None:
             f"(pid {victim}) exited (killed by SIGKILL) while it waited for an invocation; "
             "the runtime stops." in function.log()
         )
-        assert not [pid for pid in workers if exists(pid)]
+        assert all(ended(pid) for pid in workers)
 
 
 def test_an_import_failure_is_one_init_error() -> None:
