@@ -167,7 +167,11 @@ class Supervisor:
         with theirs, _shared_memory() as shared:
             slot = mmap.mmap(shared.fileno(), SLOT_SIZE)
             descriptors = (theirs.fileno(), shared.fileno())
-            environ = {**os.environ, WORKER_FD_ENV: "{},{}".format(*descriptors)}
+            environ = {
+                **os.environ,
+                "AWS_LAMBDA_RUNTIME_API": self.address,
+                WORKER_FD_ENV: "{},{}".format(*descriptors),
+            }
             process = subprocess.Popen(self._command, env=environ, pass_fds=descriptors)
         worker = _Worker(number, process, ours, slot)
         self._running[number] = worker

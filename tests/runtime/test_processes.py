@@ -5,29 +5,40 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bridge import Bridge
+from bridge.errors import ConfigurationError
 from bridge.runtime.framing import SEPARATOR
 from bridge.runtime.link import (
     SLOT_SIZE,
+    WORKER_FD_ENV,
     MessageReader,
+    WorkerLink,
     encode,
     put_request_id,
     request_id_in,
     workers_setting,
 )
-from tests.runtime_api import TRACE_ID, Posted
-from tests.runtime_process import ROOT, WAIT_S, Function
+from bridge.runtime.main import SHUTDOWN_TIMEOUT_S
+from bridge.runtime.processes import Supervisor
+from tests.apps import echo_app, wsgi_echo_app
+from tests.runtime_api import TRACE_ID, Posted, RuntimeAPIServer
+from tests.runtime_process import FUNCTIONS, ROOT, WAIT_S, Function
 
 from .test_process import body_of, get, running
 from .test_streaming import listener, split, url
@@ -328,3 +339,160 @@ def test_the_slot_holds_the_request_id_until_the_next_one() -> None:
     assert request_id_in(slot) is None
     put_request_id(slot, "x" * SLOT_SIZE)  # too long to record
     assert request_id_in(slot) is None
+
+
+# -- The supervisor in this process, where coverage sees it ---------------------------------------
+
+
+def supervise(
+    handler: str, drive: Callable[[RuntimeAPIServer], None], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, RuntimeAPIServer]:
+    """Run a supervisor of two workers on this thread while ``drive(api)`` runs on another;
+    its exit status (``drive`` ends it with SIGTERM to this process, or it ends by itself)."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(FUNCTIONS))
+    with RuntimeAPIServer() as api:
+        errors: list[BaseException] = []
+
+        def driver() -> None:
+            try:
+                drive(api)
+            except BaseException as exc:
+                errors.append(exc)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        thread = threading.Thread(target=driver, name="driver")
+        thread.start()
+        try:
+            status = Supervisor(api.address, handler, 2, shutdown_s=SHUTDOWN_TIMEOUT_S).run()
+        finally:
+            thread.join(timeout=WAIT_S)
+        if errors:
+            raise errors[0]
+        return status, api
+
+
+def alive() -> bool:
+    return True
+
+
+def test_a_supervisor_replaces_a_worker_lost_mid_invocation_and_stops_on_sigterm(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pids: list[int] = []
+
+    def drive(api: RuntimeAPIServer) -> None:
+        api.wait_for_next(2, alive=alive)
+        pids.extend(children(os.getpid()))
+        crashed = api.answer(api.invoke(get("/crash")), alive=alive)
+        assert crashed.json()["errorType"] == "Runtime.ExitError", crashed
+        with listener() as (server, port):
+            ids = [api.invoke(get("/meet", query=f"port={port}")) for _ in range(2)]
+            held = [server.accept()[0] for _ in range(2)]
+            for connection in held:
+                with connection:
+                    connection.sendall(b"!")
+        pids.extend(payload(api.answer(request_id, alive=alive))["pid"] for request_id in ids)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    status, _ = supervise("unsafe_flask.app", drive, monkeypatch)
+    assert status == 0
+    assert len(set(pids)) == 3  # the two first workers and the one that replaced the lost one
+    assert all(ended(pid) for pid in pids)
+    assert "a new worker process takes its place" in caplog.text
+
+
+def test_a_supervisor_posts_one_init_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, api = supervise("broken_function.app", lambda api: None, monkeypatch)
+    assert status == 1
+    errors = [p for p in api.state.posted if p.kind == "init-error"]
+    assert [error.json()["errorType"] for error in errors] == ["RuntimeError"]
+
+
+def test_a_supervisor_stops_when_a_waiting_worker_is_lost(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def drive(api: RuntimeAPIServer) -> None:
+        api.wait_for_next(2, alive=alive)
+        os.kill(min(children(os.getpid())), signal.SIGKILL)
+
+    status, _ = supervise("unsafe_flask.app", drive, monkeypatch)
+    assert status == 1
+    assert "while it waited for an invocation; the runtime stops" in caplog.text
+
+
+# -- A worker's side of the line -----------------------------------------------------------------
+
+
+@contextmanager
+def worker_link() -> Iterator[tuple[WorkerLink, socket.socket, mmap.mmap]]:
+    """A worker's link, the supervisor's end of its line, and its slot."""
+    ours, theirs = socket.socketpair()
+    slot = mmap.mmap(-1, SLOT_SIZE)
+    link = WorkerLink(theirs, slot)
+    with ours:
+        ours.settimeout(WAIT_S)
+        yield link, ours, slot
+    link.close()
+
+
+def test_a_worker_goes_on_at_go_and_records_its_invocations() -> None:
+    with worker_link() as (link, supervisor, slot):
+        supervisor.sendall(encode("go"))
+        assert link.ready() is True
+        assert supervisor.recv(64) == b"ready\n"
+        link.begin("8476a536-e9f4-11e8-9739-000000000001")
+        assert request_id_in(slot) == "8476a536-e9f4-11e8-9739-000000000001"
+        link.end()
+        assert request_id_in(slot) is None
+
+
+def test_a_worker_stops_when_the_line_closes_before_go() -> None:
+    with worker_link() as (link, supervisor, _):
+        supervisor.close()
+        assert link.ready() is False
+
+
+def test_a_worker_hands_its_init_error_to_the_supervisor() -> None:
+    with worker_link() as (link, supervisor, _):
+        error = {"errorMessage": "two\nlines", "errorType": "RuntimeError", "stackTrace": []}
+        assert link.init_failed(error) is True
+        (message,) = MessageReader().feed(supervisor.recv(4096))
+        assert message[0] == "init-error"
+        assert json.loads(message[1]) == error
+
+
+def test_a_worker_hears_its_supervisor_go() -> None:
+    with worker_link() as (link, supervisor, _):
+        lost = threading.Event()
+        link.watch(lost.set)
+        assert not lost.is_set()
+        supervisor.close()
+        assert lost.wait(WAIT_S)
+
+
+def test_a_worker_refuses_an_asgi_app() -> None:
+    with worker_link() as (link, _, _):
+        link.check(Bridge(wsgi_echo_app))  # a WSGI app: fine
+        with pytest.raises(ConfigurationError, match="unset BRIDGE_WSGI_WORKERS"):
+            link.check(Bridge(echo_app, lifespan="off"))
+
+
+def test_a_link_is_found_in_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(WORKER_FD_ENV, raising=False)
+    assert WorkerLink.from_environ() is None
+    ours, theirs = socket.socketpair()
+    with ours, tempfile.TemporaryFile() as shared:
+        shared.truncate(SLOT_SIZE)
+        monkeypatch.setenv(WORKER_FD_ENV, f"{theirs.detach()},{os.dup(shared.fileno())}")
+        link = WorkerLink.from_environ()
+        assert link is not None
+        assert WORKER_FD_ENV not in os.environ  # not passed on to the app's own processes
+        link.close()
+
+
+@pytest.mark.parametrize("value", ["", "7", "a,b", "7,"])
+def test_a_bad_link_setting_is_named(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKER_FD_ENV, value)
+    with pytest.raises(ValueError, match="do not set it yourself"):
+        WorkerLink.from_environ()
