@@ -18,21 +18,12 @@ import socket
 import threading
 from contextlib import suppress
 
+from bridge.runtime.api import parse_address
 from bridge.runtime.http import Request, Response, ResponseParser, encode_request
 
-__all__ = ["BlockingConnection", "Connection", "Stopped", "parse_address"]
+__all__ = ["BlockingConnection", "Connection", "Stopped"]
 
 _READ_SIZE = 64 * 1024
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    """``host:port`` (``AWS_LAMBDA_RUNTIME_API``) as a pair; ``[::1]:9001`` works too."""
-    host, colon, port = address.strip().rpartition(":")
-    if not colon or not host or not port.isdigit():
-        raise ValueError(
-            f"AWS_LAMBDA_RUNTIME_API must be 'host:port' (e.g. '127.0.0.1:9001'), got {address!r}"
-        )
-    return host.strip("[]"), int(port)
 
 
 class Connection:

@@ -37,11 +37,12 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal
 
-from bridge.adapter import Bridge
 from bridge.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import mmap
+
+    from bridge.adapter import Bridge
 
 __all__ = [
     "SLOT_SIZE",

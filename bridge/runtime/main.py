@@ -27,7 +27,6 @@ handler's ``close()`` (lifespan shutdown), and ends the process with 0.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -35,7 +34,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
@@ -53,19 +52,20 @@ from bridge.runtime.api import (
     exception_error,
     init_error_request,
     next_request,
+    parse_address,
     read_invocation,
     response_request,
 )
-from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
+from bridge.runtime.client import BlockingConnection, Connection, Stopped
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request, Response
-from bridge.runtime.link import WORKERS_ENV, Link, WorkerLink, workers_setting
+from bridge.runtime.link import Link
 from bridge.runtime.loader import HandlerError, load_handler
 from bridge.runtime.snapstart import snap_start
 from bridge.runtime.stream import RuntimeStream
 from bridge.snapstart import is_snap_start
 
-__all__ = ["Runtime", "main", "run_forever"]
+__all__ = ["SHUTDOWN_TIMEOUT_S", "Runtime", "run_forever"]
 
 T = TypeVar("T")
 logger = get_logger("bridge.runtime")
@@ -471,71 +471,3 @@ def run_forever(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop of the process, for as long as it runs: the loop the lifespan of
     the handler runs on, and every ASGI invocation."""
     return get_runner().serve(main())
-
-
-def _concurrency(value: str | None) -> int:
-    if value is None or not value.strip():
-        return 1
-    if not value.strip().isdigit() or int(value) < 1:
-        raise ValueError(
-            f"AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of invocations (1 or more), "
-            f"got {value!r}."
-        )
-    return int(value)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bridge.runtime",
-        description=(
-            "Serve a WSGI or ASGI app (or a bridge.Bridge handler) as a Lambda custom runtime, "
-            "talking to the Runtime API at AWS_LAMBDA_RUNTIME_API."
-        ),
-    )
-    parser.add_argument(
-        "handler",
-        nargs="?",
-        help="module.attribute, as Lambda's handler setting (default: $_HANDLER)",
-    )
-    args = parser.parse_args(argv)
-    address = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
-    try:
-        if not address:
-            raise ValueError(
-                "AWS_LAMBDA_RUNTIME_API is not set: this command is the runtime of a Lambda "
-                "function (a provided.al2023 bootstrap or a container ENTRYPOINT). Locally, "
-                "use python -m bridge serve or invoke."
-            )
-        concurrency = _concurrency(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
-        run = _entry(address, args.handler or os.environ.get("_HANDLER"), concurrency)
-    except ValueError as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    return run()
-
-
-def _entry(address: str, spec: str | None, concurrency: int) -> Callable[[], int]:
-    """What this process runs: the runtime, a supervisor of worker processes
-    (``BRIDGE_WSGI_WORKERS=processes``), or one of those workers."""
-    processes = workers_setting(os.environ.get(WORKERS_ENV)) == "processes"
-    link = WorkerLink.from_environ()
-    if link is not None:
-        worker = Runtime(address, spec, concurrency=1, link=link)
-
-        def serve_as_worker() -> int:
-            try:
-                return run_forever(worker.serve)
-            finally:
-                link.close()
-
-        return serve_as_worker
-    if processes and concurrency > 1:
-        if is_snap_start():
-            raise ValueError(
-                f"{WORKERS_ENV}=processes does not support SnapStart "
-                f"(AWS_LAMBDA_INITIALIZATION_TYPE=snap-start): unset one or the other."
-            )
-        from bridge.runtime.processes import Supervisor  # only the supervisor needs it
-
-        return Supervisor(address, spec, concurrency, shutdown_s=SHUTDOWN_TIMEOUT_S).run
-    runtime = Runtime(address, spec, concurrency=concurrency)
-    return lambda: run_forever(runtime.serve)

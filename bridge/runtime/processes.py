@@ -25,8 +25,8 @@ watches them through a socket pair and a slot of shared memory each
   killed from outside) stops the runtime with 1: a new one would meet the
   same fate.
 * SIGTERM (or SIGINT) is passed on to every worker, each of which shuts
-  down as a runtime does (``shutdown_s``: the runtime's budget);
-  a worker still running after that and :data:`KILL_AFTER_S` is killed.
+  down as a runtime does; a worker still running :data:`STOP_WAIT_S` later
+  is killed.
   A worker whose supervisor has died (its end of the line closes) shuts
   down the same way.
 
@@ -48,7 +48,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bridge._log import get_logger
 from bridge.runtime.api import (
@@ -57,8 +57,8 @@ from bridge.runtime.api import (
     error_body,
     error_request,
     init_error_request,
+    parse_address,
 )
-from bridge.runtime.client import BlockingConnection, parse_address
 from bridge.runtime.http import HTTPProtocolError, Request
 from bridge.runtime.link import (
     SLOT_SIZE,
@@ -68,12 +68,16 @@ from bridge.runtime.link import (
     request_id_in,
 )
 
-__all__ = ["KILL_AFTER_S", "Supervisor"]
+if TYPE_CHECKING:
+    from bridge.runtime.client import BlockingConnection
+
+__all__ = ["STOP_WAIT_S", "Supervisor"]
 
 logger = get_logger("bridge.runtime")
 
-#: How long past a worker's own shutdown budget the supervisor waits before it kills it.
-KILL_AFTER_S = 1.0
+#: How long the workers have to stop after SIGTERM before they are killed: a runtime's own
+#: budget (:data:`bridge.runtime.main.SHUTDOWN_TIMEOUT_S`, 1.5 s) and a second to exit.
+STOP_WAIT_S = 2.5
 #: The limit of a wait for a process that has closed its end of the line, or was killed.
 EXIT_WAIT_S = 5.0
 #: The limit of a post of the supervisor to the Runtime API.
@@ -97,14 +101,10 @@ class _Worker:
 class Supervisor:
     """Serve ``handler_spec`` from ``workers`` processes polling the Runtime API at ``address``."""
 
-    def __init__(
-        self, address: str, handler_spec: str | None, workers: int, *, shutdown_s: float
-    ) -> None:
+    def __init__(self, address: str, handler_spec: str | None, workers: int) -> None:
         parse_address(address)  # fails early on a bad address
         self.address = address
         self.workers = workers
-        #: A worker's own budget for shutting down (the runtime's).
-        self.shutdown_s = shutdown_s
         self._command = [sys.executable, "-m", "bridge.runtime"]
         if handler_spec:
             self._command.append(handler_spec)
@@ -113,7 +113,7 @@ class Supervisor:
         #: Until every worker of the first generation has loaded the handler.
         self._initialising = True
         self._stopping = False
-        self._connection: BlockingConnection | None = None
+        self._connection: BlockingConnection | None = None  # opened for the first post
 
     def run(self) -> int:
         """Supervise until SIGTERM (0), an init error or a worker lost (1).
@@ -270,6 +270,8 @@ class Supervisor:
     def _post(self, request: Request, what: str) -> None:
         try:
             if self._connection is None:
+                from bridge.runtime.client import BlockingConnection
+
                 self._connection = BlockingConnection(self.address, timeout=POST_TIMEOUT_S)
             check_accepted(self._connection.exchange(request), what)
         except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
@@ -285,7 +287,7 @@ class Supervisor:
                 worker.process.send_signal(signal.SIGTERM)
             # A worker still waiting for ``go`` sees the line close and stops.
             worker.channel.close()
-        give_up = time.monotonic() + self.shutdown_s + KILL_AFTER_S
+        give_up = time.monotonic() + STOP_WAIT_S
         for worker in workers:
             try:
                 worker.process.wait(timeout=max(0.0, give_up - time.monotonic()))
@@ -294,7 +296,7 @@ class Supervisor:
                     "Worker process %d (pid %d) still running %.1f s after SIGTERM; killed.",
                     worker.number,
                     worker.process.pid,
-                    self.shutdown_s + KILL_AFTER_S,
+                    STOP_WAIT_S,
                 )
                 worker.process.kill()
                 with suppress(subprocess.TimeoutExpired):

@@ -35,7 +35,7 @@ from bridge.runtime.link import (
     workers_setting,
 )
 from bridge.runtime.main import SHUTDOWN_TIMEOUT_S
-from bridge.runtime.processes import Supervisor
+from bridge.runtime.processes import STOP_WAIT_S, Supervisor
 from tests.apps import echo_app, wsgi_echo_app
 from tests.runtime_api import TRACE_ID, Posted, RuntimeAPIServer
 from tests.runtime_process import FUNCTIONS, ROOT, WAIT_S, Function
@@ -364,7 +364,7 @@ def supervise(
         thread = threading.Thread(target=driver, name="driver")
         thread.start()
         try:
-            status = Supervisor(api.address, handler, 2, shutdown_s=SHUTDOWN_TIMEOUT_S).run()
+            status = Supervisor(api.address, handler, 2).run()
         finally:
             thread.join(timeout=WAIT_S)
         if errors:
@@ -496,3 +496,7 @@ def test_a_bad_link_setting_is_named(value: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(WORKER_FD_ENV, value)
     with pytest.raises(ValueError, match="do not set it yourself"):
         WorkerLink.from_environ()
+
+
+def test_workers_are_given_their_own_shutdown_budget_and_a_second_to_exit() -> None:
+    assert STOP_WAIT_S >= SHUTDOWN_TIMEOUT_S + 1.0
