@@ -189,7 +189,9 @@ class Supervisor:
             messages = worker.reader.feed(data)
         except ValueError as exc:
             logger.error(
-                "Worker process %d sent garbage: %s; the runtime stops.", worker.number, exc
+                "Worker process %d sent an unreadable message: %s; the runtime stops.",
+                worker.number,
+                exc,
             )
             return 1
         for kind, value in messages:
