@@ -2,6 +2,6 @@
 
 import sys
 
-from bridge.runtime.main import main
+from bridge.runtime.command import main
 
 sys.exit(main())

@@ -37,6 +37,7 @@ __all__ = [
     "exception_error",
     "init_error_request",
     "next_request",
+    "parse_address",
     "read_invocation",
     "response_request",
     "restore_error_request",
@@ -80,6 +81,16 @@ class Invocation:
     tenant_id: str | None
     content_type: str
     body: bytes
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``host:port`` (``AWS_LAMBDA_RUNTIME_API``) as a pair; ``[::1]:9001`` works too."""
+    host, colon, port = address.strip().rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise ValueError(
+            f"AWS_LAMBDA_RUNTIME_API must be 'host:port' (e.g. '127.0.0.1:9001'), got {address!r}"
+        )
+    return host.strip("[]"), int(port)
 
 
 def next_request() -> Request:

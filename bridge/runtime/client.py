@@ -18,21 +18,12 @@ import socket
 import threading
 from contextlib import suppress
 
+from bridge.runtime.api import parse_address
 from bridge.runtime.http import Request, Response, ResponseParser, encode_request
 
-__all__ = ["BlockingConnection", "Connection", "Stopped", "parse_address"]
+__all__ = ["BlockingConnection", "Connection", "Stopped"]
 
 _READ_SIZE = 64 * 1024
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    """``host:port`` (``AWS_LAMBDA_RUNTIME_API``) as a pair; ``[::1]:9001`` works too."""
-    host, colon, port = address.strip().rpartition(":")
-    if not colon or not host or not port.isdigit():
-        raise ValueError(
-            f"AWS_LAMBDA_RUNTIME_API must be 'host:port' (e.g. '127.0.0.1:9001'), got {address!r}"
-        )
-    return host.strip("[]"), int(port)
 
 
 class Connection:
@@ -123,9 +114,11 @@ class BlockingConnection:
     :class:`Stopped`; the others (an answer being posted) go on.
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, *, timeout: float | None = None) -> None:
         self.host, self.port = parse_address(address)
         self._authority = address.strip()
+        #: The limit of each connect, send and receive (None: no limit).
+        self.timeout = timeout
         self._socket: socket.socket | None = None
         self._parser = ResponseParser()
         self._lock = threading.Lock()
@@ -162,7 +155,7 @@ class BlockingConnection:
     def _send(self, method: str, data: bytes) -> Response:
         sock = self._socket
         if sock is None:
-            sock = socket.create_connection((self.host, self.port))
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._socket = sock

@@ -16,7 +16,9 @@ connection (:meth:`Runtime._blocking_worker`): no hop through the loop.
 With ``AWS_LAMBDA_MAX_CONCURRENCY=N`` (Lambda Managed Instances), N workers
 each hold a connection and ask for invocations, so up to N are in flight:
 N ASGI invocations at once on the one loop, each in its own task; a WSGI
-app is called from N threads at once and must be thread-safe.
+app is called from N threads at once and must be thread-safe, or, with
+``BRIDGE_WSGI_WORKERS=processes``, served by N worker processes, each a
+runtime with one invocation at a time (:mod:`bridge.runtime.processes`).
 
 SIGTERM (or SIGINT) stops the workers that wait for an invocation, lets
 those that run one finish (at most :data:`SHUTDOWN_TIMEOUT_S`), runs the
@@ -25,7 +27,6 @@ handler's ``close()`` (lifespan shutdown), and ends the process with 0.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -33,7 +34,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
@@ -51,18 +52,20 @@ from bridge.runtime.api import (
     exception_error,
     init_error_request,
     next_request,
+    parse_address,
     read_invocation,
     response_request,
 )
-from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
+from bridge.runtime.client import BlockingConnection, Connection, Stopped
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request, Response
+from bridge.runtime.link import Link
 from bridge.runtime.loader import HandlerError, load_handler
 from bridge.runtime.snapstart import snap_start
 from bridge.runtime.stream import RuntimeStream
 from bridge.snapstart import is_snap_start
 
-__all__ = ["Runtime", "main", "run_forever"]
+__all__ = ["SHUTDOWN_TIMEOUT_S", "Runtime", "run_forever"]
 
 T = TypeVar("T")
 logger = get_logger("bridge.runtime")
@@ -85,13 +88,22 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class Runtime:
-    """A client of the Runtime API at ``address`` serving ``handler_spec``."""
+    """A client of the Runtime API at ``address`` serving ``handler_spec``;
+    ``link`` is the line to a supervisor, for a worker process."""
 
-    def __init__(self, address: str, handler_spec: str | None, *, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        address: str,
+        handler_spec: str | None,
+        *,
+        concurrency: int = 1,
+        link: Link | None = None,
+    ) -> None:
         parse_address(address)  # fails early on a bad address
         self.address = address
         self.handler_spec = handler_spec
         self.concurrency = concurrency
+        self._link = Link() if link is None else link
         self.handler: Bridge | None = None
         self._pool = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="bridge-runtime"
@@ -123,6 +135,11 @@ class Runtime:
             self._pool.shutdown(wait=False)
             return 1
         self.handler = handler
+        if not await loop.run_in_executor(self._pool, self._link.ready):
+            # The supervisor stops: another worker could not load the handler, or SIGTERM.
+            first.close()
+            return await self._shutdown([], handler, 0)
+        self._link.watch(self.stop)  # a supervisor that dies takes its workers with it
         workers = self.concurrency
         self._trace_env = workers == 1
         self._environ = {name: os.environ[name] for name in CONTEXT_ENV if name in os.environ}
@@ -182,7 +199,9 @@ class Runtime:
                 "or set _HANDLER.",
                 "Runtime.MalformedHandlerName",
             )
-        return load_handler(spec)
+        handler = load_handler(spec)
+        self._link.check(handler)
+        return handler
 
     async def _report_init_error(self, connection: Connection, exc: Exception) -> None:
         if isinstance(exc, HandlerError):
@@ -191,6 +210,9 @@ class Runtime:
         else:
             error = exception_error(exc)
             logger.error("The function cannot start: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        if self._link.init_failed(error):  # the supervisor reports it, once for all workers
+            connection.close()
+            return
         try:
             check_accepted(await connection.exchange(init_error_request(error)), "/init/error")
         except (OSError, RuntimeAPIError, HTTPProtocolError) as post_exc:
@@ -201,6 +223,7 @@ class Runtime:
     async def _worker(self, handler: Bridge, connection: Connection) -> None:
         task = asyncio.current_task()
         stop = self._stop
+        link = self._link
         assert task is not None
         assert stop is not None
         try:
@@ -210,6 +233,7 @@ class Runtime:
                     invocation = read_invocation(await connection.exchange(next_request()))
                 finally:
                     self._idle.discard(task)
+                link.begin(invocation.request_id)
                 answer, rest = await self._invoke(handler, invocation, connection)
                 try:
                     response = None if answer is None else await connection.exchange(answer)
@@ -239,6 +263,7 @@ class Runtime:
                         )
                 if response is not None and response.status != 202:
                     _refused(invocation.request_id, response)
+                link.end()
         finally:
             connection.close()
 
@@ -248,6 +273,7 @@ class Runtime:
         iterable's ``close()``, all here.  :meth:`_shutdown` interrupts the
         ``/next`` it waits in."""
         stop = self._stop
+        link = self._link
         assert stop is not None
         try:
             while not stop.is_set():
@@ -257,6 +283,7 @@ class Runtime:
                     return
                 invocation = read_invocation(response)
                 request_id = invocation.request_id
+                link.begin(request_id)
                 read = self._event(invocation)
                 close = None
                 if isinstance(read, Request):
@@ -278,6 +305,7 @@ class Runtime:
                         close()  # after the post; an exception is logged
                 if response.status != 202:
                     _refused(request_id, response)
+                link.end()
         finally:
             connection.close()
 
@@ -443,45 +471,3 @@ def run_forever(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop of the process, for as long as it runs: the loop the lifespan of
     the handler runs on, and every ASGI invocation."""
     return get_runner().serve(main())
-
-
-def _concurrency(value: str | None) -> int:
-    if value is None or not value.strip():
-        return 1
-    if not value.strip().isdigit() or int(value) < 1:
-        raise ValueError(
-            f"AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of invocations (1 or more), "
-            f"got {value!r}."
-        )
-    return int(value)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bridge.runtime",
-        description=(
-            "Serve a WSGI or ASGI app (or a bridge.Bridge handler) as a Lambda custom runtime, "
-            "talking to the Runtime API at AWS_LAMBDA_RUNTIME_API."
-        ),
-    )
-    parser.add_argument(
-        "handler",
-        nargs="?",
-        help="module.attribute, as Lambda's handler setting (default: $_HANDLER)",
-    )
-    args = parser.parse_args(argv)
-    address = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
-    try:
-        if not address:
-            raise ValueError(
-                "AWS_LAMBDA_RUNTIME_API is not set: this command is the runtime of a Lambda "
-                "function (a provided.al2023 bootstrap or a container ENTRYPOINT). Locally, "
-                "use python -m bridge serve or invoke."
-            )
-        concurrency = _concurrency(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
-        runtime = Runtime(
-            address, args.handler or os.environ.get("_HANDLER"), concurrency=concurrency
-        )
-    except ValueError as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    return run_forever(runtime.serve)

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bridge import Bridge
-from bridge.runtime.api import Invocation, next_request
-from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
+from bridge.runtime.api import Invocation, next_request, parse_address
+from bridge.runtime.client import BlockingConnection, Connection, Stopped
+from bridge.runtime.command import _concurrency, main
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.loader import HandlerError, load_handler
-from bridge.runtime.main import _concurrency, main
 
 ENVIRON = {
     "AWS_LAMBDA_FUNCTION_NAME": "fn",
