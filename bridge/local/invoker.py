@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bridge.asgi.http import ResponseStream
+    from bridge.response import ResponseStream
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
