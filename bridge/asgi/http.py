@@ -449,8 +449,8 @@ def _headers(value: Any) -> tuple[TextHeaders, int]:
                 raw = bytes(raw)
             if CR in raw or LF in raw or NUL in raw:
                 problem = (
-                    f"to have values without CR, LF or NUL, but header {name_for_log(key)} "
-                    f"(entry {index}) has one"
+                    "to have values without CR, LF or NUL, but header "
+                    f"{name_for_log(key)} (entry {index}) has CR, LF or NUL"
                 )
                 break
             headers.append((key, raw.decode("latin-1")))
