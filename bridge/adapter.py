@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     _P = ParamSpec("_P")
 
     from bridge.asgi.runner import ASGIRunner
-    from bridge.response import ResponseStream
     from bridge.types import (
         InterfaceMode,
         InvokeMode,
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
         LambdaEvent,
         LambdaResponse,
         LifespanMode,
+        ResponseStream,
     )
     from bridge.websocket.handler import WebSocketHandler
     from bridge.websocket.management import ManagementClient
@@ -411,7 +411,7 @@ class Bridge:
             if environ is None:
                 environ = request_environ(source.read(event, context, self.config))
         except Exception as exc:
-            return self._sink.error(source, event, *self._rejection(source, exc)), None, None
+            return self._unreadable(source, event, exc), None, None
         deferred = DeferredClose(wsgi.app)
         # In a copy of the invoking context, as respond() and __call__ do.
         response = copy_context().run(respond, deferred, environ)

@@ -13,7 +13,7 @@ place that picks between them:
   ``error_statuses``, ``exclude_headers`` and Lambda's size limit.
 * :class:`StreamSink`, streamed (``bridge.runtime`` with
   ``invoke_mode="RESPONSE_STREAM"``): the status and headers, then each body
-  chunk as the app sends it, to a :class:`ResponseStream`, which frames them
+  chunk as the app sends it, to a :class:`~bridge.types.ResponseStream`, which frames them
   for the Runtime API (prelude, 8 NULs, chunks: ``bridge.runtime.framing``).
 
 Below them: the helpers the sources' writers share (status phrases, headers
@@ -30,31 +30,20 @@ from bridge.errors import ProtocolError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, Protocol
+    from typing import Any
 
     from bridge.errors import BridgeError
     from bridge.sources.base import EventSource, SourceConfig, ToResponse
-    from bridge.types import Headers, LambdaEvent, LambdaResponse, TextHeaders
+    from bridge.types import Headers, LambdaEvent, LambdaResponse, ResponseStream, TextHeaders
 
     TextWriter = Callable[[LambdaEvent, int, TextHeaders, bytes, SourceConfig], Any]
-
-    class ResponseStream(Protocol):
-        """Where a streamed answer goes (``bridge.runtime``'s streamed
-        ``/response``, or the local server's)."""
-
-        async def start(self, status: int, headers: TextHeaders) -> None:
-            """Send the status and headers: the first bytes of the stream."""
-
-        async def write(self, data: bytes) -> None:
-            """Send body bytes (never empty)."""
-
-        async def end(self, error: BaseException | None) -> None:
-            """End the stream; ``error``: it failed after its first byte."""
 
 
 logger = get_logger("bridge")
 
+#: The headers of bridge's own plain-text answers, and their size.
 ERROR_HEADERS: TextHeaders = [("content-type", "text/plain; charset=utf-8")]
+ERROR_HEADER_SIZE = len("content-typetext/plain; charset=utf-8")
 #: The most a streamed response may carry (Lambda's limit for streamed responses).
 STREAM_LIMIT = 200 * 1024 * 1024
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from bridge._cache import remember
 from bridge.checks import CR, LF, NUL, is_token, name_for_log
 from bridge.errors import ProtocolError
-from bridge.response import ERROR_HEADERS
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from bridge.response import StreamSink
@@ -279,7 +279,7 @@ class HTTPCycle:
     def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:
         self.status = status
         self.headers = list(ERROR_HEADERS)
-        self.header_size = len("content-typetext/plain; charset=utf-8")
+        self.header_size = ERROR_HEADER_SIZE
         self.body = body
         self._chunks = []
         self.state = COMPLETE
@@ -424,14 +424,14 @@ def _headers(value: Any) -> tuple[TextHeaders, int]:
     problem: str | None = None
     try:
         for index, (name, raw) in enumerate(value):
+            if not isinstance(raw, bytes) or not isinstance(name, bytes):
+                problem = (
+                    "to be [name, value] byte-string pairs, but entry "
+                    f"{index} is ({type(name).__name__}, {type(raw).__name__})"
+                )
+                break
             key = names.get(name) if type(name) is bytes else None
             if key is None:
-                if not isinstance(name, bytes) or not isinstance(raw, bytes):
-                    problem = (
-                        "to be [name, value] byte-string pairs, but entry "
-                        f"{index} is ({type(name).__name__}, {type(raw).__name__})"
-                    )
-                    break
                 if not is_token(name):
                     problem = (
                         "to have names that are HTTP tokens (letters, digits and "
@@ -442,11 +442,6 @@ def _headers(value: Any) -> tuple[TextHeaders, int]:
                 key = name.decode("latin-1").lower()
                 if type(name) is bytes:
                     remember(names, name, key)
-            if type(raw) is not bytes:
-                if not isinstance(raw, bytes):
-                    problem = f"to be [name, value] byte-string pairs, but entry {index} is not"
-                    break
-                raw = bytes(raw)
             if CR in raw or LF in raw or NUL in raw:
                 problem = (
                     "to have values without CR, LF or NUL, but header "

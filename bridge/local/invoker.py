@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bridge.response import ResponseStream
+    from bridge.types import ResponseStream
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",

@@ -6,7 +6,7 @@ it; the service turns the prelude into the HTTP response head and passes each ch
 error after the first byte cannot change the status any more: the service ends the connection
 without ending the body.
 
-:class:`LocalStream` is the :class:`~bridge.response.ResponseStream` that
+:class:`LocalStream` is the :class:`~bridge.types.ResponseStream` that
 :meth:`bridge.Bridge.respond` writes to here. It builds the prelude as ``bridge.runtime`` does
 (:func:`bridge.runtime.framing.prelude`), reads it back as the function URL would, and hands
 the head, each chunk and the end to a :class:`StreamSink`: the HTTP server's connection

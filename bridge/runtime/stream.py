@@ -1,4 +1,4 @@
-"""A streamed ``/response``: the :class:`~bridge.response.ResponseStream`
+"""A streamed ``/response``: the :class:`~bridge.types.ResponseStream`
 that ``bridge.runtime`` gives the streamed sink of a streaming invocation.
 
 The framing (prelude, chunks, error trailers) is :mod:`bridge.runtime.framing`;

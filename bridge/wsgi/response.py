@@ -31,6 +31,7 @@ from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.checks import is_field_value, is_token, name_for_log
 from bridge.errors import ProtocolError
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers
 from bridge.wsgi.environ import build_environ
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 logger = get_logger("bridge.wsgi")
 
 ERROR_STATUS = 500
-ERROR_HEADERS: TextHeaders = [("content-type", "text/plain; charset=utf-8")]
 ERROR_BODY = b"Internal Server Error"
 
 
@@ -162,7 +162,7 @@ class WSGIResponse:
     def fail(self) -> None:
         self.status = ERROR_STATUS
         self.headers = list(ERROR_HEADERS)
-        self.header_size = sum(len(name) + len(value) for name, value in ERROR_HEADERS)
+        self.header_size = ERROR_HEADER_SIZE
         self.chunks = [ERROR_BODY]
 
 
@@ -359,11 +359,6 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
 
 
 _NOT_A_PAIR = object()
-
-
-def raw_headers(headers: TextHeaders) -> Headers:
-    """Checked headers as ASGI carries them (latin-1 bytes)."""
-    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 #: Response header names already checked -> their lower-case form.
