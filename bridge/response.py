@@ -80,12 +80,13 @@ class LambdaSink:
             raise status_error(status, request, body)
         if self.exclude:
             headers = [h for h in headers if h[0] not in self.exclude]
+        response = self.write(source, event, status, headers, body)
         # A response this small is under the source's limit; a larger one is measured.
         if len(body) + header_size > source.small_response and might_be_too_large(
             len(body), header_size, len(headers), source.response_limit or LAMBDA_RESPONSE_LIMIT
         ):
-            return self._measured(source, event, request, status, headers, body)
-        return self.write(source, event, status, headers, body)
+            return self._within_limit(source, event, request, response)
+        return response
 
     def write(
         self,
@@ -108,18 +109,11 @@ class LambdaSink:
         """A plain-text answer of bridge's own (a rejected event, a 500)."""
         return self.write(source, event, status, list(ERROR_HEADERS), message.encode())
 
-    def _measured(  # noqa: PLR0917 (as answer())
-        self,
-        source: EventSource,
-        event: LambdaEvent,
-        request: Any,
-        status: int,
-        headers: TextHeaders,
-        body: bytes,
+    def _within_limit(
+        self, source: EventSource, event: LambdaEvent, request: Any, response: LambdaResponse
     ) -> LambdaResponse:
-        """The response, unless it is over Lambda's limit once encoded (or the
+        """``response``, unless it is over Lambda's limit once encoded (or the
         service's, when that is lower): then a 500 and an ERROR."""
-        response = self.write(source, event, status, headers, body)
         size = encoded_size(response)
         limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
         if size is None or size <= limit:

@@ -75,14 +75,12 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 def to_response(
     event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    text, is_base64 = config.serializer.encode(body, headers)
     response: LambdaResponse = {"statusCode": status, "statusDescription": status_phrase(status)}
     if is_multi_value(event):
         response["multiValueHeaders"] = multi_value_headers(headers)
     else:
         response["headers"] = single_value_headers(headers)
-    response["body"] = text
-    response["isBase64Encoded"] = is_base64
+    response["body"], response["isBase64Encoded"] = config.serializer.encode(body, headers)
     return response
 
 

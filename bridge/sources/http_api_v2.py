@@ -154,12 +154,10 @@ def to_response(
             single[name] += "," + value
         else:
             single[name] = value
-    text, is_base64 = config.serializer.encode(body, headers)
     response: LambdaResponse = {"statusCode": status, "headers": single}
     if cookies:
         response["cookies"] = cookies
-    response["body"] = text
-    response["isBase64Encoded"] = is_base64
+    response["body"], response["isBase64Encoded"] = config.serializer.encode(body, headers)
     return response
 
 

@@ -120,12 +120,10 @@ def to_response(
             multi[name].append(value)
         else:
             single[name] = value
-    text, is_base64 = config.serializer.encode(body, headers)
     response: LambdaResponse = {"statusCode": status, "headers": single}
     if multi:
         response["multiValueHeaders"] = multi
-    response["body"] = text
-    response["isBase64Encoded"] = is_base64
+    response["body"], response["isBase64Encoded"] = config.serializer.encode(body, headers)
     return response
 
 
