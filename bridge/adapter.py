@@ -483,7 +483,11 @@ class Bridge:
             response = copy_context().run(respond, wsgi.app, environ)
         else:
             response = wsgi.respond(environ)
-        return self._wsgi_answer(source, event, environ, response)
+        chunks = response.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._sink.answer(
+            source, event, environ, response.status, response.headers, body, response.header_size
+        )
 
     def _wsgi_answer(
         self, source: EventSource, event: LambdaEvent, request: Any, response: WSGIResponse

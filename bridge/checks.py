@@ -35,9 +35,8 @@ _ENSURE_ASCII = sys.version_info < (3, 12)
 PER_HEADER = 64
 FIXED = 1024
 
-#: The bytes no header may hold, as ints: ``13 in data`` is a plain byte
-#: search, while ``b"\r" in data`` first takes its operand apart as a buffer,
-#: which costs about ten times as much.
+#: The bytes no header may hold, as ints (``13 in data`` is a plain byte
+#: search; see benchmarks/README.md).
 CR, LF, NUL = 13, 10, 0
 
 #: The characters of an HTTP token (RFC 9110, 5.6.2).
@@ -71,10 +70,9 @@ def might_be_too_large(
     return 6 * (body_size + 2 * header_size) + PER_HEADER * header_count + FIXED > limit
 
 
-def name_for_log(name: bytes | str) -> str:
+def name_for_log(name: str) -> str:
     """A header name (a token) as log lines show it: quoted, at most 60 characters."""
-    text = name.decode("latin-1") if isinstance(name, bytes) else name
-    return repr(text if len(text) <= 60 else text[:60] + "...")
+    return repr(name if len(name) <= 60 else name[:60] + "...")
 
 
 def encoded_size(response: Any) -> int | None:

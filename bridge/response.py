@@ -80,7 +80,11 @@ class LambdaSink:
             raise status_error(status, request, body)
         if self.exclude:
             headers = [h for h in headers if h[0] not in self.exclude]
-        response = self.write(source, event, status, headers, body)
+        write = source.to_response
+        if getattr(write, "takes_text", False):
+            response = write(event, status, headers, body, self.config)  # type: ignore[arg-type]
+        else:
+            response = self.write(source, event, status, headers, body)
         # A response this small is under the source's limit; a larger one is measured.
         if len(body) + header_size > source.small_response and might_be_too_large(
             len(body), header_size, len(headers), source.response_limit or LAMBDA_RESPONSE_LIMIT
