@@ -347,12 +347,15 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
                 f"str, got {got}."
             )
         key = names.get(name) or _check_name(name)
-        if key == "content-length":
-            text = value if value.isdigit() and value.isascii() else _check_value(key, value)
+        if key != "content-length":
+            text = values.get(value) or _check_value(key, value)
+        elif value.isdigit() and value.isascii():  # the usual "1234"
+            text = value
+            length = int(value)
+        else:
+            text = _check_value(key, value)
             if text.isdigit() and text.isascii():
                 length = int(text)
-        else:
-            text = values.get(value) or _check_value(key, value)
         checked.append((key, text))
         size += len(key) + len(text)
     return checked, length, size
