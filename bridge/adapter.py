@@ -494,10 +494,9 @@ class Bridge:
     ) -> LambdaResponse:
         """The Lambda response to the WSGI ``response`` to ``request`` (an environ,
         or the scope of a custom source)."""
-        chunks = response.chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        r = response
         return self._sink.answer(
-            source, event, request, response.status, response.headers, body, response.header_size
+            source, event, request, r.status, r.headers, r.body(), r.header_size
         )
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:

@@ -13,8 +13,9 @@ place that picks between them:
   ``error_statuses``, ``exclude_headers`` and Lambda's size limit.
 * :class:`StreamSink`, streamed (``bridge.runtime`` with
   ``invoke_mode="RESPONSE_STREAM"``): the status and headers, then each body
-  chunk as the app sends it, to a :class:`~bridge.types.ResponseStream`, which frames them
-  for the Runtime API (prelude, 8 NULs, chunks: ``bridge.runtime.framing``).
+  chunk as the app sends it, to a :class:`~bridge.types.ResponseStream`,
+  which frames them for the Runtime API (prelude, 8 NULs, chunks:
+  ``bridge.runtime.framing``).
 
 Below them: the helpers the sources' writers share (status phrases, headers
 grouped by name or joined into one value per name).
