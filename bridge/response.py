@@ -175,8 +175,9 @@ class StreamSink:
         await self.stream.end(error)
 
     async def error(self, status: int, message: str) -> None:
-        """A whole plain-text answer of bridge's own (a rejected event)."""
-        await self.start(status, list(ERROR_HEADERS))
+        """A whole plain-text answer of bridge's own (a rejected event), sent
+        as :meth:`LambdaSink.error` writes one: all its headers."""
+        await self.stream.start(status, list(ERROR_HEADERS))
         await self.write(message.encode())
         await self.end(None)
 
