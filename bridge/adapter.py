@@ -10,14 +10,8 @@ from bridge import options
 from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
-from bridge.checks import (
-    LAMBDA_RESPONSE_LIMIT,
-    encoded_size,
-    header_problem,
-    might_be_too_large,
-    needs_a_closer_look,
-)
 from bridge.errors import BridgeError, ConfigurationError, MalformedEventError, UnknownEventError
+from bridge.response import LambdaSink, StreamSink
 from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
 from bridge.sources._common import normalize_base_path
 from bridge.sources.function_url import SOURCE as FUNCTION_URL_SOURCE
@@ -26,7 +20,7 @@ from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.direct import READERS as DIRECT_READERS
 from bridge.wsgi.direct import version_2_environ
 from bridge.wsgi.environ import request_environ
-from bridge.wsgi.response import raw_headers, respond
+from bridge.wsgi.response import respond
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -34,17 +28,15 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
     from typing import Any
 
-    from bridge.asgi.http import ResponseStream
     from bridge.asgi.runner import ASGIRunner
     from bridge.types import (
-        Headers,
-        HTTPScope,
         InterfaceMode,
         InvokeMode,
         LambdaContext,
         LambdaEvent,
         LambdaResponse,
         LifespanMode,
+        ResponseStream,
     )
     from bridge.websocket.handler import WebSocketHandler
     from bridge.websocket.management import ManagementClient
@@ -146,12 +138,13 @@ class Bridge:
             serializer=BodySerializer(text_mime_types),
         )
         self.exclude_headers = options.exclude_headers(exclude_headers)
-        #: The same names as text, for WSGI responses.
-        self._exclude_text = frozenset(name.decode("latin-1") for name in self.exclude_headers)
         self.selector = SourceSelector(custom_handlers or (), source)
         #: The source of non-HTTP events, when non_http_path is set.
         self._events = None if non_http_path is None else _events_source(non_http_path)
-        self._error_statuses = options.error_statuses(error_statuses)
+        #: Where every buffered answer goes (bridge/response.py).
+        self._sink = LambdaSink(
+            self.config, self.exclude_headers, options.error_statuses(error_statuses)
+        )
         self._builtin_only = not custom_handlers and source == "auto"
         options.websocket_store(websocket_store, self.interface)
         options.lifespan_for(lifespan, self.interface)
@@ -239,27 +232,13 @@ class Bridge:
             scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
             return self._unreadable(source, event, exc)
-        status, headers, response_body = self._runner.handle(scope, body)
-        return self._answer(source, event, scope, (status, headers, response_body))
-
-    def _answer(
-        self,
-        source: EventSource,
-        event: Any,
-        scope: HTTPScope,
-        answer: tuple[int, Headers, bytes],
-    ) -> LambdaResponse:
-        """The Lambda response to the app's answer to ``scope`` (ASGI, or a custom source)."""
-        status, headers, body = answer
-        if status in self._error_statuses:
-            raise _status_error(status, scope, body)
-        if self.exclude_headers:
-            headers = [h for h in headers if h[0].lower() not in self.exclude_headers]
-        if needs_a_closer_look(headers, body, source.response_limit or LAMBDA_RESPONSE_LIMIT):
-            return self._checked_response(
-                source, event, scope, status=status, headers=headers, body=body
+        if self._asgi is not None:
+            cycle = self._asgi.handle(scope, body)
+            return self._sink.answer(
+                source, event, scope, cycle.status, cycle.headers, cycle.body, cycle.header_size
             )
-        return source.to_response(event, status, headers, body, self.config)
+        assert wsgi is not None
+        return self._wsgi_answer(source, event, scope, wsgi.handle(scope, body))
 
     async def respond(
         self,
@@ -308,30 +287,32 @@ class Bridge:
             else:
                 scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
-            if stream is None or not streamed:
-                return Answer(self._unreadable(source, event, exc), None, None)
             status, message = self._rejection(source, exc)
-            rejected = loop.create_task(_stream_error(stream(), status, message))
-            return Answer(None, None, rejected)
-        opened: ResponseStream | None = None
-        if stream is not None and streamed:
-            opened = stream()
-            if self.exclude_headers:
-                opened = _Excluding(opened, self.exclude_headers)
+            if stream is None or not streamed:
+                return Answer(self._sink.error(source, event, status, message), None, None)
+            rejected = StreamSink(stream(), self.exclude_headers).error(status, message)
+            return Answer(None, None, loop.create_task(rejected))
+        # The one place a streamed answer parts from a buffered one: the app's
+        # answer goes to a StreamSink as it comes, or to the LambdaSink whole.
+        sink = (
+            StreamSink(stream(), self.exclude_headers) if stream is not None and streamed else None
+        )
         if wsgi is not None:
             return await self._respond_wsgi(
-                wsgi.app, source, event, environ, opened, executor=executor
+                wsgi.app, source, event, environ, sink, executor=executor
             )
         runner = self._asgi
         assert runner is not None
-        if opened is not None:
-            return Answer(None, None, runner.start(scope, body, opened)[1])
+        if sink is not None:
+            return Answer(None, None, runner.start(scope, body, sink)[1])
         cycle, task = runner.start(scope, body)
         await cycle.completed(task)
         running = None if task.done() else task
         try:
-            answer = (cycle.status, cycle.headers, cycle.body)
-            return Answer(self._answer(source, event, scope, answer), None, running)
+            result = self._sink.answer(
+                source, event, scope, cycle.status, cycle.headers, cycle.body, cycle.header_size
+            )
+            return Answer(result, None, running)
         except BridgeError as exc:
             return Answer(None, exc, running)
 
@@ -388,7 +369,7 @@ class Bridge:
         source: EventSource,
         event: Any,
         environ: dict[str, Any],
-        stream: ResponseStream | None,
+        sink: StreamSink | None,
         *,
         executor: Executor | None,
     ) -> Answer:
@@ -402,8 +383,8 @@ class Bridge:
 
         loop = asyncio.get_running_loop()
         context = copy_context()
-        if stream is not None:
-            opened = stream
+        if sink is not None:
+            opened = sink
 
             def streaming() -> None:
                 context.run(stream_response, app, environ, opened, loop)
@@ -444,49 +425,25 @@ class Bridge:
             response = copy_context().run(respond, wsgi.app, environ)
         else:
             response = wsgi.respond(environ)
-        return self._wsgi_answer(source, event, environ, response)
-
-    def _wsgi_answer(
-        self,
-        source: EventSource,
-        event: LambdaEvent,
-        environ: dict[str, Any],
-        response: WSGIResponse,
-    ) -> LambdaResponse:
-        """The Lambda response to the WSGI ``response`` to ``environ``."""
-        headers = response.headers
         chunks = response.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if response.status in self._error_statuses:
-            raise _status_error(response.status, environ, body)
-        if self._exclude_text:
-            headers = [h for h in headers if h[0] not in self._exclude_text]
-        # A response this small is under the source's limit; a larger one is
-        # measured.
-        if len(body) + response.header_size > source.small_response and might_be_too_large(
-            len(body),
-            response.header_size,
-            len(headers),
-            source.response_limit or LAMBDA_RESPONSE_LIMIT,
-        ):
-            return self._checked_response(
-                source,
-                event,
-                environ,
-                status=response.status,
-                headers=raw_headers(headers),
-                body=body,
-            )
-        write = source.text_response
-        if write is None:  # a custom source: the headers as ASGI carries them
-            return source.to_response(
-                event, response.status, raw_headers(headers), body, self.config
-            )
-        return write(event, response.status, headers, body, self.config)
+        return self._sink.answer(
+            source, event, environ, response.status, response.headers, body, response.header_size
+        )
+
+    def _wsgi_answer(
+        self, source: EventSource, event: LambdaEvent, request: Any, response: WSGIResponse
+    ) -> LambdaResponse:
+        """The Lambda response to the WSGI ``response`` to ``request`` (an environ,
+        or the scope of a custom source)."""
+        r = response
+        return self._sink.answer(
+            source, event, request, r.status, r.headers, r.body(), r.header_size
+        )
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
         """The answer to an event ``source`` could not read: 400, and a warning."""
-        return self._error_response(source, event, *self._rejection(source, exc))
+        return self._sink.error(source, event, *self._rejection(source, exc))
 
     @staticmethod
     def _rejection(source: EventSource, exc: Exception) -> tuple[int, str]:
@@ -505,53 +462,6 @@ class Bridge:
             exc,
         )
         return 400, f"Bad request: {source.name} event could not be read: {exc}"
-
-    def _checked_response(
-        self,
-        source: EventSource,
-        event: Any,
-        request: Any,
-        *,
-        status: int,
-        headers: Headers,
-        body: bytes,
-    ) -> LambdaResponse:
-        """The response, unless a header is unsafe or it is over Lambda's limit
-        (or the service's, when that is lower)."""
-        problem = header_problem(headers)
-        if problem is not None:
-            logger.error(
-                "The application's response to %s has a %s; answering 500 instead of "
-                "passing it on.",
-                _request_line(request),
-                problem,
-            )
-            return self._error_response(source, event, 500, "Internal Server Error")
-        response = source.to_response(event, status, headers, body, self.config)
-        size = encoded_size(response)
-        limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
-        if size is not None and size > limit:
-            if limit == LAMBDA_RESPONSE_LIMIT:
-                whose, outcome = "Lambda's", "Lambda would fail the invocation"
-            else:
-                whose, outcome = f"the {source.name} source's", "the service would answer 502"
-            logger.error(
-                "The response to %s is %d bytes once encoded for Lambda, over %s "
-                "response limit of %d bytes; answering 500 instead (%s). Serve large "
-                "content from S3 or compress it.",
-                _request_line(request),
-                size,
-                whose,
-                limit,
-                outcome,
-            )
-            return self._error_response(
-                source,
-                event,
-                500,
-                "Internal Server Error: the response is too large for AWS Lambda.",
-            )
-        return response
 
     def _make_websocket_handler(self) -> WebSocketHandler:
         from bridge.websocket.handler import WebSocketHandler
@@ -578,12 +488,6 @@ class Bridge:
             watchdog=runner.watchdog,
             margin_ms=runner.margin_ms,
         )
-
-    def _error_response(
-        self, source: EventSource, event: Any, status: int, message: str
-    ) -> LambdaResponse:
-        headers: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
-        return source.to_response(event, status, headers, message.encode(), self.config)
 
     def close(self) -> None:
         """Run lifespan shutdown now instead of at process exit; close the
@@ -614,36 +518,10 @@ class Answer:
         self.rest = rest
 
 
-class _Excluding:
-    """A response stream that leaves out the ``exclude_headers``."""
-
-    __slots__ = ("names", "stream")
-
-    def __init__(self, stream: ResponseStream, names: frozenset[bytes]) -> None:
-        self.stream = stream
-        self.names = names
-
-    async def start(self, status: int, headers: Headers) -> None:
-        names = self.names
-        await self.stream.start(status, [h for h in headers if h[0].lower() not in names])
-
-    async def write(self, data: bytes) -> None:
-        await self.stream.write(data)
-
-    async def end(self, error: BaseException | None) -> None:
-        await self.stream.end(error)
-
-
 async def _closing(close: Callable[[], None], executor: Executor | None) -> None:
     import asyncio
 
     await asyncio.get_running_loop().run_in_executor(executor, close)
-
-
-async def _stream_error(stream: ResponseStream, status: int, message: str) -> None:
-    await stream.start(status, [(b"content-type", b"text/plain; charset=utf-8")])
-    await stream.write(message.encode())
-    await stream.end(None)
 
 
 def _builtin_http_source(event: LambdaEvent) -> EventSource | None:
@@ -666,15 +544,6 @@ def is_websocket_event(event: LambdaEvent) -> bool:
     return matches(event)
 
 
-def _request_line(request: Any) -> str:
-    """``"GET /path"`` of an ASGI scope or a WSGI environ, for log lines."""
-    if "REQUEST_METHOD" in request:
-        from bridge.wsgi.response import _request_line as environ_request_line
-
-        return environ_request_line(request)
-    return f"{request.get('method', '?')} {request.get('path', '?')}"
-
-
 def _is_warmup(event: object) -> bool:
     from bridge.events import is_warmup
 
@@ -685,12 +554,3 @@ def _events_source(path: object) -> EventSource:
     from bridge.events import check_path, events_source
 
     return events_source(check_path(path))
-
-
-def _status_error(status: int, request: Any, body: bytes) -> BridgeError:
-    """The error for an HTTP answer whose status is in ``error_statuses``."""
-    from bridge.events import status_error
-
-    return status_error(
-        status, _request_line(request), body, "error_statuses makes that fail the invocation"
-    )

@@ -11,13 +11,14 @@ from __future__ import annotations
 import binascii
 import sys
 
+from bridge._cache import remember
 from bridge.errors import MalformedEventError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from bridge.types import Headers, TextHeaders
+    from bridge.types import TextHeaders
 
 
 def _stdlib_b64encode(data: bytes) -> str:
@@ -114,17 +115,10 @@ class BodySerializer:
             or mime in self._exact
         )
 
-    def encode(self, headers: Headers, body: bytes) -> tuple[str, bool]:
-        """Return ``(body, is_base64)`` for a response with these headers."""
-        if not body:
-            return "", False
-        text = [
-            (name.lower().decode("latin-1"), value.decode("latin-1")) for name, value in headers
-        ]
-        return self.encode_text(text, body)
-
-    def encode_text(self, headers: TextHeaders, body: bytes) -> tuple[str, bool]:
-        """:meth:`encode` for headers as text, with lower-case names."""
+    def encode(self, body: bytes, headers: TextHeaders) -> tuple[str, bool]:
+        """``(body, is_base64)`` for a response with these text headers: text
+        when no Content-Encoding is set, the (last) Content-Type is textual and
+        the body is UTF-8; base64 otherwise."""
         if not body:
             return "", False
         content_type = ""
@@ -133,31 +127,15 @@ class BodySerializer:
                 return _b64encode(body), True
             if name == "content-type":
                 content_type = value
-        return self.encode_as(body, content_type, False)
-
-    def encode_as(self, body: bytes, content_type: str, compressed: bool) -> tuple[str, bool]:
-        """:meth:`encode` for a response whose headers were already looked
-        through: ``content_type`` is the last Content-Type value (``""``:
-        none), ``compressed`` whether a Content-Encoding passes
-        :func:`is_compressed`."""
-        if not body:
-            return "", False
-        if compressed:
-            return _b64encode(body), True
         text = self._seen.get(content_type)
-        if text is None and content_type:
-            text = self.is_text_type(content_type)
-            if len(self._seen) < _SEEN_MAX:
-                self._seen[content_type] = text
+        if text is None:
+            text = remember(self._seen, content_type, self.is_text_type(content_type), 256)
         if text:
             try:
                 return body.decode("utf-8"), False
             except UnicodeDecodeError:
                 pass
         return _b64encode(body), True
-
-
-_SEEN_MAX = 256
 
 
 def is_compressed(content_encoding: str) -> bool:

@@ -1,10 +1,11 @@
 """The last checks on an application's response before it leaves bridge.
 
-* The one rule for response headers, on the ASGI and the WSGI path: a name
-  is an HTTP token (RFC 9110, 5.1: letters, digits and ``!#$%&'*+-.^_`|~``)
-  and a value holds no CR, LF or NUL (5.5: such values are invalid and can
-  split a response).  :func:`is_token` and :func:`is_field_value` decide;
-  a header that breaks the rule is never passed on.
+* The one rule for response headers, applied where the app's answer enters
+  bridge (``bridge.asgi.http``, ``bridge.wsgi.response``): a name is an HTTP
+  token (RFC 9110, 5.1: letters, digits and ``!#$%&'*+-.^_`|~``) and a value
+  holds no CR, LF or NUL (5.5: such values are invalid and can split a
+  response).  :func:`is_token` and :func:`is_field_value` decide; a header
+  that breaks the rule is never passed on.
 * Lambda refuses a response whose JSON is over 6,291,556 bytes, and the
   caller then sees an opaque error.  bridge measures the response first and
   answers with its own error instead.  The measurement is exact but is only
@@ -16,13 +17,10 @@
 from __future__ import annotations
 
 import sys
-from itertools import chain
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from typing import Any
-
-    from bridge.types import Headers
 
 
 #: Lambda's limit on a synchronous invocation's response, in bytes of JSON.
@@ -37,9 +35,8 @@ _ENSURE_ASCII = sys.version_info < (3, 12)
 PER_HEADER = 64
 FIXED = 1024
 
-#: The bytes no header may hold, as ints: ``13 in data`` is a plain byte
-#: search, while ``b"\r" in data`` first takes its operand apart as a buffer,
-#: which costs about ten times as much.
+#: The bytes no header may hold, as ints (``13 in data`` is a plain byte
+#: search; see benchmarks/README.md).
 CR, LF, NUL = 13, 10, 0
 
 #: The characters of an HTTP token (RFC 9110, 5.6.2).
@@ -55,18 +52,6 @@ def is_token(name: bytes) -> bool:
 def is_field_value(value: bytes) -> bool:
     """Whether ``value`` is a header value bridge passes on: no CR, LF or NUL."""
     return not (CR in value or LF in value or NUL in value)
-
-
-def needs_a_closer_look(headers: Headers, body: bytes, limit: int = LAMBDA_RESPONSE_LIMIT) -> bool:
-    """The fast path: False for a response with safe headers that cannot be
-    over the limit (almost every response), at the cost of one join."""
-    joined = b"".join(chain.from_iterable(headers))
-    return (
-        CR in joined
-        or LF in joined
-        or NUL in joined
-        or might_be_too_large(len(body), len(joined), len(headers), limit)
-    )
 
 
 def small_response(limit: int = LAMBDA_RESPONSE_LIMIT) -> int:
@@ -85,24 +70,9 @@ def might_be_too_large(
     return 6 * (body_size + 2 * header_size) + PER_HEADER * header_count + FIXED > limit
 
 
-def header_problem(headers: Headers) -> str | None:
-    """A description of the first header that breaks the rule, or None.
-
-    It never holds a value, nor a name that is not a token (which may be a
-    whole header line, value and all): that one is named by its position.
-    """
-    for index, (name, value) in enumerate(headers):
-        if not is_token(name):
-            return f"header name (header {index + 1}, {len(name)} bytes) that is not an HTTP token"
-        if not is_field_value(value):
-            return f"header {name_for_log(name)} whose value contains CR, LF or NUL"
-    return None
-
-
-def name_for_log(name: bytes | str) -> str:
+def name_for_log(name: str) -> str:
     """A header name (a token) as log lines show it: quoted, at most 60 characters."""
-    text = name.decode("latin-1") if isinstance(name, bytes) else name
-    return repr(text if len(text) <= 60 else text[:60] + "...")
+    return repr(name if len(name) <= 60 else name[:60] + "...")
 
 
 def encoded_size(response: Any) -> int | None:

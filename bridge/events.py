@@ -22,8 +22,10 @@ retries the event or sends it to its on-failure destination.
 
 from __future__ import annotations
 
+from bridge.body import is_compressed
 from bridge.errors import ApplicationError, ConfigurationError
-from bridge.sources._common import Request, decode_path, text_headers
+from bridge.response import takes_text
+from bridge.sources._common import Request, decode_path
 from bridge.sources.base import EventSource, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from bridge.sources.base import SourceConfig
-    from bridge.types import Headers, LambdaContext, LambdaEvent, TextHeaders
+    from bridge.types import LambdaContext, LambdaEvent, TextHeaders
 
 __all__ = [
     "HOST",
@@ -135,11 +137,6 @@ def events_source(path: str) -> EventSource:
         )  # fmt: skip
 
     def to_response(
-        event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
-    ) -> Any:
-        return invocation_result(status, text_headers(headers), body, path, config)
-
-    def text_response(
         event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
     ) -> Any:
         return invocation_result(status, headers, body, path, config)
@@ -148,8 +145,7 @@ def events_source(path: str) -> EventSource:
         name=NAME,
         matches=lambda event: True,
         to_request=scope_reader(read),
-        to_response=to_response,
-        text_response=text_response,
+        to_response=takes_text(to_response),
         looks_for="any event no other source matches (non_http_path)",
         read=read,
     )
@@ -190,7 +186,7 @@ def invocation_result(
     for name, value in headers:
         if name == "content-type":
             content_type = value
-        elif name == "content-encoding" and value.strip().lower() not in ("", "identity"):
+        elif name == "content-encoding" and is_compressed(value):
             encoded = True
     if not encoded:
         mime = content_type.partition(";")[0].strip().lower()
@@ -206,7 +202,7 @@ def invocation_result(
                     body,
                     f"its content-type is {mime} but the body is not JSON ({exc})",
                 ) from None
-    return config.serializer.encode_as(body, content_type, encoded)[0]
+    return config.serializer.encode(body, headers)[0]
 
 
 def status_error(status: int, request: str, body: bytes, why: str) -> ApplicationError:

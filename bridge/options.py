@@ -120,8 +120,8 @@ def invoke_mode(mode: InvokeMode) -> InvokeMode:
     return mode
 
 
-def exclude_headers(names: Iterable[str] | None) -> frozenset[bytes]:
-    """``exclude_headers``: header names, kept lower-case as bytes."""
+def exclude_headers(names: Iterable[str] | None) -> frozenset[str]:
+    """``exclude_headers``: header names, kept lower-case."""
     if names is None:
         return frozenset()
     if isinstance(names, (str, bytes)):
@@ -133,7 +133,7 @@ def exclude_headers(names: Iterable[str] | None) -> frozenset[bytes]:
     for name in names:
         if not isinstance(name, str) or not name:
             raise ConfigurationError(f"exclude_headers entries must be header names, got {name!r}.")
-        result.add(name.strip().lower().encode("latin-1"))
+        result.add(name.strip().lower())
     return frozenset(result)
 
 

@@ -11,7 +11,7 @@ LambdaResponse = dict[str, Any]
 
 #: Raw header list as ASGI carries it: order and duplicates kept.
 Headers = list[tuple[bytes, bytes]]
-#: Response headers as text, as a WSGI response carries them once checked:
+#: Response headers as text, as every response sink takes them once checked:
 #: lower-case names, values latin-1 str; order and duplicates kept.
 TextHeaders = list[tuple[str, str]]
 
@@ -26,6 +26,20 @@ class LambdaContext(Protocol):
     aws_request_id: str
 
     def get_remaining_time_in_millis(self) -> int: ...
+
+
+class ResponseStream(Protocol):
+    """Where a streamed answer goes (:class:`bridge.response.StreamSink` writes
+    to it): ``bridge.runtime``'s streamed ``/response``, or the local server's."""
+
+    async def start(self, status: int, headers: TextHeaders) -> None:
+        """Send the status and headers (text, lower-case names): the first bytes."""
+
+    async def write(self, data: bytes) -> None:
+        """Send body bytes (never empty)."""
+
+    async def end(self, error: BaseException | None) -> None:
+        """End the stream; ``error``: it failed after its first byte."""
 
 
 class ASGIVersions(TypedDict):

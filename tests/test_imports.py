@@ -194,7 +194,7 @@ def test_the_base64_codec_is_chosen_at_first_use(
         monkeypatch.setitem(sys.modules, "pybase64", None)  # the import now fails
     monkeypatch.setattr(body, "_b64encode", body._first_b64encode)
     monkeypatch.setattr(body, "_b64decode", body._first_b64decode)
-    encoded, is_base64 = body.BodySerializer().encode([], b"\xff\x00binary")
+    encoded, is_base64 = body.BodySerializer().encode(b"\xff\x00binary", [])
     assert (encoded, is_base64) == ("/wBiaW5hcnk=", True)
     assert body._b64encode is not body._first_b64encode
     assert body._b64decode is not body._first_b64decode

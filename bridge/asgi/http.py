@@ -16,13 +16,16 @@ time limit (the Lambda deadline minus a margin), an application still
 running then is cancelled: a 504 if its response was not complete.
 ``http.disconnect`` is delivered only once the response is complete.
 
-Where the response goes is the one seam between the cycle and what serves
-it (a *response sink*): :class:`HTTPCycle` itself is the buffered sink, which
-collects the body and, for ``bridge.runtime``, tells with :meth:`completed`
-that the response is complete while the application may still be running
-(background tasks, code after its last ``send``).  :class:`StreamingHTTPCycle`
-is the streaming sink: it hands each body chunk to a :class:`ResponseStream`
-as the application sends it.
+The app's status and headers become text (lower-case names, latin-1
+values) as ``http.response.start`` arrives, checked then: a name that is not
+an HTTP token, or a value with CR, LF or NUL, is a ProtocolError raised to
+the application, and a 500.  :class:`HTTPCycle` buffers the body for the
+buffered sink (:class:`bridge.response.LambdaSink`) and, for
+``bridge.runtime``, tells with :meth:`completed` that the response is
+complete while the application may still be running (background tasks,
+code after its last ``send``).  :class:`StreamingHTTPCycle` hands the
+answer to the streamed sink (:class:`bridge.response.StreamSink`) as the
+application sends it.
 """
 
 from __future__ import annotations
@@ -31,18 +34,19 @@ import asyncio
 import enum
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bridge.checks import header_problem, is_token
+from bridge._cache import remember
+from bridge.checks import CR, LF, NUL, is_token, name_for_log
 from bridge.errors import ProtocolError
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
-    from bridge.types import ASGIApp, Headers, HTTPScope, Message
+    from bridge.response import StreamSink
+    from bridge.types import ASGIApp, HTTPScope, Message, TextHeaders
 
 
 logger = logging.getLogger("bridge.http")
-
-ERROR_HEADERS: Headers = [(b"content-type", b"text/plain; charset=utf-8")]
 
 
 class HTTPCycleState(enum.Enum):
@@ -76,6 +80,7 @@ class HTTPCycle:
         "_state_at_deadline",
         "_timed_out",
         "body",
+        "header_size",
         "headers",
         "request_body",
         "scope",
@@ -88,7 +93,10 @@ class HTTPCycle:
         self.request_body = body
         self.state = REQUEST
         self.status = 500
-        self.headers: Headers = []
+        #: As text (lower-case names), checked as they arrive.
+        self.headers: TextHeaders = []
+        #: The length of all header names and values.
+        self.header_size = 0
         self.body = b""
         self._chunks: list[bytes] = []
         self._request_sent = False
@@ -137,8 +145,8 @@ class HTTPCycle:
                 status = message.get("status")
                 if type(status) is not int or not 100 <= status <= 999:
                     status = _status(status)
+                self.headers, self.header_size = _headers(message.get("headers", ()))
                 self.status = status
-                self.headers = _headers(message.get("headers", ()))
                 self.state = RESPONSE
                 return
         else:  # not a message at all: named by its type in the error below
@@ -271,6 +279,7 @@ class HTTPCycle:
     def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:
         self.status = status
         self.headers = list(ERROR_HEADERS)
+        self.header_size = ERROR_HEADER_SIZE
         self.body = body
         self._chunks = []
         self.state = COMPLETE
@@ -278,26 +287,8 @@ class HTTPCycle:
             self._complete.set()
 
 
-#: The most a streamed response may carry (Lambda's limit for streamed responses).
-STREAM_LIMIT = 200 * 1024 * 1024
-
-
-class ResponseStream(Protocol):
-    """Where a ``StreamingHTTPCycle`` sends the response (``bridge.runtime``'s
-    streamed ``/response``)."""
-
-    async def start(self, status: int, headers: Headers) -> None:
-        """Send the status and headers: the first bytes of the stream."""
-
-    async def write(self, data: bytes) -> None:
-        """Send body bytes (never empty)."""
-
-    async def end(self, error: BaseException | None) -> None:
-        """End the stream; ``error``: it failed after its first byte."""
-
-
 class StreamingHTTPCycle(HTTPCycle):
-    """The HTTP cycle whose response is streamed to ``stream``.
+    """The HTTP cycle whose response is streamed to ``stream`` (the streamed sink).
 
     The status and headers go out with the first ``http.response.body``
     message (until then an error still becomes a plain 500), each body chunk
@@ -308,30 +299,21 @@ class StreamingHTTPCycle(HTTPCycle):
     every case.
     """
 
-    __slots__ = ("_ended", "_sent", "_started", "failure", "stream")
+    __slots__ = ("_ended", "_started", "failure", "stream")
 
-    def __init__(self, scope: HTTPScope, body: bytes, stream: ResponseStream) -> None:
+    def __init__(self, scope: HTTPScope, body: bytes, stream: StreamSink) -> None:
         super().__init__(scope, body)
         self.stream = stream
         #: What ended a stream that had started, if it did not end normally.
         self.failure: BaseException | None = None
         self._started = False
         self._ended = False
-        self._sent = 0
 
     async def send(self, message: Message) -> None:
         if self._ended:
             await super().send(message)  # after the end: the cycle's own error
             return
         was = self.state
-        if was is RESPONSE and not self._started:
-            # The headers go out with this first body message: checked first.
-            problem = header_problem(self.headers)
-            if problem is not None:
-                raise ProtocolError(
-                    f"The response to {self.scope['method']} {self.scope['path']} has a "
-                    f"{problem}; it cannot be streamed."
-                )
         await super().send(message)
         if was is REQUEST:  # http.response.start: nothing goes out yet
             return
@@ -342,24 +324,12 @@ class StreamingHTTPCycle(HTTPCycle):
         if self.state is RESPONSE:
             if chunks:
                 self._chunks = []
-                await self._write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+                await self.stream.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
             return
         body, self.body = self.body, b""
-        await self._write(body)
+        await self.stream.write(body)
         self._ended = True
         await self.stream.end(None)
-
-    async def _write(self, data: bytes) -> None:
-        if not data:
-            return
-        self._sent += len(data)
-        if self._sent > STREAM_LIMIT:
-            raise ProtocolError(
-                f"The streamed response to {self.scope['method']} {self.scope['path']} is over "
-                f"Lambda's limit of {STREAM_LIMIT} bytes for streamed responses; it is cut off "
-                "there. Serve large content from S3."
-            )
-        await self.stream.write(data)
 
     async def run(self, app: ASGIApp) -> None:
         """Run the application, then end the stream, whatever happened."""
@@ -371,7 +341,7 @@ class StreamingHTTPCycle(HTTPCycle):
             await self.stream.end(self.failure or ProtocolError("The response did not complete."))
             return
         await self.stream.start(self.status, self.headers)
-        await self._write(self.body)
+        await self.stream.write(self.body)
         await self.stream.end(None)
 
     def _failed(self, exc: BaseException) -> None:
@@ -445,23 +415,23 @@ def _body(value: Any) -> bytes:
     return bytes(value)
 
 
-def _headers(value: Any) -> Headers:
-    """The headers of http.response.start, checked: byte-string pairs whose
-    names are HTTP tokens.  Values are checked with the rest of the response,
-    in one pass over all of them (bridge.checks)."""
-    headers: Headers = []
-    tokens = _TOKENS
+def _headers(value: Any) -> tuple[TextHeaders, int]:
+    """The headers of http.response.start as text, checked (names HTTP tokens,
+    values without CR, LF or NUL), and the length of all names and values."""
+    headers: TextHeaders = []
+    size = 0
+    names = _NAMES
     problem: str | None = None
     try:
-        for index, item in enumerate(value):
-            name, header_value = item
-            if not isinstance(name, bytes) or not isinstance(header_value, bytes):
+        for index, (name, raw) in enumerate(value):
+            if not isinstance(raw, bytes) or not isinstance(name, bytes):
                 problem = (
                     "to be [name, value] byte-string pairs, but entry "
-                    f"{index} is ({type(name).__name__}, {type(header_value).__name__})"
+                    f"{index} is ({type(name).__name__}, {type(raw).__name__})"
                 )
                 break
-            if name not in tokens:
+            key = names.get(name) if type(name) is bytes else None
+            if key is None:
                 if not is_token(name):
                     problem = (
                         "to have names that are HTTP tokens (letters, digits and "
@@ -469,10 +439,17 @@ def _headers(value: Any) -> Headers:
                         "is not an HTTP token"
                     )
                     break
-                if len(tokens) >= _TOKENS_LIMIT:
-                    tokens.clear()
-                tokens.add(name)
-            headers.append((name, header_value))
+                key = name.decode("latin-1").lower()
+                if type(name) is bytes:
+                    remember(names, name, key)
+            if CR in raw or LF in raw or NUL in raw:
+                problem = (
+                    "to have values without CR, LF or NUL, but header "
+                    f"{name_for_log(key)} (entry {index}) has CR, LF or NUL"
+                )
+                break
+            headers.append((key, raw.decode("latin-1")))
+            size += len(key) + len(raw)
     except (TypeError, ValueError):
         problem = (
             f"to be an iterable of [name, value] byte-string pairs; the {type(value).__name__} "
@@ -480,14 +457,11 @@ def _headers(value: Any) -> Headers:
         )
     if problem is not None:
         raise ProtocolError(
-            f"Expected 'headers' of http.response.start {problem} (names and values are not "
-            "shown: they may hold cookies or credentials)."
+            f"Expected 'headers' of http.response.start {problem} (values are not shown: "
+            "they may hold cookies or credentials)."
         )
-    return headers
+    return headers, size
 
 
-#: Header names already found to be tokens.  Bounded, and started afresh
-#: when full: the names an application sends today should not be crowded
-#: out by yesterday's.
-_TOKENS: set[bytes] = set()
-_TOKENS_LIMIT = 512
+#: Header names already found to be tokens -> their lower-case text.
+_NAMES: dict[bytes, str] = {}

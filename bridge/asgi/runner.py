@@ -16,8 +16,8 @@ from bridge.errors import ProtocolError
 if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
     from collections.abc import Mapping
 
-    from bridge.asgi.http import ResponseStream
-    from bridge.types import ASGIApp, Headers, HTTPScope, LifespanMode, Receive, Scope, Send
+    from bridge.response import StreamSink
+    from bridge.types import ASGIApp, HTTPScope, LifespanMode, Receive, Scope, Send
     from bridge.websocket.cycle import WebSocketCycle
 
     Watched = HTTPCycle | WebSocketCycle
@@ -80,7 +80,8 @@ class ASGIRunner:
         )
         self.lifespan.startup()
 
-    def handle(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
+    def handle(self, scope: HTTPScope, body: bytes) -> HTTPCycle:
+        """Run the app for one request, on the process loop: the cycle, complete."""
         state = self.lifespan.state
         if state is not None:
             scope["state"] = state.copy()
@@ -91,10 +92,10 @@ class ASGIRunner:
         else:
             watch = watchdog.watch
             self.runner.run(cycle.run(self.app), lambda task: watch(cycle, task))
-        return cycle.status, cycle.headers, cycle.body
+        return cycle
 
     def start(
-        self, scope: HTTPScope, body: bytes, stream: ResponseStream | None = None
+        self, scope: HTTPScope, body: bytes, stream: StreamSink | None = None
     ) -> tuple[HTTPCycle, asyncio.Task[None]]:
         """Start the HTTP cycle as a task of the *running* loop (``bridge.runtime``,
         which awaits it): the cycle (buffered, or streamed to ``stream``) and its

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bridge._log import get_logger
 
 if TYPE_CHECKING:
-    from bridge.asgi.http import ResponseStream
+    from bridge.types import ResponseStream
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",

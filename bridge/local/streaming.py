@@ -6,7 +6,7 @@ it; the service turns the prelude into the HTTP response head and passes each ch
 error after the first byte cannot change the status any more: the service ends the connection
 without ending the body.
 
-:class:`LocalStream` is the :class:`~bridge.asgi.http.ResponseStream` that
+:class:`LocalStream` is the :class:`~bridge.types.ResponseStream` that
 :meth:`bridge.Bridge.respond` writes to here. It builds the prelude as ``bridge.runtime`` does
 (:func:`bridge.runtime.framing.prelude`), reads it back as the function URL would, and hands
 the head, each chunk and the end to a :class:`StreamSink`: the HTTP server's connection
@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 
 from bridge.local.responses import HTTPResponse, read_response
 from bridge.runtime.framing import SEPARATOR, prelude
-from bridge.types import Headers
+from bridge.types import TextHeaders
 
 __all__ = ["STREAMING_SOURCES", "LocalStream", "StreamSink", "streamed_head"]
 
@@ -83,9 +83,8 @@ class LocalStream:
     def started(self) -> bool:
         return self.state != "new"
 
-    async def start(self, status: int, headers: Headers) -> None:
-        text = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
-        document: dict[str, Any] = json.loads(prelude(status, text)[: -len(SEPARATOR)])
+    async def start(self, status: int, headers: TextHeaders) -> None:
+        document: dict[str, Any] = json.loads(prelude(status, headers)[: -len(SEPARATOR)])
         head = streamed_head(document)
         with self._lock:
             if self.state == "new":

@@ -1,5 +1,5 @@
-"""A streamed ``/response``: the :class:`~bridge.asgi.http.ResponseStream`
-that ``bridge.runtime`` gives the HTTP cycle of a streaming invocation.
+"""A streamed ``/response``: the :class:`~bridge.types.ResponseStream`
+that ``bridge.runtime`` gives the streamed sink of a streaming invocation.
 
 The framing (prelude, chunks, error trailers) is :mod:`bridge.runtime.framing`;
 this class only sends it on the worker's connection, chunk by chunk, as the
@@ -21,7 +21,7 @@ from bridge._log import get_logger
 from bridge.runtime.api import exception_error
 from bridge.runtime.client import Connection
 from bridge.runtime.framing import chunk, last_chunk, prelude, stream_request
-from bridge.types import Headers
+from bridge.types import TextHeaders
 
 __all__ = ["RuntimeStream"]
 
@@ -39,10 +39,9 @@ class RuntimeStream:
         #: The end of the stream, once begun.
         self.ended: asyncio.Task[None] | None = None
 
-    async def start(self, status: int, headers: Headers) -> None:
-        text = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+    async def start(self, status: int, headers: TextHeaders) -> None:
         await self._connection.begin(stream_request(self._request_id))
-        await self._connection.write(chunk(prelude(status, text)))
+        await self._connection.write(chunk(prelude(status, headers)))
 
     async def write(self, data: bytes) -> None:
         await self._connection.write(chunk(data))

@@ -9,7 +9,7 @@ same worker thread pool, before the worker asks for the next invocation:
   bridge's usual WSGI call (:func:`bridge.wsgi.response.respond`) collects
   the response without closing it; :meth:`DeferredClose.close` runs later.
 * streamed: :func:`stream_response` sends each item of the iterable to the
-  response stream as the app produces it, with the same checks
+  streamed sink (:class:`bridge.response.StreamSink`) as the app produces it, with the same checks
   (:class:`~bridge.wsgi.response.WSGIResponse`), then closes it.
 """
 
@@ -20,10 +20,10 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any
 
 from bridge._log import get_logger
-from bridge.asgi.http import STREAM_LIMIT, ResponseStream
 from bridge.errors import ProtocolError
+from bridge.response import StreamSink
 from bridge.types import WSGIApp
-from bridge.wsgi.response import NEW, WSGIResponse, _request_line, raw_headers
+from bridge.wsgi.response import NEW, WSGIResponse, request_line
 
 __all__ = ["DeferredClose", "stream_response"]
 
@@ -85,11 +85,11 @@ def _close(close: Callable[[], object]) -> None:
 def stream_response(
     app: WSGIApp,
     environ: dict[str, Any],
-    stream: ResponseStream,
+    sink: StreamSink,
     loop: asyncio.AbstractEventLoop,
 ) -> None:
-    """Call ``app`` on this (worker) thread and stream its response, each item
-    of its iterable as it comes; then close the iterable.
+    """Call ``app`` on this (worker) thread and stream its response to
+    ``sink``, each item of its iterable as it comes; then close the iterable.
 
     The status can change until the first body bytes (generator apps call
     ``start_response`` late); an error after them ends the stream with the
@@ -102,7 +102,6 @@ def stream_response(
     response = WSGIResponse()
     result: object = None
     started = False
-    sent = 0
     try:
         try:
             result = app(environ, response.start_response)
@@ -116,16 +115,10 @@ def stream_response(
                 if response.chunks:
                     data = b"".join(response.chunks)
                     response.chunks = []
-                    sent += len(data)
-                    if sent > STREAM_LIMIT:
-                        raise ProtocolError(
-                            f"The streamed response is over Lambda's limit of {STREAM_LIMIT} "
-                            "bytes for streamed responses; it is cut off there."
-                        )
                     if not started:
                         started = True
-                        send(stream.start(response.status, raw_headers(response.headers)))
-                    send(stream.write(data))
+                        send(sink.start(response.status, response.headers))
+                    send(sink.write(data))
                 if response.remaining == 0:
                     break
             if response.state is NEW:
@@ -138,21 +131,19 @@ def stream_response(
         except Exception as exc:
             logger.error(
                 "Exception in WSGI application (%s, %s); %s.",
-                _request_line(environ),
+                request_line(environ),
                 response.state,
                 "ending the stream with the error" if started else "answering 500",
                 exc_info=exc,
             )
             if started:
-                send(stream.end(exc))
+                send(sink.end(exc))
                 return
             response.fail()
         if not started:
-            send(stream.start(response.status, raw_headers(response.headers)))
-        data = b"".join(response.chunks)
-        if data:
-            send(stream.write(data))
-        send(stream.end(None))
+            send(sink.start(response.status, response.headers))
+        send(sink.write(b"".join(response.chunks)))
+        send(sink.end(None))
     finally:
         close = getattr(result, "close", None)
         if close is not None:

@@ -14,12 +14,13 @@ entry, the one the load balancer appended.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.response import multi_value_headers, status_phrase, takes_text
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+    from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "alb"
@@ -72,22 +73,14 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 
 
 def to_response(
-    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
-) -> LambdaResponse:
-    return text_response(event, status, c.text_headers(headers), body, config)
-
-
-def text_response(
     event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    text, is_base64 = config.serializer.encode_text(headers, body)
-    response: LambdaResponse = {"statusCode": status, "statusDescription": c.status_phrase(status)}
+    response: LambdaResponse = {"statusCode": status, "statusDescription": status_phrase(status)}
     if is_multi_value(event):
-        response["multiValueHeaders"] = c.multi_value_headers(headers)
+        response["multiValueHeaders"] = multi_value_headers(headers)
     else:
         response["headers"] = single_value_headers(headers)
-    response["body"] = text
-    response["isBase64Encoded"] = is_base64
+    response["body"], response["isBase64Encoded"] = config.serializer.encode(body, headers)
     return response
 
 
@@ -102,7 +95,7 @@ def single_value_headers(headers: TextHeaders) -> dict[str, str]:
     casing of its own (as Mangum and serverless-wsgi send them), and a
     WARNING that recommends multi-value mode."""
     single: dict[str, str] = {}
-    for key, values in c.multi_value_headers(headers).items():
+    for key, values in multi_value_headers(headers).items():
         if len(values) == 1:
             single[key] = values[0]
         elif key not in NOT_JOINED:
@@ -152,8 +145,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=to_response,
-    text_response=text_response,
+    to_response=takes_text(to_response),
     looks_for="requestContext.elb",
     read=read,
     # "The maximum size of the response JSON that the Lambda function can

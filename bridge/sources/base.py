@@ -10,9 +10,6 @@ An event source is two pure functions and a predicate:
 * ``to_response(event, status, headers, body, config)``: the Lambda response
   dict for the application's answer.  ``event`` is passed again because some
   sources answer in the shape of the request (ALB multi-value mode).
-* ``text_response(event, status, headers, body, config)`` (optional, most
-  built-in sources have it): ``to_response`` for headers that are text
-  already, lower-case names and latin-1 values, as a WSGI application's are.
 
 Built-in sources and ``custom_handlers`` use the same protocol.
 
@@ -102,12 +99,10 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
         LambdaContext,
         LambdaEvent,
         LambdaResponse,
-        TextHeaders,
     )
 
     ToRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], tuple[HTTPScope, bytes]]
     ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
-    ToTextResponse = Callable[[LambdaEvent, int, TextHeaders, bytes, SourceConfig], LambdaResponse]
     ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], Request]
 
 
@@ -121,7 +116,6 @@ class EventSource(_Record):
         "read",
         "response_limit",
         "small_response",
-        "text_response",
         "to_request",
         "to_response",
     )
@@ -133,7 +127,6 @@ class EventSource(_Record):
         "looks_for",
         "read",
         "response_limit",
-        "text_response",
     )
     __match_args__ = (
         "name",
@@ -143,7 +136,6 @@ class EventSource(_Record):
         "looks_for",
         "read",
         "response_limit",
-        "text_response",
     )
 
     name: str
@@ -157,8 +149,6 @@ class EventSource(_Record):
     #: The service's own limit on the response's JSON, in bytes, when it is
     #: below Lambda's (an Application Load Balancer takes 1 MB).
     response_limit: int | None
-    #: ``to_response`` for text headers, for sources that have it.
-    text_response: ToTextResponse | None
     #: Body and header bytes that are certainly under ``response_limit``.
     small_response: int
 
@@ -171,7 +161,6 @@ class EventSource(_Record):
         looks_for: str = "",
         read: ReadRequest | None = None,
         response_limit: int | None = None,
-        text_response: ToTextResponse | None = None,
     ) -> None:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "matches", matches)
@@ -180,7 +169,6 @@ class EventSource(_Record):
         object.__setattr__(self, "looks_for", looks_for)
         object.__setattr__(self, "read", read)
         object.__setattr__(self, "response_limit", response_limit)
-        object.__setattr__(self, "text_response", text_response)
         # Not a field: what response_limit implies.  A response with at most
         # this many body and header bytes is under the limit, however it encodes.
         object.__setattr__(

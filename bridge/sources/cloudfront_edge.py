@@ -17,6 +17,7 @@ from __future__ import annotations
 from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
+from bridge.response import status_phrase, takes_text
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
@@ -24,7 +25,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridg
 if TYPE_CHECKING:
     from typing import Any
 
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+    from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "edge"
@@ -142,21 +143,17 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
 
 
 def to_response(
-    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
     cf_headers: dict[str, list[dict[str, str]]] = {}
     dropped = []
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1")
-        key = name.lower()
-        if key in REJECTED_HEADERS or key.startswith(REJECTED_PREFIXES):
+    for name, value in headers:
+        if name in REJECTED_HEADERS or name.startswith(REJECTED_PREFIXES):
             dropped.append(name)
             continue
-        display = name if name != key else "-".join(p.capitalize() for p in key.split("-"))
-        cf_headers.setdefault(key, []).append(
-            {"key": display, "value": raw_value.decode("latin-1")}
-        )
-    if dropped and any(d.lower() != "content-length" for d in dropped):
+        display = "-".join(part.capitalize() for part in name.split("-"))
+        cf_headers.setdefault(name, []).append({"key": display, "value": value})
+    if dropped and any(d != "content-length" for d in dropped):
         logger.debug("Dropped headers CloudFront rejects in generated responses: %s", dropped)
     # The body's own bytes (before any base64) and the headers kept: no more
     # than CloudFront can count, so a response over the limit by this measure
@@ -178,13 +175,13 @@ def to_response(
             f"a {trigger} trigger" if trigger else "a request trigger",
         )
         return to_response(
-            event, 500, [(b"content-type", b"text/plain; charset=utf-8")], TOO_LARGE_BODY, config
+            event, 500, [("content-type", "text/plain; charset=utf-8")], TOO_LARGE_BODY, config
         )
     # Encoded only now: a body over the limit is never turned into base64.
-    text, is_base64 = config.serializer.encode(headers, body)
+    text, is_base64 = config.serializer.encode(body, headers)
     return {
         "status": str(status),
-        "statusDescription": c.status_phrase(status).partition(" ")[2] or str(status),
+        "statusDescription": status_phrase(status).partition(" ")[2] or str(status),
         "headers": cf_headers,
         "body": text,
         "bodyEncoding": "base64" if is_base64 else "text",
@@ -217,7 +214,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=to_response,
+    to_response=takes_text(to_response),
     looks_for="Records[0].cf.request (viewer- or origin-request trigger)",
     read=read,
 )

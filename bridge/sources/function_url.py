@@ -38,8 +38,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=http_api_v2.to_response,
-    text_response=http_api_v2.to_response,
+    to_response=http_api_v2.SOURCE.to_response,
     looks_for="'version': '2.0', 'rawPath' and a requestContext.domainName of *.lambda-url.*",
     read=read,
 )

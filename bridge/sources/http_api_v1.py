@@ -39,8 +39,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=rest.to_response,
-    text_response=rest.to_response,
+    to_response=rest.SOURCE.to_response,
     looks_for="'httpMethod', 'version' and 'requestContext'",
     read=read,
 )

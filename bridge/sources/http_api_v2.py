@@ -10,16 +10,15 @@ and comma-joins others.
 
 from __future__ import annotations
 
-from bridge.body import decode_request_body, is_compressed
+from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
+from bridge.response import takes_text
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
-
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+    from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "http"
@@ -142,43 +141,23 @@ def _kinds(items: list[object]) -> str:
 
 
 def to_response(
-    event: LambdaEvent,
-    status: int,
-    headers: Headers | TextHeaders,
-    body: bytes,
-    config: SourceConfig,
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    """The response, for raw headers (an ASGI app's) or text ones (a WSGI app's,
-    lower-case and checked): one loop for both."""
-    pairs: list[tuple[Any, Any]] = headers
-    names = c.RESPONSE_NAMES
+    """Set-Cookie values go in ``cookies``; other repeated headers are
+    comma-joined (RFC 9110, 5.3)."""
     single: dict[str, str] = {}
     cookies: list[str] = []
-    # What the serializer needs to know, found in this loop rather than in
-    # one of its own (as BodySerializer.encode would).
-    content_type = ""
-    compressed = False
-    for name, value in pairs:
-        if type(name) is not str:  # bytes, as an ASGI application sends them
-            name = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
-            value = value.decode("latin-1")
+    for name, value in headers:
         if name == "set-cookie":
             cookies.append(value)
-            continue
-        if name in single:  # repeated: comma-joined (RFC 9110, 5.3)
+        elif name in single:
             single[name] += "," + value
         else:
             single[name] = value
-        if name == "content-type":
-            content_type = value
-        elif name == "content-encoding" and not compressed:
-            compressed = is_compressed(value)
-    text, is_base64 = config.serializer.encode_as(body, content_type, compressed)
     response: LambdaResponse = {"statusCode": status, "headers": single}
     if cookies:
         response["cookies"] = cookies
-    response["body"] = text
-    response["isBase64Encoded"] = is_base64
+    response["body"], response["isBase64Encoded"] = config.serializer.encode(body, headers)
     return response
 
 
@@ -186,8 +165,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=to_response,
-    text_response=to_response,
+    to_response=takes_text(to_response),
     looks_for="'version': '2.0', 'rawPath' and requestContext.http",
     read=read,
 )

@@ -8,15 +8,14 @@ Query parameters arrive decoded and are re-encoded in the order given.
 
 from __future__ import annotations
 
-from bridge.body import decode_request_body, is_compressed
+from bridge.body import decode_request_body
+from bridge.response import takes_text
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
-
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+    from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "rest"
@@ -109,43 +108,22 @@ def stage_prefix(path: str, request_context: dict[str, object] | object) -> str:
 
 
 def to_response(
-    event: LambdaEvent,
-    status: int,
-    headers: Headers | TextHeaders,
-    body: bytes,
-    config: SourceConfig,
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    """Single-valued headers go in ``headers``, repeated ones in
-    ``multiValueHeaders``; raw headers (an ASGI app's) or text ones (a WSGI
-    app's, lower-case and checked), in one loop."""
-    pairs: list[tuple[Any, Any]] = headers
-    names = c.RESPONSE_NAMES
+    """Single-valued headers go in ``headers``, repeated ones in ``multiValueHeaders``."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    # What the serializer needs to know, found in this loop rather than in
-    # one of its own (as BodySerializer.encode would).
-    content_type = ""
-    compressed = False
-    for name, value in pairs:
-        if type(name) is not str:  # bytes, as an ASGI application sends them
-            name = (type(name) is bytes and names.get(name)) or c.response_header_name(name)
-            value = value.decode("latin-1")
+    for name, value in headers:
         if name in single:  # a second value: the name moves to multiValueHeaders
             multi[name] = [single.pop(name), value]
         elif name in multi:
             multi[name].append(value)
         else:
             single[name] = value
-        if name == "content-type":
-            content_type = value
-        elif name == "content-encoding" and not compressed:
-            compressed = is_compressed(value)
-    text, is_base64 = config.serializer.encode_as(body, content_type, compressed)
     response: LambdaResponse = {"statusCode": status, "headers": single}
     if multi:
         response["multiValueHeaders"] = multi
-    response["body"] = text
-    response["isBase64Encoded"] = is_base64
+    response["body"], response["isBase64Encoded"] = config.serializer.encode(body, headers)
     return response
 
 
@@ -153,8 +131,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=to_response,
-    text_response=to_response,
+    to_response=takes_text(to_response),
     looks_for="'httpMethod' and 'requestContext' (or 'path'), no 'version'",
     read=read,
 )

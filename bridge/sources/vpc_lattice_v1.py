@@ -8,12 +8,13 @@ one value per header.
 from __future__ import annotations
 
 from bridge.body import decode_request_body
+from bridge.response import single_value_headers, status_phrase, takes_text
 from bridge.sources import _common as c
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse
+    from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
 
 NAME = "lattice"
@@ -82,14 +83,13 @@ def read_either(
 
 
 def to_response(
-    event: LambdaEvent, status: int, headers: Headers, body: bytes, config: SourceConfig
+    event: LambdaEvent, status: int, headers: TextHeaders, body: bytes, config: SourceConfig
 ) -> LambdaResponse:
-    pairs = c.text_headers(headers)
-    text, is_base64 = config.serializer.encode_text(pairs, body)
+    text, is_base64 = config.serializer.encode(body, headers)
     return {
         "statusCode": status,
-        "statusDescription": c.status_phrase(status),
-        "headers": c.single_value_headers(pairs, NAME),
+        "statusDescription": status_phrase(status),
+        "headers": single_value_headers(headers, NAME),
         "body": text,
         "isBase64Encoded": is_base64,
     }
@@ -99,7 +99,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=to_response,
+    to_response=takes_text(to_response),
     looks_for="'raw_path' and 'method'",
     read=read,
 )

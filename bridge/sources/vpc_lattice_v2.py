@@ -10,7 +10,8 @@ from __future__ import annotations
 from bridge.sources import _common as c
 from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
-from bridge.sources.vpc_lattice_v1 import read_either, to_response
+from bridge.sources.vpc_lattice_v1 import SOURCE as V1_SOURCE
+from bridge.sources.vpc_lattice_v1 import read_either
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=to_response,
+    to_response=V1_SOURCE.to_response,
     looks_for="'version': '2.0', 'method' and requestContext.serviceArn/targetGroupArn",
     read=read,
 )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bridge.body import BodySerializer, decode_request_body
 from bridge.errors import MalformedEventError
+from bridge.response import single_value_headers, text_headers
 from bridge.sources import _common as c
 
 if TYPE_CHECKING:
@@ -164,9 +165,9 @@ def to_response(
 ) -> LambdaResponse:
     """The answer to a CONNECT event (the handshake), or to the other events."""
     response: LambdaResponse = {"statusCode": status}
-    text = c.text_headers(headers)
+    text = text_headers(headers)
     if text:
-        response["headers"] = c.single_value_headers(text, NAME)
+        response["headers"] = single_value_headers(text, NAME)
     if body:
-        response["body"], response["isBase64Encoded"] = serializer.encode_text(text, body)
+        response["body"], response["isBase64Encoded"] = serializer.encode(body, text)
     return response

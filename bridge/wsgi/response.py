@@ -10,9 +10,12 @@ checked against the state it arrives in::
     NEW      --start_response again, write(), or body bytes------> ProtocolError
     STARTED/SENDING --start_response without exc_info-----------> ProtocolError
 
-Nothing is sent anywhere until the application is done: Lambda takes the
-response in one piece.  "Sent" means what PEP 3333 means by it, that body
-bytes exist, after which an error page can no longer replace the status.
+The status and headers enter bridge here: checked, as text with lower-case
+names, the one form every response sink takes (:mod:`bridge.response`).
+Nothing is sent until the application is done: Lambda takes the response in
+one piece (``bridge.runtime.wsgi`` streams it instead).  "Sent" means what
+PEP 3333 means by it, that body bytes exist, after which an error page can
+no longer replace the status.
 
 Whatever the application does, the result is a complete response: its own
 when it kept to the protocol, otherwise a 500 and one log line on the
@@ -24,14 +27,16 @@ iterable's ``close()`` is always called.  A body longer than the response's
 
 from __future__ import annotations
 
+from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.checks import is_field_value, is_token, name_for_log
 from bridge.errors import ProtocolError
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers
 from bridge.wsgi.environ import build_environ
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Mapping
     from types import TracebackType
     from typing import Any
 
@@ -43,7 +48,6 @@ if TYPE_CHECKING:
 logger = get_logger("bridge.wsgi")
 
 ERROR_STATUS = 500
-ERROR_HEADERS: TextHeaders = [("content-type", "text/plain; charset=utf-8")]
 ERROR_BODY = b"Internal Server Error"
 
 
@@ -120,63 +124,33 @@ class WSGIResponse:
 
     def collect(self, result: object) -> None:
         """Read the application's return value to its end, or to Content-Length."""
-        iterator: Iterable[object]
-        if type(result) is list:  # the usual return value, iterable as it is
-            if self.state is STARTED:
-                # Every item is there already: the whole body in one C call
-                # (cut to Content-Length), unless an item is not bytes-like.
-                try:
-                    body = b"".join(result)
-                except TypeError:
-                    pass  # the careful loop below says which item is wrong
-                else:
-                    remaining = self.remaining
-                    if remaining is not None:
-                        if len(body) > remaining:
-                            body = body[:remaining]
-                        self.remaining = remaining - len(body)
-                    if body:
-                        self.state = SENDING
-                        self.chunks.append(body)
-                    return
-            iterator = result
-        else:
-            if isinstance(result, (str, bytes, bytearray)):
-                raise ProtocolError(
-                    f"Expected the WSGI application to return an iterable of bytes, got "
-                    f"{_kind(result)}; return [body] instead."
-                )
+        if type(result) is list and self.state is STARTED:
+            # Every item is there already: the whole body in one join, unless
+            # an item is not bytes-like (the loop below then says which).
             try:
-                iterator = iter(result)  # type: ignore[call-overload]
+                body = b"".join(result)
             except TypeError:
-                iterator = None  # type: ignore[assignment]
-            if iterator is None:
-                raise ProtocolError(
-                    "Expected the WSGI application to return an iterable of bytes, got "
-                    f"{_kind(result)}."
-                )
+                pass
+            else:
+                self.add(body)
+                return
+        if isinstance(result, (str, bytes, bytearray)):
+            raise ProtocolError(
+                f"Expected the WSGI application to return an iterable of bytes, got "
+                f"{_kind(result)}; return [body] instead."
+            )
+        try:
+            iterator = iter(result)  # type: ignore[call-overload]
+        except TypeError:
+            iterator = None
+        if iterator is None:  # raised outside the except: no context to carry
+            raise ProtocolError(
+                "Expected the WSGI application to return an iterable of bytes, got "
+                f"{_kind(result)}."
+            )
         if self.remaining == 0:
             return
-        chunks = self.chunks
         for chunk in iterator:
-            # add(), written out for the usual chunk: bytes, after
-            # start_response, within Content-Length if there is one.
-            # self.remaining is read afresh: a generator may call
-            # start_response while it produces the first chunk.
-            remaining = self.remaining
-            if (
-                type(chunk) is bytes
-                and self.state is not NEW
-                and (remaining is None or len(chunk) <= remaining)
-            ):
-                if chunk:
-                    chunks.append(chunk)
-                    self.state = SENDING
-                    if remaining is not None:
-                        self.remaining = remaining = remaining - len(chunk)
-                        if remaining == 0:
-                            return
-                continue
             self.add(chunk)
             if self.remaining == 0:
                 return
@@ -185,41 +159,51 @@ class WSGIResponse:
         chunks = self.chunks
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def raw_headers(self) -> Headers:
-        """The headers as ASGI carries them (latin-1 bytes)."""
-        return raw_headers(self.headers)
-
     def fail(self) -> None:
         self.status = ERROR_STATUS
         self.headers = list(ERROR_HEADERS)
-        self.header_size = sum(len(name) + len(value) for name, value in ERROR_HEADERS)
+        self.header_size = ERROR_HEADER_SIZE
         self.chunks = [ERROR_BODY]
 
 
 def run_app(
     app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
 ) -> tuple[int, Headers, bytes]:
-    """Call ``app`` for the request ``scope`` describes; return ``(status, headers, body)``.
+    """Call ``app`` for the request ``scope`` describes; return ``(status,
+    headers, body)``, the headers as ASGI carries them.
 
     Never raises ``Exception``: every failure becomes a 500 and a log line.
     """
+    response = respond_to_scope(app, scope, body, multithread=multithread)
+    return response.status, raw_headers(response.headers), response.body()
+
+
+def respond_to_scope(
+    app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
+) -> WSGIResponse:
+    """:func:`respond` for the request an ASGI ``scope`` describes."""
     try:
         environ = build_environ(scope, body, multithread=multithread)
     except Exception as exc:
         logger.error(
-            "Could not build the WSGI environ for %s; answering 500.", _request(scope), exc_info=exc
+            "Could not build the WSGI environ for %s; answering 500.",
+            f"{scope.get('method', '?')} {scope.get('path', '?')}",
+            exc_info=exc,
         )
-        return ERROR_STATUS, raw_headers(ERROR_HEADERS), ERROR_BODY
-    return call_app(app, environ)
+        response = WSGIResponse()
+        response.fail()
+        return response
+    return respond(app, environ)
 
 
 def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
-    """Call ``app`` with ``environ``; return ``(status, headers, body)``.
+    """Call ``app`` with ``environ``; return ``(status, headers, body)``, the
+    headers as ASGI carries them.
 
     Never raises ``Exception``: every failure becomes a 500 and a log line.
     """
     response = respond(app, environ)
-    return response.status, response.raw_headers(), response.body()
+    return response.status, raw_headers(response.headers), response.body()
 
 
 def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
@@ -245,7 +229,7 @@ def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
                 failed = failed or response.state is NEW
                 logger.error(
                     "Exception in close() of the WSGI response iterable (%s); %s.",
-                    _request_line(environ),
+                    request_line(environ),
                     "answering 500" if failed else "the response stands",
                     exc_info=exc,
                 )
@@ -255,7 +239,7 @@ def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
             "WSGI application returned without calling start_response() (%s); expected "
             "start_response(status, headers) before the end of the response iterable, got "
             "%s. Answering 500.",
-            _request_line(environ),
+            request_line(environ),
             _kind(result),
         )
     if failed:
@@ -267,7 +251,7 @@ def _log_failure(environ: Mapping[str, Any], response: WSGIResponse, exc: Except
     if isinstance(exc, ProtocolError):
         logger.error(
             "WSGI protocol error (%s, %s): %s Answering 500.",
-            _request_line(environ),
+            request_line(environ),
             response.state,
             exc,
             exc_info=exc,
@@ -275,15 +259,14 @@ def _log_failure(environ: Mapping[str, Any], response: WSGIResponse, exc: Except
     else:
         logger.error(
             "Exception in WSGI application (%s, %s); answering 500.",
-            _request_line(environ),
+            request_line(environ),
             response.state,
             exc_info=exc,
         )
 
 
-#: Status lines already parsed, for the common ones.
+#: Status lines already parsed -> their code.
 _STATUS_CODES: dict[str, int] = {}
-_STATUS_CODES_LIMIT = 256
 
 
 def parse_status(status: object) -> int:
@@ -300,8 +283,8 @@ def parse_status(status: object) -> int:
             and (len(status) == 3 or status[3] == " ")
         ):
             if _is_reason_phrase(status[4:]):
-                if len(_STATUS_CODES) < _STATUS_CODES_LIMIT and type(status) is str:
-                    _STATUS_CODES[status] = int(code)
+                if type(status) is str:
+                    remember(_STATUS_CODES, status, int(code), 256)
                 return int(code)
             problem = (
                 ", with no control character but tab in its reason phrase, got "
@@ -326,11 +309,6 @@ def _is_reason_phrase(text: str) -> bool:
 _CONTROLS = dict.fromkeys([*range(9), *range(10, 32), 127])
 
 
-#: Response header name -> its lower-case form, for names seen before.
-_HEADER_NAMES: dict[str, str] = {}
-_HEADER_NAMES_LIMIT = 512
-
-
 def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
     """WSGI response headers checked, as ``(name, value)`` pairs of str, with
     the value of ``Content-Length`` if there is a valid one, and the length
@@ -340,7 +318,8 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
 
     Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
     does not count as part of a value (some frameworks emit ``" a=1"`` for a
-    cookie).
+    cookie).  The ProtocolError names what is wrong by types and sizes, and
+    the name only once it is known to be a token: never a value.
     """
     if type(headers) is not list:
         raise ProtocolError(
@@ -350,108 +329,47 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
     checked: TextHeaders = []
     length: int | None = None
     size = 0
-    pairs = _HEADER_PAIRS
+    names = _HEADER_NAMES
+    values = _HEADER_VALUES
     for item in headers:
-        # A header sent before (the same Content-Type on every response) is
-        # one lookup; another is checked, and remembered if it may recur.
-        # The check runs outside the ``except``: its errors must not carry
-        # the failed lookup (and the header in it) as their context.
         try:
-            known = pairs[item]
-        except (KeyError, TypeError):  # new, or not a tuple of str at all
-            known = None
-        if known is None:
-            known = _check_header(item)
-        checked.append(known[0])
-        size += known[1]
-        if known[2] is not None:
-            length = known[2]
+            name, value = item
+        except (TypeError, ValueError):
+            name = value = _NOT_A_PAIR
+        if not isinstance(name, str) or not isinstance(value, str):
+            got = (
+                _kind(item)
+                if name is _NOT_A_PAIR
+                else f"a {type(item).__name__} of ({type(name).__name__}, {type(value).__name__})"
+            )
+            raise ProtocolError(
+                "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
+                f"str, got {got}."
+            )
+        key = names.get(name) or _check_name(name)
+        if key != "content-length":
+            text = values.get(value) or _check_value(key, value)
+        elif value.isdigit() and value.isascii():  # the usual "1234"
+            text = value
+            length = int(value)
+        else:
+            text = _check_value(key, value)
+            if text.isdigit() and text.isascii():
+                length = int(text)
+        checked.append((key, text))
+        size += len(key) + len(text)
     return checked, length, size
-
-
-#: Response headers already checked, as the application gave them -> the
-#: checked pair, its length and the Content-Length it sets (or None): short
-#: values of headers other than Set-Cookie (a cookie is seldom sent twice,
-#: and is kept out of the process's memory).  Bounded, and started afresh
-#: when full, as ``_LENGTHS`` is.
-_HEADER_PAIRS: dict[tuple[str, str], tuple[tuple[str, str], int, int | None]] = {}
-_HEADER_PAIRS_LIMIT = 512
-
-
-def _check_header(item: Any) -> tuple[tuple[str, str], int, int | None]:
-    """One response header checked (see :func:`check_headers`): the checked
-    pair, its length, and the length it sets if it is a valid Content-Length.
-
-    The ProtocolError names what is wrong by types and sizes, and the name
-    only once it is known to be a token: never a value."""
-    try:
-        name, value = item
-    except (TypeError, ValueError):
-        name = value = _NOT_A_PAIR
-    if name is _NOT_A_PAIR:
-        raise ProtocolError(
-            "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
-            f"str, got {_kind(item)}."
-        )
-    if not isinstance(name, str) or not isinstance(value, str):
-        raise ProtocolError(
-            "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
-            f"str, got a {type(item).__name__} of ({type(name).__name__}, "
-            f"{type(value).__name__})."
-        )
-    key = _HEADER_NAMES.get(name) or _check_name(name)
-    if key == "content-length":
-        text, length = _LENGTHS.get(value) or _content_length(key, value)
-    else:
-        text = _HEADER_VALUES.get(value) or _check_value(key, value)
-        length = None
-    known = ((key, text), len(key) + len(text), length)
-    if (
-        type(item) is tuple
-        and type(name) is str
-        and type(value) is str
-        and key != "set-cookie"
-        and len(value) <= _HEADER_VALUE_MAX
-    ):
-        if len(_HEADER_PAIRS) >= _HEADER_PAIRS_LIMIT:
-            _HEADER_PAIRS.clear()
-        _HEADER_PAIRS[item] = known
-    return known
 
 
 _NOT_A_PAIR = object()
 
 
-def raw_headers(headers: TextHeaders) -> Headers:
-    """Checked headers as ASGI carries them (latin-1 bytes)."""
-    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
-
-
-#: Content-Length values already read -> (the value, the length).  Bounded,
-#: and started afresh when full: these values come from the application, and
-#: the ones it sends today should not be crowded out by yesterday's.
-_LENGTHS: dict[str, tuple[str, int]] = {}
-_LENGTHS_LIMIT = 1024
-
-
-def _content_length(key: str, value: str) -> tuple[str, int | None]:
-    """A Content-Length value checked, and the length when it is a valid one."""
-    if type(value) is str and value.isdigit() and value.isascii():  # the usual "1234"
-        length = int(value)
-        if len(_LENGTHS) >= _LENGTHS_LIMIT:
-            _LENGTHS.clear()
-        _LENGTHS[value] = (value, length)
-        return value, length
-    text = _check_value(key, value)
-    return text, int(text) if text.strip().isdigit() and text.isascii() else None
-
-
-#: Response header values already checked -> the value stripped: short
-#: values of headers other than Content-Length and Set-Cookie (a cookie is
-#: seldom sent twice).  Bounded, and started afresh when full, as
-#: ``_LENGTHS`` is.
+#: Response header names already checked -> their lower-case form.
+_HEADER_NAMES: dict[str, str] = {}
+#: Response header values already checked -> the value stripped: short values
+#: of headers other than Content-Length and Set-Cookie (a cookie is seldom
+#: sent twice, and is kept out of the process's memory).
 _HEADER_VALUES: dict[str, str] = {}
-_HEADER_VALUES_LIMIT = 512
 _HEADER_VALUE_MAX = 128
 #: The headers whose values are not kept.
 _UNIQUE_VALUES = frozenset(("content-length", "set-cookie"))
@@ -482,9 +400,7 @@ def _check_value(key: str, value: str) -> str:
         and len(value) <= _HEADER_VALUE_MAX
         and key not in _UNIQUE_VALUES
     ):
-        if len(_HEADER_VALUES) >= _HEADER_VALUES_LIMIT:
-            _HEADER_VALUES.clear()
-        _HEADER_VALUES[value] = text
+        remember(_HEADER_VALUES, value, text)
     return text
 
 
@@ -497,16 +413,12 @@ def _check_name(name: str) -> str:
             "(not shown)."
         )
     key = name.lower()
-    if len(_HEADER_NAMES) < _HEADER_NAMES_LIMIT:
-        _HEADER_NAMES[name] = key
+    if type(name) is str:
+        remember(_HEADER_NAMES, name, key)
     return key
 
 
-def _request(scope: Mapping[str, Any]) -> str:
-    return f"{scope.get('method', '?')} {scope.get('path', '?')}"
-
-
-def _request_line(environ: Mapping[str, Any]) -> str:
+def request_line(environ: Mapping[str, Any]) -> str:
     """``"GET /stage/items"`` (bytes-as-str read back as UTF-8), for log lines."""
     path = _read_back(f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}")
     return f"{environ.get('REQUEST_METHOD', '?')} {path or '/'}"

@@ -19,14 +19,14 @@ from __future__ import annotations
 import sys
 from contextvars import copy_context
 
-from bridge.wsgi.response import WSGIResponse, respond, run_app
+from bridge.wsgi.response import WSGIResponse, respond, respond_to_scope
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
-    from bridge.types import Headers, HTTPScope, WSGIApp
+    from bridge.types import HTTPScope, WSGIApp
 
     T = TypeVar("T")
 
@@ -39,8 +39,9 @@ class WSGIRunner:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
 
-    def handle(self, scope: HTTPScope, body: bytes) -> tuple[int, Headers, bytes]:
-        return _call(run_app, self.app, scope, body)
+    def handle(self, scope: HTTPScope, body: bytes) -> WSGIResponse:
+        """The response to a request given as an ASGI scope (a custom event source)."""
+        return _call(respond_to_scope, self.app, scope, body)
 
     def respond(self, environ: dict[str, Any]) -> WSGIResponse:
         """The response to an environ already built (the built-in event sources)."""

@@ -30,13 +30,13 @@ def test_the_head_is_what_a_function_url_makes_of_the_prelude() -> None:
     sink = Recorder()
     stream = LocalStream(sink)
     headers = [
-        (b"Content-Type", b"text/plain"),
-        (b"X-A", b"1"),
-        (b"x-a", b"2"),
-        (b"Set-Cookie", b"a=1"),
-        (b"Set-Cookie", b"b=2"),
-        (b"Date", b"Mon, 07 Dec 2026 00:00:00 GMT"),
-        (b"Content-Length", b"5"),
+        ("content-type", "text/plain"),
+        ("x-a", "1"),
+        ("x-a", "2"),
+        ("set-cookie", "a=1"),
+        ("set-cookie", "b=2"),
+        ("date", "Mon, 07 Dec 2026 00:00:00 GMT"),
+        ("content-length", "5"),
     ]
 
     async def run() -> None:

@@ -15,7 +15,7 @@ from bridge.adapter import Answer
 from bridge.asgi.loop import LoopRunner, get_runner
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.local.events import build_event
-from bridge.types import Headers
+from bridge.types import TextHeaders
 
 Scope = dict[str, Any]
 Receive = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
@@ -31,7 +31,7 @@ class Recorder:
         self.calls: list[tuple[str, Any]] = []
         self.ended = asyncio.Event()
 
-    async def start(self, status: int, headers: Headers) -> None:
+    async def start(self, status: int, headers: TextHeaders) -> None:
         self.calls.append(("start", (status, headers)))
 
     async def write(self, data: bytes) -> None:
@@ -109,7 +109,7 @@ def test_each_chunk_goes_to_the_stream_as_it_is_sent() -> None:
     )
     recorder = run(streamed(handler, url()))
     assert recorder.calls == [
-        ("start", (200, [(b"x-a", b"1")])),
+        ("start", (200, [("x-a", "1")])),
         ("write", b"one"),
         ("write", b"two"),
         ("end", None),
@@ -167,7 +167,7 @@ def test_a_header_that_cannot_be_sent_is_a_500() -> None:
 
 
 def test_a_stream_over_the_limit_ends_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bridge.asgi.http.STREAM_LIMIT", 5)
+    monkeypatch.setattr("bridge.response.STREAM_LIMIT", 5)
     handler = Bridge(
         asgi(START, body(b"1234", True), body(b"5678")),
         lifespan="off",
@@ -310,7 +310,7 @@ def test_a_wsgi_response_is_streamed_then_closed() -> None:
     handler = Bridge(wsgi_app(chunks(), closed), invoke_mode="RESPONSE_STREAM")
     recorder = run(streamed(handler, url()))
     assert recorder.calls == [
-        ("start", (200, [(b"content-type", b"text/plain")])),
+        ("start", (200, [("content-type", "text/plain")])),
         ("write", b"a"),
         ("write", b"b"),
         ("end", None),

@@ -54,8 +54,7 @@ def test_records_have_defaults_and_a_field_repr() -> None:
     assert _source().looks_for == ""
     assert repr(_source()) == (
         "EventSource(name='x', matches=<class 'bool'>, to_request=<built-in function print>, "
-        "to_response=<built-in function print>, looks_for='', read=None, response_limit=None, "
-        "text_response=None)"
+        "to_response=<built-in function print>, looks_for='', read=None, response_limit=None)"
     )
     assert repr(config).startswith("SourceConfig(base_path='', serializer=<bridge.body.")
 

@@ -141,10 +141,10 @@ def test_close_is_harmless_and_repeatable() -> None:
 def test_runner_directly() -> None:
     runner = WSGIRunner(thread_name_app)
 
-    status, headers, content = runner.handle(cast(HTTPScope, make_scope()), b"")
+    response = runner.handle(cast(HTTPScope, make_scope()), b"")
 
-    assert (status, headers) == (200, [(b"content-type", b"text/plain")])
-    assert content == threading.current_thread().name.encode()
+    assert (response.status, response.headers) == (200, [("content-type", "text/plain")])
+    assert response.body() == threading.current_thread().name.encode()
 
 
 # ------------------------------------------------- context isolation
