@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from bridge.runtime.http import Request, Response
@@ -32,6 +31,7 @@ __all__ = [
     "Invocation",
     "RuntimeAPIError",
     "check_accepted",
+    "decode_event",
     "error_body",
     "error_request",
     "exception_error",
@@ -64,8 +64,7 @@ class RuntimeAPIError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """One invocation, as ``/next`` hands it out: the event's bytes and the
     ``Lambda-Runtime-*`` headers (``None`` when absent)."""
 
@@ -82,12 +81,16 @@ class Invocation:
     body: bytes
 
 
+_NEXT = Request("GET", f"{PREFIX}/invocation/next")
+_RESTORE_NEXT = Request("GET", f"{PREFIX}/restore/next")
+
+
 def next_request() -> Request:
-    return Request("GET", f"{PREFIX}/invocation/next")
+    return _NEXT
 
 
 def restore_next_request() -> Request:
-    return Request("GET", f"{PREFIX}/restore/next")
+    return _RESTORE_NEXT
 
 
 def read_invocation(response: Response) -> Invocation:
@@ -121,6 +124,25 @@ def read_invocation(response: Response) -> Invocation:
         content_type=headers.get("content-type", "application/json"),
         body=response.body,
     )
+
+
+#: How events are decoded when they are UTF-8 (see :func:`decode_event`).
+_DECODE = json.JSONDecoder().decode
+
+
+def decode_event(body: bytes) -> Any:
+    """The event an invocation's body carries: ``json.loads(body)``.
+
+    The Runtime API hands out UTF-8 JSON objects; for those, the encoding
+    ``json.loads`` would detect is known from the first two bytes, so the
+    body is decoded as it would (``surrogatepass``) and handed to the
+    decoder directly.  Anything else (a BOM, UTF-16 or UTF-32, not an
+    object) goes to ``json.loads`` itself.  Raises ``ValueError`` when the
+    body is not JSON.
+    """
+    if body[:1] == b"{" and body[1:2] != b"\x00":
+        return _DECODE(body.decode("utf-8", "surrogatepass"))
+    return json.loads(body)
 
 
 def response_request(
