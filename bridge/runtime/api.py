@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import traceback
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from bridge.runtime.http import Request, Response
 
@@ -36,6 +35,7 @@ __all__ = [
     "error_request",
     "exception_error",
     "init_error_request",
+    "invocation_path",
     "next_request",
     "read_invocation",
     "response_request",
@@ -151,7 +151,7 @@ def response_request(
     """The buffered result of invocation ``request_id``."""
     return Request(
         "POST",
-        f"{_invocation(request_id)}/response",
+        f"{invocation_path(request_id)}/response",
         (("Content-Type", content_type),),
         body,
     )
@@ -159,7 +159,7 @@ def response_request(
 
 def error_request(request_id: str, error: dict[str, Any]) -> Request:
     """Invocation ``request_id`` failed with ``error`` (see :func:`error_body`)."""
-    return _error(f"{_invocation(request_id)}/error", error)
+    return _error(f"{invocation_path(request_id)}/error", error)
 
 
 def init_error_request(error: dict[str, Any]) -> Request:
@@ -197,10 +197,21 @@ def check_accepted(response: Response, what: str) -> None:
         )
 
 
-def _invocation(request_id: str) -> str:
-    # The id comes from the Runtime API; quoted all the same, so that it can
-    # only ever name one path segment.
-    return f"{PREFIX}/invocation/{quote(request_id, safe='')}"
+#: The characters ``urllib.parse.quote`` never changes.
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+
+
+def invocation_path(request_id: str) -> str:
+    """``/2018-06-01/runtime/invocation/{id}``, the id quoted as ``quote(id, safe="")``
+    does: it comes from the Runtime API, and is quoted all the same so that it
+    can only ever name one path segment.  An id of unreserved characters only
+    (a UUID, as Lambda's are) is its own quoting; ``urllib.parse`` is then
+    not needed (nor imported, at start)."""
+    if request_id.strip(_UNRESERVED):
+        from urllib.parse import quote
+
+        request_id = quote(request_id, safe="")
+    return f"{PREFIX}/invocation/{request_id}"
 
 
 def _error(target: str, error: dict[str, Any]) -> Request:

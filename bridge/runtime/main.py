@@ -25,7 +25,6 @@ handler's ``close()`` (lifespan shutdown), and ends the process with 0.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -462,9 +461,24 @@ def _concurrency(value: str | None) -> int:
     return int(value)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+PROG = "python -m bridge.runtime"
+
+
+def _handler_argument(argv: Sequence[str]) -> str | None:
+    """The HANDLER argument, as :func:`_parse_arguments` reads it.  ``argparse``
+    (a few milliseconds of every cold start to import) is used only when
+    there is more to read than one plain argument: options, ``--help``, or
+    a mistake it explains."""
+    if len(argv) <= 1 and not any(arg.startswith("-") for arg in argv):
+        return argv[0] if argv else None
+    return _parse_arguments(argv)
+
+
+def _parse_arguments(argv: Sequence[str]) -> str | None:
+    import argparse
+
     parser = argparse.ArgumentParser(
-        prog="python -m bridge.runtime",
+        prog=PROG,
         description=(
             "Serve a WSGI or ASGI app (or a bridge.Bridge handler) as a Lambda custom runtime, "
             "talking to the Runtime API at AWS_LAMBDA_RUNTIME_API."
@@ -475,7 +489,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="?",
         help="module.attribute, as Lambda's handler setting (default: $_HANDLER)",
     )
-    args = parser.parse_args(argv)
+    handler: str | None = parser.parse_args(argv).handler
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    handler = _handler_argument(sys.argv[1:] if argv is None else argv)
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
     try:
         if not address:
@@ -485,9 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "use python -m bridge serve or invoke."
             )
         concurrency = _concurrency(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
-        runtime = Runtime(
-            address, args.handler or os.environ.get("_HANDLER"), concurrency=concurrency
-        )
+        runtime = Runtime(address, handler or os.environ.get("_HANDLER"), concurrency=concurrency)
     except ValueError as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        raise SystemExit(2) from None
     return run_forever(runtime.serve)

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge import Bridge
 from bridge.runtime.api import Invocation, next_request
 from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.loader import HandlerError, load_handler
-from bridge.runtime.main import _concurrency, main
+from bridge.runtime.main import _concurrency, _handler_argument, _parse_arguments, main
 
 ENVIRON = {
     "AWS_LAMBDA_FUNCTION_NAME": "fn",
@@ -200,6 +203,27 @@ def test_a_bad_runtime_api_address_exits_2(
         main(["app.handler"])
     assert caught.value.code == 2
     assert "must be 'host:port'" in capsys.readouterr().err
+
+
+@given(
+    st.lists(st.sampled_from(["app.handler", "", "-", "-h", "--help", "--x", "a b"]), max_size=3)
+)
+def test_the_handler_argument_is_read_as_argparse_reads_it(argv: list[str]) -> None:
+    def read(parse: Callable[[list[str]], str | None]) -> tuple[str, object]:
+        try:
+            return "handler", parse(argv)
+        except SystemExit as exit:
+            return "exit", exit.code
+
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        assert read(_handler_argument) == read(_parse_arguments)
+
+
+def test_help_is_argparses(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    assert "usage: python -m bridge.runtime [-h] [handler]" in capsys.readouterr().out
 
 
 def test_addresses() -> None:

@@ -189,6 +189,15 @@ def next_response(**headers: str) -> Response:
     return Response(200, "OK", {**base, **headers}, b'{"a": 1}')
 
 
+@given(st.text(max_size=20))
+def test_a_request_id_is_one_quoted_path_segment(request_id: str) -> None:
+    from urllib.parse import quote
+
+    expected = f"/2018-06-01/runtime/invocation/{quote(request_id, safe='')}"
+    assert response_request(request_id, b"").target == f"{expected}/response"
+    assert stream_request(request_id).target == f"{expected}/response"
+
+
 def test_routes() -> None:
     assert next_request() == Request("GET", "/2018-06-01/runtime/invocation/next")
     assert restore_next_request() == Request("GET", "/2018-06-01/runtime/restore/next")
