@@ -15,8 +15,7 @@ loop gets to it, carries on from what that step awaited.  On 3.10 (no
 
 :func:`returned` tells a task whose coroutine returned in that first step
 from one still running, so that nothing waits for the former: on 3.11 the
-task itself is done only at the loop's next iteration, and awaiting it
-would cost two.
+task itself is done only at the loop's next iteration.
 """
 
 from __future__ import annotations

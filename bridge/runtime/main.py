@@ -466,9 +466,9 @@ PROG = "python -m bridge.runtime"
 
 def _handler_argument(argv: Sequence[str]) -> str | None:
     """The HANDLER argument, as :func:`_parse_arguments` reads it.  ``argparse``
-    (a few milliseconds of every cold start to import) is used only when
-    there is more to read than one plain argument: options, ``--help``, or
-    a mistake it explains."""
+    is imported only when there is more to read than one plain argument
+    (options, ``--help``, or a mistake it explains): a plain start, as
+    Lambda's, does without it."""
     if len(argv) <= 1 and not any(arg.startswith("-") for arg in argv):
         return argv[0] if argv else None
     return _parse_arguments(argv)
