@@ -24,5 +24,6 @@ The modules:
 * :mod:`~bridge.runtime.context`: the context object, as awslambdaric's;
 * :mod:`~bridge.runtime.loader`: the handler from ``module.attr``;
 * :mod:`~bridge.runtime.client`: the connection, on an asyncio protocol;
+* :mod:`~bridge.runtime.arguments`: the command line;
 * :mod:`~bridge.runtime.main`: the loop, the workers, the signals.
 """

@@ -55,6 +55,7 @@ from bridge.runtime.api import (
     read_invocation,
     response_request,
 )
+from bridge.runtime.arguments import PROG, handler_argument
 from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import HTTPProtocolError, Request, Response
@@ -461,40 +462,8 @@ def _concurrency(value: str | None) -> int:
     return int(value)
 
 
-PROG = "python -m bridge.runtime"
-
-
-def _handler_argument(argv: Sequence[str]) -> str | None:
-    """The HANDLER argument, as :func:`_parse_arguments` reads it.  ``argparse``
-    is imported only when there is more to read than one plain argument
-    (options, ``--help``, or a mistake it explains): a plain start, as
-    Lambda's, does without it."""
-    if len(argv) <= 1 and not any(arg.startswith("-") for arg in argv):
-        return argv[0] if argv else None
-    return _parse_arguments(argv)
-
-
-def _parse_arguments(argv: Sequence[str]) -> str | None:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description=(
-            "Serve a WSGI or ASGI app (or a bridge.Bridge handler) as a Lambda custom runtime, "
-            "talking to the Runtime API at AWS_LAMBDA_RUNTIME_API."
-        ),
-    )
-    parser.add_argument(
-        "handler",
-        nargs="?",
-        help="module.attribute, as Lambda's handler setting (default: $_HANDLER)",
-    )
-    handler: str | None = parser.parse_args(argv).handler
-    return handler
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    handler = _handler_argument(sys.argv[1:] if argv is None else argv)
+    handler = handler_argument(sys.argv[1:] if argv is None else argv)
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
     try:
         if not address:

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from bridge import Bridge
 from bridge.runtime.api import Invocation, next_request
+from bridge.runtime.arguments import handler_argument, parse_arguments
 from bridge.runtime.client import BlockingConnection, Connection, Stopped, parse_address
 from bridge.runtime.context import ContextError, LambdaContext
 from bridge.runtime.http import Request
 from bridge.runtime.loader import HandlerError, load_handler
-from bridge.runtime.main import _concurrency, _handler_argument, _parse_arguments, main
+from bridge.runtime.main import _concurrency, main
 
 ENVIRON = {
     "AWS_LAMBDA_FUNCTION_NAME": "fn",
@@ -218,7 +219,7 @@ def test_the_handler_argument_is_read_as_argparse_reads_it(argv: list[str]) -> N
             return "exit", exit.code
 
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-        assert read(_handler_argument) == read(_parse_arguments)
+        assert read(handler_argument) == read(parse_arguments)
 
 
 def test_help_is_argparses(capsys: pytest.CaptureFixture[str]) -> None:
