@@ -12,6 +12,10 @@ task's context with the task as ``current_task()`` (so anyio cancel scopes
 and the like see the task they will later run in), and the task, when the
 loop gets to it, carries on from what that step awaited.  On 3.10 (no
 ``context`` for a task) the task is only scheduled.
+
+:func:`returned` tells a task whose coroutine returned in that first step
+from one still running, so that nothing waits for the former: on 3.11 the
+task itself is done only at the loop's next iteration.
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ import sys
 from collections.abc import Coroutine, Generator
 from typing import Any
 
-__all__ = ["start_task"]
+__all__ = ["returned", "start_task"]
+
+
+def _succeeded(task: asyncio.Task[Any]) -> bool:
+    """Whether ``task``, done, has a result (awaiting it would not raise)."""
+    return not task.cancelled() and task.exception() is None
 
 
 if sys.version_info >= (3, 12):
@@ -32,6 +41,10 @@ if sys.version_info >= (3, 12):
         """The task of ``coro``, its first step run, and whether ``coro`` has finished."""
         task = asyncio.Task(coro, loop=loop, eager_start=True)
         return task, task.done()
+
+    def returned(awaitable: object) -> bool:
+        """Whether ``awaitable`` is a task whose coroutine has returned."""
+        return isinstance(awaitable, asyncio.Task) and _succeeded(awaitable)
 
 elif sys.version_info >= (3, 11):
     import contextvars
@@ -88,6 +101,11 @@ elif sys.version_info >= (3, 11):
         def close(self) -> None:
             self._coro.close()
 
+        @property
+        def returned(self) -> bool:
+            """Whether the first step ended with the coroutine's return."""
+            return self._finished and self._error is None and not self._started
+
         def __await__(self) -> Generator[Any, None, None]:
             return (yield from self._coro.__await__())
 
@@ -111,6 +129,17 @@ elif sys.version_info >= (3, 11):
                 _enter_task(loop, current)
         return task, finished
 
+    def returned(awaitable: object) -> bool:
+        """Whether ``awaitable`` is a task whose coroutine has returned: done,
+        or (started by :func:`start_task`) done at the loop's next iteration
+        with nothing left to run but the task's own bookkeeping."""
+        if not isinstance(awaitable, asyncio.Task):
+            return False
+        if awaitable.done():
+            return _succeeded(awaitable)
+        coro = awaitable.get_coro()
+        return isinstance(coro, _Resumed) and coro.returned
+
 else:
 
     def start_task(
@@ -118,3 +147,7 @@ else:
     ) -> tuple[asyncio.Task[None], bool]:
         """The task of ``coro``, scheduled (3.10), and False."""
         return loop.create_task(coro), False
+
+    def returned(awaitable: object) -> bool:
+        """Whether ``awaitable`` is a task whose coroutine has returned."""
+        return isinstance(awaitable, asyncio.Task) and _succeeded(awaitable)

@@ -23,7 +23,8 @@ The modules:
   the iterable's ``close()``;
 * :mod:`~bridge.runtime.context`: the context object, as awslambdaric's;
 * :mod:`~bridge.runtime.loader`: the handler from ``module.attr``;
-* :mod:`~bridge.runtime.client`: the connection, on asyncio streams;
+* :mod:`~bridge.runtime.client`: the connection, on an asyncio protocol;
+* :mod:`~bridge.runtime.arguments`: the command line;
 * :mod:`~bridge.runtime.main`: the loop, the workers, the signals;
 * :mod:`~bridge.runtime.processes`: ``BRIDGE_WSGI_WORKERS=processes``, a
   supervisor of worker processes, each a runtime of its own;

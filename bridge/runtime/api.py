@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
+from typing import Any, NamedTuple
 
 from bridge.runtime.http import Request, Response
 
@@ -32,10 +30,12 @@ __all__ = [
     "Invocation",
     "RuntimeAPIError",
     "check_accepted",
+    "decode_event",
     "error_body",
     "error_request",
     "exception_error",
     "init_error_request",
+    "invocation_path",
     "next_request",
     "parse_address",
     "read_invocation",
@@ -65,8 +65,7 @@ class RuntimeAPIError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """One invocation, as ``/next`` hands it out: the event's bytes and the
     ``Lambda-Runtime-*`` headers (``None`` when absent)."""
 
@@ -93,12 +92,16 @@ def parse_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+_NEXT = Request("GET", f"{PREFIX}/invocation/next")
+_RESTORE_NEXT = Request("GET", f"{PREFIX}/restore/next")
+
+
 def next_request() -> Request:
-    return Request("GET", f"{PREFIX}/invocation/next")
+    return _NEXT
 
 
 def restore_next_request() -> Request:
-    return Request("GET", f"{PREFIX}/restore/next")
+    return _RESTORE_NEXT
 
 
 def read_invocation(response: Response) -> Invocation:
@@ -134,13 +137,32 @@ def read_invocation(response: Response) -> Invocation:
     )
 
 
+#: How events are decoded when they are UTF-8 (see :func:`decode_event`).
+_DECODE = json.JSONDecoder().decode
+
+
+def decode_event(body: bytes) -> Any:
+    """The event an invocation's body carries: ``json.loads(body)``.
+
+    The Runtime API hands out UTF-8 JSON objects; for those, the encoding
+    ``json.loads`` would detect is known from the first two bytes, so the
+    body is decoded as it would (``surrogatepass``) and handed to the
+    decoder directly.  Anything else (a BOM, UTF-16 or UTF-32, not an
+    object) goes to ``json.loads`` itself.  Raises ``ValueError`` when the
+    body is not JSON.
+    """
+    if body[:1] == b"{" and body[1:2] != b"\x00":
+        return _DECODE(body.decode("utf-8", "surrogatepass"))
+    return json.loads(body)
+
+
 def response_request(
     request_id: str, body: bytes, content_type: str = "application/json"
 ) -> Request:
     """The buffered result of invocation ``request_id``."""
     return Request(
         "POST",
-        f"{_invocation(request_id)}/response",
+        f"{invocation_path(request_id)}/response",
         (("Content-Type", content_type),),
         body,
     )
@@ -148,7 +170,7 @@ def response_request(
 
 def error_request(request_id: str, error: dict[str, Any]) -> Request:
     """Invocation ``request_id`` failed with ``error`` (see :func:`error_body`)."""
-    return _error(f"{_invocation(request_id)}/error", error)
+    return _error(f"{invocation_path(request_id)}/error", error)
 
 
 def init_error_request(error: dict[str, Any]) -> Request:
@@ -186,10 +208,21 @@ def check_accepted(response: Response, what: str) -> None:
         )
 
 
-def _invocation(request_id: str) -> str:
-    # The id comes from the Runtime API; quoted all the same, so that it can
-    # only ever name one path segment.
-    return f"{PREFIX}/invocation/{quote(request_id, safe='')}"
+#: The characters ``urllib.parse.quote`` never changes.
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+
+
+def invocation_path(request_id: str) -> str:
+    """``/2018-06-01/runtime/invocation/{id}``, the id quoted as ``quote(id, safe="")``
+    does: it comes from the Runtime API, and is quoted all the same so that it
+    can only ever name one path segment.  An id of unreserved characters only
+    (a UUID, as Lambda's are) is its own quoting; ``urllib.parse`` is then
+    not needed (nor imported, at start)."""
+    if request_id.strip(_UNRESERVED):
+        from urllib.parse import quote
+
+        request_id = quote(request_id, safe="")
+    return f"{PREFIX}/invocation/{request_id}"
 
 
 def _error(target: str, error: dict[str, Any]) -> Request:

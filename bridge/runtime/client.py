@@ -1,5 +1,5 @@
 """The I/O around :mod:`bridge.runtime.http`: one keep-alive connection to
-the Runtime API on asyncio streams (:class:`Connection`), or on a blocking
+the Runtime API on an asyncio protocol (:class:`Connection`), or on a blocking
 socket for the worker thread that serves a WSGI app one invocation at a
 time (:class:`BlockingConnection`).
 
@@ -33,8 +33,7 @@ class Connection:
     def __init__(self, address: str) -> None:
         self.host, self.port = parse_address(address)
         self._authority = address.strip()
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._link: _Link | None = None
         self._parser = ResponseParser()
         #: How many times a connection was opened (keep-alive keeps it at 1).
         self.opened = 0
@@ -47,7 +46,7 @@ class Connection:
         the response arrived is reopened once and the request sent again.
         """
         data = encode_request(request, self._authority) + stream
-        reused = self._writer is not None
+        reused = self._link is not None
         try:
             return await self._send(request.method, data)
         except (ConnectionError, _ClosedBeforeAnswer):
@@ -72,12 +71,14 @@ class Connection:
         return await self._read()
 
     async def _write(self, data: bytes) -> None:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        link = self._link
+        if link is None:
+            loop = asyncio.get_running_loop()
+            _, link = await loop.create_connection(lambda: _Link(loop), self.host, self.port)
+            self._link = link
             self._parser = ResponseParser()
             self.opened += 1
-        self._writer.write(data)
-        await self._writer.drain()
+        await link.write(data)
 
     async def _send(self, method: str, data: bytes) -> Response:
         await self._write(data)
@@ -85,19 +86,113 @@ class Connection:
         return await self._read()
 
     async def _read(self) -> Response:
-        reader, parser = self._reader, self._parser
-        assert reader is not None
+        link, parser = self._link, self._parser
+        assert link is not None
         received = False
         while (response := parser.next_response()) is None:
-            received = _fed(parser, await reader.read(_READ_SIZE), received)
+            received = _fed(parser, await link.read(), received)
         if not response.keep_alive:
             self.close()
         return response
 
     def close(self) -> None:
-        writer, self._writer, self._reader = self._writer, None, None
-        if writer is not None:
-            writer.close()
+        link, self._link = self._link, None
+        if link is not None:
+            link.transport.close()
+
+
+class _Link(asyncio.Protocol):
+    """The protocol under :class:`Connection`: what ``asyncio.open_connection``'s
+    stream reader and writer do for it (bytes read as they arrive, a write
+    that waits while the transport's buffer is full, the connection's loss
+    raised), without their layers: one reader, one request at a time.
+
+    As the stream reader, :meth:`read` raises the error the connection was
+    lost with before handing out bytes still unread, and returns ``b""``
+    once the server has closed the connection."""
+
+    transport: asyncio.Transport
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._chunks: list[bytes] = []
+        self._eof = False
+        self._lost = False
+        self._error: Exception | None = None
+        self._paused = False
+        #: The reader waiting for bytes, or the writer for the buffer to drain.
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return True  # the transport stays open until close(), as a stream's does
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        if exc is None:
+            self._eof = True
+        else:
+            self._error = exc
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        self._waiter = self._loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    async def read(self) -> bytes:
+        """The bytes that arrived since the last read (waiting for some), or
+        ``b""`` once the server has closed the connection."""
+        while True:
+            if self._error is not None:
+                raise self._error
+            chunks = self._chunks
+            if chunks:
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                return data
+            if self._eof:
+                return b""
+            await self._wait()
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data``; raise if the connection is lost, wait while the
+        transport's buffer is over its limit."""
+        transport = self.transport
+        transport.write(data)
+        if transport.is_closing() and not self._lost:
+            await asyncio.sleep(0)  # the loss is reported at the next iteration
+        while True:
+            if self._error is not None:
+                raise self._error
+            if self._lost:
+                raise ConnectionResetError("Connection lost")
+            if not self._paused:
+                return
+            await self._wait()
 
 
 class Stopped(Exception):

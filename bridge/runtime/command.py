@@ -8,10 +8,11 @@ made: a supervisor does without the event loop and the adapter.
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 from collections.abc import Callable, Sequence
 
+from bridge.runtime.arguments import PROG, handler_argument
 from bridge.runtime.link import WORKERS_ENV, WorkerLink, workers_setting
 
 __all__ = ["main"]
@@ -29,19 +30,7 @@ def _concurrency(value: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bridge.runtime",
-        description=(
-            "Serve a WSGI or ASGI app (or a bridge.Bridge handler) as a Lambda custom runtime, "
-            "talking to the Runtime API at AWS_LAMBDA_RUNTIME_API."
-        ),
-    )
-    parser.add_argument(
-        "handler",
-        nargs="?",
-        help="module.attribute, as Lambda's handler setting (default: $_HANDLER)",
-    )
-    args = parser.parse_args(argv)
+    handler = handler_argument(sys.argv[1:] if argv is None else argv)
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
     try:
         if not address:
@@ -51,9 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "use python -m bridge serve or invoke."
             )
         concurrency = _concurrency(os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"))
-        run = _entry(address, args.handler or os.environ.get("_HANDLER"), concurrency)
+        run = _entry(address, handler or os.environ.get("_HANDLER"), concurrency)
     except ValueError as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        raise SystemExit(2) from None
     return run()
 
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import quote
 
-from bridge.runtime.api import ERROR_TYPE_HEADER, PREFIX
+from bridge.runtime.api import ERROR_TYPE_HEADER, invocation_path
 from bridge.runtime.http import Request
 
 __all__ = [
@@ -45,7 +44,7 @@ def stream_request(request_id: str, content_type: str = HTTP_INTEGRATION_CONTENT
     """The head of a streamed ``/response`` (the body follows in chunks)."""
     return Request(
         "POST",
-        f"{PREFIX}/invocation/{quote(request_id, safe='')}/response",
+        f"{invocation_path(request_id)}/response",
         (
             ("Lambda-Runtime-Function-Response-Mode", "streaming"),
             ("Transfer-Encoding", "chunked"),

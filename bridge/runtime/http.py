@@ -14,7 +14,9 @@ arrived.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 __all__ = ["HTTPProtocolError", "Request", "Response", "ResponseParser", "encode_request"]
 
@@ -27,8 +29,11 @@ class HTTPProtocolError(Exception):
     """The peer sent something that is not the HTTP/1.1 this client reads."""
 
 
-@dataclass(frozen=True)
-class Request:
+#: The trailers of a response that has none (read-only: one object for all).
+NO_TRAILERS: Mapping[str, str] = MappingProxyType({})
+
+
+class Request(NamedTuple):
     """One request to send: ``target`` is the path (``/2018-06-01/...``)."""
 
     method: str
@@ -37,8 +42,7 @@ class Request:
     body: bytes = b""
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """One response read: header names lower-case, repeated ones joined with ``", "``."""
 
     status: int
@@ -47,7 +51,7 @@ class Response:
     body: bytes
     #: Whether the connection can carry another request.
     keep_alive: bool = True
-    trailers: dict[str, str] = field(default_factory=dict)
+    trailers: Mapping[str, str] = NO_TRAILERS
 
 
 def encode_request(request: Request, host: str) -> bytes:
@@ -113,6 +117,7 @@ class ResponseParser:
             return None
         assert self._head is not None
         status, reason, headers = self._head
+        trailers: Mapping[str, str]
         if self._chunked:
             found = self._read_chunked()
             if found is None:
@@ -128,13 +133,13 @@ class ResponseParser:
                 return None
             body = bytes(self._buffer[: self._length])
             del self._buffer[: self._length]
-            trailers = {}
+            trailers = NO_TRAILERS
         else:  # the body ends with the connection
             if not self._eof:
                 return None
             body = bytes(self._buffer)
             self._buffer.clear()
-            trailers = {}
+            trailers = NO_TRAILERS
         keep_alive = (
             headers.get("connection", "").lower() != "close"
             and (self._chunked or self._length is not None)
@@ -158,7 +163,7 @@ class ResponseParser:
             return False
         if not self._methods:
             raise HTTPProtocolError("a response arrived for no request")
-        head = bytes(self._buffer[:end]).decode("latin-1")
+        head = self._buffer[:end].decode("latin-1")
         del self._buffer[: end + 4]
         status_line, *header_lines = head.split("\r\n")
         parts = status_line.split(" ", 2)

@@ -41,12 +41,14 @@ from typing import Any, NoReturn, TypeVar
 
 from bridge._log import get_logger
 from bridge.adapter import Answer, Bridge
+from bridge.asgi._eager import returned
 from bridge.asgi.loop import get_runner
 from bridge.errors import ApplicationError
 from bridge.runtime.api import (
     Invocation,
     RuntimeAPIError,
     check_accepted,
+    decode_event,
     error_body,
     error_request,
     exception_error,
@@ -241,9 +243,11 @@ class Runtime:
                     if isinstance(rest, Coroutine):  # not started: never will be
                         rest.close()
                     raise
-                if rest is not None:
+                if rest is not None and not returned(rest):
                     # The app goes on after its response (or streams it): the
-                    # next invocation waits for it.
+                    # next invocation waits for it.  (An app that returned in
+                    # its first step, its task done at the loop's next
+                    # iteration on 3.11, has nothing left to wait for.)
                     try:
                         await rest
                     except (OSError, RuntimeAPIError, HTTPProtocolError) as exc:
@@ -320,7 +324,7 @@ class Runtime:
                 request_id, error_body("Runtime.LambdaContextUnmarshalError", str(exc))
             )
         try:
-            event = json.loads(invocation.body)
+            event = decode_event(invocation.body)
         except ValueError as exc:
             return error_request(
                 request_id, error_body("Runtime.UnmarshalError", f"The event is not JSON: {exc}")
@@ -344,10 +348,12 @@ class Runtime:
         event, context = read
         request_id = invocation.request_id
         streams: list[RuntimeStream] = []
+        stream: Callable[[], RuntimeStream] | None = None
+        if handler.invoke_mode == "RESPONSE_STREAM":  # respond() opens none otherwise
 
-        def stream() -> RuntimeStream:
-            streams.append(RuntimeStream(connection, request_id))
-            return streams[-1]
+            def stream() -> RuntimeStream:
+                streams.append(RuntimeStream(connection, request_id))
+                return streams[-1]
 
         try:
             answer: Answer = await handler.respond(event, context, stream, executor=self._pool)

@@ -16,12 +16,15 @@ for the next invocation.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from bridge._log import get_logger
 from bridge.runtime.api import exception_error
 from bridge.runtime.client import Connection
 from bridge.runtime.framing import chunk, last_chunk, prelude, stream_request
-from bridge.types import TextHeaders
+
+if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
+    from bridge.types import TextHeaders
 
 __all__ = ["RuntimeStream"]
 

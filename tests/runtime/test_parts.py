@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
+import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge import Bridge
 from bridge.runtime.api import Invocation, next_request, parse_address
+from bridge.runtime.arguments import handler_argument, parse_arguments
 from bridge.runtime.client import BlockingConnection, Connection, Stopped
 from bridge.runtime.command import _concurrency, main
 from bridge.runtime.context import ContextError, LambdaContext
+from bridge.runtime.http import Request
 from bridge.runtime.loader import HandlerError, load_handler
 
 ENVIRON = {
@@ -202,6 +208,27 @@ def test_a_bad_runtime_api_address_exits_2(
     assert "must be 'host:port'" in capsys.readouterr().err
 
 
+@given(
+    st.lists(st.sampled_from(["app.handler", "", "-", "-h", "--help", "--x", "a b"]), max_size=3)
+)
+def test_the_handler_argument_is_read_as_argparse_reads_it(argv: list[str]) -> None:
+    def read(parse: Callable[[list[str]], str | None]) -> tuple[str, object]:
+        try:
+            return "handler", parse(argv)
+        except SystemExit as exit:
+            return "exit", exit.code
+
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        assert read(handler_argument) == read(parse_arguments)
+
+
+def test_help_is_argparses(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    assert "usage: python -m bridge.runtime [-h] [handler]" in capsys.readouterr().out
+
+
 def test_addresses() -> None:
     assert parse_address("127.0.0.1:9001") == ("127.0.0.1", 9001)
     assert parse_address("[::1]:9001") == ("::1", 9001)
@@ -235,6 +262,69 @@ def test_a_connection_the_server_dropped_is_reopened() -> None:
         return connection.opened, len(statuses)
 
     assert asyncio.run(asyncio.wait_for(scenario(), 10)) == (2, 2)
+
+
+def test_writes_larger_than_the_write_buffer_wait_for_the_server_to_read_them() -> None:
+    part = bytes(range(256)) * (32 * 1024)  # 8 MiB: the transport pauses the writer
+
+    async def scenario() -> tuple[int, bytes]:
+        received = asyncio.get_running_loop().create_future()
+        reading = asyncio.Event()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            await reading.wait()  # the client has filled its buffers by then
+            received.set_result(await reader.readexactly(3 * len(part)))
+            writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        connection = Connection(f"127.0.0.1:{server.sockets[0].getsockname()[1]}")
+
+        async def post() -> int:
+            # A request whose body follows the head in parts, as a stream's does.
+            await connection.begin(Request("POST", "/r", (("Transfer-Encoding", "identity"),)))
+            await connection.write(part)
+            await connection.write(part)
+            return (await connection.finish(part)).status
+
+        try:
+            posting = asyncio.create_task(post())
+            await asyncio.sleep(0.05)
+            assert not posting.done()  # waiting for the server to read
+            reading.set()
+            status = await posting
+        finally:
+            connection.close()
+            server.close()
+            await server.wait_closed()
+        return status, await received
+
+    status, received = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert status == 202
+    assert received == part * 3
+
+
+def test_a_connection_reset_before_the_answer_is_an_error() -> None:
+    async def scenario() -> None:
+        async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()  # RST, not FIN
+
+        server = await asyncio.start_server(reset, "127.0.0.1", 0)
+        connection = Connection(f"127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        try:
+            with pytest.raises(ConnectionError):
+                await connection.exchange(next_request())
+        finally:
+            connection.close()
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
 
 
 NEXT_ANSWER = (

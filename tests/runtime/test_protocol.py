@@ -6,13 +6,17 @@ import base64
 import io
 import json
 import time
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge.runtime.api import (
     Invocation,
     RuntimeAPIError,
     check_accepted,
+    decode_event,
     error_body,
     error_request,
     exception_error,
@@ -185,6 +189,15 @@ def next_response(**headers: str) -> Response:
     return Response(200, "OK", {**base, **headers}, b'{"a": 1}')
 
 
+@given(st.text(max_size=20))
+def test_a_request_id_is_one_quoted_path_segment(request_id: str) -> None:
+    from urllib.parse import quote
+
+    expected = f"/2018-06-01/runtime/invocation/{quote(request_id, safe='')}"
+    assert response_request(request_id, b"").target == f"{expected}/response"
+    assert stream_request(request_id).target == f"{expected}/response"
+
+
 def test_routes() -> None:
     assert next_request() == Request("GET", "/2018-06-01/runtime/invocation/next")
     assert restore_next_request() == Request("GET", "/2018-06-01/runtime/restore/next")
@@ -226,6 +239,49 @@ def test_absent_optional_headers_are_none() -> None:
     assert invocation.tenant_id is None
     assert invocation.trace_id is None
     assert invocation.client_context is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
+
+
+def loaded(body: bytes) -> tuple[str, Any]:
+    """What ``json.loads(body)`` gives, or the kind of error it raises."""
+    try:
+        return "ok", json.loads(body)
+    except ValueError:
+        return "error", None
+
+
+def decoded(body: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", decode_event(body)
+    except ValueError:
+        return "error", None
+
+
+@given(JSON, st.sampled_from(ENCODINGS), st.booleans())
+def test_an_event_is_decoded_as_json_loads_decodes_it(
+    value: Any, encoding: str, compact: bool
+) -> None:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":") if compact else None)
+    body = text.encode(encoding, "surrogatepass")
+    assert decoded(body) == loaded(body)
+
+
+@given(st.binary(max_size=12), st.binary(max_size=12))
+def test_any_bytes_are_decoded_or_refused_as_json_loads_does(head: bytes, tail: bytes) -> None:
+    for body in (head + tail, b"{" + head + tail, b'{"a":' + head + b"}" + tail):
+        assert decoded(body) == loaded(body)
+
+
+def test_an_event_with_an_encoded_surrogate_is_read_as_json_loads_reads_it() -> None:
+    body = b'{"a":"\xed\xa0\x80"}'
+    assert decode_event(body) == json.loads(body) == {"a": "\ud800"}
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 
 from bridge import Bridge
 from bridge.adapter import Answer
+from bridge.asgi._eager import returned
 from bridge.asgi.loop import LoopRunner, get_runner
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.local.events import build_event
@@ -231,6 +232,42 @@ def test_buffered_the_answer_comes_before_the_app_returns() -> None:
         release.set()
         await answer.rest
         assert finished == ["after"]
+
+    run(main())
+
+
+def test_an_app_that_returned_leaves_nothing_to_wait_for() -> None:
+    async def main() -> None:
+        release = asyncio.Event()
+
+        async def waits(scope: Scope, receive: Receive, send: Send) -> None:
+            await send(TEXT)
+            await send(body(b"done"))
+            await release.wait()
+
+        handler = Bridge(asgi(TEXT, body(b"done")), lifespan="off")
+        answer = await handler.respond(build_event("http", path="/"), Context())
+        assert answer.result["body"] == "done"
+        assert answer.rest is None or returned(answer.rest)
+
+        handler = Bridge(waits, lifespan="off")
+        answer = await handler.respond(build_event("http", path="/"), Context())
+        assert answer.result["body"] == "done"
+        assert answer.rest is not None
+        assert not returned(answer.rest)
+        release.set()
+        await answer.rest
+        assert returned(answer.rest)
+
+        async def fails() -> None:
+            raise RuntimeError("after the response")
+
+        failed = asyncio.get_running_loop().create_task(fails())
+        await asyncio.wait([failed])
+        assert not returned(failed)  # awaiting it raises: the worker must
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        assert not returned(future)  # not a task
 
     run(main())
 
