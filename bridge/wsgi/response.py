@@ -1,7 +1,6 @@
 """Calling a WSGI application once and collecting its whole response.
 
-The response moves through three states; each call the application makes is
-checked against the state it arrives in::
+The states, and how each call the application makes moves them::
 
     NEW      --start_response(status, headers)-------------------> STARTED
     STARTED  --start_response(..., exc_info)---------------------> STARTED  (status replaced)
@@ -10,19 +9,12 @@ checked against the state it arrives in::
     NEW      --start_response again, write(), or body bytes------> ProtocolError
     STARTED/SENDING --start_response without exc_info-----------> ProtocolError
 
-The status and headers enter bridge here: checked, as text with lower-case
-names, the one form every response sink takes (:mod:`bridge.response`).
-Nothing is sent until the application is done: Lambda takes the response in
-one piece (``bridge.runtime.wsgi`` streams it instead).  "Sent" means what
-PEP 3333 means by it, that body bytes exist, after which an error page can
-no longer replace the status.
-
-Whatever the application does, the result is a complete response: its own
-when it kept to the protocol, otherwise a 500 and one log line on the
-``bridge.wsgi`` logger that says what was expected and what arrived (by
-type and size: a status, header or body value is never logged).  The
-iterable's ``close()`` is always called.  A body longer than the response's
-``Content-Length`` is cut to that length, and iteration stops there.
+Status and headers are checked here and become text with lower-case names,
+the form every response sink takes (:mod:`bridge.response`).  Whatever the
+application does, the result is a complete response: its own, or a 500 and
+one log line on ``bridge.wsgi`` saying what was expected and what arrived
+(by type and size, never a value).  The iterable's ``close()`` is always
+called; a body longer than the response's ``Content-Length`` is cut there.
 """
 
 from __future__ import annotations
@@ -51,7 +43,7 @@ ERROR_STATUS = 500
 ERROR_BODY = b"Internal Server Error"
 
 
-# The states, as the descriptions the log lines use.
+# The states, as log lines describe them.
 NEW = "start_response() not called yet"
 STARTED = "status and headers set, no body yet"
 SENDING = "body bytes produced"
