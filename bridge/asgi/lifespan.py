@@ -167,7 +167,9 @@ class LifespanOn:
         if not self._started:
             return
         self._started = False
-        _unregister(self)
+        with _lock:
+            if self in _active:
+                _active.remove(self)
         if self._task is None:
             return
         try:
@@ -225,20 +227,20 @@ _lock = threading.Lock()
 
 
 def _register(lifespan: LifespanOn) -> None:
-    global _hooks_installed
+    """Keep ``lifespan`` for :func:`shutdown_all`, which the first one hooks
+    to interpreter exit and (on the main thread) to SIGTERM."""
+    global _hooks_installed, _previous_sigterm
     with _lock:
         _active.append(lifespan)
         if _hooks_installed:
             return
         _hooks_installed = True
     atexit.register(shutdown_all)
-    _install_sigterm()
-
-
-def _unregister(lifespan: LifespanOn) -> None:
-    with _lock:
-        if lifespan in _active:
-            _active.remove(lifespan)
+    if threading.current_thread() is not threading.main_thread():
+        logger.debug("Not on the main thread: lifespan shutdown will run at exit only.")
+        return
+    _previous_sigterm = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def shutdown_all() -> None:
@@ -249,15 +251,6 @@ def shutdown_all() -> None:
                 return
             lifespan = _active[-1]
         lifespan.shutdown()
-
-
-def _install_sigterm() -> None:
-    global _previous_sigterm
-    if threading.current_thread() is not threading.main_thread():
-        logger.debug("Not on the main thread: lifespan shutdown will run at exit only.")
-        return
-    _previous_sigterm = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
