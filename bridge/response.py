@@ -77,11 +77,31 @@ class LambdaSink:
             headers = [h for h in headers if h[0] not in self.exclude]
         response = self.write(source, event, status, headers, body)
         # A response this small is under the source's limit; a larger one is measured.
-        if len(body) + header_size > source.small_response and might_be_too_large(
-            len(body), header_size, len(headers), source.response_limit or LAMBDA_RESPONSE_LIMIT
+        limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
+        if len(body) + header_size <= source.small_response or not might_be_too_large(
+            len(body), header_size, len(headers), limit
         ):
-            return self._within_limit(source, event, request, response)
-        return response
+            return response
+        size = encoded_size(response)
+        if size is None or size <= limit:
+            return response
+        if limit == LAMBDA_RESPONSE_LIMIT:
+            whose, outcome = "Lambda's", "Lambda would fail the invocation"
+        else:
+            whose, outcome = f"the {source.name} source's", "the service would answer 502"
+        logger.error(
+            "The response to %s is %d bytes once encoded for Lambda, over %s response limit "
+            "of %d bytes; answering 500 instead (%s). Serve large content from S3 or "
+            "compress it.",
+            request_line(request),
+            size,
+            whose,
+            limit,
+            outcome,
+        )
+        return self.error(
+            source, event, 500, "Internal Server Error: the response is too large for AWS Lambda."
+        )
 
     def write(
         self,
@@ -103,33 +123,6 @@ class LambdaSink:
     ) -> LambdaResponse:
         """A plain-text answer of bridge's own (a rejected event, a 500)."""
         return self.write(source, event, status, list(ERROR_HEADERS), message.encode())
-
-    def _within_limit(
-        self, source: EventSource, event: LambdaEvent, request: Any, response: LambdaResponse
-    ) -> LambdaResponse:
-        """``response``, unless it is over Lambda's limit once encoded (or the
-        service's, when that is lower): then a 500 and an ERROR."""
-        size = encoded_size(response)
-        limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
-        if size is None or size <= limit:
-            return response
-        if limit == LAMBDA_RESPONSE_LIMIT:
-            whose, outcome = "Lambda's", "Lambda would fail the invocation"
-        else:
-            whose, outcome = f"the {source.name} source's", "the service would answer 502"
-        logger.error(
-            "The response to %s is %d bytes once encoded for Lambda, over %s response limit "
-            "of %d bytes; answering 500 instead (%s). Serve large content from S3 or "
-            "compress it.",
-            request_line(request),
-            size,
-            whose,
-            limit,
-            outcome,
-        )
-        return self.error(
-            source, event, 500, "Internal Server Error: the response is too large for AWS Lambda."
-        )
 
 
 class StreamSink:
