@@ -333,3 +333,22 @@ def test_remembered_wsgi_headers_give_what_the_careful_check_gives(
     )
     for _ in range(2):  # checked, then remembered
         assert response.check_headers(headers) == expected
+
+
+@given(st.lists(st.binary(max_size=8), max_size=4), st.one_of(st.none(), st.integers(0, 40)))
+def test_a_returned_list_gives_what_any_other_iterable_gives(
+    chunks: list[bytes], length: int | None
+) -> None:
+    from bridge.wsgi.response import respond
+
+    headers = [] if length is None else [("Content-Length", str(length))]
+
+    def answer(result: Any) -> tuple[int, list[tuple[str, str]], bytes, str]:
+        def app(environ: object, start_response: Any) -> Any:
+            start_response("200 OK", list(headers))
+            return result
+
+        response = respond(app, {})  # type: ignore[arg-type]
+        return response.status, response.headers, response.body(), response.state
+
+    assert answer(list(chunks)) == answer(iter(chunks))

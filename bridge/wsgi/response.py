@@ -118,13 +118,20 @@ class WSGIResponse:
         """Read the application's return value to its end, or to Content-Length."""
         if type(result) is list and self.state is STARTED:
             # Every item is there already: the whole body in one join, unless
-            # an item is not bytes-like (the loop below then says which).
+            # an item is not bytes-like (the loop below then says which);
+            # add() written out.
             try:
                 body = b"".join(result)
             except TypeError:
                 pass
             else:
-                self.add(body)
+                remaining = self.remaining
+                if remaining is not None:
+                    body = body[:remaining]
+                    self.remaining = remaining - len(body)
+                if body:
+                    self.state = SENDING
+                    self.chunks.append(body)
                 return
         if isinstance(result, (str, bytes, bytearray)):
             raise ProtocolError(
