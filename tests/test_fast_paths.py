@@ -348,7 +348,7 @@ def test_a_returned_list_gives_what_any_other_iterable_gives(
             start_response("200 OK", list(headers))
             return result
 
-        response = respond(app, {})  # type: ignore[arg-type]
+        response = respond(app, {})
         return response.status, response.headers, response.body(), response.state
 
     assert answer(list(chunks)) == answer(iter(chunks))
