@@ -3,14 +3,11 @@
 from bridge import Bridge
 handler = Bridge(app)
 
-Import time is part of every cold start, so the modules ``import bridge``
-loads (the WSGI path) load no standard-library module they can do without:
-not ``asyncio`` or ``logging`` (loaded by the first ASGI app and the first
-log record), and not ``typing``.  Those modules spell
-``typing.TYPE_CHECKING`` as ``TYPE_CHECKING = False``, which type checkers
-read as ``typing.TYPE_CHECKING``, and keep every ``typing`` and
-``collections.abc`` name they use for annotations inside
-``if TYPE_CHECKING:``.  ``tests/test_imports.py`` holds them to it.
+Import time is part of every cold start, so ``import bridge`` (the WSGI
+path) loads no ``asyncio``, ``logging`` or ``typing``.  Its modules spell
+``typing.TYPE_CHECKING`` as ``TYPE_CHECKING = False`` (type checkers read it
+as the real one) and keep annotation-only imports under it;
+``tests/test_imports.py`` holds them to it.
 """
 
 from bridge.adapter import Bridge

@@ -2,26 +2,19 @@
 
 * a coroutine function, or an object whose ``__call__`` is one: ASGI 3;
 * a class or a synchronous callable taking one positional argument
-  (``scope``) and returning an awaitable-taking instance: ASGI 2;
+  (``scope``): ASGI 2;
 * any other synchronous callable that can take two positional arguments:
   presumed WSGI (``environ, start_response``).
 
-A plain synchronous callable can only be *presumed* WSGI, so
-``interface="asgi"`` or ``"wsgi"`` overrides the guess, where the signature
-allows it.  An object whose signature rules out every interface (a class
-whose instances are the app, ``def hello(name=None)``, a WSGI app given
-``interface="asgi"``) is refused with a :class:`ConfigurationError` that says
-what it looks like.  A callable taken for ASGI 2 that is not one (``greet(name)``)
-can only be found out by calling it: see :func:`bridge.asgi.runner.as_asgi3`.
+``interface="asgi"`` or ``"wsgi"`` overrides the guess where the signature
+allows it; an object whose signature rules out every interface is refused
+with a :class:`ConfigurationError` that says what it looks like.
 
 The answers are those of :func:`inspect.iscoroutinefunction` and
-:func:`inspect.signature`, but importing ``inspect`` (which loads ``ast``,
-``dis`` and ``tokenize``) would lengthen every cold start, and a WSGI one has
-no other use for it (``benchmarks/README.md`` has the figures).  The usual
-application shapes (a function, a bound method, an instance of a class with a
-plain ``def __call__``) are read from their code objects directly; anything
-else (classes, partials with bound arguments, decorated or Cython callables,
-objects carrying a ``__signature__``) is handed to ``inspect``.
+:func:`inspect.signature`, but importing ``inspect`` would lengthen every
+cold start (``benchmarks/README.md``): the usual shapes (a function, a bound
+method, an instance of a class with a plain ``def __call__``) are read from
+their code objects, anything else is handed to ``inspect``.
 """
 
 from __future__ import annotations
@@ -38,14 +31,11 @@ if TYPE_CHECKING:
 
     Interface = Literal["asgi2", "asgi3", "wsgi"]
 
-#: ``inspect.CO_COROUTINE`` and ``inspect.CO_VARARGS``: code flags whose values
-#: are part of the language (``dis.COMPILER_FLAG_NAMES``).
+#: ``inspect.CO_VARARGS`` and ``inspect.CO_COROUTINE``.
 _CO_VARARGS = 0x04
 _CO_COROUTINE = 0x80
 
-#: Attributes that make ``inspect.signature`` look somewhere other than the
-#: code object (``functools.wraps``, explicit signatures, ``partialmethod``,
-#: C-level text signatures).  A callable carrying any of them goes to ``inspect``.
+#: Attributes that make ``inspect.signature`` look elsewhere than the code object.
 _SIGNATURE_OVERRIDES = (
     "__wrapped__",
     "__signature__",
@@ -54,8 +44,7 @@ _SIGNATURE_OVERRIDES = (
     "__partialmethod__",
 )
 
-#: Set by ``inspect.markcoroutinefunction`` (Python 3.12+) on a synchronous
-#: function that returns an awaitable; only ``inspect`` can tell its value.
+#: Set by ``inspect.markcoroutinefunction`` (Python 3.12+): only ``inspect`` reads it.
 _COROUTINE_MARKER = "_is_coroutine_marker"
 
 
@@ -189,12 +178,6 @@ def _partial_type() -> type[partial[Any]] | tuple[()]:
     return functools.partial if functools is not None else ()
 
 
-def _takes_one_argument(app: Any) -> bool:
-    """Whether calling ``app`` takes exactly one positional argument (ASGI 2's scope)."""
-    arity = _arity(app)
-    return arity is not None and arity[0] == 1 and arity[1] is not None
-
-
 def _arity(app: Any) -> tuple[int, int | None] | None:
     """``(required positional parameters, most positional arguments or None
     for *args)``; None when not even ``inspect`` can tell."""
@@ -203,13 +186,9 @@ def _arity(app: Any) -> tuple[int, int | None] | None:
 
 
 def _positional_shape(app: Any) -> tuple[int, int | None] | None:
-    """``(required positional parameters, most positional arguments or None
-    for *args)`` as ``inspect.signature`` would report them, read from the
-    code object; None when only ``inspect`` can tell.
-
-    Covers a plain function, a method bound to an instance, and an instance
-    whose class defines ``__call__`` with a plain ``def``.
-    """
+    """:func:`_arity` read from the code object of a plain function, a bound
+    method or an instance whose class has a plain ``def __call__``; None for
+    anything else (only ``inspect`` can tell)."""
     bound = False
     function: object = app
     if isinstance(app, MethodType):
@@ -245,11 +224,6 @@ def _class_attribute(cls: type, name: str) -> object:
 
 def _has_any(obj: object, names: tuple[str, ...]) -> bool:
     return any(hasattr(obj, name) for name in names)
-
-
-def _takes_one_argument_by_signature(app: Any) -> bool:
-    arity = _arity_by_signature(app)
-    return arity is not None and arity[0] == 1 and arity[1] is not None
 
 
 def _arity_by_signature(app: Any) -> tuple[int, int | None] | None:

@@ -21,45 +21,35 @@ if TYPE_CHECKING:
     from bridge.types import TextHeaders
 
 
-def _stdlib_b64encode(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).decode("ascii")
-
-
-if sys.version_info >= (3, 11):
-
-    def _stdlib_b64decode(data: str) -> bytes:
-        return binascii.a2b_base64(data, strict_mode=True)
-
-else:
-
-    def _stdlib_b64decode(data: str) -> bytes:
-        import base64
-
-        return base64.b64decode(data, validate=True)
-
-
 def _load_codec() -> None:
-    """Bind ``_b64encode`` and ``_b64decode`` to the optional, faster pybase64
-    when it is installed, else to the standard library.
-
-    Done at the first body that needs base64 rather than at import: importing
-    pybase64 costs about a millisecond, and a cold start answered with a
-    text body never needs it.  Racing threads both bind the same functions.
-    """
+    """Bind ``_b64encode`` and ``_b64decode`` to pybase64 when it is
+    installed, else to the standard library: at the first body that needs
+    base64, since importing pybase64 costs a millisecond that a cold start
+    answered with text never needs."""
     global _b64encode, _b64decode
     try:
         import pybase64
     except ImportError:
-        _b64encode, _b64decode = _stdlib_b64encode, _stdlib_b64decode
-        return
+        _b64encode = _stdlib_b64encode
+        _b64decode = _stdlib_b64decode
+    else:
 
-    def encode(data: bytes) -> str:
-        return pybase64.b64encode_as_string(data)
+        def decode(data: str) -> bytes:
+            return pybase64.b64decode(data, validate=True)
 
-    def decode(data: str) -> bytes:
-        return pybase64.b64decode(data, validate=True)
+        _b64encode, _b64decode = pybase64.b64encode_as_string, decode
 
-    _b64encode, _b64decode = encode, decode
+
+def _stdlib_b64encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def _stdlib_b64decode(data: str) -> bytes:
+    if sys.version_info >= (3, 11):
+        return binascii.a2b_base64(data, strict_mode=True)
+    import base64
+
+    return base64.b64decode(data, validate=True)
 
 
 def _first_b64encode(data: bytes) -> str:

@@ -1,17 +1,13 @@
 """The last checks on an application's response before it leaves bridge.
 
-* The one rule for response headers, applied where the app's answer enters
-  bridge (``bridge.asgi.http``, ``bridge.wsgi.response``): a name is an HTTP
-  token (RFC 9110, 5.1: letters, digits and ``!#$%&'*+-.^_`|~``) and a value
-  holds no CR, LF or NUL (5.5: such values are invalid and can split a
-  response).  :func:`is_token` and :func:`is_field_value` decide; a header
-  that breaks the rule is never passed on.
+* Response headers, checked where the app's answer enters bridge: a name is
+  an HTTP token (RFC 9110, 5.6.2) and a value holds no CR, LF or NUL (5.5:
+  such values can split a response).
 * Lambda refuses a response whose JSON is over 6,291,556 bytes, and the
-  caller then sees an opaque error.  bridge measures the response first and
-  answers with its own error instead.  The measurement is exact but is only
-  made when a cheap bound (six JSON bytes per body and header byte, the
-  worst an escape can cost) says the response might be too large: bodies
-  under about 1 MB cost nothing.
+  caller then sees an opaque error; bridge answers with its own instead.  The
+  exact measurement is only made when a cheap bound (six JSON bytes per body
+  and header byte, the worst an escape costs) says the response might be
+  too large.
 """
 
 from __future__ import annotations
@@ -30,43 +26,36 @@ LAMBDA_RESPONSE_LIMIT = 6_291_556
 #: earlier ones escape them (``\\u00e9``, six bytes).
 _ENSURE_ASCII = sys.version_info < (3, 12)
 
-#: Bytes of JSON per header besides its name and value: quotes, separators,
-#: CloudFront's ``{"key": ..., "value": ...}``.
+#: Bytes of JSON per header besides its name and value (quotes, separators,
+#: CloudFront's ``{"key": ..., "value": ...}``), and per response.
 PER_HEADER = 64
 FIXED = 1024
 
-#: The bytes no header may hold, as ints (``13 in data`` is a plain byte
-#: search; see benchmarks/README.md).
+#: The bytes no header value may hold.
 CR, LF, NUL = 13, 10, 0
 
-#: The characters of an HTTP token (RFC 9110, 5.6.2).
 TOKEN_CHARS = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def is_token(name: bytes) -> bool:
-    """Whether ``name`` is a valid header name: one or more token characters
-    (deleting them all leaves nothing)."""
+    """Whether ``name`` is one or more token characters."""
     return bool(name) and not name.translate(None, TOKEN_CHARS)
 
 
 def is_field_value(value: bytes) -> bool:
-    """Whether ``value`` is a header value bridge passes on: no CR, LF or NUL."""
     return not (CR in value or LF in value or NUL in value)
 
 
 def small_response(limit: int = LAMBDA_RESPONSE_LIMIT) -> int:
     """The most body and header bytes a response can have and be certain to
-    stay under ``limit``, however they encode: every header has a name of a
-    byte or more, so ``n`` such bytes are at most ``6n + 12n + PER_HEADER * n
-    + FIXED`` bytes once encoded (see :func:`might_be_too_large`)."""
-    return (limit - FIXED) // (18 + PER_HEADER)  # negative below FIXED: none is
+    stay under ``limit`` (:func:`might_be_too_large` with a one-byte name per
+    header); negative when none can."""
+    return (limit - FIXED) // (18 + PER_HEADER)
 
 
 def might_be_too_large(
     body_size: int, header_size: int, header_count: int, limit: int = LAMBDA_RESPONSE_LIMIT
 ) -> bool:
-    """Whether a response with this many body and header bytes could be over
-    ``limit`` once encoded (a bound: six JSON bytes per byte)."""
     return 6 * (body_size + 2 * header_size) + PER_HEADER * header_count + FIXED > limit
 
 
@@ -77,38 +66,25 @@ def name_for_log(name: str) -> str:
 
 def encoded_size(response: Any) -> int | None:
     """The response's size as the runtime will send it, or None when it is
-    not JSON (a custom source's business).
-
-    A base64 body (flagged as AWS flags it) or one of plain printable ASCII
-    without quotes or backslashes is counted, not encoded: its JSON is itself
-    in quotes.  Encoding a multi-megabyte body just to measure it would cost
-    another copy of it and a few milliseconds.
-
-    ``json`` is imported here, not at the top: this only runs for a response
-    that might be over the limit, and most cold starts have none.
-    """
+    not JSON (a custom source's business).  A base64 body, or one that JSON
+    needs no escape for, is counted rather than encoded: no copy of a
+    multi-megabyte body just to measure it."""
     import json
 
     body = response.get("body") if type(response) is dict else None
-    if type(body) is str and body and (_is_base64(response) or _needs_no_escapes(body)):
-        rest = dict(response)
-        rest["body"] = ""
-        rest_size = encoded_size(rest)
+    if (
+        type(body) is str
+        and body
+        and (
+            response.get("isBase64Encoded") is True
+            or response.get("bodyEncoding") == "base64"
+            or (body.isascii() and body.isprintable() and '"' not in body and "\\" not in body)
+        )
+    ):
+        rest_size = encoded_size({**response, "body": ""})
         return None if rest_size is None else rest_size + len(body)
     try:
         text = json.dumps(response, ensure_ascii=_ENSURE_ASCII)
     except (TypeError, ValueError):
         return None
     return len(text) if _ENSURE_ASCII else len(text.encode("utf-8", "surrogatepass"))
-
-
-def _is_base64(response: dict[str, Any]) -> bool:
-    """Whether the response says its body is base64 (whose alphabet JSON
-    never escapes), in either of the shapes AWS uses."""
-    return response.get("isBase64Encoded") is True or response.get("bodyEncoding") == "base64"
-
-
-def _needs_no_escapes(text: str) -> bool:
-    """Whether JSON writes ``text`` as it is (between its quotes): printable
-    ASCII (no control characters) with no ``"`` or ``\\``."""
-    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text

@@ -125,7 +125,10 @@ def events_source(path: str) -> EventSource:
     decoded = decode_path(path)
 
     def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
-        body = _dumps(event).encode("ascii")
+        import json
+
+        # Compact, ASCII only: any string JSON can carry (a lone surrogate too) gets through.
+        body = json.dumps(event, separators=(",", ":")).encode("ascii")
         headers = {
             "host": HOST,
             "content-type": "application/json",
@@ -151,14 +154,6 @@ def events_source(path: str) -> EventSource:
     )
 
 
-def _dumps(event: object) -> str:
-    """The event as compact JSON, ASCII only (non-ASCII as ``\\u`` escapes,
-    so that any string JSON can carry, a lone surrogate too, gets through)."""
-    import json
-
-    return json.dumps(event, separators=(",", ":"))
-
-
 # ------------------------------------------------------------------ result
 
 
@@ -173,12 +168,8 @@ def invocation_result(
     Any other status raises :class:`~bridge.errors.ApplicationError`: the invocation fails.
     """
     if not 200 <= status < 300:
-        raise status_error(
-            status,
-            f"POST {path}",
-            body,
-            "a non-2xx answer to a non-HTTP event fails the invocation",
-        )
+        why = "a non-2xx answer to a non-HTTP event fails the invocation"
+        raise status_error(status, f"POST {path}", body, why)
     if not body:
         return None
     content_type = ""
@@ -188,20 +179,15 @@ def invocation_result(
             content_type = value
         elif name == "content-encoding" and is_compressed(value):
             encoded = True
-    if not encoded:
-        mime = content_type.partition(";")[0].strip().lower()
-        if mime == "application/json" or mime.endswith("+json"):
-            import json
+    mime = content_type.partition(";")[0].strip().lower()
+    if not encoded and (mime == "application/json" or mime.endswith("+json")):
+        import json
 
-            try:
-                return json.loads(body)
-            except ValueError as exc:
-                raise status_error(
-                    status,
-                    f"POST {path}",
-                    body,
-                    f"its content-type is {mime} but the body is not JSON ({exc})",
-                ) from None
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            why = f"its content-type is {mime} but the body is not JSON ({exc})"
+            raise status_error(status, f"POST {path}", body, why) from None
     return config.serializer.encode(body, headers)[0]
 
 

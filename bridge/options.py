@@ -1,6 +1,5 @@
-"""The checks of ``Bridge``'s options: one function per option, which
-refuses a bad value with :class:`~bridge.errors.ConfigurationError` (what was
-expected, what arrived, what to do) and returns the value ``Bridge`` keeps."""
+"""``Bridge``'s options checked: one function per option, which refuses a bad
+value with :class:`~bridge.errors.ConfigurationError` or returns the value kept."""
 
 from __future__ import annotations
 

@@ -1,24 +1,18 @@
 """The application's answer on its way out: the response sinks.
 
-From the moment an answer enters bridge (``bridge.asgi.http`` for an ASGI
-app, ``bridge.wsgi.response`` for a WSGI one) it is a status, text headers
-(an ordered list of ``(name, value)`` str pairs, names lower case, values
-latin-1, both already checked) and body bytes.  A *response sink* takes it
-from there, in one of two ways, and :meth:`bridge.Bridge.respond` is the one
-place that picks between them:
+From the moment an answer enters bridge (``bridge.asgi.http``,
+``bridge.wsgi.response``) it is a status, text headers (``(name, value)``
+str pairs, names lower case, both checked) and body bytes.  A *response
+sink* takes it from there, and :meth:`bridge.Bridge.respond` picks one:
 
-* :class:`LambdaSink`, buffered: the whole answer becomes the Lambda
-  response dict, written by the event source's ``to_response`` (and the one
-  body serializer, :meth:`bridge.body.BodySerializer.encode`).  It applies
-  ``error_statuses``, ``exclude_headers`` and Lambda's size limit.
-* :class:`StreamSink`, streamed (``bridge.runtime`` with
-  ``invoke_mode="RESPONSE_STREAM"``): the status and headers, then each body
-  chunk as the app sends it, to a :class:`~bridge.types.ResponseStream`,
-  which frames them for the Runtime API (prelude, 8 NULs, chunks:
-  ``bridge.runtime.framing``).
+* :class:`LambdaSink`, buffered: the Lambda response dict the event source's
+  ``to_response`` writes, with ``error_statuses``, ``exclude_headers`` and
+  Lambda's size limit applied.
+* :class:`StreamSink`, streamed (``invoke_mode="RESPONSE_STREAM"``): status
+  and headers, then each body chunk as the app sends it, to a
+  :class:`~bridge.types.ResponseStream` (``bridge.runtime.framing``).
 
-Below them: the helpers the sources' writers share (status phrases, headers
-grouped by name or joined into one value per name).
+Below them: the helpers the sources' writers share.
 """
 
 from __future__ import annotations
@@ -81,17 +75,33 @@ class LambdaSink:
             raise status_error(status, request, body)
         if self.exclude:
             headers = [h for h in headers if h[0] not in self.exclude]
-        write = source.to_response
-        if getattr(write, "takes_text", False):
-            response = write(event, status, headers, body, self.config)  # type: ignore[arg-type]
-        else:
-            response = self.write(source, event, status, headers, body)
+        response = self.write(source, event, status, headers, body)
         # A response this small is under the source's limit; a larger one is measured.
-        if len(body) + header_size > source.small_response and might_be_too_large(
-            len(body), header_size, len(headers), source.response_limit or LAMBDA_RESPONSE_LIMIT
+        limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
+        if len(body) + header_size <= source.small_response or not might_be_too_large(
+            len(body), header_size, len(headers), limit
         ):
-            return self._within_limit(source, event, request, response)
-        return response
+            return response
+        size = encoded_size(response)
+        if size is None or size <= limit:
+            return response
+        if limit == LAMBDA_RESPONSE_LIMIT:
+            whose, outcome = "Lambda's", "Lambda would fail the invocation"
+        else:
+            whose, outcome = f"the {source.name} source's", "the service would answer 502"
+        logger.error(
+            "The response to %s is %d bytes once encoded for Lambda, over %s response limit "
+            "of %d bytes; answering 500 instead (%s). Serve large content from S3 or "
+            "compress it.",
+            request_line(request),
+            size,
+            whose,
+            limit,
+            outcome,
+        )
+        return self.error(
+            source, event, 500, "Internal Server Error: the response is too large for AWS Lambda."
+        )
 
     def write(
         self,
@@ -113,33 +123,6 @@ class LambdaSink:
     ) -> LambdaResponse:
         """A plain-text answer of bridge's own (a rejected event, a 500)."""
         return self.write(source, event, status, list(ERROR_HEADERS), message.encode())
-
-    def _within_limit(
-        self, source: EventSource, event: LambdaEvent, request: Any, response: LambdaResponse
-    ) -> LambdaResponse:
-        """``response``, unless it is over Lambda's limit once encoded (or the
-        service's, when that is lower): then a 500 and an ERROR."""
-        size = encoded_size(response)
-        limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
-        if size is None or size <= limit:
-            return response
-        if limit == LAMBDA_RESPONSE_LIMIT:
-            whose, outcome = "Lambda's", "Lambda would fail the invocation"
-        else:
-            whose, outcome = f"the {source.name} source's", "the service would answer 502"
-        logger.error(
-            "The response to %s is %d bytes once encoded for Lambda, over %s response limit "
-            "of %d bytes; answering 500 instead (%s). Serve large content from S3 or "
-            "compress it.",
-            request_line(request),
-            size,
-            whose,
-            limit,
-            outcome,
-        )
-        return self.error(
-            source, event, 500, "Internal Server Error: the response is too large for AWS Lambda."
-        )
 
 
 class StreamSink:

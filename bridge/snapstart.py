@@ -2,12 +2,11 @@
 function and after it restores a copy of it.
 
 With SnapStart (Python 3.12+), Lambda runs the init phase once (imports,
-``Bridge(app)`` and with it ASGI lifespan startup), snapshots the memory of
-the process and starts every later execution environment from a copy of
-that snapshot.  What init created is then *shared* by all the copies:
-open sockets (a database connection opened in lifespan startup is one TCP
-connection copied into many machines: reopen it), the state of ``random``,
-unique ids, cached credentials.  Register functions to fix that up::
+``Bridge(app)``, ASGI lifespan startup), snapshots the process and starts
+later execution environments from copies of it, which then *share* what
+init created: open sockets (reopen a database connection made at startup),
+the state of ``random``, unique ids, cached credentials.  Register functions
+to fix that up, at import time (the snapshot is taken when init ends)::
 
     from bridge import snapstart
 
@@ -19,24 +18,13 @@ unique ids, cached credentials.  Register functions to fix that up::
     def reopen_pool() -> None:
         pool.open()
 
-The same hooks work under both runtimes: under AWS's runtime interface
-client (awslambdaric, the managed Python runtimes) they are registered with
-AWS's ``snapshot_restore_py`` (which awslambdaric depends on), and under
-``python -m bridge.runtime`` the runtime runs them, together with any
-registered directly with ``snapshot_restore_py``.  The order is AWS's:
-before-snapshot hooks in the reverse order of registration, after-restore
-hooks in the order of registration.  Register them at import time (module
-level), since the snapshot is taken when init ends.
-
-After a restore, bridge reseeds ``random`` (from ``os.urandom``) before
-the application's own after-restore hooks run, so that two restored copies
-do not draw the same numbers.  An application that wants a fixed seed sets
-it in an after-restore hook of its own.  Under awslambdaric this reseed is
-registered by the first hook registered here, or by ``Bridge(...)`` when
-``AWS_LAMBDA_INITIALIZATION_TYPE`` is ``snap-start``.
-
-Hooks are plain functions: an async resource (a client bound to the app's
-event loop) is best marked stale in the hook and reopened by the next
+Under AWS's runtime interface client the hooks are registered with AWS's
+``snapshot_restore_py``; under ``python -m bridge.runtime`` the runtime runs
+them, with any registered with ``snapshot_restore_py`` directly.  The order
+is AWS's: before-snapshot hooks last registered first, after-restore hooks
+in the order of registration.  After a restore, bridge reseeds ``random``
+(from ``os.urandom``) before the application's own hooks run.  Hooks are
+plain functions: mark an async resource stale and reopen it in the next
 request that needs it.
 """
 
@@ -160,7 +148,7 @@ def _check(func: Any, what: str) -> None:
 
 
 def _aws() -> Any:
-    """AWS's ``snapshot_restore_py`` module, or None when it is not installed."""
+    """AWS's ``snapshot_restore_py``, or None."""
     try:
         import snapshot_restore_py  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
@@ -170,8 +158,7 @@ def _aws() -> Any:
 
 def _registries() -> tuple[list[Hook], list[Hook]]:
     """Where hooks are registered: AWS's registry when it is installed (so
-    that awslambdaric runs them), else bridge's own.  The reseed of
-    ``random`` is registered first, ahead of the app's hooks."""
+    that awslambdaric runs them), else bridge's own; the reseed first."""
     aws = _aws()
     before: list[Hook] = _own_before if aws is None else aws.get_before_snapshot()
     after: list[Hook] = _own_after if aws is None else aws.get_after_restore()
@@ -181,8 +168,7 @@ def _registries() -> tuple[list[Hook], list[Hook]]:
 
 
 def _both() -> tuple[list[list[Hook]], list[list[Hook]]]:
-    """Every registry to run: AWS's (which holds the hooks an app registered
-    directly with ``snapshot_restore_py``), then bridge's own."""
+    """Every registry to run: AWS's, then bridge's own."""
     aws = _aws()
     if aws is None:
         return [_own_before], [_own_after]

@@ -517,7 +517,7 @@ def test_detection_agrees_with_inspect(app: Any) -> None:
     from bridge import apps
 
     assert apps._is_coroutine_function(app) == inspect.iscoroutinefunction(app)
-    assert apps._takes_one_argument(app) == apps._takes_one_argument_by_signature(app)
+    assert apps._arity(app) == apps._arity_by_signature(app)
 
 
 @pytest.mark.parametrize(

@@ -307,3 +307,48 @@ def test_the_counted_body_size_is_the_encoded_size(body: str, as_base64: bool) -
     }
     text = json.dumps(response, ensure_ascii=sys.version_info < (3, 12))
     assert checks.encoded_size(response) == len(text.encode("utf-8", "surrogatepass"))
+
+
+_HEADER_NAME = st.sampled_from(["Content-Type", "content-length", "Set-Cookie", "X-A", "ETag"])
+_HEADER_VALUE = st.one_of(st.text(max_size=140), st.sampled_from(["12", " 7\t", "text/plain"]))
+
+
+@given(st.lists(st.tuples(_HEADER_NAME, _HEADER_VALUE), max_size=5))
+def test_remembered_wsgi_headers_give_what_the_careful_check_gives(
+    headers: list[tuple[str, str]],
+) -> None:
+    from bridge.errors import ProtocolError
+    from bridge.wsgi import response
+
+    try:
+        careful = [response._check_header(item) for item in headers]
+    except ProtocolError:
+        with pytest.raises(ProtocolError):
+            response.check_headers(headers)
+        return
+    expected = (
+        [known[0] for known in careful],
+        next((k[2] for k in reversed(careful) if k[2] is not None), None),
+        sum(known[1] for known in careful),
+    )
+    for _ in range(2):  # checked, then remembered
+        assert response.check_headers(headers) == expected
+
+
+@given(st.lists(st.binary(max_size=8), max_size=4), st.one_of(st.none(), st.integers(0, 40)))
+def test_a_returned_list_gives_what_any_other_iterable_gives(
+    chunks: list[bytes], length: int | None
+) -> None:
+    from bridge.wsgi.response import respond
+
+    headers = [] if length is None else [("Content-Length", str(length))]
+
+    def answer(result: Any) -> tuple[int, list[tuple[str, str]], bytes, str]:
+        def app(environ: object, start_response: Any) -> Any:
+            start_response("200 OK", list(headers))
+            return result
+
+        response = respond(app, {})
+        return response.status, response.headers, response.body(), response.state
+
+    assert answer(list(chunks)) == answer(iter(chunks))

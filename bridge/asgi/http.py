@@ -1,9 +1,8 @@
 """The ASGI HTTP cycle for one Lambda invocation.
 
-Lambda hands over the whole request at once and takes the whole response at
-once, so the cycle delivers the body in a single ``http.request`` message
-and buffers what the application sends.  The states, and the one message
-each accepts::
+Lambda hands over the whole request at once, so the body arrives in a
+single ``http.request`` message.  The states, and the one message each
+accepts::
 
     REQUEST  --http.response.start-->                       RESPONSE
     RESPONSE --http.response.body (more_body=True)-->       RESPONSE
@@ -11,27 +10,19 @@ each accepts::
     COMPLETE -- anything --> ProtocolError
 
 Every way an application can end has a defined result: a complete response
-is returned as sent; anything else becomes a 500 and a log line.  With a
-time limit (the Lambda deadline minus a margin), an application still
-running then is cancelled: a 504 if its response was not complete.
-``http.disconnect`` is delivered only once the response is complete.
-
-The app's status and headers become text (lower-case names, latin-1
-values) as ``http.response.start`` arrives, checked then: a name that is not
-an HTTP token, or a value with CR, LF or NUL, is a ProtocolError raised to
-the application, and a 500.  :class:`HTTPCycle` buffers the body for the
-buffered sink (:class:`bridge.response.LambdaSink`) and, for
-``bridge.runtime``, tells with :meth:`completed` that the response is
-complete while the application may still be running (background tasks,
-code after its last ``send``).  :class:`StreamingHTTPCycle` hands the
-answer to the streamed sink (:class:`bridge.response.StreamSink`) as the
-application sends it.
+stands; anything else becomes a 500 and a log line; an application still
+running at its time limit is cancelled, a 504 unless its response was
+complete.  ``http.disconnect`` is delivered only once the response is
+complete.  Status and headers are checked as ``http.response.start``
+arrives and become text (lower-case names): a bad one is a ProtocolError
+raised to the application.  :class:`HTTPCycle` buffers the body for
+:class:`bridge.response.LambdaSink`; :class:`StreamingHTTPCycle` hands it
+to :class:`bridge.response.StreamSink` as it is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -49,21 +40,10 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
 logger = logging.getLogger("bridge.http")
 
 
-class HTTPCycleState(enum.Enum):
-    REQUEST = "waiting for http.response.start"
-    RESPONSE = "waiting for http.response.body"
-    COMPLETE = "response complete"
-
-    # Members are singletons compared by identity: hashing by identity as well
-    # keeps the table lookup below out of Enum's Python-level __hash__.
-    __hash__ = object.__hash__
-
-
-# Plain module names for the states: reading an Enum member off its class is
-# a slow attribute lookup, and the cycle reads them on every message.
-REQUEST = HTTPCycleState.REQUEST
-RESPONSE = HTTPCycleState.RESPONSE
-COMPLETE = HTTPCycleState.COMPLETE
+# The states, as the descriptions the log lines use.
+REQUEST = "waiting for http.response.start"
+RESPONSE = "waiting for http.response.body"
+COMPLETE = "response complete"
 
 #: The message type each state accepts.
 EXPECTED = {
@@ -115,10 +95,7 @@ class HTTPCycle:
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
-        # The two expected messages are tested first, each against its state
-        # and type in one comparison; anything else falls through to the
-        # error.  Values are type-checked with ``type() is`` for the usual
-        # exact types, and only anything else goes to the full check.
+        # The two expected messages first; anything else falls through to the error.
         if type(message) is dict or isinstance(message, Mapping):
             message_type = message.get("type")
             state = self.state
@@ -179,7 +156,7 @@ class HTTPCycle:
             elif self.state is not COMPLETE:
                 logger.error(
                     "ASGI callable returned without completing the response (%s) for %s %s.",
-                    self.state.value,
+                    self.state,
                     self.scope["method"],
                     self.scope["path"],
                 )
@@ -222,7 +199,7 @@ class HTTPCycle:
         logger.error(
             "Exception in ASGI application (%s, %s); answering 500.",
             request,
-            self.state.value,
+            self.state,
             exc_info=exc,
         )
         self.internal_error()
@@ -232,47 +209,45 @@ class HTTPCycle:
         ``exc`` is what it raised (the cancellation itself, when it let it
         through), None when it returned."""
         request = f"{self.scope['method']} {self.scope['path']}"
-        limit_ms = (self._timed_out or 0.0) * 1000
-        if self._state_at_deadline is COMPLETE:
+        limit = (
+            f"its time limit ({(self._timed_out or 0.0) * 1000:.0f} ms: the Lambda deadline "
+            "minus timeout_margin_ms)"
+        )
+        at = self._state_at_deadline
+        if at is COMPLETE:
             logger.warning(
-                "ASGI application still running after its response was complete, at its "
-                "time limit (%.0f ms: the Lambda deadline minus timeout_margin_ms) for %s; "
-                "cancelled it. The response stands.",
-                limit_ms,
+                "ASGI application still running after its response was complete, at %s for "
+                "%s; cancelled it. The response stands.",
+                limit,
                 request,
             )
             return
-        if exc is None or not isinstance(exc, asyncio.CancelledError):
-            # The application caught the cancellation and went on.
-            if self.state is COMPLETE:
-                logger.warning(
-                    "ASGI application still running at its time limit (%.0f ms: the Lambda "
-                    "deadline minus timeout_margin_ms) for %s (%s); cancelled it, but it caught "
-                    "the cancellation and completed a response of its own (status %d), which "
-                    "stands.",
-                    limit_ms,
-                    request,
-                    self._state_at_deadline.value,
-                    self.status,
-                )
-                return
+        if isinstance(exc, asyncio.CancelledError):
             logger.error(
-                "ASGI application still running at its time limit (%.0f ms: the Lambda deadline "
-                "minus timeout_margin_ms) for %s (%s); cancelled it, and it caught the "
-                "cancellation and %s; answered 504.",
-                limit_ms,
+                "ASGI application still running at %s for %s (%s); cancelled it and answered 504.",
+                limit,
                 request,
-                self._state_at_deadline.value,
-                "returned" if exc is None else f"raised {type(exc).__name__} instead",
-                exc_info=exc,
+                at,
             )
+        elif self.state is COMPLETE:  # it caught the cancellation and went on
+            logger.warning(
+                "ASGI application still running at %s for %s (%s); cancelled it, but it caught "
+                "the cancellation and completed a response of its own (status %d), which stands.",
+                limit,
+                request,
+                at,
+                self.status,
+            )
+            return
         else:
             logger.error(
-                "ASGI application still running at its time limit (%.0f ms: the Lambda deadline "
-                "minus timeout_margin_ms) for %s (%s); cancelled it and answered 504.",
-                limit_ms,
+                "ASGI application still running at %s for %s (%s); cancelled it, and it caught "
+                "the cancellation and %s; answered 504.",
+                limit,
                 request,
-                self._state_at_deadline.value,
+                at,
+                "returned" if exc is None else f"raised {type(exc).__name__} instead",
+                exc_info=exc,
             )
         self.internal_error(504, b"Gateway Timeout")
 

@@ -1,22 +1,13 @@
 """ASGI lifespan: startup once per process, shutdown once when it ends.
 
 ``LifespanOn`` keeps the application's lifespan coroutine alive as a task on
-the process loop between invocations (it simply waits for its next message
-while the loop is idle), so startup and shutdown run exactly once.
-``LifespanOff`` is its null object, so the request path has no branches.
-
-Shutdown runs at interpreter exit and on SIGTERM, which Lambda sends before
-it stops an environment that has an extension registered.  A SIGTERM handler
-that was installed before bridge's is called after the shutdown; the default
-action (terminate) is then carried out as before.
-
-Shutdown is waited for at most ``SHUTDOWN_TIMEOUT_S``: Lambda's Shutdown
-phase lasts 500 ms (internal extensions) or 2,000 ms (external ones), of
-which it reserves up to 300 ms for the runtime (500 ms with an internal
-extension), then sends SIGKILL
+the process loop between invocations; ``LifespanOff`` is its null object.
+Shutdown runs at interpreter exit and on SIGTERM (which Lambda sends before
+it stops an environment with an extension), then any SIGTERM handler
+installed before bridge's runs, or the default action.  Shutdown is waited
+for at most ``SHUTDOWN_TIMEOUT_S``: after SIGTERM, Lambda gives the runtime
+300 to 500 ms before SIGKILL
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown).
-A shutdown still running then is cancelled with a WARNING, and the process
-goes on ending: the previous SIGTERM handler runs, or the process exits.
 """
 
 from __future__ import annotations
@@ -43,8 +34,7 @@ logger = get_logger("bridge.lifespan")
 #: ends an init phase after 10 s, with nothing from the application).
 STARTUP_PATIENCE_S = 4.0
 
-#: Seconds lifespan shutdown is waited for (and then its cancellation): the
-#: most Lambda gives the runtime after SIGTERM (see above).
+#: Seconds lifespan shutdown is waited for, and then its cancellation.
 SHUTDOWN_TIMEOUT_S = 0.5
 
 
@@ -78,8 +68,6 @@ class LifespanOn:
         self._error: BaseException | None = None
         self._started = False
 
-    # -- the application side of the protocol
-
     async def _receive(self) -> Message:
         assert self._inbox is not None
         return await self._inbox.get()
@@ -89,8 +77,6 @@ class LifespanOn:
         assert self._shutdown_done is not None
         kind = message.get("type")
         if not (isinstance(kind, str) and kind.startswith("lifespan.")):
-            # Not a lifespan message at all (an app that answers every scope
-            # with an HTTP response): the app does not speak lifespan.
             raise LifespanError(
                 f"Expected a 'lifespan.*' message in reply to the lifespan scope, got {kind!r}: "
                 "the application does not handle scope type 'lifespan'."
@@ -122,8 +108,6 @@ class LifespanOn:
         finally:
             self._startup_done.set()
             self._shutdown_done.set()
-
-    # -- the server side
 
     def startup(self) -> None:
         self.runner.run(self._startup())
@@ -161,9 +145,7 @@ class LifespanOn:
             ) from self._error
 
     async def _wait_for_startup(self) -> None:
-        """Wait until startup is over, with a WARNING every
-        ``STARTUP_PATIENCE_S`` seconds it is not: a startup that hangs would
-        otherwise end in an init timeout that names nothing."""
+        """Wait until startup is over, with a WARNING every ``STARTUP_PATIENCE_S``."""
         assert self._startup_done is not None
         done = asyncio.ensure_future(self._startup_done.wait())
         waited = 0.0
@@ -185,7 +167,9 @@ class LifespanOn:
         if not self._started:
             return
         self._started = False
-        _unregister(self)
+        with _lock:
+            if self in _active:
+                _active.remove(self)
         if self._task is None:
             return
         try:
@@ -243,20 +227,20 @@ _lock = threading.Lock()
 
 
 def _register(lifespan: LifespanOn) -> None:
-    global _hooks_installed
+    """Keep ``lifespan`` for :func:`shutdown_all`, which the first one hooks
+    to interpreter exit and (on the main thread) to SIGTERM."""
+    global _hooks_installed, _previous_sigterm
     with _lock:
         _active.append(lifespan)
         if _hooks_installed:
             return
         _hooks_installed = True
     atexit.register(shutdown_all)
-    _install_sigterm()
-
-
-def _unregister(lifespan: LifespanOn) -> None:
-    with _lock:
-        if lifespan in _active:
-            _active.remove(lifespan)
+    if threading.current_thread() is not threading.main_thread():
+        logger.debug("Not on the main thread: lifespan shutdown will run at exit only.")
+        return
+    _previous_sigterm = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def shutdown_all() -> None:
@@ -267,15 +251,6 @@ def shutdown_all() -> None:
                 return
             lifespan = _active[-1]
         lifespan.shutdown()
-
-
-def _install_sigterm() -> None:
-    global _previous_sigterm
-    if threading.current_thread() is not threading.main_thread():
-        logger.debug("Not on the main thread: lifespan shutdown will run at exit only.")
-        return
-    _previous_sigterm = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

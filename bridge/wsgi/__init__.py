@@ -7,18 +7,16 @@
   for any ASGI server; it runs the application on one process-wide thread
   pool, with one hand-off per request.
 
-For the built-in event sources the runner builds the environ straight from
-the text the source read (:func:`request_environ`); from an ASGI scope (the
-middleware, custom event sources) :func:`build_environ` gives the same
-environ.  Both collect the response with the same code (:func:`call_app`), so
-a request gives the same environ and the same response either way (except
-``wsgi.multithread``).
+The environ comes straight from the text a built-in source read
+(:func:`request_environ`), or from an ASGI scope (:func:`build_environ`: the
+middleware, custom event sources); either way the same code collects the
+response (:func:`bridge.wsgi.response.respond`).
 """
 
 from __future__ import annotations
 
 from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, request_environ
-from bridge.wsgi.response import call_app, run_app
+from bridge.wsgi.response import run_app
 from bridge.wsgi.runner import WSGIRunner
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -33,7 +31,6 @@ __all__ = [
     "WSGIMiddleware",
     "WSGIRunner",
     "build_environ",
-    "call_app",
     "get_executor",
     "request_environ",
     "run_app",

@@ -1,18 +1,12 @@
-"""``WSGIMiddleware``: a WSGI application as an ASGI 3 application.
+"""``WSGIMiddleware``: a WSGI application as an ASGI 3 application, for ASGI
+servers and for composing a WSGI application inside an ASGI one
+(``Bridge(wsgi_app)`` calls the application directly: :mod:`bridge.wsgi.runner`).
 
-For ASGI servers, and for composing a WSGI application inside an ASGI one.
-(``Bridge(wsgi_app)`` does not use it: it calls the application directly,
-see :mod:`bridge.wsgi.runner`.)
-
-Per request the event loop reads the whole request body, then makes exactly
-one hand-off to a worker thread, which builds the environ, calls the
-application and collects its whole response; back on the loop, the response
-goes out as one ``http.response.start`` and one ``http.response.body``.  The
-worker runs in a copy of the caller's context (``contextvars``), so context
-variables set by ASGI middleware are visible to the WSGI application.
-
-All middleware instances share one thread pool per process, created on first
-use, whose threads are named ``bridge-wsgi_N``.
+Per request the loop reads the whole body, then makes one hand-off to a
+worker thread of the process-wide pool (threads ``bridge-wsgi_N``), which
+runs the application in a copy of the caller's context and collects its
+whole response; it goes out as one ``http.response.start`` and one
+``http.response.body``.
 """
 
 from __future__ import annotations

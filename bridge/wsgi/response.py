@@ -1,7 +1,6 @@
 """Calling a WSGI application once and collecting its whole response.
 
-The response moves through three states; each call the application makes is
-checked against the state it arrives in::
+The states, and how each call the application makes moves them::
 
     NEW      --start_response(status, headers)-------------------> STARTED
     STARTED  --start_response(..., exc_info)---------------------> STARTED  (status replaced)
@@ -10,19 +9,12 @@ checked against the state it arrives in::
     NEW      --start_response again, write(), or body bytes------> ProtocolError
     STARTED/SENDING --start_response without exc_info-----------> ProtocolError
 
-The status and headers enter bridge here: checked, as text with lower-case
-names, the one form every response sink takes (:mod:`bridge.response`).
-Nothing is sent until the application is done: Lambda takes the response in
-one piece (``bridge.runtime.wsgi`` streams it instead).  "Sent" means what
-PEP 3333 means by it, that body bytes exist, after which an error page can
-no longer replace the status.
-
-Whatever the application does, the result is a complete response: its own
-when it kept to the protocol, otherwise a 500 and one log line on the
-``bridge.wsgi`` logger that says what was expected and what arrived (by
-type and size: a status, header or body value is never logged).  The
-iterable's ``close()`` is always called.  A body longer than the response's
-``Content-Length`` is cut to that length, and iteration stops there.
+Status and headers are checked here and become text with lower-case names,
+the form every response sink takes (:mod:`bridge.response`).  Whatever the
+application does, the result is a complete response: its own, or a 500 and
+one log line on ``bridge.wsgi`` saying what was expected and what arrived
+(by type and size, never a value).  The iterable's ``close()`` is always
+called; a body longer than the response's ``Content-Length`` is cut there.
 """
 
 from __future__ import annotations
@@ -51,7 +43,7 @@ ERROR_STATUS = 500
 ERROR_BODY = b"Internal Server Error"
 
 
-# The states, as the descriptions the log lines use.
+# The states, as log lines describe them.
 NEW = "start_response() not called yet"
 STARTED = "status and headers set, no body yet"
 SENDING = "body bytes produced"
@@ -126,13 +118,20 @@ class WSGIResponse:
         """Read the application's return value to its end, or to Content-Length."""
         if type(result) is list and self.state is STARTED:
             # Every item is there already: the whole body in one join, unless
-            # an item is not bytes-like (the loop below then says which).
+            # an item is not bytes-like (the loop below then says which);
+            # add() written out.
             try:
                 body = b"".join(result)
             except TypeError:
                 pass
             else:
-                self.add(body)
+                remaining = self.remaining
+                if remaining is not None:
+                    body = body[:remaining]
+                    self.remaining = remaining - len(body)
+                if body:
+                    self.state = SENDING
+                    self.chunks.append(body)
                 return
         if isinstance(result, (str, bytes, bytearray)):
             raise ProtocolError(
@@ -170,10 +169,8 @@ def run_app(
     app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
 ) -> tuple[int, Headers, bytes]:
     """Call ``app`` for the request ``scope`` describes; return ``(status,
-    headers, body)``, the headers as ASGI carries them.
-
-    Never raises ``Exception``: every failure becomes a 500 and a log line.
-    """
+    headers, body)``, the headers as ASGI carries them.  Never raises
+    ``Exception``: every failure becomes a 500 and a log line."""
     response = respond_to_scope(app, scope, body, multithread=multithread)
     return response.status, raw_headers(response.headers), response.body()
 
@@ -196,21 +193,9 @@ def respond_to_scope(
     return respond(app, environ)
 
 
-def call_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
-    """Call ``app`` with ``environ``; return ``(status, headers, body)``, the
-    headers as ASGI carries them.
-
-    Never raises ``Exception``: every failure becomes a 500 and a log line.
-    """
-    response = respond(app, environ)
-    return response.status, raw_headers(response.headers), response.body()
-
-
 def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
-    """Call ``app`` with ``environ``; return the complete response.
-
-    Never raises ``Exception``: every failure becomes a 500 and a log line.
-    """
+    """Call ``app`` with ``environ``; return the complete response.  Never
+    raises ``Exception``: every failure becomes a 500 and a log line."""
     response = WSGIResponse()
     result: object = None
     failed = False
@@ -219,7 +204,15 @@ def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
         response.collect(result)
     except Exception as exc:
         failed = True
-        _log_failure(environ, response, exc)
+        where = request_line(environ), response.state
+        if isinstance(exc, ProtocolError):
+            logger.error(
+                "WSGI protocol error (%s, %s): %s Answering 500.", *where, exc, exc_info=exc
+            )
+        else:
+            logger.error(
+                "Exception in WSGI application (%s, %s); answering 500.", *where, exc_info=exc
+            )
     finally:
         close = getattr(result, "close", None)
         if close is not None:
@@ -247,24 +240,6 @@ def respond(app: WSGIApp, environ: dict[str, Any]) -> WSGIResponse:
     return response
 
 
-def _log_failure(environ: Mapping[str, Any], response: WSGIResponse, exc: Exception) -> None:
-    if isinstance(exc, ProtocolError):
-        logger.error(
-            "WSGI protocol error (%s, %s): %s Answering 500.",
-            request_line(environ),
-            response.state,
-            exc,
-            exc_info=exc,
-        )
-    else:
-        logger.error(
-            "Exception in WSGI application (%s, %s); answering 500.",
-            request_line(environ),
-            response.state,
-            exc_info=exc,
-        )
-
-
 #: Status lines already parsed -> their code.
 _STATUS_CODES: dict[str, int] = {}
 
@@ -273,39 +248,31 @@ def parse_status(status: object) -> int:
     """``"200 OK"`` -> 200.  The reason phrase may hold any character but
     the controls other than tab (RFC 9112, 4): a CR or LF there could split
     the response."""
-    problem = ""
-    if isinstance(status, str):
-        code = status[:3]
-        if (
-            code.isascii()
-            and code.isdigit()
-            and code[0] != "0"
-            and (len(status) == 3 or status[3] == " ")
-        ):
-            if _is_reason_phrase(status[4:]):
-                if type(status) is str:
-                    remember(_STATUS_CODES, status, int(code), 256)
-                return int(code)
-            problem = (
-                ", with no control character but tab in its reason phrase, got "
-                f"{_kind(status)} with one (not shown)"
-            )
-        else:
-            problem = (
-                " (three digits from 100, then a space or the end), got "
-                f"{_kind(status)} that does not start so (not shown)"
-            )
-    else:
+    if not isinstance(status, str):
         problem = f", got {_kind(status)}"
+    elif not (
+        status[:3].isascii()
+        and status[:3].isdigit()
+        and status[0] != "0"
+        and (len(status) == 3 or status[3] == " ")
+    ):
+        problem = (
+            " (three digits from 100, then a space or the end), got "
+            f"{_kind(status)} that does not start so (not shown)"
+        )
+    elif len(status[4:].translate(_CONTROLS)) != len(status[4:]):
+        problem = (
+            ", with no control character but tab in its reason phrase, got "
+            f"{_kind(status)} with one (not shown)"
+        )
+    else:
+        if type(status) is str:
+            remember(_STATUS_CODES, status, int(status[:3]), 256)
+        return int(status[:3])
     raise ProtocolError(f"Expected the WSGI status to be a str such as '200 OK'{problem}.")
 
 
-def _is_reason_phrase(text: str) -> bool:
-    """Whether ``text`` holds no C0 control character but tab, and no DEL
-    (deleting them all changes nothing)."""
-    return len(text.translate(_CONTROLS)) == len(text)
-
-
+#: The C0 controls but tab, and DEL: a reason phrase holds none of them.
 _CONTROLS = dict.fromkeys([*range(9), *range(10, 32), 127])
 
 
@@ -318,8 +285,7 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
 
     Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
     does not count as part of a value (some frameworks emit ``" a=1"`` for a
-    cookie).  The ProtocolError names what is wrong by types and sizes, and
-    the name only once it is known to be a token: never a value.
+    cookie).
     """
     if type(headers) is not list:
         raise ProtocolError(
@@ -329,55 +295,55 @@ def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
     checked: TextHeaders = []
     length: int | None = None
     size = 0
-    names = _HEADER_NAMES
-    values = _HEADER_VALUES
     for item in headers:
+        # The check runs outside the ``except``: its errors must not carry the
+        # failed lookup (and the header in it) as their context.
         try:
-            name, value = item
-        except (TypeError, ValueError):
-            name = value = _NOT_A_PAIR
-        if not isinstance(name, str) or not isinstance(value, str):
-            got = (
-                _kind(item)
-                if name is _NOT_A_PAIR
-                else f"a {type(item).__name__} of ({type(name).__name__}, {type(value).__name__})"
-            )
-            raise ProtocolError(
-                "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
-                f"str, got {got}."
-            )
-        key = names.get(name) or _check_name(name)
-        if key != "content-length":
-            text = values.get(value) or _check_value(key, value)
-        elif value.isdigit() and value.isascii():  # the usual "1234"
-            text = value
-            length = int(value)
-        else:
-            text = _check_value(key, value)
-            if text.isdigit() and text.isascii():
-                length = int(text)
-        checked.append((key, text))
-        size += len(key) + len(text)
+            known = _CHECKED[item]
+        except (KeyError, TypeError):  # new, or not a tuple of str at all
+            known = None
+        if known is None:
+            known = _check_header(item)
+        checked.append(known[0])
+        size += known[1]
+        if known[2] is not None:
+            length = known[2]
     return checked, length, size
 
 
-_NOT_A_PAIR = object()
+#: Response headers already checked, as the application gave them -> the
+#: checked pair, its length and the Content-Length it sets (or None): short
+#: values of headers other than Set-Cookie (a cookie is seldom sent twice,
+#: and is kept out of the process's memory).
+_CHECKED: dict[tuple[str, str], tuple[tuple[str, str], int, int | None]] = {}
+_CHECKED_VALUE_MAX = 128
 
 
-#: Response header names already checked -> their lower-case form.
-_HEADER_NAMES: dict[str, str] = {}
-#: Response header values already checked -> the value stripped: short values
-#: of headers other than Content-Length and Set-Cookie (a cookie is seldom
-#: sent twice, and is kept out of the process's memory).
-_HEADER_VALUES: dict[str, str] = {}
-_HEADER_VALUE_MAX = 128
-#: The headers whose values are not kept.
-_UNIQUE_VALUES = frozenset(("content-length", "set-cookie"))
-
-
-def _check_value(key: str, value: str) -> str:
-    """The value of header ``key`` (a lower-case token) stripped of spaces and
-    tabs; ProtocolError unless it is latin-1 without CR, LF or NUL."""
+def _check_header(item: object) -> tuple[tuple[str, str], int, int | None]:
+    """One response header checked (see :func:`check_headers`).  The
+    ProtocolError names what is wrong by types and sizes, and the name only
+    once it is known to be a token: never a value."""
+    try:
+        name, value = item  # type: ignore[misc]
+    except (TypeError, ValueError):
+        name = value = _NOT_A_PAIR
+    if not isinstance(name, str) or not isinstance(value, str):
+        got = (
+            _kind(item)
+            if name is _NOT_A_PAIR
+            else f"a {type(item).__name__} of ({type(name).__name__}, {type(value).__name__})"
+        )
+        raise ProtocolError(
+            "Expected each WSGI response header to be a (name, value) tuple of latin-1 "
+            f"str, got {got}."
+        )
+    if not (name.isascii() and is_token(name.encode("ascii"))):
+        raise ProtocolError(
+            "Expected each WSGI response header name to be an HTTP token (letters, digits "
+            f"and !#$%&'*+-.^_`|~), got a str of {len(name)} characters, not an HTTP token "
+            "(not shown)."
+        )
+    key = name.lower()
     text = value.strip(" \t")
     try:
         encoded = text.encode("latin-1")
@@ -394,41 +360,30 @@ def _check_value(key: str, value: str) -> str:
             f"Expected WSGI response header {name_for_log(key)} without line breaks or NUL, "
             "got a value with CR, LF or NUL (not shown)."
         )
+    length = int(text) if key == "content-length" and text.isascii() and text.isdigit() else None
+    known = ((key, text), len(key) + len(text), length)
     if (
-        text
+        type(item) is tuple
+        and type(name) is str
         and type(value) is str
-        and len(value) <= _HEADER_VALUE_MAX
-        and key not in _UNIQUE_VALUES
+        and key != "set-cookie"
+        and len(value) <= _CHECKED_VALUE_MAX
     ):
-        remember(_HEADER_VALUES, value, text)
-    return text
+        remember(_CHECKED, item, known, 512)
+    return known
 
 
-def _check_name(name: str) -> str:
-    """A header name, lower-cased; ProtocolError unless it is a token."""
-    if not (name.isascii() and is_token(name.encode("ascii"))):
-        raise ProtocolError(
-            "Expected each WSGI response header name to be an HTTP token (letters, digits "
-            f"and !#$%&'*+-.^_`|~), got a str of {len(name)} characters, not an HTTP token "
-            "(not shown)."
-        )
-    key = name.lower()
-    if type(name) is str:
-        remember(_HEADER_NAMES, name, key)
-    return key
+_NOT_A_PAIR = object()
 
 
 def request_line(environ: Mapping[str, Any]) -> str:
     """``"GET /stage/items"`` (bytes-as-str read back as UTF-8), for log lines."""
-    path = _read_back(f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}")
-    return f"{environ.get('REQUEST_METHOD', '?')} {path or '/'}"
-
-
-def _read_back(path: str) -> str:
+    path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
     try:
-        return path.encode("latin-1").decode("utf-8")
+        shown = path.encode("latin-1").decode("utf-8")
     except UnicodeError:  # not bytes-as-str after all: shown as it is
-        return path
+        shown = path
+    return f"{environ.get('REQUEST_METHOD', '?')} {shown or '/'}"
 
 
 def _kind(value: object) -> str:
@@ -436,15 +391,13 @@ def _kind(value: object) -> str:
     size when it has one, never its content (it may be a cookie or a body)."""
     if value is None:
         return "None"
-    if isinstance(value, str):
-        return f"a str of {_count(len(value), 'character')}"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"a {type(value).__name__} object of {_count(len(value), 'byte')}"
     kind = type(value).__name__
-    if isinstance(value, (list, tuple, dict)):
-        return f"a {kind} of {_count(len(value), 'item')}"
-    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    if isinstance(value, str):
+        size = len(value), "character"
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        kind, size = f"{kind} object", (len(value), "byte")
+    elif isinstance(value, (list, tuple, dict)):
+        size = len(value), "item"
+    else:
+        return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+    return f"a {kind} of {size[0]} {size[1]}{'' if size[0] == 1 else 's'}"

@@ -1,17 +1,12 @@
 """How ``Bridge`` serves a WSGI application: on the invoking thread, directly.
 
 Lambda hands one request at a time to one thread, with the whole body known
-up front, and takes the whole response back.  A WSGI application is a plain
-blocking call, so the handler simply makes it: no event loop, no thread
-hand-off, and ``asyncio`` is not imported on this path.  Code that needs an
-event loop of its own (``asgiref.sync.async_to_sync`` in Django's async
-views and middleware) finds none running and starts its own, as it would
-under any threaded WSGI server.
-
-The one exception: a handler called from inside a running event loop (async
-test code, a local development server) would run the application on a thread
-where ``async_to_sync`` refuses to work.  It then runs the application on
-the WSGI thread pool instead and waits for it, one hand-off.
+up front: the handler makes the blocking call itself, with no event loop
+and no thread hand-off.  Code that needs an event loop (``async_to_sync``
+in Django) starts its own, as under any threaded WSGI server.  Only a
+handler called inside a running event loop (async tests, a local server)
+runs the application on the WSGI thread pool and waits for it, since
+``async_to_sync`` refuses to work on a thread with a running loop.
 """
 
 from __future__ import annotations
@@ -48,7 +43,7 @@ class WSGIRunner:
         return _call(respond, self.app, environ)
 
     def close(self) -> None:
-        """Nothing to release: WSGI has no shutdown protocol."""
+        """Nothing to release."""
 
 
 def _call(function: Callable[..., T], *args: Any) -> T:
