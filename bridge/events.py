@@ -23,14 +23,19 @@ retries the event or sends it to its on-failure destination.
 from __future__ import annotations
 
 from bridge.errors import ApplicationError, ConfigurationError
-from bridge.sources._common import Request, decode_path, text_headers
+from bridge.sources import WARMUP_SOURCE
+from bridge.sources._common import text_headers
+from bridge.sources.request import decode_path
 from bridge.sources.base import EventSource, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
     from bridge.sources.base import SourceConfig
+    from bridge.sources.request import Builder
+
+    T = TypeVar("T")
     from bridge.types import Headers, LambdaContext, LambdaEvent, TextHeaders
 
 __all__ = [
@@ -47,8 +52,6 @@ __all__ = [
 NAME = "events"
 #: The host of the request an event becomes (Django: add it to ALLOWED_HOSTS).
 HOST = "lambda"
-#: The ``source`` of serverless-plugin-warmup's ping, answered ``{}``.
-WARMUP_SOURCE = "serverless-plugin-warmup"
 #: How much of an error answer's body the exception message shows.
 BODY_SHOWN = 500
 
@@ -122,16 +125,18 @@ def events_source(path: str) -> EventSource:
     :func:`invocation_result` (``path`` checked by :func:`check_path`)."""
     decoded = decode_path(path)
 
-    def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
+    def read(
+        event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+    ) -> T:
         body = _dumps(event).encode("ascii")
         headers = {
             "host": HOST,
             "content-type": "application/json",
             "content-length": str(len(body)),
         }
-        return Request(
+        return build(
             NAME, event, context, "POST", "https", decoded, path, "", "", headers, None,
-            (HOST, 443), body,
+            (HOST, 443), body, "1.1", None,
         )  # fmt: skip
 
     def to_response(

@@ -4,9 +4,9 @@ An event source is two pure functions and a predicate:
 
 * ``matches(event)``: is this event mine?
 * ``to_request(event, context, config)``: the ASGI scope and the whole body.
-* ``read(event, context, config)`` (optional, the built-in sources have it):
-  the request as a :class:`~bridge.sources._common.Request`, from which
-  both the ASGI scope and the WSGI environ are built.
+* ``read(event, context, config, build)`` (optional, the built-in sources
+  have it): the request's fields, checked once and handed to ``build``, which
+  makes the ASGI scope or the WSGI environ (:mod:`bridge.sources.request`).
 * ``to_response(event, status, headers, body, config)``: the Lambda response
   dict for the application's answer.  ``event`` is passed again because some
   sources answer in the shape of the request (ALB multi-value mode).
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from bridge.body import BodySerializer
 from bridge.checks import LAMBDA_RESPONSE_LIMIT, small_response
+from bridge.sources.request import to_scope
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 
@@ -95,7 +96,7 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from collections.abc import Callable
     from typing import Any, ClassVar
 
-    from bridge.sources._common import Request
+    from bridge.sources.request import Builder
     from bridge.types import (
         Headers,
         HTTPScope,
@@ -108,7 +109,7 @@ if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     ToRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], tuple[HTTPScope, bytes]]
     ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
     ToTextResponse = Callable[[LambdaEvent, int, TextHeaders, bytes, SourceConfig], LambdaResponse]
-    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], Request]
+    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig, Builder[Any]], Any]
 
 
 class EventSource(_Record):
@@ -190,10 +191,9 @@ class EventSource(_Record):
 
 def scope_reader(read: ReadRequest) -> ToRequest:
     """``to_request`` for a source that has ``read``: the scope of what it reads."""
-
     def to_request(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     ) -> tuple[HTTPScope, bytes]:
-        return read(event, context, config).to_scope()
+        return read(event, context, config, to_scope)
 
     return to_request

@@ -13,13 +13,17 @@ from __future__ import annotations
 from bridge.body import decode_request_body, is_compressed
 from bridge.errors import MalformedEventError
 from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
+    from bridge.sources.request import Builder, RequestHeaders
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "http"
@@ -45,71 +49,67 @@ def read(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
-    *,
+    build: Builder[T],
     source: str = NAME,
-    path_is_encoded: bool = False,
-) -> c.Request:
-    # Each field is taken as it is when it has the usual type and is plain
-    # ASCII; anything else goes to the helper that checks it and explains.
+) -> T:
+    """The request, handed to ``build``; ``source`` names the event in errors
+    (a function URL's differs in its path, which arrives still encoded)."""
     request_context = event.get("requestContext")
     if type(request_context) is not dict:
-        request_context = c.mapping(event, "requestContext", source)
+        request_context = r.mapping(event, "requestContext", source)
     http = request_context.get("http")
     if type(http) is not dict:
-        http = c.mapping(request_context, "http", source)
-    method = http.get("method")
-    if type(method) is not str or not method or not method.isascii():
-        method = c.method(method, "requestContext.http.method", source)
-    raw = event.get("rawPath")
-    if type(raw) is not str or not raw.startswith("/") or not raw.isascii():
-        raw = c.absolute_path(raw, "rawPath", source)
-    if path_is_encoded:
-        path = c.decode_path(raw)
-    else:
+        http = r.mapping(request_context, "http", source)
+    method = r.method(http.get("method"), "requestContext.http.method", source)
+    raw = r.absolute_path(event.get("rawPath"), "rawPath", source)
+    if source == NAME:
         path = raw
-        raw = c.encoded_path(raw)
+        raw = r.encoded_path(raw)
+    else:
+        path = r.decode_path(raw)
 
     headers = cookie_headers(event, source)
     stage = request_context.get("stage")
-    root_path = "" if stage == "$default" else c.stage_segment(path, stage)
-    if config.base_path and c.prefix_on_boundary(path[len(root_path) :], config.base_path):
-        root_path += config.base_path
+    root_path = "" if stage == "$default" else r.stage_segment(path, stage)
+    base_path = config.base_path
+    if base_path and r.prefix_on_boundary(path[len(root_path) :], base_path):
+        root_path += base_path
 
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(
-        c.last_values(headers), host=domain if isinstance(domain, str) else None
+    scheme, server = r.scheme_and_server(
+        r.last_values(headers), host=domain if isinstance(domain, str) else None
     )
     query = event.get("rawQueryString")
     if type(query) is not str or not query.isascii():
-        query = c.text(query, "rawQueryString", source)
+        query = r.text(query, "rawQueryString", source)
     body = event.get("body")
-    return c.Request(
+    return build(
         source,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw,
         root_path,
         query,
         headers,
-        c.client(http.get("sourceIp")),  # client
+        r.client(http.get("sourceIp")),
         server,
         b""
         if body is None
         else decode_request_body(body, event.get("isBase64Encoded"), source=source),
-        c.http_version(http.get("protocol")),  # http_version
-        c.authorizer(request_context),  # authorizer
+        r.http_version(http.get("protocol")),
+        r.authorizer(request_context),
     )
 
 
-def cookie_headers(event: LambdaEvent, source: str) -> c.TextHeaders:
+def cookie_headers(event: LambdaEvent, source: str) -> RequestHeaders:
     """The headers, with the ``cookies`` array as the one ``cookie`` header."""
     values = event.get("headers")
     if type(values) is not dict:
-        values = c.mapping(event, "headers", source)
-    headers = c.read_single_headers(values, source)
+        values = r.mapping(event, "headers", source)
+    headers = r.read_single_headers(values, source)
     cookies = event.get("cookies")
     if cookies:
         try:
@@ -132,7 +132,7 @@ def cookie_headers(event: LambdaEvent, source: str) -> c.TextHeaders:
             headers.pop("cookie", None)
             headers["cookie"] = joined  # last, as in the list below
             return headers
-        headers = [(name, value) for name, value in c.header_items(headers) if name != "cookie"]
+        headers = [(name, value) for name, value in r.header_items(headers) if name != "cookie"]
         headers.append(("cookie", joined))
     return headers
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body, is_compressed
 from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
+    from bridge.sources.request import Builder
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "rest"
@@ -35,62 +39,61 @@ def read(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
-    *,
+    build: Builder[T],
     source: str = NAME,
-    stage_in_path: bool = False,
-    path_is_decoded: bool = False,
-) -> c.Request:
-    request_context = c.mapping(event, "requestContext", source)
-    method = c.method(event.get("httpMethod"), "httpMethod", source)
-    raw = c.absolute_path(event.get("path"), "path", source)
+) -> T:
+    """The request, handed to ``build``.  ``source="http-v1"``: an HTTP API
+    payload 1.0 event, whose path arrives decoded, with a named stage in front."""
+    request_context = r.mapping(event, "requestContext", source)
+    method = r.method(event.get("httpMethod"), "httpMethod", source)
+    raw = r.absolute_path(event.get("path"), "path", source)
 
-    multi = c.mapping(event, "multiValueHeaders", source)
+    multi = r.mapping(event, "multiValueHeaders", source)
     headers = (
-        c.read_multi_headers(multi, source)
+        r.read_multi_headers(multi, source)
         if multi
-        else c.read_single_headers(c.mapping(event, "headers", source), source)
+        else r.read_single_headers(r.mapping(event, "headers", source), source)
     )
 
     stage = stage_prefix(raw, request_context)
     if stage:
         raw = stage + raw
-    elif stage_in_path:
-        stage = c.stage_segment(raw, request_context.get("stage"))
-    if path_is_decoded:  # HTTP API 1.0: decoding again would change the path
+    elif source != NAME:
+        stage = r.stage_segment(raw, request_context.get("stage"))
+    if source != NAME:  # decoding again would change the path
         path = raw
-        raw = c.encoded_path(raw)
+        raw = r.encoded_path(raw)
     else:
-        path = c.decode_path(raw)
+        path = r.decode_path(raw)
     root_path = stage
-    app_path = path[len(stage) :]
-    if c.prefix_on_boundary(app_path, config.base_path):
+    if r.prefix_on_boundary(path[len(stage) :], config.base_path):
         root_path = stage + config.base_path
 
-    query = c.mapping(event, "multiValueQueryStringParameters", source) or c.mapping(
+    query = r.mapping(event, "multiValueQueryStringParameters", source) or r.mapping(
         event, "queryStringParameters", source
     )
     identity = request_context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(
-        c.last_values(headers), host=domain if isinstance(domain, str) else None
+    scheme, server = r.scheme_and_server(
+        r.last_values(headers), host=domain if isinstance(domain, str) else None
     )
-    return c.Request(
+    return build(
         source,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw,
         root_path,
-        c.encode_query(query, source) if query else "",  # query
+        r.encode_query(query, source) if query else "",
         headers,
-        c.client(source_ip),  # client
+        r.client(source_ip),
         server,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),  # body
-        c.http_version(request_context.get("protocol")),  # http_version
-        c.authorizer(request_context),  # authorizer
+        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),
+        r.http_version(request_context.get("protocol")),
+        r.authorizer(request_context),
     )
 
 

@@ -7,8 +7,8 @@
   for any ASGI server; it runs the application on one process-wide thread
   pool, with one hand-off per request.
 
-For the built-in event sources the runner builds the environ straight from
-the text the source read (:func:`request_environ`); from an ASGI scope (the
+For the built-in event sources the environ is built straight from the text
+the source read (:func:`to_environ`, the source's reader's builder); from an ASGI scope (the
 middleware, custom event sources) :func:`build_environ` gives the same
 environ.  Both collect the response with the same code (:func:`call_app`), so
 a request gives the same environ and the same response either way (except
@@ -17,7 +17,7 @@ a request gives the same environ and the same response either way (except
 
 from __future__ import annotations
 
-from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, request_environ
+from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, to_environ
 from bridge.wsgi.response import call_app, run_app
 from bridge.wsgi.runner import WSGIRunner
 
@@ -35,8 +35,8 @@ __all__ = [
     "build_environ",
     "call_app",
     "get_executor",
-    "request_environ",
     "run_app",
+    "to_environ",
 ]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 
+from bridge._cache import remember
 from bridge._log import get_logger
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from bridge.sources._common import Request
+    from bridge.sources.request import RequestHeaders, Server
+    from bridge.types import LambdaContext, LambdaEvent
 
 logger = get_logger("bridge.wsgi")
 
@@ -61,38 +63,21 @@ class ErrorStream:
 
 ERRORS = ErrorStream()
 
-#: Request header name -> environ key; "" means "not an HTTP_* key".
-_KEYS: dict[bytes, str] = {
-    b"content-type": "CONTENT_TYPE",
-    b"content-length": "",
-    b"host": "HTTP_HOST",
-    b"accept": "HTTP_ACCEPT",
-    b"accept-encoding": "HTTP_ACCEPT_ENCODING",
-    b"accept-language": "HTTP_ACCEPT_LANGUAGE",
-    b"cookie": "HTTP_COOKIE",
-    b"user-agent": "HTTP_USER_AGENT",
-    b"x-forwarded-for": "HTTP_X_FORWARDED_FOR",
-    b"x-forwarded-port": "HTTP_X_FORWARDED_PORT",
-    b"x-forwarded-proto": "HTTP_X_FORWARDED_PROTO",
-}
-_KEYS_LIMIT = 512
+#: Request header name -> environ key; "" for a header that gets none.
+_KEYS: dict[str, str] = {}
+#: What a header name (an RFC 9110 token) may hold, ``_`` aside, to delete with translate().
+_NAME_CHARS = str.maketrans("", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-#: The characters of a header name (an RFC 9110 token) but ``_``.
-_NAME_CHARS = b"!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _environ_key(name: bytes) -> str:
-    """``b"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop."""
-    key = _KEYS.get(name)
-    if key is None:
-        if name and not name.translate(None, _NAME_CHARS):
-            key = "HTTP_" + name.decode("ascii").upper().replace("-", "_")
-        else:
-            key = ""
-        if len(_KEYS) < _KEYS_LIMIT:
-            _KEYS[name] = key
-    return key
+def _environ_key(name: str) -> str:
+    """``"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop (remembered)."""
+    if name == "content-type":
+        key = "CONTENT_TYPE"
+    elif name == "content-length" or not name or name.translate(_NAME_CHARS):
+        key = ""
+    else:
+        key = "HTTP_" + name.upper().replace("-", "_")
+    return remember(_KEYS, name, key)
 
 
 def _wsgi_str(text: str) -> str:
@@ -111,7 +96,7 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
     try:
         return value.encode("utf-8").decode("latin-1")
     except UnicodeEncodeError as exc:
-        from bridge.sources._common import not_unicode
+        from bridge.sources.request import not_unicode
 
         raise not_unicode(f"header {name!r}", exc, source) from None
 
@@ -190,7 +175,7 @@ def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -
     """``aws.authorizer``, and ``REMOTE_USER`` when the authorizer names a principal."""
     environ[AUTHORIZER_KEY] = authorizer
     if authorizer:
-        from bridge.sources._common import principal
+        from bridge.sources.request import principal
 
         user = principal(authorizer)
         if user:
@@ -205,35 +190,52 @@ def _add_header(environ: dict[str, Any], key: str, value: str) -> None:
         environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
 
 
-def request_environ(request: Request, *, multithread: bool = False) -> dict[str, Any]:
-    """The environ for a request an event source read: straight from its
-    text, with no trip through the bytes of an ASGI scope."""
-    query = request.query
+def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
+    source: str,
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    method: str,
+    scheme: str,
+    path: str,
+    raw_path: str,
+    root_path: str,
+    query: str,
+    headers: RequestHeaders,
+    client: str | None,
+    server: Server,
+    body: bytes,
+    http_version: str,
+    authorizer: dict[str, Any] | None,
+    /,
+) -> dict[str, Any]:
+    """The :data:`~bridge.sources.request.Builder` of the WSGI environ: built
+    straight from the text an event source read, with no trip through the
+    bytes of an ASGI scope.  ``raw_path`` has no place in it."""
     environ = _environ(
-        request.method,
-        request.scheme,
-        request.path,
-        request.root_path,
+        method.upper(),
+        scheme,
+        path,
+        root_path,
         query if query.isascii() else query.encode("utf-8").decode("latin-1"),
-        request.server,
-        request.client,
-        request.http_version,
-        request.body,
-        multithread,
+        server,
+        client,
+        http_version,
+        body,
+        False,
     )
-    environ[EVENT_KEY] = request.event
-    environ[CONTEXT_KEY] = request.context
-    add_authorizer(environ, request.authorizer)
-    headers = request.headers
-    keys = _TEXT_KEYS
-    # keys[name] rather than keys.get(name): cheaper for the names seen
-    # before, which are nearly all of them.
-    if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
+    environ[EVENT_KEY] = event
+    environ[CONTEXT_KEY] = context
+    if authorizer is None:
+        environ[AUTHORIZER_KEY] = None
+    else:
+        add_authorizer(environ, authorizer)
+    keys = _KEYS
+    if type(headers) is dict:  # lower-case names, ASCII values, no repeats
         for name, value in headers.items():
             try:
                 key = keys[name]
             except KeyError:
-                key = _text_environ_key(name)
+                key = _environ_key(name)
             if key:
                 environ[key] = value
         return environ
@@ -241,27 +243,16 @@ def request_environ(request: Request, *, multithread: bool = False) -> dict[str,
         try:
             key = keys[name]
         except KeyError:
-            key = _text_environ_key(name)
+            key = _environ_key(name)
         if not key:
             continue
         if not value.isascii():
-            value = _wsgi_value(value, name, request.source)
+            value = _wsgi_value(value, name, source)
         if key in environ:
             _add_header(environ, key, value)
         else:
             environ[key] = value
     return environ
-
-
-#: Request header name (lower-case str) -> environ key; "" means "not an HTTP_* key".
-_TEXT_KEYS: dict[str, str] = {name.decode(): key for name, key in _KEYS.items()}
-
-
-def _text_environ_key(name: str) -> str:
-    key = _environ_key(name.encode("ascii")) if name.isascii() else ""
-    if len(_TEXT_KEYS) < _KEYS_LIMIT:
-        _TEXT_KEYS[name] = key
-    return key
 
 
 def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
@@ -285,10 +276,10 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
         if AUTHORIZER_KEY in scope:
             authorizer = scope[AUTHORIZER_KEY]
             add_authorizer(environ, authorizer if type(authorizer) is dict else None)
-    for name, raw_value in scope["headers"]:
-        key = _KEYS.get(name)
-        if key is None:
-            key = _environ_key(name)
+    keys = _KEYS
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1")
+        key = keys.get(name) or _environ_key(name)
         if key:
             _add_header(environ, key, raw_value.decode("latin-1"))
     return environ
