@@ -135,7 +135,7 @@ def events_source(path: str) -> EventSource:
             "content-length": str(len(body)),
         }
         return build(
-            NAME, event, context, "POST", "https", decoded, path, "", "", headers, None,
+            NAME, event, context, "POST", "https", decoded, path, "", "", headers, None, None,
             (HOST, 443), body, "1.1", None,
         )  # fmt: skip
 

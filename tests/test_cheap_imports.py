@@ -227,7 +227,7 @@ def test_a_first_decode_also_chooses_the_codec(
 def test_urllib_parse_is_bound_at_first_use(monkeypatch: pytest.MonkeyPatch, first: str) -> None:
     import urllib.parse
 
-    from bridge.sources import _common
+    from bridge.sources import request as _common
 
     monkeypatch.setattr(_common, "_quote_plus", _common._first_quote_plus)
     monkeypatch.setattr(_common, "_unquote", _common._first_unquote)

@@ -74,6 +74,7 @@ def read(
         root_path,
         r.join_query(query, NAME) if query else "",
         headers,
+        None,
         r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
         server,
         decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),

@@ -140,6 +140,7 @@ def read(
         root_path,
         r.text(request.get("querystring"), "querystring", NAME),
         headers,
+        None,
         r.client(request.get("clientIp")),
         server,
         decode_request_body(

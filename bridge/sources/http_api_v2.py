@@ -20,7 +20,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridg
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
-    from bridge.sources.request import Builder, RequestHeaders
+    from bridge.sources.request import Builder
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
     T = TypeVar("T")
@@ -54,21 +54,30 @@ def read(
 ) -> T:
     """The request, handed to ``build``; ``source`` names the event in errors
     (a function URL's differs in its path, which arrives still encoded)."""
+    # Each field is taken as it is when it has the usual type and is plain
+    # ASCII; anything else goes to the helper that checks it and explains.
     request_context = event.get("requestContext")
     if type(request_context) is not dict:
         request_context = r.mapping(event, "requestContext", source)
     http = request_context.get("http")
     if type(http) is not dict:
         http = r.mapping(request_context, "http", source)
-    method = r.method(http.get("method"), "requestContext.http.method", source)
-    raw = r.absolute_path(event.get("rawPath"), "rawPath", source)
+    method = http.get("method")
+    if type(method) is not str or not method or not method.isascii():
+        method = r.method(method, "requestContext.http.method", source)
+    raw = event.get("rawPath")
+    if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
+        raw = r.absolute_path(raw, "rawPath", source)
+    path: str = raw
     if source == NAME:
-        path = raw
-        raw = r.encoded_path(raw)
+        raw = None  # only the decoded path: the scope re-encodes it
     else:
         path = r.decode_path(raw)
 
-    headers = cookie_headers(event, source)
+    headers = event.get("headers")
+    if type(headers) is not dict:
+        headers = r.mapping(event, "headers", source)
+    headers = r.read_single_headers(headers, source)
     stage = request_context.get("stage")
     root_path = "" if stage == "$default" else r.stage_segment(path, stage)
     base_path = config.base_path
@@ -77,11 +86,16 @@ def read(
 
     domain = request_context.get("domainName")
     scheme, server = r.scheme_and_server(
-        r.last_values(headers), host=domain if isinstance(domain, str) else None
+        r.last_values(headers), "https", domain if isinstance(domain, str) else None
     )
     query = event.get("rawQueryString")
     if type(query) is not str or not query.isascii():
         query = r.text(query, "rawQueryString", source)
+    client = http.get("sourceIp")
+    if type(client) is not str or not client.isascii():
+        client = r.client(client)
+    authorizer = request_context.get("authorizer")
+    protocol = http.get("protocol")
     body = event.get("body")
     return build(
         source,
@@ -94,47 +108,33 @@ def read(
         root_path,
         query,
         headers,
-        r.client(http.get("sourceIp")),
+        cookies(event, source),
+        client or None,
         server,
         b""
         if body is None
         else decode_request_body(body, event.get("isBase64Encoded"), source=source),
-        r.http_version(http.get("protocol")),
-        r.authorizer(request_context),
+        "1.1" if protocol == "HTTP/1.1" else r.http_version(protocol),
+        authorizer if type(authorizer) is dict else None,
     )
 
 
-def cookie_headers(event: LambdaEvent, source: str) -> RequestHeaders:
-    """The headers, with the ``cookies`` array as the one ``cookie`` header."""
-    values = event.get("headers")
-    if type(values) is not dict:
-        values = r.mapping(event, "headers", source)
-    headers = r.read_single_headers(values, source)
-    cookies = event.get("cookies")
-    if cookies:
-        try:
-            if not isinstance(cookies, list):
-                raise TypeError
-            joined = "; ".join(cookies)  # TypeError for an entry that is not a string
-        except TypeError:
-            raise MalformedEventError(
-                f"{source} event: expected 'cookies' to be a list of strings, got "
-                + (
-                    f"a list holding {_kinds(cookies)}"
-                    if isinstance(cookies, list)
-                    else type(cookies).__name__
-                )
-                + "."
-            ) from None
-        if isinstance(headers, dict) and joined.isascii():
-            # The event's own mapping (ASCII values only): changed in a copy.
-            headers = headers.copy()
-            headers.pop("cookie", None)
-            headers["cookie"] = joined  # last, as in the list below
-            return headers
-        headers = [(name, value) for name, value in r.header_items(headers) if name != "cookie"]
-        headers.append(("cookie", joined))
-    return headers
+def cookies(event: LambdaEvent, source: str) -> str | None:
+    """The ``cookies`` array as one ``Cookie`` header value; None when there are none."""
+    found = event.get("cookies")
+    if not found:
+        return None
+    try:
+        if type(found) is not list:
+            raise TypeError
+        joined = "; ".join(found)  # TypeError for an entry that is not a string
+    except TypeError:
+        raise MalformedEventError(
+            f"{source} event: expected 'cookies' to be a list of strings, got "
+            + (f"a list holding {_kinds(found)}" if isinstance(found, list) else type(found).__name__)
+            + "."
+        ) from None
+    return joined
 
 
 def _kinds(items: list[object]) -> str:

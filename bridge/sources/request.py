@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     #: ``(host, port)`` of the server, as the ASGI scope carries it.
     Server = tuple[str, int | None] | None
     #: What a reader hands its fields to, positionally: source name, event,
-    #: context, method, scheme, path, raw_path, root_path, query, headers,
-    #: client, server, body, http_version, authorizer.
+    #: context, method, scheme, path, raw_path (None: the event carries only
+    #: the decoded path, which the scope re-encodes), root_path, query,
+    #: headers, cookie (the Cookie header the event carries apart, as HTTP
+    #: API 2.0 does: it replaces any in headers), client, server, body,
+    #: http_version, authorizer.
     Builder = Callable[
         [
             str,
@@ -48,11 +51,12 @@ if TYPE_CHECKING:
             str,
             str,
             str,
-            str,
+            "str | None",
             str,
             str,
             RequestHeaders,
-            str | None,
+            "str | None",
+            "str | None",
             Server,
             bytes,
             str,
@@ -69,10 +73,11 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
     method: str,
     scheme: str,
     path: str,
-    raw_path: str,
+    raw_path: str | None,
     root_path: str,
     query: str,
     headers: RequestHeaders,
+    cookie: str | None,
     client: str | None,
     server: Server,
     body: bytes,
@@ -81,6 +86,9 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
     /,
 ) -> tuple[HTTPScope, bytes]:
     """The :data:`Builder` of the ASGI HTTP scope: the scope and the whole body."""
+    if cookie is not None:
+        headers = [(name, value) for name, value in header_items(headers) if name != "cookie"]
+        headers.append(("cookie", cookie))
     scope: HTTPScope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -88,7 +96,7 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
         "method": method.upper(),
         "scheme": scheme,
         "path": path,
-        "raw_path": raw_path.encode("utf-8"),
+        "raw_path": (encoded_path(path) if raw_path is None else raw_path).encode("utf-8"),
         "query_string": query.encode("utf-8"),
         "root_path": root_path,
         "headers": asgi_headers(headers, source),

@@ -60,9 +60,10 @@ def read(
         raw = stage + raw
     elif source != NAME:
         stage = r.stage_segment(raw, request_context.get("stage"))
+    raw_path: str | None = raw
     if source != NAME:  # decoding again would change the path
         path = raw
-        raw = r.encoded_path(raw)
+        raw_path = None  # re-encoded in the scope
     else:
         path = r.decode_path(raw)
     root_path = stage
@@ -85,10 +86,11 @@ def read(
         method,
         scheme,
         path,
-        raw,
+        raw_path,
         root_path,
         r.encode_query(query, source) if query else "",
         headers,
+        None,
         r.client(source_ip),
         server,
         decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),

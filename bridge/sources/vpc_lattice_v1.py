@@ -82,6 +82,7 @@ def read_either(
         root_path,
         query,
         headers,
+        None,
         r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
         server,
         decode_request_body(event.get("body"), event.get(base64_key), source=source),

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from bridge.sources.request import RequestHeaders, Server
+    from bridge.sources.request import Pairs, RequestHeaders, Server
     from bridge.types import LambdaContext, LambdaEvent
 
 logger = get_logger("bridge.wsgi")
@@ -126,51 +126,6 @@ _TEMPLATE: dict[str, Any] = {
 }
 
 
-def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
-    method: str,
-    scheme: str,
-    path: str,
-    root_path: str,
-    query: str,
-    server: Any,
-    client: str | None,
-    http_version: str,
-    body: bytes,
-    multithread: bool,
-    /,
-) -> dict[str, Any]:
-    """The environ without the request headers, the Lambda event and context."""
-    if root_path:
-        root_path = root_path.rstrip("/")
-        if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
-            path = path[len(root_path) :]
-    if server:
-        server_name, port = server
-        server_port = str(port) if port else ("443" if scheme == "https" else "80")
-    else:
-        server_name, server_port = "localhost", "443" if scheme == "https" else "80"
-
-    # A copy of a template, then the per-request values: cheaper than a dict
-    # display, which adds its keys one by one and re-sizes on the way.  The
-    # keys keep the template's order.
-    environ = _TEMPLATE.copy()
-    environ["REQUEST_METHOD"] = method
-    if root_path:
-        environ["SCRIPT_NAME"] = _wsgi_str(root_path)
-    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
-    environ["QUERY_STRING"] = query
-    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
-    environ["SERVER_NAME"] = server_name if server_name.isascii() else _wsgi_str(server_name)
-    environ["SERVER_PORT"] = server_port
-    environ["SERVER_PROTOCOL"] = "HTTP/" + http_version
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["wsgi.multithread"] = multithread
-    if client:
-        environ["REMOTE_ADDR"] = client
-    return environ
-
-
 def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -> None:
     """``aws.authorizer``, and ``REMOTE_USER`` when the authorizer names a principal."""
     environ[AUTHORIZER_KEY] = authorizer
@@ -197,10 +152,11 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     method: str,
     scheme: str,
     path: str,
-    raw_path: str,
+    raw_path: str | None,
     root_path: str,
     query: str,
     headers: RequestHeaders,
+    cookie: str | None,
     client: str | None,
     server: Server,
     body: bytes,
@@ -211,18 +167,30 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     """The :data:`~bridge.sources.request.Builder` of the WSGI environ: built
     straight from the text an event source read, with no trip through the
     bytes of an ASGI scope.  ``raw_path`` has no place in it."""
-    environ = _environ(
-        method.upper(),
-        scheme,
-        path,
-        root_path,
-        query if query.isascii() else query.encode("utf-8").decode("latin-1"),
-        server,
-        client,
-        http_version,
-        body,
-        False,
-    )
+    # A copy of a template, then the per-request values: the keys keep the
+    # template's order.
+    environ = _TEMPLATE.copy()
+    environ["REQUEST_METHOD"] = method.upper()
+    if root_path:
+        root_path = root_path.rstrip("/")
+        if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
+            path = path[len(root_path) :]
+        environ["SCRIPT_NAME"] = _wsgi_str(root_path)
+    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
+    environ["QUERY_STRING"] = query if query.isascii() else _wsgi_str(query)
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
+    if server:
+        name, port = server
+        environ["SERVER_NAME"] = name if name.isascii() else _wsgi_str(name)
+        environ["SERVER_PORT"] = str(port) if port else "443" if scheme == "https" else "80"
+    else:
+        environ["SERVER_NAME"] = "localhost"
+        environ["SERVER_PORT"] = "443" if scheme == "https" else "80"
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1" if http_version == "1.1" else "HTTP/" + http_version
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    if client:
+        environ["REMOTE_ADDR"] = client
     environ[EVENT_KEY] = event
     environ[CONTEXT_KEY] = context
     if authorizer is None:
@@ -238,7 +206,16 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
                 key = _environ_key(name)
             if key:
                 environ[key] = value
-        return environ
+    else:
+        _add_headers(environ, headers, source)
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
+    return environ
+
+
+def _add_headers(environ: dict[str, Any], headers: Pairs, source: str) -> None:
+    """Header pairs as ``HTTP_*`` keys: repeats joined, values as bytes-as-str."""
+    keys = _KEYS
     for name, value in headers:
         try:
             key = keys[name]
@@ -252,34 +229,34 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
             _add_header(environ, key, value)
         else:
             environ[key] = value
-    return environ
 
 
 def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
     """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
     client = scope.get("client")
-    environ = _environ(
+    authorizer = scope.get(AUTHORIZER_KEY)
+    environ = to_environ(
+        "asgi",
+        scope.get(EVENT_KEY),
+        scope.get(CONTEXT_KEY),
         scope["method"],
         scope.get("scheme", "http"),
         scope["path"],
+        None,
         scope.get("root_path", ""),
-        scope.get("query_string", b"").decode("latin-1"),
-        scope.get("server"),
+        scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]],
+        None,
         client[0] if client else None,
-        scope.get("http_version", "1.1"),
+        scope.get("server"),
         body,
-        multithread,
+        scope.get("http_version", "1.1"),
+        authorizer if type(authorizer) is dict else None,
     )
-    if EVENT_KEY in scope:
-        environ[EVENT_KEY] = scope[EVENT_KEY]
-        environ[CONTEXT_KEY] = scope.get(CONTEXT_KEY)
-        if AUTHORIZER_KEY in scope:
-            authorizer = scope[AUTHORIZER_KEY]
-            add_authorizer(environ, authorizer if type(authorizer) is dict else None)
-    keys = _KEYS
-    for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1")
-        key = keys.get(name) or _environ_key(name)
-        if key:
-            _add_header(environ, key, raw_value.decode("latin-1"))
+    environ["REQUEST_METHOD"] = scope["method"]
+    environ["wsgi.multithread"] = multithread
+    if EVENT_KEY not in scope:
+        del environ[EVENT_KEY], environ[CONTEXT_KEY], environ[AUTHORIZER_KEY]
+    elif AUTHORIZER_KEY not in scope:
+        del environ[AUTHORIZER_KEY]
     return environ
