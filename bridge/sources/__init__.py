@@ -137,8 +137,8 @@ class SourceSelector:
         or :data:`WARMUP`; :class:`UnknownEventError` when there is none."""
         if type(event) is dict and self.builtin_first:
             source = builtin_source(event)
-            if source is not None and not (
-                source.name in _WEBSOCKET_SHAPED and "eventType" in event.get("requestContext", ())
+            if source is not None and (
+                source.name not in _WEBSOCKET_SHAPED or not _has_event_type(event)
             ):
                 return source
         if isinstance(event, dict):
@@ -166,6 +166,11 @@ class SourceSelector:
 
 #: The built-in sources whose events a WebSocket event can look like.
 _WEBSOCKET_SHAPED = frozenset((rest.NAME, http_api_v1.NAME))
+def _has_event_type(event: dict[str, Any]) -> bool:
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "eventType" in context
+
+
 #: The ``source`` of serverless-plugin-warmup's ping.
 WARMUP_SOURCE = "serverless-plugin-warmup"
 
