@@ -16,7 +16,7 @@ from bridge.checks import (
     might_be_too_large,
     needs_a_closer_look,
 )
-from bridge.errors import BridgeError, ConfigurationError, MalformedEventError, UnknownEventError
+from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.sources import WEBSOCKET, EventSource, SourceConfig, SourceSelector
 from bridge.sources.function_url import SOURCE as FUNCTION_URL_SOURCE
 from bridge.sources.request import normalize_base_path
@@ -252,7 +252,7 @@ class Bridge:
         event, the invocation result ``non_http_path`` gives (see
         :mod:`bridge.events`)."""
         source = self.selector.select(event)
-        if type(source) is str:  # not an HTTP request
+        if isinstance(source, str):  # not an HTTP request
             if source == WEBSOCKET:
                 return self._websocket_event(event, context)
             logger.debug("Answered a serverless-plugin-warmup ping with {}.")
@@ -317,7 +317,7 @@ class Bridge:
         loop = asyncio.get_running_loop()
         source = self.selector.select(event)
         wsgi = self._wsgi
-        if type(source) is str or (wsgi is not None and source.read is None):
+        if isinstance(source, str) or (wsgi is not None and source.read is None):
             result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
             return Answer(result, None, None)
         streamed = (
@@ -377,7 +377,7 @@ class Bridge:
         if wsgi is None:
             raise TypeError(f"respond_blocking() serves WSGI apps only, not {self.app!r}.")
         source = self.selector.select(event)
-        if type(source) is str or source.read is None:
+        if isinstance(source, str) or source.read is None:
             return copy_context().run(self, event, context), None, None
         try:
             environ = source.read(event, context, self.config, to_environ)

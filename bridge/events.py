@@ -25,8 +25,8 @@ from __future__ import annotations
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.sources import WARMUP_SOURCE
 from bridge.sources._common import text_headers
-from bridge.sources.request import decode_path
 from bridge.sources.base import EventSource, scope_reader
+from bridge.sources.request import decode_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from bridge import Bridge, ConfigurationError, EventSource, UnknownEventError
 from bridge.apps import detect_interface
-from bridge.local.events import SOURCE_NAMES, build_event
 from bridge.events import events_source
-from bridge.sources import WARMUP, WEBSOCKET, BUILTIN_SOURCES, SourceSelector, builtin_source
+from bridge.local.events import SOURCE_NAMES, build_event
+from bridge.sources import BUILTIN_SOURCES, WARMUP, WEBSOCKET, SourceSelector, builtin_source
 from tests.apps import echo_app, respond_with
 from tests.conftest import HandlerFactory
 from tests.local.running import main_status
@@ -26,7 +26,9 @@ EXPECTED_SOURCE = {name: name for name in SOURCE_NAMES} | {"alb-multi": "alb"}
 
 @pytest.mark.parametrize("name", SOURCE_NAMES)
 def test_each_source_is_detected(name: str) -> None:
-    assert SourceSelector().select(build_event(name)).name == EXPECTED_SOURCE[name]
+    source = SourceSelector().select(build_event(name))
+    assert isinstance(source, EventSource)
+    assert source.name == EXPECTED_SOURCE[name]
 
 
 @pytest.mark.parametrize("name", SOURCE_NAMES)
@@ -394,6 +396,8 @@ WEBSOCKET_EVENT = {
     "body": "hi",
 }
 WARMUP_EVENT = {"source": "serverless-plugin-warmup"}
+#: A custom source's reader and writer (those of HTTP API 2.0).
+_WRITERS = (BUILTIN_SOURCES[3].to_request, BUILTIN_SOURCES[3].to_response)
 EVENTS = events_source("/events")
 
 
@@ -419,7 +423,7 @@ def test_step_1_leaves_a_rest_shaped_websocket_event_to_step_2() -> None:
 
 @pytest.mark.parametrize("only", ["auto", "rest"])
 def test_step_2_websocket_events_come_before_any_source(only: str) -> None:
-    custom = EventSource("everything", lambda event: True, print, print)
+    custom = EventSource("everything", lambda event: True, *_WRITERS)
     assert SourceSelector(only=only).select(WEBSOCKET_EVENT) == WEBSOCKET
     assert SourceSelector([custom]).select(WEBSOCKET_EVENT) == WEBSOCKET
 
@@ -433,8 +437,8 @@ def test_step_3_an_explicit_source_takes_its_events_only() -> None:
 
 
 def test_step_3_custom_sources_in_their_order_then_the_built_in_ones() -> None:
-    first = EventSource("first", lambda event: "a" in event, print, print)
-    second = EventSource("second", lambda event: True, print, print)
+    first = EventSource("first", lambda event: "a" in event, *_WRITERS)
+    second = EventSource("second", lambda event: True, *_WRITERS)
     selector = SourceSelector([first, second])
     assert selector.select({"a": 1}) is first
     assert selector.select(build_event("http")) is second

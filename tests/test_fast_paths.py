@@ -19,9 +19,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bridge import checks
+from bridge._cache import LIMIT
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
-from bridge._cache import LIMIT
 from bridge.sources import _common as c
 from bridge.sources import request as r
 from bridge.types import Headers

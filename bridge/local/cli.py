@@ -32,8 +32,8 @@ from bridge.local.server import Gateway, serve, uvicorn_available
 from bridge.local.streaming import STREAMING_SOURCES, LocalStream
 from bridge.local.websocket import LocalManagementAPI, WebSocketGateway, serve_websockets_locally
 from bridge.sources import SourceSelector
-from bridge.sources.request import normalize_base_path
 from bridge.sources.alb import is_multi_value
+from bridge.sources.request import normalize_base_path
 from bridge.websocket.events import DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_PREFIX
 
 __all__ = ["main"]

@@ -166,6 +166,8 @@ class SourceSelector:
 
 #: The built-in sources whose events a WebSocket event can look like.
 _WEBSOCKET_SHAPED = frozenset((rest.NAME, http_api_v1.NAME))
+
+
 def _has_event_type(event: dict[str, Any]) -> bool:
     context = event.get("requestContext")
     return isinstance(context, dict) and "eventType" in context

@@ -48,10 +48,14 @@ if TYPE_CHECKING:
     )
 
     T = TypeVar("T")
-    ToRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], tuple[HTTPScope, bytes]]
-    ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
-    ToTextResponse = Callable[[LambdaEvent, int, TextHeaders, bytes, SourceConfig], LambdaResponse]
-    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig, Builder[Any]], Any]
+    ToRequest = Callable[
+        [LambdaEvent, LambdaContext | None, "SourceConfig"], tuple[HTTPScope, bytes]
+    ]
+    ToResponse = Callable[[LambdaEvent, int, Headers, bytes, "SourceConfig"], LambdaResponse]
+    ToTextResponse = Callable[
+        [LambdaEvent, int, TextHeaders, bytes, "SourceConfig"], LambdaResponse
+    ]
+    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, "SourceConfig", Builder[Any]], Any]
 else:
 
     def dataclass_transform(**options):  # what type checkers read, nothing at run time
@@ -71,7 +75,7 @@ class _Record:
         fields = self._fields
         if len(args) > len(fields):
             raise TypeError(f"{cls}() takes {len(fields)} arguments but {len(args)} were given")
-        values = dict(zip(fields, args))
+        values = dict(zip(fields, args, strict=False))
         for name, value in kwargs.items():
             if name not in fields:
                 raise TypeError(f"{cls}() got an unexpected keyword argument {name!r}")
@@ -89,7 +93,8 @@ class _Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        values: tuple[Any, ...] = other._values()
+        return self._values() == values
 
     def __hash__(self) -> int:
         return hash(self._values())
@@ -125,7 +130,7 @@ def record(cls: type[T]) -> type[T]:
     namespace = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
     defaults = {name: namespace.pop(name) for name in fields if name in namespace}
     namespace.update(__slots__=fields, __match_args__=fields, _fields=fields, _defaults=defaults)
-    made: type[T] = type(cls.__name__, (_Record,), namespace)  # type: ignore[assignment]
+    made: type[T] = type(cls.__name__, (_Record,), namespace)
     return made
 
 
@@ -166,9 +171,11 @@ class EventSource:
 
 def scope_reader(read: ReadRequest) -> ToRequest:
     """``to_request`` for a source that has ``read``: the scope of what it reads."""
+
     def to_request(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     ) -> tuple[HTTPScope, bytes]:
-        return read(event, context, config, to_scope)
+        scope: tuple[HTTPScope, bytes] = read(event, context, config, to_scope)
+        return scope
 
     return to_request

@@ -131,7 +131,11 @@ def cookies(event: LambdaEvent, source: str) -> str | None:
     except TypeError:
         raise MalformedEventError(
             f"{source} event: expected 'cookies' to be a list of strings, got "
-            + (f"a list holding {_kinds(found)}" if isinstance(found, list) else type(found).__name__)
+            + (
+                f"a list holding {_kinds(found)}"
+                if isinstance(found, list)
+                else type(found).__name__
+            )
             + "."
         ) from None
     return joined

@@ -361,7 +361,13 @@ def scheme_and_server(
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
-    key = (last.get(proto_header), last.get("host"), last.get("x-forwarded-port"), default_scheme, host)
+    key = (
+        last.get(proto_header),
+        last.get("host"),
+        last.get("x-forwarded-port"),
+        default_scheme,
+        host,
+    )
     found = _SERVERS.get(key)
     if found is None:
         found = remember(_SERVERS, key, _scheme_and_server(*key))

@@ -39,7 +39,11 @@ def read(
         config,
         build,
         source=NAME,
-        keys=("raw_path", ("query_string_parameters", "queryStringParameters"), "is_base64_encoded"),
+        keys=(
+            "raw_path",
+            ("query_string_parameters", "queryStringParameters"),
+            "is_base64_encoded",
+        ),
         headers=r.read_single_headers(r.mapping(event, "headers", NAME), NAME),
     )
 

@@ -66,7 +66,9 @@ ERRORS = ErrorStream()
 #: Request header name -> environ key; "" for a header that gets none.
 _KEYS: dict[str, str] = {}
 #: What a header name (an RFC 9110 token) may hold, ``_`` aside, to delete with translate().
-_NAME_CHARS = str.maketrans("", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NAME_CHARS = str.maketrans(
+    "", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 def _environ_key(name: str) -> str:
@@ -198,7 +200,7 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     else:
         add_authorizer(environ, authorizer)
     keys = _KEYS
-    if type(headers) is dict:  # lower-case names, ASCII values, no repeats
+    if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
         for name, value in headers.items():
             try:
                 key = keys[name]
@@ -209,7 +211,9 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     else:
         _add_headers(environ, headers, source)
     if cookie is not None:
-        environ["HTTP_COOKIE"] = cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
+        environ["HTTP_COOKIE"] = (
+            cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
+        )
     return environ
 
 
@@ -235,9 +239,10 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
     """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
     client = scope.get("client")
     authorizer = scope.get(AUTHORIZER_KEY)
+    event: Any = scope.get(EVENT_KEY)
     environ = to_environ(
         "asgi",
-        scope.get(EVENT_KEY),
+        event,
         scope.get(CONTEXT_KEY),
         scope["method"],
         scope.get("scheme", "http"),

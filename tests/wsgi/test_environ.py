@@ -9,9 +9,9 @@ from wsgiref.validate import validator
 
 import pytest
 
+from bridge._cache import LIMIT
 from bridge.types import StartResponse
 from bridge.wsgi import build_environ
-from bridge._cache import LIMIT
 from bridge.wsgi import environ as environ_module
 from tests.wsgi.test_response import make_scope
 
