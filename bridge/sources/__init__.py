@@ -135,10 +135,11 @@ class SourceSelector:
     def select(self, event: object) -> EventSource | str:
         """The source of ``event``: an :class:`EventSource`, :data:`WEBSOCKET`
         or :data:`WARMUP`; :class:`UnknownEventError` when there is none."""
-        if type(event) is dict and self.builtin_first:
+        if self.builtin_first and type(event) is dict:
             source = builtin_source(event)
             if source is not None and (
-                source.name not in _WEBSOCKET_SHAPED or not _has_event_type(event)
+                (source is not rest.SOURCE and source is not http_api_v1.SOURCE)
+                or not _has_event_type(event)
             ):
                 return source
         if isinstance(event, dict):
@@ -164,11 +165,8 @@ class SourceSelector:
         raise UnknownEventError(_no_match_message(event, self.sources))
 
 
-#: The built-in sources whose events a WebSocket event can look like.
-_WEBSOCKET_SHAPED = frozenset((rest.NAME, http_api_v1.NAME))
-
-
 def _has_event_type(event: dict[str, Any]) -> bool:
+    """Whether a REST or HTTP API 1.0 event could be a WebSocket one (step 1)."""
     context = event.get("requestContext")
     return isinstance(context, dict) and "eventType" in context
 

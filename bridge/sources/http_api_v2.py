@@ -91,6 +91,8 @@ def read(
     query = event.get("rawQueryString")
     if type(query) is not str or not query.isascii():
         query = r.text(query, "rawQueryString", source)
+    found = event.get("cookies")
+    cookie = cookies(found, source) if found else None
     client = http.get("sourceIp")
     if type(client) is not str or not client.isascii():
         client = r.client(client)
@@ -108,7 +110,7 @@ def read(
         root_path,
         query,
         headers,
-        cookies(event, source),
+        cookie,
         client or None,
         server,
         b""
@@ -119,11 +121,8 @@ def read(
     )
 
 
-def cookies(event: LambdaEvent, source: str) -> str | None:
-    """The ``cookies`` array as one ``Cookie`` header value; None when there are none."""
-    found = event.get("cookies")
-    if not found:
-        return None
+def cookies(found: object, source: str) -> str:
+    """The ``cookies`` array (not empty) as one ``Cookie`` header value."""
     try:
         if type(found) is not list:
             raise TypeError

@@ -23,7 +23,7 @@ from bridge.errors import MalformedEventError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any, TypeVar
 
     from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
@@ -280,9 +280,25 @@ def _lower_case(names: Iterable[object]) -> bool:
     return True
 
 
-def read_multi_headers(values: Mapping[str, Any], source: str) -> Pairs:
-    """``{"Name": ["v1", "v2"]}`` to header pairs, one per value; a null entry
-    is left out and a plain string counts as a list of one."""
+def read_multi_headers(values: Mapping[str, Any], source: str) -> RequestHeaders:
+    """``{"Name": ["v1", "v2"]}`` as request headers: a mapping of lower-case
+    names to values when each name has one ASCII str value and is spelled
+    once, else pairs, one per value; a null entry is left out and a plain
+    string counts as a list of one."""
+    headers: dict[str, str] = {}
+    for name, items in values.items():
+        if type(items) is list and len(items) == 1:
+            value = items[0]
+            if type(value) is str and type(name) is str and value.isascii():
+                headers[name.lower()] = value
+                continue
+        return _multi_value_pairs(values, source)
+    if len(headers) < len(values):  # a name in two spellings
+        return _multi_value_pairs(values, source)
+    return headers
+
+
+def _multi_value_pairs(values: Mapping[str, Any], source: str) -> Pairs:
     pairs: Pairs = []
     for name, items in values.items():
         if items is None:
@@ -294,10 +310,7 @@ def read_multi_headers(values: Mapping[str, Any], source: str) -> Pairs:
                     f"strings, got {type(items).__name__}."
                 )
             items = [items]
-        if type(name) is str and len(items) == 1 and type(items[0]) is str:
-            pairs.append((name.lower(), items[0]))
-        else:
-            pairs.extend(_checked_pair(name, value, source) for value in items)
+        pairs.extend(_checked_pair(name, value, source) for value in items)
     return pairs
 
 
@@ -428,26 +441,28 @@ def port_number(text: str) -> int | None:
 # ------------------------------------------------------------------- query
 
 
-def query_items(params: Mapping[str, Any], source: str) -> Iterator[tuple[str, str]]:
+def query_items(params: Mapping[str, Any], source: str) -> list[tuple[str, str]]:
     """``(key, value)`` for every value of decoded or still-encoded query
     parameters, in order; a null value is blank."""
+    items: list[tuple[str, str]] = []
     for key, values in params.items():
-        if values is None or isinstance(values, str):
-            values = [values]
-        elif not isinstance(values, list):
-            raise MalformedEventError(
-                f"{source} event: query parameter {key!r} should be a string or a list of "
-                f"strings, got {type(values).__name__}."
-            )
-        for value in values:
-            if value is None:
-                value = ""
-            elif not isinstance(value, str):
+        if type(values) is not list:
+            if values is not None and not isinstance(values, str):
                 raise MalformedEventError(
-                    f"{source} event: query parameter {key!r} has a value that is not a "
-                    f"string ({type(value).__name__})."
+                    f"{source} event: query parameter {key!r} should be a string or a list "
+                    f"of strings, got {type(values).__name__}."
                 )
-            yield key, value
+            values = [values]
+        for value in values:
+            if type(value) is not str:
+                if value is not None and not isinstance(value, str):
+                    raise MalformedEventError(
+                        f"{source} event: query parameter {key!r} has a value that is not a "
+                        f"string ({type(value).__name__})."
+                    )
+                value = value or ""
+            items.append((key, value))
+    return items
 
 
 def encode_query(params: Mapping[str, Any], source: str) -> str:
@@ -455,7 +470,7 @@ def encode_query(params: Mapping[str, Any], source: str) -> str:
     parts = []
     for key, value in query_items(params, source):
         try:
-            parts.append(f"{_quote(key)}={_quote(value)}")
+            parts.append(_quote(key) + "=" + _quote(value))
         except UnicodeEncodeError as exc:
             raise not_unicode(f"query parameter {key!r}", exc, source) from None
     return "&".join(parts)

@@ -44,16 +44,31 @@ def read(
 ) -> T:
     """The request, handed to ``build``.  ``source="http-v1"``: an HTTP API
     payload 1.0 event, whose path arrives decoded, with a named stage in front."""
-    request_context = r.mapping(event, "requestContext", source)
-    method = r.method(event.get("httpMethod"), "httpMethod", source)
-    raw = r.absolute_path(event.get("path"), "path", source)
+    # Each field is taken as it is when it has the usual type and is plain
+    # ASCII; anything else goes to the helper that checks it and explains.
+    request_context = event.get("requestContext")
+    if type(request_context) is not dict:
+        request_context = r.mapping(event, "requestContext", source)
+    method = event.get("httpMethod")
+    if type(method) is not str or not method or not method.isascii():
+        method = r.method(method, "httpMethod", source)
+    raw = event.get("path")
+    if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
+        raw = r.absolute_path(raw, "path", source)
 
-    multi = r.mapping(event, "multiValueHeaders", source)
-    headers = (
-        r.read_multi_headers(multi, source)
-        if multi
-        else r.read_single_headers(r.mapping(event, "headers", source), source)
-    )
+    multi = event.get("multiValueHeaders")
+    if multi:
+        headers = r.read_multi_headers(
+            multi if type(multi) is dict else r.mapping(event, "multiValueHeaders", source),
+            source,
+        )
+    else:
+        if multi is not None:
+            r.mapping(event, "multiValueHeaders", source)  # an empty object, or not one
+        single = event.get("headers")
+        if type(single) is not dict:
+            single = r.mapping(event, "headers", source)
+        headers = r.read_single_headers(single, source)
 
     stage = stage_prefix(raw, request_context)
     if stage:
@@ -67,18 +82,26 @@ def read(
     else:
         path = r.decode_path(raw)
     root_path = stage
-    if r.prefix_on_boundary(path[len(stage) :], config.base_path):
-        root_path = stage + config.base_path
+    base_path = config.base_path
+    if base_path and r.prefix_on_boundary(path[len(stage) :], base_path):
+        root_path = stage + base_path
 
-    query = r.mapping(event, "multiValueQueryStringParameters", source) or r.mapping(
-        event, "queryStringParameters", source
-    )
+    query = event.get("multiValueQueryStringParameters")
+    if not query or type(query) is not dict:
+        query = r.mapping(event, "multiValueQueryStringParameters", source) or r.mapping(
+            event, "queryStringParameters", source
+        )
     identity = request_context.get("identity")
-    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    client = identity.get("sourceIp") if type(identity) is dict else None
+    if type(client) is not str or not client.isascii():
+        client = r.client(client)
     domain = request_context.get("domainName")
     scheme, server = r.scheme_and_server(
-        r.last_values(headers), host=domain if isinstance(domain, str) else None
+        r.last_values(headers), "https", domain if isinstance(domain, str) else None
     )
+    body = event.get("body")
+    protocol = request_context.get("protocol")
+    authorizer = request_context.get("authorizer")
     return build(
         source,
         event,
@@ -91,11 +114,13 @@ def read(
         r.encode_query(query, source) if query else "",
         headers,
         None,
-        r.client(source_ip),
+        client or None,
         server,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),
-        r.http_version(request_context.get("protocol")),
-        r.authorizer(request_context),
+        b""
+        if body is None
+        else decode_request_body(body, event.get("isBase64Encoded"), source=source),
+        "1.1" if protocol == "HTTP/1.1" else r.http_version(protocol),
+        authorizer if type(authorizer) is dict else None,
     )
 
 
