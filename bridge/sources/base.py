@@ -86,6 +86,9 @@ class _Record:
             if name not in values and name not in self._defaults:
                 raise TypeError(f"{cls}() missing required argument: {name!r}")
             object.__setattr__(self, name, values.get(name, self._defaults.get(name)))
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
@@ -125,11 +128,13 @@ class _Record:
 @dataclass_transform(frozen_default=True)
 def record(cls: type[T]) -> type[T]:
     """``cls`` as a frozen, slotted record of the fields it annotates, in
-    order, with the defaults it gives them."""
+    order, with the defaults it gives them; ``__post_init__`` sets the
+    attributes ``cls._derived`` names, which are not fields."""
     fields = tuple(cls.__annotations__)
     namespace = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
     defaults = {name: namespace.pop(name) for name in fields if name in namespace}
-    namespace.update(__slots__=fields, __match_args__=fields, _fields=fields, _defaults=defaults)
+    slots = fields + namespace.get("_derived", ())
+    namespace.update(__slots__=slots, __match_args__=fields, _fields=fields, _defaults=defaults)
     made: type[T] = type(cls.__name__, (_Record,), namespace)
     return made
 
@@ -163,10 +168,17 @@ class EventSource:
     #: ``to_response`` for text headers, for sources that have it.
     text_response: ToTextResponse | None = None
 
-    @property
-    def small_response(self) -> int:
-        """Body and header bytes that are certainly under ``response_limit``."""
-        return small_response(self.response_limit or LAMBDA_RESPONSE_LIMIT)
+    #: Not a field: body and header bytes that are certainly under
+    #: ``response_limit``, however they encode.
+    _derived = ("small_response",)
+    if TYPE_CHECKING:
+
+        @property
+        def small_response(self) -> int: ...
+
+    def __post_init__(self) -> None:
+        limit = self.response_limit or LAMBDA_RESPONSE_LIMIT
+        object.__setattr__(self, "small_response", small_response(limit))
 
 
 def scope_reader(read: ReadRequest) -> ToRequest:

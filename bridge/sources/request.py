@@ -13,7 +13,9 @@ the same positional parameters (see :data:`Builder`):
 The fields are text, as the event carries them: header names lower-cased,
 values untouched; ``path`` percent-decoded once and including ``root_path``;
 ``raw_path`` and ``query`` as received (or re-encoded).  Turning text into
-bytes is left to the builder that needs bytes.
+bytes is left to the builder that needs bytes.  ``urllib.parse`` (and the
+``ipaddress`` module it loads) costs milliseconds of import: it is loaded by
+the first path or query that needs it.
 """
 
 from __future__ import annotations
@@ -43,27 +45,13 @@ if TYPE_CHECKING:
     #: headers, cookie (the Cookie header the event carries apart, as HTTP
     #: API 2.0 does: it replaces any in headers), client, server, body,
     #: http_version, authorizer.
+    # fmt: off
     Builder = Callable[
-        [
-            str,
-            LambdaEvent,
-            LambdaContext | None,
-            str,
-            str,
-            str,
-            "str | None",
-            str,
-            str,
-            RequestHeaders,
-            "str | None",
-            "str | None",
-            Server,
-            bytes,
-            str,
-            "dict[str, Any] | None",
-        ],
+        [str, LambdaEvent, LambdaContext | None, str, str, str, "str | None", str, str,
+         RequestHeaders, "str | None", "str | None", Server, bytes, str, "dict[str, Any] | None"],
         T_co,
     ]
+    # fmt: on
 
 
 def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
@@ -190,49 +178,6 @@ def http_version(protocol: object) -> str:
     return "1.1"
 
 
-def authorizer(request_context: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``requestContext.authorizer`` when it is an object, else None."""
-    found = request_context.get("authorizer")
-    return found if type(found) is dict else None
-
-
-def principal(authorizer: Mapping[str, Any]) -> str | None:
-    """Who an API Gateway authorizer let in; None when it does not say.
-
-    The first non-empty string (of valid Unicode) of: ``principalId`` (a REST
-    or payload 1.0 Lambda authorizer), the JWT ``sub`` claim (``claims.sub``
-    in payload 1.0, ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM
-    authorization of an HTTP API or a function URL), ``lambda.principalId``
-    (a payload 2.0 Lambda authorizer that returns one in its context).
-    """
-    for outer, inner, key in _PRINCIPAL_PLACES:
-        block: object = authorizer
-        if outer:
-            block = authorizer.get(outer)
-            if inner and type(block) is dict:
-                block = block.get(inner)
-        if type(block) is dict:
-            found = block.get(key)
-            if found and type(found) is str:
-                if found.isascii():
-                    return found
-                try:
-                    found.encode("utf-8")
-                except UnicodeEncodeError:
-                    continue
-                return found
-    return None
-
-
-_PRINCIPAL_PLACES = (
-    ("", "", "principalId"),
-    ("claims", "", "sub"),
-    ("jwt", "claims", "sub"),
-    ("iam", "", "userArn"),
-    ("lambda", "", "principalId"),
-)
-
-
 # ----------------------------------------------------------------- headers
 
 
@@ -338,14 +283,13 @@ def asgi_headers(headers: RequestHeaders, source: str) -> Headers:
     encoded: Headers = []
     for name, value in pairs:
         try:
-            encoded.append((encode_value(name), encode_value(value)))
+            encoded.append((_latin_1_or_utf_8(name), _latin_1_or_utf_8(value)))
         except UnicodeEncodeError as exc:
             raise not_unicode(f"header {name!r}", exc, source) from None
     return encoded
 
 
-def encode_value(value: str) -> bytes:
-    """A header value as bytes: latin-1 when it fits (HTTP's own charset), else UTF-8."""
+def _latin_1_or_utf_8(value: str) -> bytes:
     try:
         return value.encode("latin-1")
     except UnicodeEncodeError:
@@ -480,7 +424,9 @@ def _quote(text: str) -> str:
     """``quote_plus(text)``, with no call for plain ASCII letters and digits."""
     if text.isalnum() and text.isascii():
         return text
-    return _quote_plus(text)
+    from urllib.parse import quote_plus  # loaded by the first text that needs it
+
+    return quote_plus(text)
 
 
 def join_query(params: Mapping[str, Any], source: str) -> str:
@@ -527,7 +473,11 @@ def stage_segment(path: str, stage: object) -> str:
 
 def decode_path(raw: str) -> str:
     """Percent-decode a path exactly once."""
-    return _unquote(raw) if "%" in raw else raw
+    if "%" not in raw:
+        return raw
+    from urllib.parse import unquote  # loaded by the first path that needs it
+
+    return unquote(raw)
 
 
 #: What a path may hold unencoded (RFC 3986 ``pchar`` and ``/``).
@@ -541,33 +491,6 @@ def encoded_path(path: str) -> str:
     to ``path`` exactly (a literal ``%`` becomes ``%25``)."""
     if not path.rstrip(_PATH_CHARS):  # nothing to encode
         return path
-    return _quote_path(path, _PATH_SAFE)
+    from urllib.parse import quote  # loaded by the first path that needs it
 
-
-# urllib.parse (and the ipaddress module it loads) costs milliseconds of
-# import: it is loaded by the first event that needs it.
-def _load_urllib_parse() -> None:
-    global _quote_path, _quote_plus, _unquote
-    from urllib.parse import quote, quote_plus, unquote
-
-    _quote_path, _quote_plus, _unquote = quote, quote_plus, unquote
-
-
-def _first_quote_path(text: str, safe: str) -> str:
-    _load_urllib_parse()
-    return _quote_path(text, safe)
-
-
-def _first_quote_plus(text: str) -> str:
-    _load_urllib_parse()
-    return _quote_plus(text)
-
-
-def _first_unquote(text: str) -> str:
-    _load_urllib_parse()
-    return _unquote(text)
-
-
-_quote_path: Callable[[str, str], str] = _first_quote_path
-_quote_plus: Callable[[str], str] = _first_quote_plus
-_unquote: Callable[[str], str] = _first_unquote
+    return quote(path, _PATH_SAFE)

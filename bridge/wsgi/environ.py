@@ -132,8 +132,6 @@ def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -
     """``aws.authorizer``, and ``REMOTE_USER`` when the authorizer names a principal."""
     environ[AUTHORIZER_KEY] = authorizer
     if authorizer:
-        from bridge.sources.request import principal
-
         user = principal(authorizer)
         if user:
             environ["REMOTE_USER"] = _wsgi_str(user)
@@ -265,3 +263,40 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
     elif AUTHORIZER_KEY not in scope:
         del environ[AUTHORIZER_KEY]
     return environ
+
+
+def principal(authorizer: Mapping[str, Any]) -> str | None:
+    """Who an API Gateway authorizer let in; None when it does not say.
+
+    The first non-empty string (of valid Unicode) of: ``principalId`` (a REST
+    or payload 1.0 Lambda authorizer), the JWT ``sub`` claim (``claims.sub``
+    in payload 1.0, ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM
+    authorization of an HTTP API or a function URL), ``lambda.principalId``
+    (a payload 2.0 Lambda authorizer that returns one in its context).
+    """
+    for outer, inner, key in _PRINCIPAL_PLACES:
+        block: object = authorizer
+        if outer:
+            block = authorizer.get(outer)
+            if inner and type(block) is dict:
+                block = block.get(inner)
+        if type(block) is dict:
+            found = block.get(key)
+            if found and type(found) is str:
+                if found.isascii():
+                    return found
+                try:
+                    found.encode("utf-8")
+                except UnicodeEncodeError:
+                    continue
+                return found
+    return None
+
+
+_PRINCIPAL_PLACES = (
+    ("", "", "principalId"),
+    ("claims", "", "sub"),
+    ("jwt", "claims", "sub"),
+    ("iam", "", "userArn"),
+    ("lambda", "", "principalId"),
+)
