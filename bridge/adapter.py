@@ -10,16 +10,13 @@ from bridge import options
 from bridge._log import get_logger
 from bridge.apps import detect_interface
 from bridge.body import BodySerializer
-from bridge.errors import BridgeError, ConfigurationError, MalformedEventError, UnknownEventError
+from bridge.errors import BridgeError, ConfigurationError, MalformedEventError
 from bridge.response import LambdaSink, StreamSink
-from bridge.sources import EventSource, SourceConfig, SourceSelector, builtin_source
-from bridge.sources._common import normalize_base_path
+from bridge.sources import WEBSOCKET, EventSource, SourceConfig, SourceSelector
 from bridge.sources.function_url import SOURCE as FUNCTION_URL_SOURCE
-from bridge.sources.http_api_v1 import SOURCE as HTTP_V1_SOURCE
+from bridge.sources.request import normalize_base_path
 from bridge.sources.rest import SOURCE as REST_SOURCE
-from bridge.wsgi.direct import READERS as DIRECT_READERS
-from bridge.wsgi.direct import version_2_environ
-from bridge.wsgi.environ import request_environ
+from bridge.wsgi.environ import to_environ
 from bridge.wsgi.response import respond
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -138,14 +135,16 @@ class Bridge:
             serializer=BodySerializer(text_mime_types),
         )
         self.exclude_headers = options.exclude_headers(exclude_headers)
-        self.selector = SourceSelector(custom_handlers or (), source)
-        #: The source of non-HTTP events, when non_http_path is set.
-        self._events = None if non_http_path is None else _events_source(non_http_path)
+        #: The one decision that picks the source of each event.
+        self.selector = SourceSelector(
+            custom_handlers or (),
+            source,
+            None if non_http_path is None else _events_source(non_http_path),
+        )
         #: Where every buffered answer goes (bridge/response.py).
         self._sink = LambdaSink(
             self.config, self.exclude_headers, options.error_statuses(error_statuses)
         )
-        self._builtin_only = not custom_handlers and source == "auto"
         options.websocket_store(websocket_store, self.interface)
         options.lifespan_for(lifespan, self.interface)
         self._websocket_options = (websocket_store, websocket_endpoint, websocket_path)
@@ -162,9 +161,6 @@ class Bridge:
             self._runner = self._wsgi = self._make_wsgi_runner(app)
         else:
             self._runner = self._asgi = self._make_asgi_runner(app, lifespan)
-        #: The WSGI runner when every source is built in: HTTP API 2.0 and
-        #: function URL events then go straight to the WSGI app.
-        self._plain_wsgi = self._wsgi if self._builtin_only else None
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             # Every copy restored from the snapshot reseeds random (bridge/snapstart.py).
             from bridge.snapstart import ensure_reseed
@@ -188,43 +184,17 @@ class Bridge:
         """The Lambda response to an HTTP or WebSocket event; for any other
         event, the invocation result ``non_http_path`` gives (see
         :mod:`bridge.events`)."""
-        plain = self._plain_wsgi
-        if plain is not None and type(event) is dict and event.get("version") == "2.0":
-            # HTTP API 2.0 and function URL events, the most common ones, for
-            # a WSGI application: the source told apart (by the keys
-            # builtin_source() looks at) and the environ read in one step.
-            # Any other event goes on to the general steps below, and so
-            # does one this step cannot read (a body flagged as base64 that
-            # is not): they say what is wrong with it.
-            try:
-                found = version_2_environ(event, context, self.config)
-            except Exception:  # answered by the general steps
-                found = None
-            if found is not None:
-                return self._wsgi_response(found[0], event, found[1], plain)
-        source = _builtin_http_source(event) if self._builtin_only and type(event) is dict else None
-        if source is None:
-            if isinstance(event, dict) and is_websocket_event(event):
+        source = self.selector.select(event)
+        if isinstance(source, str):  # not an HTTP request
+            if source == WEBSOCKET:
                 return self._websocket_event(event, context)
-            try:
-                source = self.selector.select(event)
-            except UnknownEventError:
-                if _is_warmup(event):
-                    logger.debug("Answered a serverless-plugin-warmup ping with {}.")
-                    return {}
-                # An HTTP event refused by an explicit source= is not one for the app's events path.
-                if self._events is None or (type(event) is dict and builtin_source(event)):
-                    raise
-                source = self._events
+            logger.debug("Answered a serverless-plugin-warmup ping with {}.")
+            return {}
         read = source.read
         wsgi = self._wsgi
-        if read is not None and wsgi is not None:
-            config = self.config
+        if wsgi is not None and read is not None:
             try:
-                direct = DIRECT_READERS.get(read)
-                environ = direct(event, context, config) if direct is not None else None
-                if environ is None:
-                    environ = request_environ(read(event, context, config))
+                environ = read(event, context, self.config, to_environ)
             except Exception as exc:
                 return self._unreadable(source, event, exc)
             return self._wsgi_response(source, event, environ, wsgi)
@@ -265,9 +235,9 @@ class Bridge:
         from contextvars import copy_context
 
         loop = asyncio.get_running_loop()
-        source = self._runtime_source(event)
+        source = self.selector.select(event)
         wsgi = self._wsgi
-        if source is None or (wsgi is not None and source.read is None):
+        if isinstance(source, str) or (wsgi is not None and source.read is None):
             result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
             return Answer(result, None, None)
         streamed = (
@@ -279,11 +249,7 @@ class Bridge:
         try:
             if wsgi is not None:
                 assert source.read is not None
-                direct = DIRECT_READERS.get(source.read)
-                found = direct(event, context, self.config) if direct is not None else None
-                if found is None:
-                    found = request_environ(source.read(event, context, self.config))
-                environ = found
+                environ = source.read(event, context, self.config, to_environ)
             else:
                 scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
@@ -316,18 +282,6 @@ class Bridge:
         except BridgeError as exc:
             return Answer(None, exc, running)
 
-    def _runtime_source(self, event: Any) -> EventSource | None:
-        """The source that reads ``event`` as an HTTP request for :meth:`respond`;
-        None when the handler answers it itself."""
-        source = _builtin_http_source(event) if self._builtin_only and type(event) is dict else None
-        if source is None and type(event) is dict and not is_websocket_event(event):
-            try:
-                source = self.selector.select(event)
-            except UnknownEventError:
-                if self._events is not None and not _is_warmup(event) and not builtin_source(event):
-                    source = self._events
-        return source
-
     def respond_blocking(
         self, event: Any, context: LambdaContext | None = None
     ) -> tuple[Any, BaseException | None, Callable[[], None] | None]:
@@ -344,14 +298,11 @@ class Bridge:
         wsgi = self._wsgi
         if wsgi is None:
             raise TypeError(f"respond_blocking() serves WSGI apps only, not {self.app!r}.")
-        source = self._runtime_source(event)
-        if source is None or source.read is None:
+        source = self.selector.select(event)
+        if isinstance(source, str) or source.read is None:
             return copy_context().run(self, event, context), None, None
         try:
-            direct = DIRECT_READERS.get(source.read)
-            environ = direct(event, context, self.config) if direct is not None else None
-            if environ is None:
-                environ = request_environ(source.read(event, context, self.config))
+            environ = source.read(event, context, self.config, to_environ)
         except Exception as exc:
             return self._unreadable(source, event, exc), None, None
         deferred = DeferredClose(wsgi.app)
@@ -522,32 +473,6 @@ async def _closing(close: Callable[[], None], executor: Executor | None) -> None
     import asyncio
 
     await asyncio.get_running_loop().run_in_executor(executor, close)
-
-
-def _builtin_http_source(event: LambdaEvent) -> EventSource | None:
-    """The built-in source of an HTTP event, in one step; None for anything
-    else.  Only the REST and HTTP API 1.0 shapes can also be a WebSocket event
-    (which has a requestContext.eventType): those are looked at again."""
-    source = builtin_source(event)
-    if source is REST_SOURCE or source is HTTP_V1_SOURCE:
-        request_context = event.get("requestContext")
-        if isinstance(request_context, dict) and "eventType" in request_context:
-            return None
-    return source
-
-
-def is_websocket_event(event: LambdaEvent) -> bool:
-    """Whether ``event`` is an API Gateway WebSocket event (the module that
-    knows is loaded on first use: HTTP-only functions never need it)."""
-    from bridge.websocket.source import matches
-
-    return matches(event)
-
-
-def _is_warmup(event: object) -> bool:
-    from bridge.events import is_warmup
-
-    return is_warmup(event)
 
 
 def _events_source(path: object) -> EventSource:

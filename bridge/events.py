@@ -25,15 +25,19 @@ from __future__ import annotations
 from bridge.body import is_compressed
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.response import takes_text
-from bridge.sources._common import Request, decode_path
+from bridge.sources import WARMUP_SOURCE
 from bridge.sources.base import EventSource, scope_reader
+from bridge.sources.request import decode_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
     from bridge.sources.base import SourceConfig
+    from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent, TextHeaders
+
+    T = TypeVar("T")
 
 __all__ = [
     "HOST",
@@ -49,8 +53,6 @@ __all__ = [
 NAME = "events"
 #: The host of the request an event becomes (Django: add it to ALLOWED_HOSTS).
 HOST = "lambda"
-#: The ``source`` of serverless-plugin-warmup's ping, answered ``{}``.
-WARMUP_SOURCE = "serverless-plugin-warmup"
 #: How much of an error answer's body the exception message shows.
 BODY_SHOWN = 500
 
@@ -124,7 +126,9 @@ def events_source(path: str) -> EventSource:
     :func:`invocation_result` (``path`` checked by :func:`check_path`)."""
     decoded = decode_path(path)
 
-    def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
+    def read(
+        event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+    ) -> T:
         import json
 
         # Compact, ASCII only: any string JSON can carry (a lone surrogate too) gets through.
@@ -134,9 +138,9 @@ def events_source(path: str) -> EventSource:
             "content-type": "application/json",
             "content-length": str(len(body)),
         }
-        return Request(
-            NAME, event, context, "POST", "https", decoded, path, "", "", headers, None,
-            (HOST, 443), body,
+        return build(
+            NAME, event, context, "POST", "https", decoded, path, "", "", headers, None, None,
+            (HOST, 443), body, "1.1", None,
         )  # fmt: skip
 
     def to_response(

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from bridge import Bridge, ConfigurationError, EventSource, UnknownEventError
 from bridge.apps import detect_interface
+from bridge.events import events_source
 from bridge.local.events import SOURCE_NAMES, build_event
-from bridge.sources import BUILTIN_SOURCES, SourceSelector, builtin_source
+from bridge.sources import BUILTIN_SOURCES, WARMUP, WEBSOCKET, SourceSelector, builtin_source
 from tests.apps import echo_app, respond_with
 from tests.conftest import HandlerFactory
 from tests.local.running import main_status
@@ -25,7 +26,9 @@ EXPECTED_SOURCE = {name: name for name in SOURCE_NAMES} | {"alb-multi": "alb"}
 
 @pytest.mark.parametrize("name", SOURCE_NAMES)
 def test_each_source_is_detected(name: str) -> None:
-    assert SourceSelector().select(build_event(name)).name == EXPECTED_SOURCE[name]
+    source = SourceSelector().select(build_event(name))
+    assert isinstance(source, EventSource)
+    assert source.name == EXPECTED_SOURCE[name]
 
 
 @pytest.mark.parametrize("name", SOURCE_NAMES)
@@ -378,6 +381,81 @@ _EVENTS = st.fixed_dictionaries(
 def test_the_one_pass_decision_is_the_ordered_scan(event: dict[str, Any]) -> None:
     ordered = next((s for s in BUILTIN_SOURCES if s.matches(event)), None)
     assert builtin_source(event) is ordered
+
+
+# ------------------------------------------ the one decision, step by step
+
+#: A WebSocket MESSAGE event, as API Gateway sends it (the keys matches() reads).
+WEBSOCKET_EVENT = {
+    "requestContext": {
+        "eventType": "MESSAGE",
+        "connectionId": "abc=",
+        "messageDirection": "IN",
+        "routeKey": "$default",
+    },
+    "body": "hi",
+}
+WARMUP_EVENT = {"source": "serverless-plugin-warmup"}
+#: A custom source's reader and writer (those of HTTP API 2.0).
+_WRITERS = (BUILTIN_SOURCES[3].to_request, BUILTIN_SOURCES[3].to_response)
+EVENTS = events_source("/events")
+
+
+@given(_EVENTS)
+def test_step_1_built_in_sources_alone_are_decided_by_the_ordered_scan(
+    event: dict[str, Any],
+) -> None:
+    ordered = next((s for s in BUILTIN_SOURCES if s.matches(event)), None)
+    if ordered is None:
+        with pytest.raises(UnknownEventError):
+            SourceSelector().select(event)
+    else:
+        assert SourceSelector().select(event) is ordered
+
+
+def test_step_1_leaves_a_rest_shaped_websocket_event_to_step_2() -> None:
+    event = {**WEBSOCKET_EVENT, "httpMethod": "GET", "path": "/"}
+    assert builtin_source(event) is not None  # it has the REST keys too
+    assert SourceSelector().select(event) == WEBSOCKET
+    del event["requestContext"]["messageDirection"]  # type: ignore[attr-defined]
+    assert SourceSelector().select(event).name == "rest"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("only", ["auto", "rest"])
+def test_step_2_websocket_events_come_before_any_source(only: str) -> None:
+    custom = EventSource("everything", lambda event: True, *_WRITERS)
+    assert SourceSelector(only=only).select(WEBSOCKET_EVENT) == WEBSOCKET
+    assert SourceSelector([custom]).select(WEBSOCKET_EVENT) == WEBSOCKET
+
+
+def test_step_3_an_explicit_source_takes_its_events_only() -> None:
+    selector = SourceSelector(only="rest", events=EVENTS)
+    assert selector.select(build_event("rest")).name == "rest"  # type: ignore[union-attr]
+    with pytest.raises(UnknownEventError):  # an HTTP event refused: not for non_http_path
+        selector.select(build_event("http"))
+    assert selector.select({"Records": []}) is EVENTS
+
+
+def test_step_3_custom_sources_in_their_order_then_the_built_in_ones() -> None:
+    first = EventSource("first", lambda event: "a" in event, *_WRITERS)
+    second = EventSource("second", lambda event: True, *_WRITERS)
+    selector = SourceSelector([first, second])
+    assert selector.select({"a": 1}) is first
+    assert selector.select(build_event("http")) is second
+    assert SourceSelector([first]).select(build_event("http")).name == "http"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("only", ["auto", "alb"])
+def test_step_4_the_warmup_ping_is_told_apart(only: str) -> None:
+    assert SourceSelector(only=only).select(WARMUP_EVENT) == WARMUP
+    assert SourceSelector(only=only, events=EVENTS).select(WARMUP_EVENT) == WARMUP
+
+
+@pytest.mark.parametrize("event", [{"Records": [{"eventSource": "aws:sqs"}]}, [1, 2], "text"])
+def test_step_5_any_other_event_goes_to_non_http_path(event: object) -> None:
+    assert SourceSelector(events=EVENTS).select(event) is EVENTS
+    with pytest.raises(UnknownEventError, match="non_http_path"):
+        SourceSelector().select(event)
 
 
 # ------------------------------------- detection without inspect, checked against it

@@ -19,19 +19,20 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bridge import checks
+from bridge._cache import LIMIT
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
 from bridge.response import multi_value_headers, status_phrase, text_headers
-from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.types import Headers
 
 
 def _single(values: dict[str, Any], source: str) -> Headers:
-    return c.asgi_headers(c.read_single_headers(values, source), source)
+    return r.asgi_headers(r.read_single_headers(values, source), source)
 
 
 def _multi(values: dict[str, Any], source: str) -> Headers:
-    return c.asgi_headers(c.read_multi_headers(values, source), source)
+    return r.asgi_headers(r.read_multi_headers(values, source), source)
 
 
 def test_single_value_headers_lower_case_names_and_keep_order() -> None:
@@ -75,7 +76,7 @@ def test_multi_value_headers_reject_non_string_values() -> None:
     ],
 )
 def test_split_host(host: str, expected: tuple[str, int | None]) -> None:
-    assert c.split_host(host) == expected
+    assert r.split_host(host) == expected
 
 
 @pytest.mark.parametrize(
@@ -92,12 +93,12 @@ def test_scheme_and_server_with_and_without_the_shortcuts(
     proto: str, port: str, expected: tuple[str, tuple[str, int]]
 ) -> None:
     headers = {"host": "h", "x-forwarded-proto": proto, "x-forwarded-port": port}
-    assert c.scheme_and_server(headers) == expected
+    assert r.scheme_and_server(headers) == expected
 
 
 @pytest.mark.parametrize("text", ["abc123", "a b", "é", "a&b=c", "", "_-.~"])
 def test_query_quoting_matches_quote_plus(text: str) -> None:
-    assert c.encode_query({text: text}, "rest") == f"{quote_plus(text)}={quote_plus(text)}"
+    assert r.encode_query({text: text}, "rest") == f"{quote_plus(text)}={quote_plus(text)}"
 
 
 _QUERY_TEXT = st.text(max_size=6) | st.sampled_from(["a", "1", "\ud800", "x y", ""])
@@ -117,9 +118,35 @@ def _outcome(function: Any, params: dict[Any, Any]) -> object:
         return type(exc), str(exc)
 
 
+def _valid(text: object) -> bool:
+    """A str that UTF-8 can carry: no lone surrogate."""
+    return isinstance(text, str) and not any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 @given(st.dictionaries(_QUERY_TEXT | st.integers(), _QUERY_VALUES, max_size=4))
-def test_the_query_fast_loop_answers_as_the_checked_one(params: dict[Any, Any]) -> None:
-    assert _outcome(c.encode_query, params) == _outcome(c._encode_query, params)
+def test_encoded_query_parameters_decode_to_themselves_or_are_refused(
+    params: dict[Any, Any],
+) -> None:
+    from urllib.parse import parse_qsl
+
+    expected: list[tuple[str, str]] = []
+    acceptable = True
+    for key, values in params.items():
+        items = [values] if values is None or isinstance(values, str) else values
+        if not isinstance(items, list) or not _valid(key):
+            acceptable = False
+            break
+        for value in items:
+            if value is not None and not _valid(value):
+                acceptable = False
+            expected.append((key, value or ""))
+    outcome = _outcome(r.encode_query, params)
+    if acceptable:
+        assert isinstance(outcome, str)
+        assert outcome.isascii()
+        assert parse_qsl(outcome, keep_blank_values=True) == expected
+    else:
+        assert not isinstance(outcome, str)
 
 
 def test_response_headers_accept_bytearray_names() -> None:
@@ -208,9 +235,9 @@ def test_response_body_is_a_copy_of_what_was_sent(
 def test_remembered_lower_case_names_give_what_the_careful_loop_gives(
     values: dict[str, object], expected: object
 ) -> None:
-    c.read_single_headers({"x-known": "0", "host": "h"}, "t")  # remembered
+    r.read_single_headers({"x-known": "0", "host": "h"}, "t")  # remembered
     for _ in range(2):  # before and after anything new is remembered
-        result = c.read_single_headers(values, "t")
+        result = r.read_single_headers(values, "t")
         assert result == expected
         assert type(result) is type(expected)
         if isinstance(result, dict):
@@ -219,22 +246,22 @@ def test_remembered_lower_case_names_give_what_the_careful_loop_gives(
 
 @pytest.mark.parametrize("value", [1, b"x", ["x"]])
 def test_remembered_lower_case_names_still_have_their_values_checked(value: object) -> None:
-    c.read_single_headers({"x-known": "0"}, "t")
+    r.read_single_headers({"x-known": "0"}, "t")
     with pytest.raises(MalformedEventError, match="header 'x-known' should have a string value"):
-        c.read_single_headers({"x-known": value}, "t")
+        r.read_single_headers({"x-known": value}, "t")
 
 
 def test_a_name_that_is_not_a_string_after_remembered_ones() -> None:
-    c.read_single_headers({"x-known": "0"}, "t")
+    r.read_single_headers({"x-known": "0"}, "t")
     with pytest.raises(MalformedEventError, match="header names should be strings"):
-        c.read_single_headers({"x-known": "0", 1: "x"}, "t")  # type: ignore[dict-item]
+        r.read_single_headers({"x-known": "0", 1: "x"}, "t")  # type: ignore[dict-item]
 
 
 def test_remembered_lower_case_names_are_bounded() -> None:
     for i in range(700):
-        c.read_single_headers({f"x-h{i}": "1"}, "t")
-    assert len(c._LOWERCASE) <= c._NAMES_MAX
-    assert c.read_single_headers({"x-h699": "1"}, "t") == {"x-h699": "1"}
+        r.read_single_headers({f"x-h{i}": "1"}, "t")
+    assert len(r._LOWER_CASE) <= LIMIT
+    assert r.read_single_headers({"x-h699": "1"}, "t") == {"x-h699": "1"}
 
 
 #: Raw response header lists that decide text or base64 in different ways.

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from bridge import Bridge, BridgeError, MalformedEventError, UnknownEventError
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
-from bridge.sources import SourceConfig, SourceSelector
+from bridge.sources import EventSource, SourceConfig, SourceSelector
 from bridge.websocket.events import connect_event, disconnect_event, message_event
 from tests.contract import assert_contract
 from tests.logs import captured_logs
@@ -287,6 +287,7 @@ def check_event(handler: Bridge, event: Any, wsgi_handler: Bridge | None = None)
     looked for."""
     try:
         source = SourceSelector().select(event)
+        assert isinstance(source, EventSource)
     except UnknownEventError:
         for each in (handler, wsgi_handler):
             if each is not None:

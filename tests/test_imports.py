@@ -221,19 +221,18 @@ def test_a_first_decode_also_chooses_the_codec(
 
 
 @pytest.mark.parametrize("first", ["quote", "unquote"])
-def test_urllib_parse_is_bound_at_first_use(monkeypatch: pytest.MonkeyPatch, first: str) -> None:
-    import urllib.parse
-
-    from bridge.sources import _common
-
-    monkeypatch.setattr(_common, "_quote_plus", _common._first_quote_plus)
-    monkeypatch.setattr(_common, "_unquote", _common._first_unquote)
-    if first == "quote":
-        assert _common._quote("a b&c") == "a+b%26c"
-    else:
-        assert _common.decode_path("/caf%C3%A9%2Fx") == "/café/x"
-    # Either first use binds both, to urllib.parse's own functions.
-    assert _common._quote_plus is urllib.parse.quote_plus
-    assert _common._unquote is urllib.parse.unquote
-    assert _common._quote("a b") == "a+b"
-    assert _common.decode_path("/a%20b") == "/a b"
+def test_urllib_parse_is_loaded_by_the_first_text_that_needs_it(first: str) -> None:
+    use = (
+        "request._quote('a b&c') == 'a+b%26c'"
+        if first == "quote"
+        else "request.decode_path('/caf%C3%A9%2Fx') == '/café/x'"
+    )
+    loaded = _loaded_after(
+        "from bridge.sources import request\n"
+        "import sys\n"
+        "assert request._quote('ab1') == 'ab1' and request.decode_path('/a') == '/a'\n"
+        "assert 'urllib.parse' not in sys.modules\n"
+        f"assert {use}\n"
+        "assert request._quote('a b') == 'a+b' and request.decode_path('/a%20b') == '/a b'\n"
+    )
+    assert "urllib.parse" in loaded

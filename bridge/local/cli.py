@@ -32,8 +32,8 @@ from bridge.local.server import Gateway, serve, uvicorn_available
 from bridge.local.streaming import STREAMING_SOURCES, LocalStream
 from bridge.local.websocket import LocalManagementAPI, WebSocketGateway, serve_websockets_locally
 from bridge.sources import SourceSelector
-from bridge.sources._common import normalize_base_path
 from bridge.sources.alb import is_multi_value
+from bridge.sources.request import normalize_base_path
 from bridge.websocket.events import DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_PREFIX
 
 __all__ = ["main"]
@@ -412,15 +412,20 @@ def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
     """The source that answers for ``event``, named as ``--source`` names it
     (``NON_HTTP`` for an event that is not an HTTP request, when that is allowed)."""
     try:
-        name = SourceSelector().select(event).name
+        source = SourceSelector().select(event)
     except UnknownEventError as exc:
-        if non_http or is_warmup(event):
-            return NON_HTTP
-        raise UsageError(
-            f"the event is not one of an HTTP source ({exc}); use --non-http-path PATH to "
-            "deliver it to the app"
-        ) from None
-    return "alb-multi" if name == "alb" and is_multi_value(event) else name
+        problem = str(exc)
+    else:
+        if not isinstance(source, str):
+            name = source.name
+            return "alb-multi" if name == "alb" and is_multi_value(event) else name
+        problem = f"it is a {source} event"
+    if non_http or is_warmup(event):
+        return NON_HTTP
+    raise UsageError(
+        f"the event is not one of an HTTP source ({problem}); use --non-http-path PATH to "
+        "deliver it to the app"
+    )
 
 
 # -- serve

@@ -1,15 +1,28 @@
-"""Event sources and the one ordered decision that picks a source for an event.
+"""Event sources, and the one ordered decision that picks the source of an event.
 
-Detection order (first match wins; custom handlers come before all of these):
+:meth:`SourceSelector.select` decides, in this order (first match wins):
 
-1. ``edge``       - ``Records[0].cf``                       (CloudFront Lambda@Edge)
-2. ``alb``        - ``requestContext.elb``                  (Application Load Balancer)
-3. ``url``        - payload 2.0 on a ``*.lambda-url.*`` domain (Lambda function URL)
-4. ``http``       - ``version: "2.0"`` with ``rawPath``     (HTTP API, payload 2.0)
-5. ``lattice-v2`` - ``version: "2.0"`` with ``method``      (VPC Lattice 2.0)
-6. ``lattice``    - ``raw_path`` and ``method``             (VPC Lattice 1.0)
-7. ``http-v1``    - ``httpMethod`` with ``version``         (HTTP API, payload 1.0)
-8. ``rest``       - ``httpMethod`` without ``version``      (REST API proxy integration)
+1. With neither ``custom_handlers`` nor ``source=``: the built-in HTTP source
+   the keys below name, unless the event is a REST or HTTP API 1.0 one that
+   also carries a WebSocket ``requestContext.eventType`` (step 2 decides).
+2. ``websocket`` - ``requestContext.eventType`` and ``connectionId``
+   (API Gateway WebSocket, see :func:`bridge.websocket.source.matches`).
+3. ``source=NAME`` (or an ``EventSource``): that source alone, if it matches.
+   Otherwise each of ``custom_handlers`` in turn, then the built-in sources:
+
+   1. ``edge``       - ``Records[0].cf``                       (CloudFront Lambda@Edge)
+   2. ``alb``        - ``requestContext.elb``                  (Application Load Balancer)
+   3. ``url``        - payload 2.0 on a ``*.lambda-url.*`` domain (Lambda function URL)
+   4. ``http``       - ``version: "2.0"`` with ``rawPath``     (HTTP API, payload 2.0)
+   5. ``lattice-v2`` - ``version: "2.0"`` with ``method``      (VPC Lattice 2.0)
+   6. ``lattice``    - ``raw_path`` and ``method``             (VPC Lattice 1.0)
+   7. ``http-v1``    - ``httpMethod`` with ``version``         (HTTP API, payload 1.0)
+   8. ``rest``       - ``httpMethod`` without ``version``      (REST API proxy integration)
+4. ``warmup`` - serverless-plugin-warmup's ping (``source``), answered ``{}``.
+5. The ``non_http_path`` source, for any other event (not for an HTTP event
+   of a built-in source that ``source=`` refused).
+6. Nothing: :class:`~bridge.errors.UnknownEventError`, naming the keys looked
+   for and how to choose a source explicitly.
 """
 
 from __future__ import annotations
@@ -37,6 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN_SOURCES",
+    "WARMUP",
+    "WEBSOCKET",
     "EventSource",
     "SourceConfig",
     "SourceSelector",
@@ -87,13 +102,22 @@ def builtin_source(event: LambdaEvent) -> EventSource | None:
     return None
 
 
-class SourceSelector:
-    """Picks the event source for each event, in a fixed order."""
+#: What :meth:`SourceSelector.select` gives for an API Gateway WebSocket event.
+WEBSOCKET = "websocket"
+#: What it gives for serverless-plugin-warmup's ping.
+WARMUP = "warmup"
 
-    __slots__ = ("custom", "sources")
+
+class SourceSelector:
+    """Picks the event source for each event, in the order above."""
+
+    __slots__ = ("builtin_first", "custom", "events", "sources")
 
     def __init__(
-        self, custom: Iterable[object] = (), only: str | EventSource | None = None
+        self,
+        custom: Iterable[object] = (),
+        only: str | EventSource | None = None,
+        events: EventSource | None = None,
     ) -> None:
         #: Tried in turn before the built-in sources; None: only these.
         self.custom: tuple[EventSource, ...] | None
@@ -103,14 +127,30 @@ class SourceSelector:
         else:
             self.custom = tuple(as_event_source(h) for h in custom)
             self.sources = (*self.custom, *BUILTIN_SOURCES)
+        #: Step 1: no custom source and no source= to come first.
+        self.builtin_first = self.custom == ()
+        #: The non_http_path source (step 5), if any.
+        self.events = events
 
-    def select(self, event: object) -> EventSource:
+    def select(self, event: object) -> EventSource | str:
+        """The source of ``event``: an :class:`EventSource`, :data:`WEBSOCKET`
+        or :data:`WARMUP`; :class:`UnknownEventError` when there is none."""
+        if self.builtin_first and type(event) is dict:
+            source = builtin_source(event)
+            if source is not None and (
+                (source is not rest.SOURCE and source is not http_api_v1.SOURCE)
+                or not _has_event_type(event)
+            ):
+                return source
         if isinstance(event, dict):
+            from bridge.websocket.source import matches  # HTTP-only functions never load it
+
+            if matches(event):
+                return WEBSOCKET
             custom = self.custom
-            if custom is None:  # one source, chosen in the configuration
-                source = self.sources[0]
-                if source.matches(event):
-                    return source
+            if custom is None:
+                if self.sources[0].matches(event):
+                    return self.sources[0]
             else:
                 for source in custom:
                     if source.matches(event):
@@ -118,7 +158,21 @@ class SourceSelector:
                 builtin = builtin_source(event)
                 if builtin is not None:
                     return builtin
+        if isinstance(event, dict) and event.get("source") == WARMUP_SOURCE:
+            return WARMUP
+        if self.events is not None and not (type(event) is dict and builtin_source(event)):
+            return self.events
         raise UnknownEventError(_no_match_message(event, self.sources))
+
+
+def _has_event_type(event: dict[str, Any]) -> bool:
+    """Whether a REST or HTTP API 1.0 event could be a WebSocket one (step 1)."""
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "eventType" in context
+
+
+#: The ``source`` of serverless-plugin-warmup's ping.
+WARMUP_SOURCE = "serverless-plugin-warmup"
 
 
 def _resolve(only: str | EventSource) -> EventSource:

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body
 from bridge.response import multi_value_headers, status_phrase, takes_text
-from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder, RequestHeaders
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "alb"
@@ -35,40 +40,46 @@ def is_multi_value(event: LambdaEvent) -> bool:
     return event.get("multiValueHeaders") is not None
 
 
-def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> c.Request:
-    method = c.method(event.get("httpMethod"), "httpMethod", NAME)
-    raw = c.absolute_path(event.get("path"), "path", NAME)
-    path = c.decode_path(raw)
-    root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
+def read(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+) -> T:
+    """The request, handed to ``build``."""
+    method = r.method(event.get("httpMethod"), "httpMethod", NAME)
+    raw = r.absolute_path(event.get("path"), "path", NAME)
+    path = r.decode_path(raw)
+    root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
 
-    headers: c.TextHeaders
+    headers: RequestHeaders
     if is_multi_value(event):
-        headers = c.read_multi_headers(c.mapping(event, "multiValueHeaders", NAME), NAME)
+        headers = r.read_multi_headers(r.mapping(event, "multiValueHeaders", NAME), NAME)
     else:
-        headers = c.read_single_headers(c.mapping(event, "headers", NAME), NAME)
+        headers = r.read_single_headers(r.mapping(event, "headers", NAME), NAME)
     # Whichever the event has, whatever the header mode: the multi-value
     # parameters when present, as they hold every value.
-    query = c.mapping(event, "multiValueQueryStringParameters", NAME) or c.mapping(
+    query = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
         event, "queryStringParameters", NAME
     )
 
-    last = c.last_values(headers)
+    last = r.last_values(headers)
     forwarded_for = last.get("x-forwarded-for")
-    scheme, server = c.scheme_and_server(last, default_scheme="http")
-    return c.Request(
-        NAME,  # source
+    scheme, server = r.scheme_and_server(last, default_scheme="http")
+    return build(
+        NAME,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw,
         root_path,
-        c.join_query(query, NAME) if query else "",  # query
+        r.join_query(query, NAME) if query else "",
         headers,
-        c.client(c.rightmost(forwarded_for)) if forwarded_for else None,  # client
+        None,
+        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
         server,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),  # body
+        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
+        "1.1",
+        None,
     )
 
 

@@ -4,36 +4,88 @@ An event source is two pure functions and a predicate:
 
 * ``matches(event)``: is this event mine?
 * ``to_request(event, context, config)``: the ASGI scope and the whole body.
-* ``read(event, context, config)`` (optional, the built-in sources have it):
-  the request as a :class:`~bridge.sources._common.Request`, from which
-  both the ASGI scope and the WSGI environ are built.
+* ``read(event, context, config, build)`` (optional, the built-in sources
+  have it): the request's fields, checked once and handed to ``build``, which
+  makes the ASGI scope or the WSGI environ (:mod:`bridge.sources.request`).
 * ``to_response(event, status, headers, body, config)``: the Lambda response
   dict for the application's answer.  ``event`` is passed again because some
-  sources answer in the shape of the request (ALB multi-value mode).
+  sources answer in the shape of the request (ALB multi-value mode).  A
+  custom source's gets ``(bytes, bytes)`` header pairs, as ASGI carries
+  them; a built-in source's writer (marked by
+  :func:`bridge.response.takes_text`) gets the text pairs every answer is
+  made of inside bridge.
 
-Built-in sources and ``custom_handlers`` use the same protocol.
+Built-in sources and ``custom_handlers`` use the same protocol otherwise.
 
-:class:`SourceConfig` and :class:`EventSource` behave like frozen, slotted
-dataclasses (keyword or positional construction, field equality and hash,
-a field-by-field repr, no assignment) but are written out by hand:
-``dataclasses`` imports ``inspect``, ``copy`` and ``re``, several
-milliseconds of every cold start for two small records.
+:class:`SourceConfig` and :class:`EventSource` are :func:`record` classes:
+frozen, slotted records with the manners of a frozen dataclass (keyword or
+positional construction, field equality and hash, a field-by-field repr, no
+assignment, pickling, ``copy.replace``), each field listed once.  They are
+not dataclasses: ``dataclasses`` (and ``typing``, and ``collections``) cost
+milliseconds of every cold start.
 """
 
 from __future__ import annotations
 
 from bridge.body import BodySerializer
 from bridge.checks import LAMBDA_RESPONSE_LIMIT, small_response
+from bridge.sources.request import to_scope
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar, TypeVar
+
+    from typing_extensions import dataclass_transform
+
+    from bridge.sources.request import Builder
+    from bridge.types import (
+        Headers,
+        HTTPScope,
+        LambdaContext,
+        LambdaEvent,
+        LambdaResponse,
+    )
+
+    T = TypeVar("T")
+    ToRequest = Callable[
+        [LambdaEvent, LambdaContext | None, "SourceConfig"], tuple[HTTPScope, bytes]
+    ]
+    ToResponse = Callable[[LambdaEvent, int, Headers, bytes, "SourceConfig"], LambdaResponse]
+    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, "SourceConfig", Builder[Any]], Any]
+else:
+
+    def dataclass_transform(**options):  # what type checkers read, nothing at run time
+        return lambda function: function
 
 
 class _Record:
-    """Value semantics for a slotted class whose fields, in constructor
-    order, are ``_fields``."""
+    """What every :func:`record` class does, from its ``_fields`` (in
+    constructor order) and ``_defaults``."""
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self).__name__
+        fields = self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{cls}() takes {len(fields)} arguments but {len(args)} were given")
+        values = dict(zip(fields, args, strict=False))
+        for name, value in kwargs.items():
+            if name not in fields:
+                raise TypeError(f"{cls}() got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{cls}() got multiple values for argument {name!r}")
+            values[name] = value
+        for name in fields:
+            if name not in values and name not in self._defaults:
+                raise TypeError(f"{cls}() missing required argument: {name!r}")
+            object.__setattr__(self, name, values.get(name, self._defaults.get(name)))
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
@@ -41,7 +93,8 @@ class _Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()
+        values: tuple[Any, ...] = other._values()
+        return self._values() == values
 
     def __hash__(self) -> int:
         return hash(self._values())
@@ -61,119 +114,66 @@ class _Record:
         return (type(self), self._values())
 
     def __replace__(self, **changes: Any) -> Any:
-        """A copy with some fields changed: ``copy.replace(source, name="x")``
-        on Python 3.13+, as for a dataclass (``dataclasses.replace`` itself
-        needs a dataclass)."""
+        """A copy with some fields changed: ``copy.replace(record, name="x")``
+        on Python 3.13+, as for a dataclass."""
         unknown = set(changes).difference(self._fields)
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
-        values = {name: getattr(self, name) for name in self._fields}
-        return type(self)(**{**values, **changes})
+        return type(self)(**{**dict(zip(self._fields, self._values(), strict=True)), **changes})
 
 
-class SourceConfig(_Record):
+@dataclass_transform(frozen_default=True)
+def record(cls: type[T]) -> type[T]:
+    """``cls`` as a frozen, slotted record of the fields it annotates, in
+    order, with the defaults it gives them; ``__post_init__`` sets the
+    attributes ``cls._derived`` names, which are not fields."""
+    fields = tuple(cls.__annotations__)
+    namespace = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
+    defaults = {name: namespace.pop(name) for name in fields if name in namespace}
+    slots = fields + namespace.get("_derived", ())
+    namespace.update(__slots__=slots, __match_args__=fields, _fields=fields, _defaults=defaults)
+    made: type[T] = type(cls.__name__, (_Record,), namespace)
+    return made
+
+
+@record
+class SourceConfig:
     """The options that shape requests and responses."""
-
-    __slots__ = ("base_path", "serializer")
-    _fields = ("base_path", "serializer")
-    __match_args__ = ("base_path", "serializer")
 
     base_path: str
     serializer: BodySerializer
 
     def __init__(self, base_path: str = "", serializer: BodySerializer | None = None) -> None:
-        object.__setattr__(self, "base_path", base_path)
-        object.__setattr__(
-            self, "serializer", BodySerializer() if serializer is None else serializer
-        )
+        _Record.__init__(self, base_path, BodySerializer() if serializer is None else serializer)  # type: ignore[arg-type]
 
 
-if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
-    from collections.abc import Callable
-    from typing import Any, ClassVar
-
-    from bridge.sources._common import Request
-    from bridge.types import (
-        Headers,
-        HTTPScope,
-        LambdaContext,
-        LambdaEvent,
-        LambdaResponse,
-    )
-
-    ToRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], tuple[HTTPScope, bytes]]
-    ToResponse = Callable[[LambdaEvent, int, Headers, bytes, SourceConfig], LambdaResponse]
-    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, SourceConfig], Request]
-
-
-class EventSource(_Record):
+@record
+class EventSource:
     """One kind of Lambda event: how to detect it, read it and answer it."""
-
-    __slots__ = (
-        "looks_for",
-        "matches",
-        "name",
-        "read",
-        "response_limit",
-        "small_response",
-        "to_request",
-        "to_response",
-    )
-    _fields = (
-        "name",
-        "matches",
-        "to_request",
-        "to_response",
-        "looks_for",
-        "read",
-        "response_limit",
-    )
-    __match_args__ = (
-        "name",
-        "matches",
-        "to_request",
-        "to_response",
-        "looks_for",
-        "read",
-        "response_limit",
-    )
 
     name: str
     matches: Callable[[LambdaEvent], bool]
     to_request: ToRequest
     to_response: ToResponse
     #: What ``matches`` looks for, for the error raised when nothing matches.
-    looks_for: str
-    #: The request as text, for sources that can give it (the built-in ones).
-    read: ReadRequest | None
+    looks_for: str = ""
+    #: The one reader of a built-in source (see :mod:`bridge.sources.request`).
+    read: ReadRequest | None = None
     #: The service's own limit on the response's JSON, in bytes, when it is
     #: below Lambda's (an Application Load Balancer takes 1 MB).
-    response_limit: int | None
-    #: Body and header bytes that are certainly under ``response_limit``.
-    small_response: int
+    response_limit: int | None = None
 
-    def __init__(  # noqa: PLR0917 - as positional as the dataclass it replaces
-        self,
-        name: str,
-        matches: Callable[[LambdaEvent], bool],
-        to_request: ToRequest,
-        to_response: ToResponse,
-        looks_for: str = "",
-        read: ReadRequest | None = None,
-        response_limit: int | None = None,
-    ) -> None:
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "matches", matches)
-        object.__setattr__(self, "to_request", to_request)
-        object.__setattr__(self, "to_response", to_response)
-        object.__setattr__(self, "looks_for", looks_for)
-        object.__setattr__(self, "read", read)
-        object.__setattr__(self, "response_limit", response_limit)
-        # Not a field: what response_limit implies.  A response with at most
-        # this many body and header bytes is under the limit, however it encodes.
-        object.__setattr__(
-            self, "small_response", small_response(response_limit or LAMBDA_RESPONSE_LIMIT)
-        )
+    #: Not a field: body and header bytes that are certainly under
+    #: ``response_limit``, however they encode.
+    _derived = ("small_response",)
+    if TYPE_CHECKING:
+
+        @property
+        def small_response(self) -> int: ...
+
+    def __post_init__(self) -> None:
+        limit = self.response_limit or LAMBDA_RESPONSE_LIMIT
+        object.__setattr__(self, "small_response", small_response(limit))
 
 
 def scope_reader(read: ReadRequest) -> ToRequest:
@@ -182,6 +182,7 @@ def scope_reader(read: ReadRequest) -> ToRequest:
     def to_request(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
     ) -> tuple[HTTPScope, bytes]:
-        return read(event, context, config).to_scope()
+        scope: tuple[HTTPScope, bytes] = read(event, context, config, to_scope)
+        return scope
 
     return to_request

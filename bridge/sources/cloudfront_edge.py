@@ -18,14 +18,17 @@ from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.response import status_phrase, takes_text
-from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
+    from bridge.sources.request import Builder, Pairs
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "edge"
@@ -81,19 +84,22 @@ def _cf(event: LambdaEvent) -> dict[str, Any]:
     return cf
 
 
-def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> c.Request:
+def read(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+) -> T:
+    """The request, handed to ``build``."""
     cf = _cf(event)
-    request = c.mapping(cf, "request", NAME)
+    request = r.mapping(cf, "request", NAME)
     if not request:
         raise MalformedEventError(f"{NAME} event: Records[0].cf.request is missing.")
-    method = c.method(request.get("method"), "Records[0].cf.request.method", NAME)
-    headers: c.Pairs = []
-    for name, entries in c.mapping(request, "headers", NAME).items():
+    method = r.method(request.get("method"), "Records[0].cf.request.method", NAME)
+    headers: Pairs = []
+    for name, entries in r.mapping(request, "headers", NAME).items():
         if not isinstance(entries, list):
             raise MalformedEventError(
                 f"{NAME} event: header {name!r} should be a list of {{key, value}} objects."
             )
-        lowered = c.lower_name(name) if isinstance(name, str) else ""
+        lowered = name.lower() if isinstance(name, str) else ""
         for entry in entries:
             value = entry.get("value") if isinstance(entry, dict) else None
             if not isinstance(value, str) or not lowered:
@@ -101,44 +107,47 @@ def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
                     f"{NAME} event: header {name!r} has an entry without a string 'value'."
                 )
             headers.append((lowered, value))
-    raw = c.text(request.get("uri"), "uri", NAME, "/") or "/"
-    path = c.decode_path(raw)
-    root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
-    config_block = c.mapping(cf, "config", NAME)
+    raw = r.text(request.get("uri"), "uri", NAME, "/") or "/"
+    path = r.decode_path(raw)
+    root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
+    config_block = r.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
-    last = c.last_values(headers)
+    last = r.last_values(headers)
     # CloudFront's own header when it is there (X-Forwarded-Proto comes from
     # the viewer), checked like X-Forwarded-Proto: only http or https.
-    scheme, server = c.scheme_and_server(
+    scheme, server = r.scheme_and_server(
         last,
         host=domain if isinstance(domain, str) else None,
         proto_header="cloudfront-forwarded-proto"
         if "cloudfront-forwarded-proto" in last
         else "x-forwarded-proto",
     )
-    body_block = c.mapping(request, "body", NAME)
+    body_block = r.mapping(request, "body", NAME)
     if body_block.get("inputTruncated"):
         raise MalformedEventError(
             f"{NAME} event: CloudFront truncated the request body (it exceeds the "
             "Lambda@Edge body limit); the application would see partial data.",
             413,
         )
-    return c.Request(
-        NAME,  # source
+    return build(
+        NAME,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw,
         root_path,
-        c.text(request.get("querystring"), "querystring", NAME),  # query
+        r.text(request.get("querystring"), "querystring", NAME),
         headers,
-        c.client(request.get("clientIp")),  # client
+        None,
+        r.client(request.get("clientIp")),
         server,
-        decode_request_body(  # body
+        decode_request_body(
             body_block.get("data"), body_block.get("encoding") == "base64", source=NAME
         ),
+        "1.1",
+        None,
     )
 
 

@@ -8,12 +8,16 @@ decoded (once) here.  Function URLs have no stages.
 from __future__ import annotations
 
 from bridge.sources import http_api_v2
-from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent
+
+    T = TypeVar("T")
 
 
 NAME = "url"
@@ -30,8 +34,10 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
-    return http_api_v2.read(event, context, config, source=NAME, path_is_encoded=True)
+def read(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+) -> T:
+    return http_api_v2.read(event, context, config, build, NAME)
 
 
 SOURCE = EventSource(

@@ -10,12 +10,16 @@ becomes ``root_path``.
 from __future__ import annotations
 
 from bridge.sources import rest
-from bridge.sources._common import Request
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent
+
+    T = TypeVar("T")
 
 
 NAME = "http-v1"
@@ -31,8 +35,10 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
-    return rest.read(event, context, config, source=NAME, stage_in_path=True, path_is_decoded=True)
+def read(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+) -> T:
+    return rest.read(event, context, config, build, NAME)
 
 
 SOURCE = EventSource(

@@ -13,12 +13,17 @@ from __future__ import annotations
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.response import takes_text
-from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "http"
@@ -44,96 +49,95 @@ def read(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
-    *,
+    build: Builder[T],
     source: str = NAME,
-    path_is_encoded: bool = False,
-) -> c.Request:
+) -> T:
+    """The request, handed to ``build``; ``source`` names the event in errors
+    (a function URL's differs in its path, which arrives still encoded)."""
     # Each field is taken as it is when it has the usual type and is plain
     # ASCII; anything else goes to the helper that checks it and explains.
     request_context = event.get("requestContext")
     if type(request_context) is not dict:
-        request_context = c.mapping(event, "requestContext", source)
+        request_context = r.mapping(event, "requestContext", source)
     http = request_context.get("http")
     if type(http) is not dict:
-        http = c.mapping(request_context, "http", source)
+        http = r.mapping(request_context, "http", source)
     method = http.get("method")
     if type(method) is not str or not method or not method.isascii():
-        method = c.method(method, "requestContext.http.method", source)
+        method = r.method(method, "requestContext.http.method", source)
     raw = event.get("rawPath")
-    if type(raw) is not str or not raw.startswith("/") or not raw.isascii():
-        raw = c.absolute_path(raw, "rawPath", source)
-    if path_is_encoded:
-        path = c.decode_path(raw)
+    if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
+        raw = r.absolute_path(raw, "rawPath", source)
+    path: str = raw
+    if source == NAME:
+        raw = None  # only the decoded path: the scope re-encodes it
     else:
-        path = raw
-        raw = c.encoded_path(raw)
+        path = r.decode_path(raw)
 
-    headers = cookie_headers(event, source)
+    headers = event.get("headers")
+    if type(headers) is not dict:
+        headers = r.mapping(event, "headers", source)
+    headers = r.read_single_headers(headers, source)
     stage = request_context.get("stage")
-    root_path = "" if stage == "$default" else c.stage_segment(path, stage)
-    if config.base_path and c.prefix_on_boundary(path[len(root_path) :], config.base_path):
-        root_path += config.base_path
+    root_path = "" if stage == "$default" else r.stage_segment(path, stage)
+    base_path = config.base_path
+    if base_path and r.prefix_on_boundary(path[len(root_path) :], base_path):
+        root_path += base_path
 
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(
-        c.last_values(headers), host=domain if isinstance(domain, str) else None
+    scheme, server = r.scheme_and_server(
+        r.last_values(headers), "https", domain if isinstance(domain, str) else None
     )
     query = event.get("rawQueryString")
     if type(query) is not str or not query.isascii():
-        query = c.text(query, "rawQueryString", source)
+        query = r.text(query, "rawQueryString", source)
+    found = event.get("cookies")
+    cookie = cookies(found, source) if found else None
+    client = http.get("sourceIp")
+    if type(client) is not str or not client.isascii():
+        client = r.client(client)
+    authorizer = request_context.get("authorizer")
+    protocol = http.get("protocol")
     body = event.get("body")
-    return c.Request(
+    return build(
         source,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw,
         root_path,
         query,
         headers,
-        c.client(http.get("sourceIp")),  # client
+        cookie,
+        client or None,
         server,
         b""
         if body is None
         else decode_request_body(body, event.get("isBase64Encoded"), source=source),
-        c.http_version(http.get("protocol")),  # http_version
-        c.authorizer(request_context),  # authorizer
+        "1.1" if protocol == "HTTP/1.1" else r.http_version(protocol),
+        authorizer if type(authorizer) is dict else None,
     )
 
 
-def cookie_headers(event: LambdaEvent, source: str) -> c.TextHeaders:
-    """The headers, with the ``cookies`` array as the one ``cookie`` header."""
-    values = event.get("headers")
-    if type(values) is not dict:
-        values = c.mapping(event, "headers", source)
-    headers = c.read_single_headers(values, source)
-    cookies = event.get("cookies")
-    if cookies:
-        try:
-            if not isinstance(cookies, list):
-                raise TypeError
-            joined = "; ".join(cookies)  # TypeError for an entry that is not a string
-        except TypeError:
-            raise MalformedEventError(
-                f"{source} event: expected 'cookies' to be a list of strings, got "
-                + (
-                    f"a list holding {_kinds(cookies)}"
-                    if isinstance(cookies, list)
-                    else type(cookies).__name__
-                )
-                + "."
-            ) from None
-        if isinstance(headers, dict) and joined.isascii():
-            # The event's own mapping (ASCII values only): changed in a copy.
-            headers = headers.copy()
-            headers.pop("cookie", None)
-            headers["cookie"] = joined  # last, as in the list below
-            return headers
-        headers = [(name, value) for name, value in c.header_items(headers) if name != "cookie"]
-        headers.append(("cookie", joined))
-    return headers
+def cookies(found: object, source: str) -> str:
+    """The ``cookies`` array (not empty) as one ``Cookie`` header value."""
+    try:
+        if type(found) is not list:
+            raise TypeError
+        joined = "; ".join(found)  # TypeError for an entry that is not a string
+    except TypeError:
+        raise MalformedEventError(
+            f"{source} event: expected 'cookies' to be a list of strings, got "
+            + (
+                f"a list holding {_kinds(found)}"
+                if isinstance(found, list)
+                else type(found).__name__
+            )
+            + "."
+        ) from None
+    return joined
 
 
 def _kinds(items: list[object]) -> str:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body
 from bridge.response import takes_text
-from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "rest"
@@ -34,62 +39,88 @@ def read(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
-    *,
+    build: Builder[T],
     source: str = NAME,
-    stage_in_path: bool = False,
-    path_is_decoded: bool = False,
-) -> c.Request:
-    request_context = c.mapping(event, "requestContext", source)
-    method = c.method(event.get("httpMethod"), "httpMethod", source)
-    raw = c.absolute_path(event.get("path"), "path", source)
+) -> T:
+    """The request, handed to ``build``.  ``source="http-v1"``: an HTTP API
+    payload 1.0 event, whose path arrives decoded, with a named stage in front."""
+    # Each field is taken as it is when it has the usual type and is plain
+    # ASCII; anything else goes to the helper that checks it and explains.
+    request_context = event.get("requestContext")
+    if type(request_context) is not dict:
+        request_context = r.mapping(event, "requestContext", source)
+    method = event.get("httpMethod")
+    if type(method) is not str or not method or not method.isascii():
+        method = r.method(method, "httpMethod", source)
+    raw = event.get("path")
+    if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
+        raw = r.absolute_path(raw, "path", source)
 
-    multi = c.mapping(event, "multiValueHeaders", source)
-    headers = (
-        c.read_multi_headers(multi, source)
-        if multi
-        else c.read_single_headers(c.mapping(event, "headers", source), source)
-    )
+    multi = event.get("multiValueHeaders")
+    if multi:
+        headers = r.read_multi_headers(
+            multi if type(multi) is dict else r.mapping(event, "multiValueHeaders", source),
+            source,
+        )
+    else:
+        if multi is not None:
+            r.mapping(event, "multiValueHeaders", source)  # an empty object, or not one
+        single = event.get("headers")
+        if type(single) is not dict:
+            single = r.mapping(event, "headers", source)
+        headers = r.read_single_headers(single, source)
 
     stage = stage_prefix(raw, request_context)
     if stage:
         raw = stage + raw
-    elif stage_in_path:
-        stage = c.stage_segment(raw, request_context.get("stage"))
-    if path_is_decoded:  # HTTP API 1.0: decoding again would change the path
+    elif source != NAME:
+        stage = r.stage_segment(raw, request_context.get("stage"))
+    raw_path: str | None = raw
+    if source != NAME:  # decoding again would change the path
         path = raw
-        raw = c.encoded_path(raw)
+        raw_path = None  # re-encoded in the scope
     else:
-        path = c.decode_path(raw)
+        path = r.decode_path(raw)
     root_path = stage
-    app_path = path[len(stage) :]
-    if c.prefix_on_boundary(app_path, config.base_path):
-        root_path = stage + config.base_path
+    base_path = config.base_path
+    if base_path and r.prefix_on_boundary(path[len(stage) :], base_path):
+        root_path = stage + base_path
 
-    query = c.mapping(event, "multiValueQueryStringParameters", source) or c.mapping(
-        event, "queryStringParameters", source
-    )
+    query = event.get("multiValueQueryStringParameters")
+    if not query or type(query) is not dict:
+        query = r.mapping(event, "multiValueQueryStringParameters", source) or r.mapping(
+            event, "queryStringParameters", source
+        )
     identity = request_context.get("identity")
-    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    client = identity.get("sourceIp") if type(identity) is dict else None
+    if type(client) is not str or not client.isascii():
+        client = r.client(client)
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(
-        c.last_values(headers), host=domain if isinstance(domain, str) else None
+    scheme, server = r.scheme_and_server(
+        r.last_values(headers), "https", domain if isinstance(domain, str) else None
     )
-    return c.Request(
+    body = event.get("body")
+    protocol = request_context.get("protocol")
+    authorizer = request_context.get("authorizer")
+    return build(
         source,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw_path,
         root_path,
-        c.encode_query(query, source) if query else "",  # query
+        r.encode_query(query, source) if query else "",
         headers,
-        c.client(source_ip),  # client
+        None,
+        client or None,
         server,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=source),  # body
-        c.http_version(request_context.get("protocol")),  # http_version
-        c.authorizer(request_context),  # authorizer
+        b""
+        if body is None
+        else decode_request_body(body, event.get("isBase64Encoded"), source=source),
+        "1.1" if protocol == "HTTP/1.1" else r.http_version(protocol),
+        authorizer if type(authorizer) is dict else None,
     )
 
 

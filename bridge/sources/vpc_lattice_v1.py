@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from bridge.body import decode_request_body
 from bridge.response import single_value_headers, status_phrase, takes_text
-from bridge.sources import _common as c
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder, RequestHeaders
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
+
+    T = TypeVar("T")
 
 
 NAME = "lattice"
@@ -24,18 +29,22 @@ def matches(event: LambdaEvent) -> bool:
     return "raw_path" in event and "method" in event
 
 
-def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> c.Request:
+def read(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+) -> T:
+    """The request, handed to ``build``."""
     return read_either(
         event,
         context,
         config,
+        build,
         source=NAME,
         keys=(
             "raw_path",
             ("query_string_parameters", "queryStringParameters"),
             "is_base64_encoded",
         ),
-        headers=c.read_single_headers(c.mapping(event, "headers", NAME), NAME),
+        headers=r.read_single_headers(r.mapping(event, "headers", NAME), NAME),
     )
 
 
@@ -43,42 +52,46 @@ def read_either(
     event: LambdaEvent,
     context: LambdaContext | None,
     config: SourceConfig,
+    build: Builder[T],
     *,
     source: str,
     keys: tuple[str, tuple[str, str], str],
-    headers: c.TextHeaders,
-) -> c.Request:
+    headers: RequestHeaders,
+) -> T:
     """Both Lattice structures: the same fields under ``keys`` (path, query
     parameters, base64 flag), and the headers already read.  The query
     parameters are read under either spelling, the structure's own first (a
     published 2.0 sample uses the 1.0 one)."""
     path_key, query_keys, base64_key = keys
-    method = c.method(event.get("method"), "method", source)
-    target = c.text(event.get(path_key), path_key, source, "/") or "/"
+    method = r.method(event.get("method"), "method", source)
+    target = r.text(event.get(path_key), path_key, source, "/") or "/"
     raw, _, query = target.partition("?")
     raw = raw or "/"
     if not query:
-        params = c.mapping(event, query_keys[0], source) or c.mapping(event, query_keys[1], source)
-        query = c.encode_query(params, source) if params else ""
-    path = c.decode_path(raw)
-    root_path = config.base_path if c.prefix_on_boundary(path, config.base_path) else ""
-    last = c.last_values(headers)
+        params = r.mapping(event, query_keys[0], source) or r.mapping(event, query_keys[1], source)
+        query = r.encode_query(params, source) if params else ""
+    path = r.decode_path(raw)
+    root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
+    last = r.last_values(headers)
     forwarded_for = last.get("x-forwarded-for")
-    scheme, server = c.scheme_and_server(last)
-    return c.Request(
+    scheme, server = r.scheme_and_server(last)
+    return build(
         source,
         event,
         context,
         method,
         scheme,
         path,
-        raw,  # raw_path
+        raw,
         root_path,
         query,
         headers,
-        c.client(c.rightmost(forwarded_for)) if forwarded_for else None,  # client
+        None,
+        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
         server,
-        decode_request_body(event.get("body"), event.get(base64_key), source=source),  # body
+        decode_request_body(event.get("body"), event.get(base64_key), source=source),
+        "1.1",
+        None,
     )
 
 

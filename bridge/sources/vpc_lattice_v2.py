@@ -7,15 +7,19 @@ value per header, as in 1.0.
 
 from __future__ import annotations
 
-from bridge.sources import _common as c
-from bridge.sources._common import Request
+from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 from bridge.sources.vpc_lattice_v1 import SOURCE as V1_SOURCE
 from bridge.sources.vpc_lattice_v1 import read_either
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent
+
+    T = TypeVar("T")
 
 
 NAME = "lattice-v2"
@@ -31,14 +35,18 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def read(event: LambdaEvent, context: LambdaContext | None, config: SourceConfig) -> Request:
+def read(
+    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+) -> T:
+    """The request, handed to ``build``."""
     return read_either(
         event,
         context,
         config,
+        build,
         source=NAME,
         keys=("path", ("queryStringParameters", "query_string_parameters"), "isBase64Encoded"),
-        headers=c.read_multi_headers(c.mapping(event, "headers", NAME), NAME),
+        headers=r.read_multi_headers(r.mapping(event, "headers", NAME), NAME),
     )
 
 

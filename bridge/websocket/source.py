@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from bridge.body import BodySerializer, decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.response import single_value_headers, text_headers
-from bridge.sources import _common as c
+from bridge.sources import request as r
 
 if TYPE_CHECKING:
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, Message
@@ -68,9 +68,9 @@ class WebSocketRequest(NamedTuple):
 def to_request(
     event: LambdaEvent, context: LambdaContext | None, *, path: str = "/"
 ) -> WebSocketRequest:
-    request_context = c.mapping(event, "requestContext", NAME)
+    request_context = r.mapping(event, "requestContext", NAME)
     event_type = request_context.get("eventType")
-    connection_id = c.text(request_context.get("connectionId"), "connectionId", NAME)
+    connection_id = r.text(request_context.get("connectionId"), "connectionId", NAME)
     if not connection_id:
         raise MalformedEventError(f"{NAME} event: requestContext.connectionId is empty.")
     scope = connect_scope(event, request_context, path) if event_type == "CONNECT" else None
@@ -80,7 +80,7 @@ def to_request(
     return WebSocketRequest(
         event_type=event_type,  # type: ignore[arg-type]  # checked by matches()
         connection_id=connection_id,
-        route_key=c.text(request_context.get("routeKey"), "routeKey", NAME),
+        route_key=r.text(request_context.get("routeKey"), "routeKey", NAME),
         endpoint_url=endpoint_for(request_context.get("domainName"), request_context.get("stage")),
         scope=scope,
         message=message,
@@ -100,36 +100,36 @@ def endpoint_for(domain_name: object, stage: object) -> str | None:
 
 def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -> WebSocketScope:
     """The ASGI ``websocket`` scope of a CONNECT event."""
-    multi = c.mapping(event, "multiValueHeaders", NAME)
+    multi = r.mapping(event, "multiValueHeaders", NAME)
     pairs = (
-        c.read_multi_headers(multi, NAME)
+        r.read_multi_headers(multi, NAME)
         if multi
-        else c.read_single_headers(c.mapping(event, "headers", NAME), NAME)
+        else r.read_single_headers(r.mapping(event, "headers", NAME), NAME)
     )
-    headers = c.asgi_headers(pairs, NAME)
+    headers = r.asgi_headers(pairs, NAME)
     raw = event.get("path")
     if not isinstance(raw, str) or not raw:
         raw = default_path
     if not raw.startswith("/"):
         raw = "/" + raw
-    query = c.mapping(event, "multiValueQueryStringParameters", NAME) or c.mapping(
+    query = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
         event, "queryStringParameters", NAME
     )
     identity = request_context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     domain = request_context.get("domainName")
-    scheme, server = c.scheme_and_server(
-        c.last_values(pairs), host=domain if isinstance(domain, str) else None
+    scheme, server = r.scheme_and_server(
+        r.last_values(pairs), host=domain if isinstance(domain, str) else None
     )
-    client = c.client(source_ip)
+    client = r.client(source_ip)
     return {
         "type": "websocket",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
         "http_version": "1.1",
         "scheme": "ws" if scheme == "http" else "wss",
-        "path": c.decode_path(raw),
+        "path": r.decode_path(raw),
         "raw_path": raw.encode("utf-8"),
-        "query_string": c.encode_query(query, NAME).encode("ascii") if query else b"",
+        "query_string": r.encode_query(query, NAME).encode("ascii") if query else b"",
         "root_path": "",
         "headers": headers,
         "client": None if client is None else (client, 0),

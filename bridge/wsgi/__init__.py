@@ -7,15 +7,16 @@
   for any ASGI server; it runs the application on one process-wide thread
   pool, with one hand-off per request.
 
-The environ comes straight from the text a built-in source read
-(:func:`request_environ`), or from an ASGI scope (:func:`build_environ`: the
-middleware, custom event sources); either way the same code collects the
-response (:func:`bridge.wsgi.response.respond`).
+For the built-in event sources the environ is built straight from the text
+the source read (:func:`to_environ`, the builder its reader hands the fields
+to); from an ASGI scope (the middleware, custom event sources)
+:func:`build_environ` gives the same environ.  Either way the same code
+collects the response (:func:`bridge.wsgi.response.respond`).
 """
 
 from __future__ import annotations
 
-from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, request_environ
+from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, to_environ
 from bridge.wsgi.response import run_app
 from bridge.wsgi.runner import WSGIRunner
 
@@ -32,8 +33,8 @@ __all__ = [
     "WSGIRunner",
     "build_environ",
     "get_executor",
-    "request_environ",
     "run_app",
+    "to_environ",
 ]
 
 

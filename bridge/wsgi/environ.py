@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 
+from bridge._cache import remember
 from bridge._log import get_logger
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-    from bridge.sources._common import Request
+    from bridge.sources.request import Pairs, RequestHeaders, Server
+    from bridge.types import LambdaContext, LambdaEvent
 
 logger = get_logger("bridge.wsgi")
 
@@ -61,38 +63,23 @@ class ErrorStream:
 
 ERRORS = ErrorStream()
 
-#: Request header name -> environ key; "" means "not an HTTP_* key".
-_KEYS: dict[bytes, str] = {
-    b"content-type": "CONTENT_TYPE",
-    b"content-length": "",
-    b"host": "HTTP_HOST",
-    b"accept": "HTTP_ACCEPT",
-    b"accept-encoding": "HTTP_ACCEPT_ENCODING",
-    b"accept-language": "HTTP_ACCEPT_LANGUAGE",
-    b"cookie": "HTTP_COOKIE",
-    b"user-agent": "HTTP_USER_AGENT",
-    b"x-forwarded-for": "HTTP_X_FORWARDED_FOR",
-    b"x-forwarded-port": "HTTP_X_FORWARDED_PORT",
-    b"x-forwarded-proto": "HTTP_X_FORWARDED_PROTO",
-}
-_KEYS_LIMIT = 512
+#: Request header name -> environ key; "" for a header that gets none.
+_KEYS: dict[str, str] = {}
+#: What a header name (an RFC 9110 token) may hold, ``_`` aside, to delete with translate().
+_NAME_CHARS = str.maketrans(
+    "", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
-#: The characters of a header name (an RFC 9110 token) but ``_``.
-_NAME_CHARS = b"!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _environ_key(name: bytes) -> str:
-    """``b"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop."""
-    key = _KEYS.get(name)
-    if key is None:
-        if name and not name.translate(None, _NAME_CHARS):
-            key = "HTTP_" + name.decode("ascii").upper().replace("-", "_")
-        else:
-            key = ""
-        if len(_KEYS) < _KEYS_LIMIT:
-            _KEYS[name] = key
-    return key
+def _environ_key(name: str) -> str:
+    """``"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop (remembered)."""
+    if name == "content-type":
+        key = "CONTENT_TYPE"
+    elif name == "content-length" or not name or name.translate(_NAME_CHARS):
+        key = ""
+    else:
+        key = "HTTP_" + name.upper().replace("-", "_")
+    return remember(_KEYS, name, key)
 
 
 def _wsgi_str(text: str) -> str:
@@ -111,7 +98,7 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
     try:
         return value.encode("utf-8").decode("latin-1")
     except UnicodeEncodeError as exc:
-        from bridge.sources._common import not_unicode
+        from bridge.sources.request import not_unicode
 
         raise not_unicode(f"header {name!r}", exc, source) from None
 
@@ -141,57 +128,10 @@ _TEMPLATE: dict[str, Any] = {
 }
 
 
-def _environ(  # noqa: PLR0917 (positional for speed: one call per request)
-    method: str,
-    scheme: str,
-    path: str,
-    root_path: str,
-    query: str,
-    server: Any,
-    client: str | None,
-    http_version: str,
-    body: bytes,
-    multithread: bool,
-    /,
-) -> dict[str, Any]:
-    """The environ without the request headers, the Lambda event and context."""
-    if root_path:
-        root_path = root_path.rstrip("/")
-        if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
-            path = path[len(root_path) :]
-    if server:
-        server_name, port = server
-        server_port = str(port) if port else ("443" if scheme == "https" else "80")
-    else:
-        server_name, server_port = "localhost", "443" if scheme == "https" else "80"
-
-    # A copy of a template, then the per-request values: cheaper than a dict
-    # display, which adds its keys one by one and re-sizes on the way.  The
-    # keys keep the template's order.
-    environ = _TEMPLATE.copy()
-    environ["REQUEST_METHOD"] = method
-    if root_path:
-        environ["SCRIPT_NAME"] = _wsgi_str(root_path)
-    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
-    environ["QUERY_STRING"] = query
-    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
-    environ["SERVER_NAME"] = server_name if server_name.isascii() else _wsgi_str(server_name)
-    environ["SERVER_PORT"] = server_port
-    environ["SERVER_PROTOCOL"] = "HTTP/" + http_version
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["wsgi.multithread"] = multithread
-    if client:
-        environ["REMOTE_ADDR"] = client
-    return environ
-
-
 def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -> None:
     """``aws.authorizer``, and ``REMOTE_USER`` when the authorizer names a principal."""
     environ[AUTHORIZER_KEY] = authorizer
     if authorizer:
-        from bridge.sources._common import principal
-
         user = principal(authorizer)
         if user:
             environ["REMOTE_USER"] = _wsgi_str(user)
@@ -205,90 +145,158 @@ def _add_header(environ: dict[str, Any], key: str, value: str) -> None:
         environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
 
 
-def request_environ(request: Request, *, multithread: bool = False) -> dict[str, Any]:
-    """The environ for a request an event source read: straight from its
-    text, with no trip through the bytes of an ASGI scope."""
-    query = request.query
-    environ = _environ(
-        request.method,
-        request.scheme,
-        request.path,
-        request.root_path,
-        query if query.isascii() else query.encode("utf-8").decode("latin-1"),
-        request.server,
-        request.client,
-        request.http_version,
-        request.body,
-        multithread,
-    )
-    environ[EVENT_KEY] = request.event
-    environ[CONTEXT_KEY] = request.context
-    add_authorizer(environ, request.authorizer)
-    headers = request.headers
-    keys = _TEXT_KEYS
-    # keys[name] rather than keys.get(name): cheaper for the names seen
-    # before, which are nearly all of them.
+def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
+    source: str,
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    method: str,
+    scheme: str,
+    path: str,
+    raw_path: str | None,
+    root_path: str,
+    query: str,
+    headers: RequestHeaders,
+    cookie: str | None,
+    client: str | None,
+    server: Server,
+    body: bytes,
+    http_version: str,
+    authorizer: dict[str, Any] | None,
+    /,
+) -> dict[str, Any]:
+    """The :data:`~bridge.sources.request.Builder` of the WSGI environ: built
+    straight from the text an event source read, with no trip through the
+    bytes of an ASGI scope.  ``raw_path`` has no place in it."""
+    # A copy of a template, then the per-request values: the keys keep the
+    # template's order.
+    environ = _TEMPLATE.copy()
+    environ["REQUEST_METHOD"] = method.upper()
+    if root_path:
+        root_path = root_path.rstrip("/")
+        if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
+            path = path[len(root_path) :]
+        environ["SCRIPT_NAME"] = _wsgi_str(root_path)
+    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
+    environ["QUERY_STRING"] = query if query.isascii() else _wsgi_str(query)
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
+    if server:
+        name, port = server
+        environ["SERVER_NAME"] = name if name.isascii() else _wsgi_str(name)
+        environ["SERVER_PORT"] = str(port) if port else "443" if scheme == "https" else "80"
+    else:
+        environ["SERVER_NAME"] = "localhost"
+        environ["SERVER_PORT"] = "443" if scheme == "https" else "80"
+    environ["SERVER_PROTOCOL"] = "HTTP/1.1" if http_version == "1.1" else "HTTP/" + http_version
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    if client:
+        environ["REMOTE_ADDR"] = client
+    environ[EVENT_KEY] = event
+    environ[CONTEXT_KEY] = context
+    if authorizer is None:
+        environ[AUTHORIZER_KEY] = None
+    else:
+        add_authorizer(environ, authorizer)
+    keys = _KEYS
     if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
         for name, value in headers.items():
             try:
                 key = keys[name]
             except KeyError:
-                key = _text_environ_key(name)
+                key = _environ_key(name)
             if key:
                 environ[key] = value
-        return environ
+    else:
+        _add_headers(environ, headers, source)
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = (
+            cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
+        )
+    return environ
+
+
+def _add_headers(environ: dict[str, Any], headers: Pairs, source: str) -> None:
+    """Header pairs as ``HTTP_*`` keys: repeats joined, values as bytes-as-str."""
+    keys = _KEYS
     for name, value in headers:
         try:
             key = keys[name]
         except KeyError:
-            key = _text_environ_key(name)
+            key = _environ_key(name)
         if not key:
             continue
         if not value.isascii():
-            value = _wsgi_value(value, name, request.source)
+            value = _wsgi_value(value, name, source)
         if key in environ:
             _add_header(environ, key, value)
         else:
             environ[key] = value
-    return environ
-
-
-#: Request header name (lower-case str) -> environ key; "" means "not an HTTP_* key".
-_TEXT_KEYS: dict[str, str] = {name.decode(): key for name, key in _KEYS.items()}
-
-
-def _text_environ_key(name: str) -> str:
-    key = _environ_key(name.encode("ascii")) if name.isascii() else ""
-    if len(_TEXT_KEYS) < _KEYS_LIMIT:
-        _TEXT_KEYS[name] = key
-    return key
 
 
 def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
     """The environ for ``scope`` with ``body`` as the whole of ``wsgi.input``."""
     client = scope.get("client")
-    environ = _environ(
+    authorizer = scope.get(AUTHORIZER_KEY)
+    event: Any = scope.get(EVENT_KEY)
+    environ = to_environ(
+        "asgi",
+        event,
+        scope.get(CONTEXT_KEY),
         scope["method"],
         scope.get("scheme", "http"),
         scope["path"],
+        None,
         scope.get("root_path", ""),
-        scope.get("query_string", b"").decode("latin-1"),
-        scope.get("server"),
+        scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]],
+        None,
         client[0] if client else None,
-        scope.get("http_version", "1.1"),
+        scope.get("server"),
         body,
-        multithread,
+        scope.get("http_version", "1.1"),
+        authorizer if type(authorizer) is dict else None,
     )
-    if EVENT_KEY in scope:
-        environ[EVENT_KEY] = scope[EVENT_KEY]
-        environ[CONTEXT_KEY] = scope.get(CONTEXT_KEY)
-        if AUTHORIZER_KEY in scope:
-            authorizer = scope[AUTHORIZER_KEY]
-            add_authorizer(environ, authorizer if type(authorizer) is dict else None)
-    for name, raw_value in scope["headers"]:
-        key = _KEYS.get(name)
-        if key is None:
-            key = _environ_key(name)
-        if key:
-            _add_header(environ, key, raw_value.decode("latin-1"))
+    environ["REQUEST_METHOD"] = scope["method"]
+    environ["wsgi.multithread"] = multithread
+    if EVENT_KEY not in scope:
+        del environ[EVENT_KEY], environ[CONTEXT_KEY], environ[AUTHORIZER_KEY]
+    elif AUTHORIZER_KEY not in scope:
+        del environ[AUTHORIZER_KEY]
     return environ
+
+
+def principal(authorizer: Mapping[str, Any]) -> str | None:
+    """Who an API Gateway authorizer let in; None when it does not say.
+
+    The first non-empty string (of valid Unicode) of: ``principalId`` (a REST
+    or payload 1.0 Lambda authorizer), the JWT ``sub`` claim (``claims.sub``
+    in payload 1.0, ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM
+    authorization of an HTTP API or a function URL), ``lambda.principalId``
+    (a payload 2.0 Lambda authorizer that returns one in its context).
+    """
+    for outer, inner, key in _PRINCIPAL_PLACES:
+        block: object = authorizer
+        if outer:
+            block = authorizer.get(outer)
+            if inner and type(block) is dict:
+                block = block.get(inner)
+        if type(block) is dict:
+            found = block.get(key)
+            if found and type(found) is str:
+                if found.isascii():
+                    return found
+                try:
+                    found.encode("utf-8")
+                except UnicodeEncodeError:
+                    continue
+                return found
+    return None
+
+
+_PRINCIPAL_PLACES = (
+    ("", "", "principalId"),
+    ("claims", "", "sub"),
+    ("jwt", "claims", "sub"),
+    ("iam", "", "userArn"),
+    ("lambda", "", "principalId"),
+)

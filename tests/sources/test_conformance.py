@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import pytest
 
 from bridge import Bridge, UnknownEventError
-from bridge.sources import SourceSelector
+from bridge.sources import EventSource, SourceSelector
 from tests.apps import echo_app, wsgi_echo_app
 from tests.sources.traits import TRAITS
 
@@ -123,7 +123,9 @@ def handler(request: pytest.FixtureRequest) -> Any:
 @pytest.mark.parametrize(("name", "kind"), REQUESTS, ids=[f for f, _ in REQUESTS])
 def test_request_sample(handler: Bridge, name: str, kind: str) -> None:
     event = load(name)
-    source = SourceSelector().select(event).name
+    selected = SourceSelector().select(event)
+    assert isinstance(selected, EventSource)
+    source = selected.name
     assert source in KIND_SOURCES[kind]
 
     response = handler(event, None)

@@ -31,18 +31,18 @@ def test_records_compare_and_hash_by_field() -> None:
     assert SourceConfig() != SourceConfig()  # each has its own serializer
     assert _source() == _source()
     assert _source() != _source(looks_for="y")
-    assert _source() != ("x", bool, print, print, "")
+    assert _source() != ("x", bool, print, print, "")  # type: ignore[comparison-overlap]
     assert len({_source(), _source(), _source(name="y")}) == 2
 
 
 def test_records_are_frozen() -> None:
     config = SourceConfig()
     with pytest.raises(AttributeError, match="frozen"):
-        config.base_path = "/x"
+        config.base_path = "/x"  # type: ignore[misc]
     with pytest.raises(AttributeError, match="frozen"):
         del config.base_path
     with pytest.raises(AttributeError):
-        config.other = 1
+        config.other = 1  # type: ignore[attr-defined]
     assert not hasattr(config, "__dict__")
 
 
@@ -63,10 +63,10 @@ def test_records_copy_pickle_replace_and_match() -> None:
     source = _source()
     assert copy.copy(source) == source
     assert pickle.loads(pickle.dumps(source)) == source
-    renamed = source.__replace__(name="y")
+    renamed = source.__replace__(name="y")  # type: ignore[attr-defined]
     assert (renamed.name, renamed.matches, source.name) == ("y", bool, "x")
     with pytest.raises(TypeError, match="no field 'nme'"):
-        source.__replace__(nme="y")
+        source.__replace__(nme="y")  # type: ignore[attr-defined]
     match source:
         case EventSource(name, matches):
             assert (name, matches) == ("x", bool)

@@ -9,6 +9,7 @@ from wsgiref.validate import validator
 
 import pytest
 
+from bridge._cache import LIMIT
 from bridge.types import StartResponse
 from bridge.wsgi import build_environ
 from bridge.wsgi import environ as environ_module
@@ -163,7 +164,7 @@ def test_many_distinct_header_names_do_not_grow_the_cache_without_bound() -> Non
 
     assert environ["HTTP_X_H0"] == "0"
     assert environ["HTTP_X_H699"] == "699"
-    assert len(environ_module._KEYS) <= environ_module._KEYS_LIMIT
+    assert len(environ_module._KEYS) <= LIMIT
 
 
 @pytest.mark.parametrize(
@@ -264,14 +265,14 @@ def test_key_order_and_no_state_shared_between_requests() -> None:
 def test_header_names_past_the_cache_bound_from_an_event(upper: bool) -> None:
     from bridge.local.events import build_event
     from bridge.sources import SourceConfig, http_api_v2
-    from bridge.wsgi.environ import request_environ
+    from bridge.wsgi.environ import to_environ
 
     names = [f"{'X' if upper else 'x'}-many-{i}" for i in range(700)] + ["x_under", "bad name"]
     event = build_event("http", headers=[(name, "v") for name in names])
     for _ in range(2):
-        environ = request_environ(http_api_v2.read(event, None, SourceConfig()))
+        environ = http_api_v2.read(event, None, SourceConfig(), to_environ)
         assert [key for key in environ if key.startswith("HTTP_X_MANY_")] == [
             f"HTTP_X_MANY_{i}" for i in range(700)
         ]
         assert "HTTP_X_UNDER" not in environ
-        assert len(environ_module._TEXT_KEYS) <= environ_module._KEYS_LIMIT
+        assert len(environ_module._KEYS) <= LIMIT
