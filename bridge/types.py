@@ -29,7 +29,7 @@ class LambdaContext(Protocol):
 
 
 class ResponseStream(Protocol):
-    """Where a streamed answer goes (:class:`bridge.response.StreamSink` writes
+    """Where a streamed answer goes (``bridge.response.StreamSink`` writes
     to it): ``bridge.runtime``'s streamed ``/response``, or the local server's."""
 
     async def start(self, status: int, headers: TextHeaders) -> None:
