@@ -6,7 +6,7 @@ An event source is two pure functions and a predicate:
 * ``to_request(event, context, config)``: the ASGI scope and the whole body.
 * ``read(event, context, config, build)`` (optional, the built-in sources
   have it): the request's fields, checked once and handed to ``build``, which
-  makes the ASGI scope or the WSGI environ (:mod:`bridge.sources.request`).
+  makes the ASGI scope or the WSGI environ (``bridge.sources.request``).
 * ``to_response(event, status, headers, body, config)``: the Lambda response
   dict for the application's answer.  ``event`` is passed again because some
   sources answer in the shape of the request (ALB multi-value mode).  A
@@ -157,7 +157,7 @@ class EventSource:
     to_response: ToResponse
     #: What ``matches`` looks for, for the error raised when nothing matches.
     looks_for: str = ""
-    #: The one reader of a built-in source (see :mod:`bridge.sources.request`).
+    #: The one reader of a built-in source (see ``bridge.sources.request``).
     read: ReadRequest | None = None
     #: The service's own limit on the response's JSON, in bytes, when it is
     #: below Lambda's (an Application Load Balancer takes 1 MB).
