@@ -74,10 +74,9 @@ def read(
     else:
         path = r.decode_path(raw)
 
-    headers = event.get("headers")
+    headers = event.get("headers")  # checked by the builder when a dict
     if type(headers) is not dict:
-        headers = r.mapping(event, "headers", source)
-    headers = r.read_single_headers(headers, source)
+        headers = r.read_single_headers(r.mapping(event, "headers", source), source)
     stage = request_context.get("stage")
     root_path = "" if stage == "$default" else r.stage_segment(path, stage)
     base_path = config.base_path
@@ -85,9 +84,6 @@ def read(
         root_path += base_path
 
     domain = request_context.get("domainName")
-    scheme, server = r.scheme_and_server(
-        r.last_values(headers), "https", domain if isinstance(domain, str) else None
-    )
     query = event.get("rawQueryString")
     if type(query) is not str or not query.isascii():
         query = r.text(query, "rawQueryString", source)
@@ -104,7 +100,7 @@ def read(
         event,
         context,
         method,
-        scheme,
+        "https",
         path,
         raw,
         root_path,
@@ -112,7 +108,7 @@ def read(
         headers,
         cookie,
         client or None,
-        server,
+        domain if type(domain) is str else "",
         b""
         if body is None
         else decode_request_body(body, event.get("isBase64Encoded"), source=source),

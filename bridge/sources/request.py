@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     #: and the values as received, both str; order and repeats kept.
     Pairs = list[tuple[str, str]]
     #: Request headers as a source hands them on: pairs, or a mapping of
-    #: lower-case names to ASCII str values (no repeats) taken from the event.
-    RequestHeaders = Pairs | dict[str, str]
+    #: names to values as the event carries it (``{"Name": "value"}``),
+    #: which the builder checks as :func:`read_single_headers` does.
+    RequestHeaders = Pairs | dict[Any, Any]
     #: ``(host, port)`` of the server, as the ASGI scope carries it.
     Server = tuple[str, int | None] | None
     #: What a reader hands its fields to, positionally: source name, event,
@@ -44,11 +45,15 @@ if TYPE_CHECKING:
     #: the decoded path, which the scope re-encodes), root_path, query,
     #: headers, cookie (the Cookie header the event carries apart, as HTTP
     #: API 2.0 does: it replaces any in headers), client, server, body,
-    #: http_version, authorizer.
+    #: http_version, authorizer.  ``server`` as a str (the domain, or "")
+    #: leaves scheme and server to the builder: :func:`scheme_and_server` of
+    #: the headers, ``scheme`` the default, the domain the host without a
+    #: Host header.
     # fmt: off
     Builder = Callable[
         [str, LambdaEvent, LambdaContext | None, str, str, str, "str | None", str, str,
-         RequestHeaders, "str | None", "str | None", Server, bytes, str, "dict[str, Any] | None"],
+         RequestHeaders, "str | None", "str | None", "Server | str", bytes, str,
+         "dict[str, Any] | None"],
         T_co,
     ]
     # fmt: on
@@ -67,13 +72,17 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
     headers: RequestHeaders,
     cookie: str | None,
     client: str | None,
-    server: Server,
+    server: Server | str,
     body: bytes,
     http_version: str,
     authorizer: dict[str, Any] | None,
     /,
 ) -> tuple[HTTPScope, bytes]:
     """The :data:`Builder` of the ASGI HTTP scope: the scope and the whole body."""
+    if type(headers) is dict:
+        headers = read_single_headers(headers, source)
+    if isinstance(server, str):
+        scheme, server = scheme_and_server(last_values(headers), scheme, server or None)
     if cookie is not None:
         headers = [(name, value) for name, value in header_items(headers) if name != "cookie"]
         headers.append(("cookie", cookie))

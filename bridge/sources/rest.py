@@ -65,10 +65,12 @@ def read(
     else:
         if multi is not None:
             r.mapping(event, "multiValueHeaders", source)  # an empty object, or not one
-        single = event.get("headers")
-        if type(single) is not dict:
-            single = r.mapping(event, "headers", source)
-        headers = r.read_single_headers(single, source)
+        single = event.get("headers")  # checked by the builder when a dict
+        headers = (
+            single
+            if type(single) is dict
+            else r.read_single_headers(r.mapping(event, "headers", source), source)
+        )
 
     stage = stage_prefix(raw, request_context)
     if stage:
@@ -96,9 +98,6 @@ def read(
     if type(client) is not str or not client.isascii():
         client = r.client(client)
     domain = request_context.get("domainName")
-    scheme, server = r.scheme_and_server(
-        r.last_values(headers), "https", domain if isinstance(domain, str) else None
-    )
     body = event.get("body")
     protocol = request_context.get("protocol")
     authorizer = request_context.get("authorizer")
@@ -107,7 +106,7 @@ def read(
         event,
         context,
         method,
-        scheme,
+        "https",
         path,
         raw_path,
         root_path,
@@ -115,7 +114,7 @@ def read(
         headers,
         None,
         client or None,
-        server,
+        domain if type(domain) is str else "",
         b""
         if body is None
         else decode_request_body(body, event.get("isBase64Encoded"), source=source),

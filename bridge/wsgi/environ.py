@@ -19,13 +19,14 @@ import io
 
 from bridge._cache import remember
 from bridge._log import get_logger
+from bridge.sources.request import header_items, last_values, read_single_headers, scheme_and_server
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
-    from bridge.sources.request import Pairs, RequestHeaders, Server
+    from bridge.sources.request import RequestHeaders, Server
     from bridge.types import LambdaContext, LambdaEvent
 
 logger = get_logger("bridge.wsgi")
@@ -72,14 +73,16 @@ _NAME_CHARS = str.maketrans(
 
 
 def _environ_key(name: str) -> str:
-    """``"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop (remembered)."""
+    """``"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop.
+    Remembered for lower-case names only: a name found in :data:`_KEYS` is
+    known to be lower case."""
     if name == "content-type":
         key = "CONTENT_TYPE"
     elif name == "content-length" or not name or name.translate(_NAME_CHARS):
         key = ""
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    return remember(_KEYS, name, key)
+    return remember(_KEYS, name, key) if name.islower() else key
 
 
 def _wsgi_str(text: str) -> str:
@@ -158,7 +161,7 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     headers: RequestHeaders,
     cookie: str | None,
     client: str | None,
-    server: Server,
+    server: Server | str,
     body: bytes,
     http_version: str,
     authorizer: dict[str, Any] | None,
@@ -167,9 +170,21 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     """The :data:`~bridge.sources.request.Builder` of the WSGI environ: built
     straight from the text an event source read, with no trip through the
     bytes of an ASGI scope.  ``raw_path`` has no place in it."""
-    # A copy of a template, then the per-request values: the keys keep the
-    # template's order.
+    # A copy of a template, then the headers, then the per-request values.
+    # Headers as the event's own mapping are checked as they are stored: in
+    # one pass when every value is an ASCII str and every name a lower-case
+    # one seen before; anything else starts afresh on the careful path.
     environ = _TEMPLATE.copy()
+    if type(headers) is dict and _store_plain(environ, headers):
+        if isinstance(server, str):
+            scheme, server = scheme_and_server(headers, scheme, server or None)
+    else:
+        if type(headers) is dict:
+            environ = _TEMPLATE.copy()
+            headers = read_single_headers(headers, source)
+        if isinstance(server, str):
+            scheme, server = scheme_and_server(last_values(headers), scheme, server or None)
+        _add_headers(environ, header_items(headers), source)
     environ["REQUEST_METHOD"] = method.upper()
     if root_path:
         root_path = root_path.rstrip("/")
@@ -197,17 +212,6 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
         environ[AUTHORIZER_KEY] = None
     else:
         add_authorizer(environ, authorizer)
-    keys = _KEYS
-    if isinstance(headers, dict):  # lower-case names, ASCII values, no repeats
-        for name, value in headers.items():
-            try:
-                key = keys[name]
-            except KeyError:
-                key = _environ_key(name)
-            if key:
-                environ[key] = value
-    else:
-        _add_headers(environ, headers, source)
     if cookie is not None:
         environ["HTTP_COOKIE"] = (
             cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
@@ -215,7 +219,30 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     return environ
 
 
-def _add_headers(environ: dict[str, Any], headers: Pairs, source: str) -> None:
+def _store_plain(environ: dict[str, Any], headers: dict[Any, Any]) -> bool:
+    """Store ``headers`` as ``HTTP_*`` keys if every value is an ASCII str and
+    every name a lower-case str; False (``environ`` part-filled) if not."""
+    try:
+        if not "".join(headers.values()).isascii():
+            return False
+    except TypeError:  # a value that is not a str
+        return False
+    keys = _KEYS
+    for name, value in headers.items():
+        try:
+            key = keys[name]
+        except KeyError:
+            if type(name) is not str or not name.islower():
+                return False
+            key = _environ_key(name)
+        except TypeError:  # a name that cannot be a dict key here
+            return False
+        if key:
+            environ[key] = value
+    return True
+
+
+def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], source: str) -> None:
     """Header pairs as ``HTTP_*`` keys: repeats joined, values as bytes-as-str."""
     keys = _KEYS
     for name, value in headers:

@@ -19,8 +19,9 @@ from bridge import Bridge
 from bridge.errors import MalformedEventError
 from bridge.local.events import SOURCE_NAMES, build_event
 from bridge.sources import EventSource, SourceConfig, SourceSelector
+from bridge.sources.request import header_items, read_single_headers
 from bridge.wsgi import build_environ, to_environ
-from tests.strategies import requests
+from tests.strategies import header_names, header_values, requests
 
 CONFIGS = {
     "plain": SourceConfig(),
@@ -199,3 +200,47 @@ def test_bridge_gives_the_app_what_the_reader_reads_or_answers_400(case: str) ->
     else:
         assert response["statusCode"] == 200
         assert seen == [direct]
+
+
+@st.composite
+def header_mappings(draw: st.DrawFn) -> dict[Any, Any]:
+    """``headers`` as an event may carry them: names in any casing (one
+    spelling each), values str (ASCII or not), null, or now and then not a str."""
+    known = st.sampled_from(["Host", "X-Forwarded-Proto", "X-Forwarded-Port", "Content-Type"])
+    names = draw(st.lists(known | header_names(), max_size=6, unique_by=str.lower))
+    values = st.one_of(
+        header_values(), st.sampled_from(["a,b", "http", "b.example:81", "8443"]), st.none(),
+        st.integers(0, 9),
+    )  # fmt: skip
+    mapping: dict[Any, Any] = {}
+    for name in names:
+        spelled = draw(st.sampled_from([name, name.lower(), name.upper()]))
+        mapping[spelled] = draw(values)
+    return mapping
+
+
+def _environ_or_error(headers: Any, domain: str, cookie: str | None) -> Any:
+    try:
+        environ = to_environ(
+            "http", {}, None, "GET", "https", "/", None, "", "", headers, cookie, None,
+            domain, b"", "1.1", None,
+        )  # fmt: skip
+    except MalformedEventError as exc:
+        return ("rejected", str(exc))
+    return comparable(environ)
+
+
+@given(headers=header_mappings(), domain=st.sampled_from(["", "id.example.com"]))
+def test_headers_stored_in_one_pass_equal_the_careful_path(
+    headers: dict[Any, Any], domain: str
+) -> None:
+    """The environ builder's one pass over the event's own header mapping
+    gives what the checked header pairs give, errors included."""
+    try:
+        careful: Any = read_single_headers(headers, "http")
+    except MalformedEventError as exc:
+        careful = None
+        expected: Any = ("rejected", str(exc))
+    if careful is not None:
+        expected = _environ_or_error(list(header_items(careful)), domain, None)
+    assert _environ_or_error(headers, domain, None) == expected
