@@ -26,7 +26,7 @@ from bridge.errors import MalformedEventError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import Any, TypeVar
+    from typing import Any, TypeAlias, TypeVar
 
     from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
 
@@ -36,8 +36,11 @@ if TYPE_CHECKING:
     Pairs = list[tuple[str, str]]
     #: Request headers as a source hands them on: pairs, or a mapping of
     #: names to values as the event carries it (``{"Name": "value"}``),
-    #: which the builder checks as :func:`read_single_headers` does.
-    RequestHeaders = Pairs | dict[Any, Any]
+    #: which the builder checks as :func:`read_single_headers` does, or a
+    #: multi-value one (:class:`MultiValueHeaders`).
+    RequestHeaders: TypeAlias = "Pairs | dict[Any, Any] | MultiValueHeaders"
+    #: Request headers once checked: lower-case pairs, or a plain mapping.
+    CheckedHeaders = Pairs | dict[Any, Any]
     #: ``(host, port)`` of the server, as the ASGI scope carries it.
     Server = tuple[str, int | None] | None
     #: What a reader hands its fields to, positionally: source name, event,
@@ -57,6 +60,17 @@ if TYPE_CHECKING:
         T_co,
     ]
     # fmt: on
+
+
+class MultiValueHeaders:
+    """A ``multiValueHeaders`` mapping handed to a builder as the event has it
+    (``{"Name": ["value", ...]}``): the builder checks it as it reads it,
+    as :func:`read_multi_headers` does."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[Any, Any]) -> None:
+        self.values = values
 
 
 def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
@@ -79,13 +93,18 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
     /,
 ) -> tuple[HTTPScope, bytes]:
     """The :data:`Builder` of the ASGI HTTP scope: the scope and the whole body."""
+    checked: CheckedHeaders
     if type(headers) is dict:
-        headers = read_single_headers(headers, source)
+        checked = read_single_headers(headers, source)
+    elif type(headers) is MultiValueHeaders:
+        checked = read_multi_headers(headers.values, source)
+    else:
+        checked = headers  # type: ignore[assignment]
     if isinstance(server, str):
-        scheme, server = scheme_and_server(last_values(headers), scheme, server or None)
+        scheme, server = scheme_and_server(last_values(checked), scheme, server or None)
     if cookie is not None:
-        headers = [(name, value) for name, value in header_items(headers) if name != "cookie"]
-        headers.append(("cookie", cookie))
+        checked = [(name, value) for name, value in header_items(checked) if name != "cookie"]
+        checked.append(("cookie", cookie))
     scope: HTTPScope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -96,7 +115,7 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
         "raw_path": (encoded_path(path) if raw_path is None else raw_path).encode("utf-8"),
         "query_string": query.encode("utf-8"),
         "root_path": root_path,
-        "headers": asgi_headers(headers, source),
+        "headers": asgi_headers(checked, source),
         "client": None if client is None else (client, 0),
         "server": server,
     }
@@ -194,17 +213,17 @@ def http_version(protocol: object) -> str:
 _LOWER_CASE: dict[str, bool] = {}
 
 
-def header_items(headers: RequestHeaders) -> Iterable[tuple[str, str]]:
+def header_items(headers: CheckedHeaders) -> Iterable[tuple[str, str]]:
     """Every ``(name, value)`` of ``headers``, in order."""
     return headers.items() if isinstance(headers, dict) else headers
 
 
-def last_values(headers: RequestHeaders) -> Mapping[str, str]:
+def last_values(headers: CheckedHeaders) -> Mapping[str, str]:
     """The last value of each header name."""
     return headers if isinstance(headers, dict) else dict(headers)
 
 
-def read_single_headers(values: Mapping[str, Any], source: str) -> RequestHeaders:
+def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeaders:
     """``{"Name": "value"}`` as request headers: the mapping itself when every
     name is lower case and every value an ASCII str (HTTP APIs send them
     so), else pairs with lower-cased names; null values are left out."""
@@ -234,7 +253,7 @@ def _lower_case(names: Iterable[object]) -> bool:
     return True
 
 
-def read_multi_headers(values: Mapping[str, Any], source: str) -> RequestHeaders:
+def read_multi_headers(values: Mapping[str, Any], source: str) -> CheckedHeaders:
     """``{"Name": ["v1", "v2"]}`` as request headers: a mapping of lower-case
     names to values when each name has one ASCII str value and is spelled
     once, else pairs, one per value; a null entry is left out and a plain
@@ -281,7 +300,7 @@ def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
     return name.lower(), value
 
 
-def asgi_headers(headers: RequestHeaders, source: str) -> Headers:
+def asgi_headers(headers: CheckedHeaders, source: str) -> Headers:
     """Request headers as the ASGI scope carries them: each part latin-1 bytes
     when it fits (HTTP's own charset), else UTF-8."""
     pairs = header_items(headers)

@@ -17,7 +17,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridg
 if TYPE_CHECKING:
     from typing import TypeVar
 
-    from bridge.sources.request import Builder
+    from bridge.sources.request import Builder, RequestHeaders
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
     T = TypeVar("T")
@@ -57,10 +57,12 @@ def read(
         raw = r.absolute_path(raw, "path", source)
 
     multi = event.get("multiValueHeaders")
+    headers: RequestHeaders
     if multi:
-        headers = r.read_multi_headers(
-            multi if type(multi) is dict else r.mapping(event, "multiValueHeaders", source),
-            source,
+        headers = (
+            r.MultiValueHeaders(multi)  # checked by the builder
+            if type(multi) is dict
+            else r.read_multi_headers(r.mapping(event, "multiValueHeaders", source), source)
         )
     else:
         if multi is not None:

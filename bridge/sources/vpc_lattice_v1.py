@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridg
 if TYPE_CHECKING:
     from typing import TypeVar
 
-    from bridge.sources.request import Builder, RequestHeaders
+    from bridge.sources.request import Builder, CheckedHeaders
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
     T = TypeVar("T")
@@ -56,7 +56,7 @@ def read_either(
     *,
     source: str,
     keys: tuple[str, tuple[str, str], str],
-    headers: RequestHeaders,
+    headers: CheckedHeaders,
 ) -> T:
     """Both Lattice structures: the same fields under ``keys`` (path, query
     parameters, base64 flag), and the headers already read.  The query

@@ -19,14 +19,21 @@ import io
 
 from bridge._cache import remember
 from bridge._log import get_logger
-from bridge.sources.request import header_items, last_values, read_single_headers, scheme_and_server
+from bridge.sources.request import (
+    MultiValueHeaders,
+    header_items,
+    last_values,
+    read_multi_headers,
+    read_single_headers,
+    scheme_and_server,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any
 
-    from bridge.sources.request import RequestHeaders, Server
+    from bridge.sources.request import CheckedHeaders, RequestHeaders, Server
     from bridge.types import LambdaContext, LambdaEvent
 
 logger = get_logger("bridge.wsgi")
@@ -64,8 +71,10 @@ class ErrorStream:
 
 ERRORS = ErrorStream()
 
-#: Request header name -> environ key; "" for a header that gets none.
+#: Request header name (lower case) -> environ key; "" for a header that gets none.
 _KEYS: dict[str, str] = {}
+#: The same for names in other spellings (``Host``, ``X-Forwarded-For``).
+_CASED_KEYS: dict[str, str] = {}
 #: What a header name (an RFC 9110 token) may hold, ``_`` aside, to delete with translate().
 _NAME_CHARS = str.maketrans(
     "", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -76,13 +85,13 @@ def _environ_key(name: str) -> str:
     """``"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop.
     Remembered for lower-case names only: a name found in :data:`_KEYS` is
     known to be lower case."""
-    if name == "content-type":
+    if name.lower() == "content-type":
         key = "CONTENT_TYPE"
-    elif name == "content-length" or not name or name.translate(_NAME_CHARS):
+    elif name.lower() == "content-length" or not name or name.translate(_NAME_CHARS):
         key = ""
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    return remember(_KEYS, name, key) if name.islower() else key
+    return remember(_KEYS if name.islower() else _CASED_KEYS, name, key)
 
 
 def _wsgi_str(text: str) -> str:
@@ -172,19 +181,29 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     bytes of an ASGI scope.  ``raw_path`` has no place in it."""
     # A copy of a template, then the headers, then the per-request values.
     # Headers as the event's own mapping are checked as they are stored: in
-    # one pass when every value is an ASCII str and every name a lower-case
-    # one seen before; anything else starts afresh on the careful path.
+    # one pass when every value is an ASCII str (or a list of one, for a
+    # multi-value mapping) and every name spelled once; anything else starts
+    # afresh on the careful path, which also explains what is wrong.
     environ = _TEMPLATE.copy()
-    if type(headers) is dict and _store_plain(environ, headers):
+    multi = type(headers) is MultiValueHeaders
+    if (multi or type(headers) is dict) and _store_plain(environ, headers, multi):
         if isinstance(server, str):
-            scheme, server = scheme_and_server(headers, scheme, server or None)
+            scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = _server(
+                environ, scheme, server
+            )
     else:
-        if type(headers) is dict:
+        checked: CheckedHeaders
+        if type(headers) is MultiValueHeaders:
             environ = _TEMPLATE.copy()
-            headers = read_single_headers(headers, source)
+            checked = read_multi_headers(headers.values, source)
+        elif type(headers) is dict:
+            environ = _TEMPLATE.copy()
+            checked = read_single_headers(headers, source)
+        else:
+            checked = headers  # type: ignore[assignment]
         if isinstance(server, str):
-            scheme, server = scheme_and_server(last_values(headers), scheme, server or None)
-        _add_headers(environ, header_items(headers), source)
+            scheme, server = scheme_and_server(last_values(checked), scheme, server or None)
+        _add_headers(environ, header_items(checked), source)
     environ["REQUEST_METHOD"] = method.upper()
     if root_path:
         root_path = root_path.rstrip("/")
@@ -194,13 +213,8 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
     environ["QUERY_STRING"] = query if query.isascii() else _wsgi_str(query)
     environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
-    if server:
-        name, port = server
-        environ["SERVER_NAME"] = name if name.isascii() else _wsgi_str(name)
-        environ["SERVER_PORT"] = str(port) if port else "443" if scheme == "https" else "80"
-    else:
-        environ["SERVER_NAME"] = "localhost"
-        environ["SERVER_PORT"] = "443" if scheme == "https" else "80"
+    if not isinstance(server, str):  # else already set, from the headers
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = _server_fields(scheme, server)
     environ["SERVER_PROTOCOL"] = "HTTP/1.1" if http_version == "1.1" else "HTTP/" + http_version
     environ["wsgi.url_scheme"] = scheme
     environ["wsgi.input"] = io.BytesIO(body)
@@ -219,27 +233,85 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     return environ
 
 
-def _store_plain(environ: dict[str, Any], headers: dict[Any, Any]) -> bool:
-    """Store ``headers`` as ``HTTP_*`` keys if every value is an ASCII str and
-    every name a lower-case str; False (``environ`` part-filled) if not."""
-    try:
-        if not "".join(headers.values()).isascii():
-            return False
-    except TypeError:  # a value that is not a str
-        return False
-    keys = _KEYS
-    for name, value in headers.items():
+def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
+    """Store ``headers`` (a mapping, or :class:`MultiValueHeaders` when
+    ``multi``) as ``HTTP_*`` keys if every value is an ASCII str (for
+    ``multi``, a list of one) and every name a str spelled once; False
+    (``environ`` part-filled) if not."""
+    if multi:
+        headers = headers.values
+    else:
         try:
-            key = keys[name]
-        except KeyError:
-            if type(name) is not str or not name.islower():
+            if not "".join(headers.values()).isascii():
                 return False
-            key = _environ_key(name)
-        except TypeError:  # a name that cannot be a dict key here
+        except TypeError:  # a value that is not a str
             return False
-        if key:
-            environ[key] = value
+    known = _KEYS.get
+    cased = False  # a name not in lower case seen: two spellings of one name could follow
+    try:
+        for name, value in headers.items():
+            if multi:
+                if type(value) is not list or len(value) != 1:
+                    return False
+                value = value[0]
+                if type(value) is not str or not value.isascii():
+                    return False
+            key = known(name)
+            if key is None:
+                key = _CASED_KEYS.get(name)
+                if key is not None:
+                    cased = True
+                elif type(name) is not str:
+                    return False
+                else:
+                    key = _environ_key(name)
+                    cased = cased or not name.islower()
+            if key:
+                if cased and key in environ:
+                    return False
+                environ[key] = value
+    except TypeError:  # a name that cannot be a dict key
+        return False
     return True
+
+
+def _server(environ: dict[str, Any], scheme: str, domain: str) -> tuple[str, str, str]:
+    """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` from the Host and
+    X-Forwarded-* headers stored in ``environ``, ``scheme`` by default and the
+    event's ``domain`` when there is no Host header."""
+    key = (
+        environ.get("HTTP_X_FORWARDED_PROTO"),
+        environ.get("HTTP_HOST"),
+        environ.get("HTTP_X_FORWARDED_PORT"),
+        scheme,
+        domain,
+    )
+    found = _SERVERS.get(key)
+    if found is None:
+        last = {
+            name: value
+            for name, value in zip(_SERVER_HEADERS, key[:3], strict=True)
+            if value is not None
+        }
+        chosen, server = scheme_and_server(last, scheme, domain or None)
+        found = remember(_SERVERS, key, (chosen, *_server_fields(chosen, server)))
+    return found
+
+
+_SERVER_HEADERS = ("x-forwarded-proto", "host", "x-forwarded-port")
+#: ``_server`` answers, by the values they depend on.
+_SERVERS: dict[tuple[str | None, ...], tuple[str, str, str]] = {}
+
+
+def _server_fields(scheme: str, server: Server) -> tuple[str, str]:
+    """``SERVER_NAME`` and ``SERVER_PORT`` (``localhost`` without a server)."""
+    if not server:
+        return "localhost", "443" if scheme == "https" else "80"
+    name, port = server
+    return (
+        name if name.isascii() else _wsgi_str(name),
+        str(port) if port else "443" if scheme == "https" else "80",
+    )
 
 
 def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], source: str) -> None:
