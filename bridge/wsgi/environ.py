@@ -71,10 +71,8 @@ class ErrorStream:
 
 ERRORS = ErrorStream()
 
-#: Request header name (lower case) -> environ key; "" for a header that gets none.
+#: Request header name (in any spelling) -> environ key; "" for a header that gets none.
 _KEYS: dict[str, str] = {}
-#: The same for names in other spellings (``Host``, ``X-Forwarded-For``).
-_CASED_KEYS: dict[str, str] = {}
 #: What a header name (an RFC 9110 token) may hold, ``_`` aside, to delete with translate().
 _NAME_CHARS = str.maketrans(
     "", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -82,16 +80,16 @@ _NAME_CHARS = str.maketrans(
 
 
 def _environ_key(name: str) -> str:
-    """``"x-trace-id"`` -> ``"HTTP_X_TRACE_ID"``; "" for a name to drop.
-    Remembered for lower-case names only: a name found in :data:`_KEYS` is
-    known to be lower case."""
-    if name.lower() == "content-type":
+    """``"x-trace-id"`` (in any spelling) -> ``"HTTP_X_TRACE_ID"``; "" for a
+    name to drop.  Remembered in :data:`_KEYS`."""
+    lowered = name.lower()
+    if lowered == "content-type":
         key = "CONTENT_TYPE"
-    elif name.lower() == "content-length" or not name or name.translate(_NAME_CHARS):
+    elif lowered == "content-length" or not name or name.translate(_NAME_CHARS):
         key = ""
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    return remember(_KEYS if name.islower() else _CASED_KEYS, name, key)
+    return remember(_KEYS, name, key)
 
 
 def _wsgi_str(text: str) -> str:
@@ -138,6 +136,9 @@ _TEMPLATE: dict[str, Any] = {
     # The application may read wsgi.input to its end.
     "wsgi.input_terminated": True,
 }
+
+
+_TEMPLATE_SIZE = len(_TEMPLATE)
 
 
 def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -> None:
@@ -246,33 +247,28 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
                 return False
         except TypeError:  # a value that is not a str
             return False
-    known = _KEYS.get
-    cased = False  # a name not in lower case seen: two spellings of one name could follow
-    try:
-        for name, value in headers.items():
-            if multi:
-                if type(value) is not list or len(value) != 1:
-                    return False
-                value = value[0]
-                if type(value) is not str or not value.isascii():
-                    return False
-            key = known(name)
-            if key is None:
-                key = _CASED_KEYS.get(name)
-                if key is not None:
-                    cased = True
-                elif type(name) is not str:
-                    return False
-                else:
-                    key = _environ_key(name)
-                    cased = cased or not name.islower()
-            if key:
-                if cased and key in environ:
-                    return False
-                environ[key] = value
-    except TypeError:  # a name that cannot be a dict key
-        return False
-    return True
+    keys = _KEYS
+    stored = 0
+    for name, value in headers.items():
+        if multi:
+            if type(value) is not list or len(value) != 1:
+                return False
+            value = value[0]
+            if type(value) is not str or not value.isascii():
+                return False
+        try:
+            key = keys[name]
+        except KeyError:
+            if type(name) is not str:
+                return False
+            key = _environ_key(name)
+        except TypeError:  # a name that cannot be a dict key
+            return False
+        if key:
+            environ[key] = value
+            stored += 1
+    # Fewer keys than headers stored: one name in two spellings.
+    return len(environ) == _TEMPLATE_SIZE + stored
 
 
 def _server(environ: dict[str, Any], scheme: str, domain: str) -> tuple[str, str, str]:
