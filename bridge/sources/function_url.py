@@ -8,14 +8,13 @@ decoded (once) here.  Function URLs have no stages.
 from __future__ import annotations
 
 from bridge.sources import http_api_v2
-from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.sources.base import EventSource, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from typing import TypeVar
 
-    from bridge.sources.request import Builder
-    from bridge.types import LambdaContext, LambdaEvent
+    from bridge.types import LambdaEvent
 
     T = TypeVar("T")
 
@@ -34,10 +33,8 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def read(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
-) -> T:
-    return http_api_v2.read(event, context, config, build, NAME)
+#: Payload 2.0, read with the path decoded once.
+read = http_api_v2.reader(NAME)
 
 
 SOURCE = EventSource(

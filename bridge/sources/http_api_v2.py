@@ -18,8 +18,9 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from typing import Any, TypeVar
 
+    from bridge.sources.base import ReadRequest
     from bridge.sources.request import Builder
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
 
@@ -45,76 +46,95 @@ def is_function_url(request_context: dict[str, object]) -> bool:
     return isinstance(domain, str) and ".lambda-url." in domain
 
 
-def read(
-    event: LambdaEvent,
-    context: LambdaContext | None,
-    config: SourceConfig,
-    build: Builder[T],
-    source: str = NAME,
-) -> T:
-    """The request, handed to ``build``; ``source`` names the event in errors
+def reader(source: str) -> ReadRequest:
+    """The reader of payload 2.0 events; ``source`` names the event in errors
     (a function URL's differs in its path, which arrives still encoded)."""
-    # Each field is taken as it is when it has the usual type and is plain
-    # ASCII; anything else goes to the helper that checks it and explains.
-    request_context = event.get("requestContext")
-    if type(request_context) is not dict:
-        request_context = r.mapping(event, "requestContext", source)
-    http = request_context.get("http")
-    if type(http) is not dict:
-        http = r.mapping(request_context, "http", source)
-    method = http.get("method")
-    if type(method) is not str or not method or not method.isascii():
-        method = r.method(method, "requestContext.http.method", source)
-    raw = event.get("rawPath")
-    if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
-        raw = r.absolute_path(raw, "rawPath", source)
-    path: str = raw
-    if source == NAME:
-        raw = None  # only the decoded path: the scope re-encodes it
-    else:
-        path = r.decode_path(raw)
 
-    headers = event.get("headers")  # checked by the builder when a dict
-    if type(headers) is not dict:
-        headers = r.read_single_headers(r.mapping(event, "headers", source), source)
-    stage = request_context.get("stage")
-    root_path = "" if stage == "$default" else r.stage_segment(path, stage)
-    base_path = config.base_path
-    if base_path and r.prefix_on_boundary(path[len(root_path) :], base_path):
-        root_path += base_path
+    def read(
+        event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+    ) -> T:
+        """The request, handed to ``build``."""
+        # The usual event: the fields of the usual types, plain ASCII text.
+        # Anything else goes to the helpers that check it and explain.
+        try:
+            request_context = event["requestContext"]
+            http = request_context["http"]
+            method = http["method"]
+            raw = event["rawPath"]
+            query = event["rawQueryString"]
+            plain = (
+                type(request_context) is dict
+                and type(http) is dict
+                and method
+                and raw[:1] == "/"
+                and (method + raw + query).isascii()
+            )
+        except (KeyError, TypeError):
+            plain = False
+        if not plain:
+            request_context, http, method, raw, query = _fields(event, source)
+        path: str = raw
+        if source == NAME:
+            raw = None  # only the decoded path: the scope re-encodes it
+        else:
+            path = r.decode_path(raw)
 
-    domain = request_context.get("domainName")
-    query = event.get("rawQueryString")
-    if type(query) is not str or not query.isascii():
-        query = r.text(query, "rawQueryString", source)
-    found = event.get("cookies")
-    cookie = cookies(found, source) if found else None
-    client = http.get("sourceIp")
-    if type(client) is not str or not client.isascii():
-        client = r.client(client)
-    authorizer = request_context.get("authorizer")
-    protocol = http.get("protocol")
-    body = event.get("body")
-    return build(
-        source,
-        event,
-        context,
-        method,
-        "https",
-        path,
-        raw,
-        root_path,
-        query,
-        headers,
-        cookie,
-        client or None,
-        domain if type(domain) is str else "",
-        b""
-        if body is None
-        else decode_request_body(body, event.get("isBase64Encoded"), source=source),
-        "1.1" if protocol == "HTTP/1.1" else r.http_version(protocol),
-        authorizer if type(authorizer) is dict else None,
-    )
+        headers = event.get("headers")  # checked by the builder when a dict
+        if type(headers) is not dict:
+            headers = r.read_single_headers(r.mapping(event, "headers", source), source)
+        stage = request_context.get("stage")
+        root_path = "" if stage == "$default" else r.stage_segment(path, stage)
+        base_path = config.base_path
+        if base_path and r.prefix_on_boundary(path[len(root_path) :], base_path):
+            root_path += base_path
+
+        domain = request_context.get("domainName")
+        found = event.get("cookies")
+        cookie = cookies(found, source) if found else None
+        client = http.get("sourceIp")
+        if type(client) is not str or not client.isascii():
+            client = r.client(client)
+        authorizer = request_context.get("authorizer")
+        protocol = http.get("protocol")
+        body = event.get("body")
+        return build(
+            source,
+            event,
+            context,
+            method,
+            "https",
+            path,
+            raw,
+            root_path,
+            query,
+            headers,
+            cookie,
+            client or None,
+            domain if type(domain) is str else "",
+            b""
+            if body is None
+            else decode_request_body(body, event.get("isBase64Encoded"), source=source),
+            "1.1" if protocol == "HTTP/1.1" else r.http_version(protocol),
+            authorizer if type(authorizer) is dict else None,
+        )
+
+    return read
+
+
+def _fields(
+    event: LambdaEvent, source: str
+) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+    """``requestContext``, ``requestContext.http``, the method, ``rawPath`` and
+    ``rawQueryString``, each checked (an error says what is wrong)."""
+    request_context = r.mapping(event, "requestContext", source)
+    http = r.mapping(request_context, "http", source)
+    method = r.method(http.get("method"), "requestContext.http.method", source)
+    raw = r.absolute_path(event.get("rawPath"), "rawPath", source)
+    query = r.text(event.get("rawQueryString"), "rawQueryString", source)
+    return dict(request_context), dict(http), method, raw, query
+
+
+read = reader(NAME)
 
 
 def cookies(found: object, source: str) -> str:
