@@ -29,8 +29,8 @@ __all__ = ["returned", "start_task"]
 
 
 def _succeeded(task: asyncio.Task[Any]) -> bool:
-    """Whether ``task``, done, has a result (awaiting it would not raise)."""
-    return not task.cancelled() and task.exception() is None
+    """Whether ``task`` is done with a result (awaiting it would not raise)."""
+    return task.done() and not task.cancelled() and task.exception() is None
 
 
 if sys.version_info >= (3, 12):

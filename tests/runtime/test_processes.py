@@ -23,7 +23,6 @@ import pytest
 
 from bridge import Bridge
 from bridge.errors import ConfigurationError
-from bridge.runtime.framing import SEPARATOR
 from bridge.runtime.link import (
     SLOT_SIZE,
     WORKER_FD_ENV,
@@ -41,7 +40,7 @@ from tests.runtime_api import TRACE_ID, Posted, RuntimeAPIServer
 from tests.runtime_process import FUNCTIONS, ROOT, WAIT_S, Function
 
 from .test_process import body_of, get, running
-from .test_streaming import listener, split, url
+from .test_streaming import listener, split, streamed_item_by_item, url
 
 
 def processes(handler: str, workers: int, **environ: str) -> AbstractContextManager[Function]:
@@ -245,21 +244,8 @@ def test_an_asgi_app_is_an_init_error_that_says_what_to_do() -> None:
 
 
 def test_a_worker_streams_item_by_item() -> None:
-    with (
-        processes("flask_function.app", 2, BRIDGE_INVOKE_MODE="RESPONSE_STREAM") as function,
-        listener() as (server, port),
-    ):
-        request_id = function.api.invoke(url("/stream", f"port={port}"))
-        held, _ = server.accept()
-        with held:
-            chunks = function.api.wait_for_chunks(request_id, 2, alive=function.alive)
-            assert b"".join(chunk for _, chunk in chunks).endswith(SEPARATOR + b"first,")
-            assert not [p for p in function.api.state.posted if p.request_id == request_id]
-            held.sendall(b"!")
-            posted = function.answer(request_id)
-        prelude, body = split(posted)
-        assert prelude["statusCode"] == 200
-        assert body == b"first,second"
+    with processes("flask_function.app", 2, BRIDGE_INVOKE_MODE="RESPONSE_STREAM") as function:
+        _, posted = streamed_item_by_item(function)
         assert posted.trailers == {}
         assert function.stop() == 0
 

@@ -186,11 +186,13 @@ def test_four_asgi_invocations_run_at_once_on_the_one_loop() -> None:
         assert function.log().count("streaming_function imported") == 1
 
 
-def test_a_flask_generator_is_streamed_item_by_item() -> None:
-    with (
-        running("flask_function.app", BRIDGE_INVOKE_MODE="RESPONSE_STREAM") as function,
-        listener() as (server, port),
-    ):
+def streamed_item_by_item(function: Function) -> tuple[dict[str, Any], Posted]:
+    """Ask the Flask function's ``/stream`` (a generator that waits, between
+    its two items, for a byte from a listener here): the first item reaches
+    the Runtime API before the second exists and before anything is posted
+    as done; the whole body arrives in the end.  The prelude and what was
+    posted, for more checks."""
+    with listener() as (server, port):
         request_id = function.api.invoke(url("/stream", f"port={port}"))
         held, _ = server.accept()
         with held:
@@ -199,10 +201,16 @@ def test_a_flask_generator_is_streamed_item_by_item() -> None:
             assert not [p for p in function.api.state.posted if p.request_id == request_id]
             held.sendall(b"!")
             posted = function.answer(request_id)
-        prelude, body = split(posted)
-        assert prelude["statusCode"] == 200
+    prelude, body = split(posted)
+    assert prelude["statusCode"] == 200
+    assert body == b"first,second"
+    return prelude, posted
+
+
+def test_a_flask_generator_is_streamed_item_by_item() -> None:
+    with running("flask_function.app", BRIDGE_INVOKE_MODE="RESPONSE_STREAM") as function:
+        prelude, posted = streamed_item_by_item(function)
         assert prelude["headers"]["content-type"] == "text/plain"
-        assert body == b"first,second"
         assert posted.trailers == {}
         # An error after the first byte: the trailers.
         failed = function.invoke(url("/fail-midway"))
