@@ -44,31 +44,49 @@ def read(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
 ) -> T:
     """The request, handed to ``build``."""
-    method = r.method(event.get("httpMethod"), "httpMethod", NAME)
-    raw = r.absolute_path(event.get("path"), "path", NAME)
+    # Each field is taken as it is when it has the usual type and is plain
+    # ASCII; anything else goes to the helper that checks it and explains.
+    method = event.get("httpMethod")
+    if type(method) is not str or not method or not method.isascii():
+        method = r.method(method, "httpMethod", NAME)
+    raw = event.get("path")
+    if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
+        raw = r.absolute_path(raw, "path", NAME)
     path = r.decode_path(raw)
     root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
 
-    headers: RequestHeaders
+    # The headers as the event has them (the builder checks them) when the
+    # X-Forwarded-For the load balancer appended is under its lower-case
+    # name, as the load balancer sends it; else the checked helpers.
+    headers: RequestHeaders | None = None
+    forwarded_for = None
     if is_multi_value(event):
-        headers = r.read_multi_headers(r.mapping(event, "multiValueHeaders", NAME), NAME)
+        found = event["multiValueHeaders"]
+        values = found.get("x-forwarded-for") if type(found) is dict else None
+        if type(values) is list and values and type(values[-1]) is str:
+            headers, forwarded_for = r.MultiValueHeaders(found), values[-1]
     else:
-        headers = r.read_single_headers(r.mapping(event, "headers", NAME), NAME)
+        found = event.get("headers")
+        value = found.get("x-forwarded-for") if type(found) is dict else None
+        if type(value) is str:
+            headers, forwarded_for = found, value
+    if headers is None:
+        if is_multi_value(event):
+            headers = r.read_multi_headers(r.mapping(event, "multiValueHeaders", NAME), NAME)
+        else:
+            headers = r.read_single_headers(r.mapping(event, "headers", NAME), NAME)
+        forwarded_for = r.last_values(headers).get("x-forwarded-for")
     # Whichever the event has, whatever the header mode: the multi-value
     # parameters when present, as they hold every value.
     query = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
         event, "queryStringParameters", NAME
     )
-
-    last = r.last_values(headers)
-    forwarded_for = last.get("x-forwarded-for")
-    scheme, server = r.scheme_and_server(last, default_scheme="http")
     return build(
         NAME,
         event,
         context,
         method,
-        scheme,
+        "http",
         path,
         raw,
         root_path,
@@ -76,7 +94,7 @@ def read(
         headers,
         None,
         r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
-        server,
+        "",  # no domain name: the server is the Host header's
         decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
         "1.1",
         None,

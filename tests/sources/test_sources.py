@@ -158,6 +158,59 @@ def test_alb_client_is_the_rightmost_forwarded_for(make_handler: HandlerFactory)
     assert body["client"] == ["192.0.2.9", 0]
 
 
+@pytest.mark.parametrize("multi", [False, True], ids=["single-value", "multi-value"])
+@pytest.mark.parametrize("name", ["x-forwarded-for", "X-Forwarded-For"])
+@pytest.mark.parametrize("kind", ["asgi", "wsgi"])
+def test_alb_client_and_server_in_any_header_spelling(
+    make_handler: HandlerFactory, multi: bool, name: str, kind: str
+) -> None:
+    """The load balancer's own X-Forwarded-For entry is the client and the
+    Host header the server, whichever mode and spelling the event has."""
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        found = {
+            "client": environ.get("REMOTE_ADDR"),
+            "server": [environ["SERVER_NAME"], environ["SERVER_PORT"]],
+            "scheme": environ["wsgi.url_scheme"],
+        }
+        return [json.dumps(found).encode()]
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+        found = {
+            "client": scope["client"][0] if scope["client"] else None,
+            "server": [scope["server"][0], str(scope["server"][1])],
+            "scheme": scope["scheme"],
+        }
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(found).encode()})
+
+    event = build_event("alb-multi" if multi else "alb")
+    key = "multiValueHeaders" if multi else "headers"
+    headers = {n: v for n, v in event[key].items() if not n.lower().startswith(("x-", "host"))}
+    forwarded = "10.0.0.1, 192.0.2.9"
+    added = {
+        name: forwarded,
+        "Host" if name[0] == "X" else "host": "lb.example:8080",
+        "x-forwarded-proto": "http",
+        "x-forwarded-port": "8080",
+    }
+    headers.update({n: [v] if multi else v for n, v in added.items()})
+    event[key] = headers
+    app = wsgi_app if kind == "wsgi" else asgi_app
+    assert json.loads(respond(make_handler(app), event)["body"]) == {
+        "client": "192.0.2.9",
+        "server": ["lb.example", "8080"],
+        "scheme": "http",
+    }
+
+
 def test_alb_single_value_response_shape(make_handler: HandlerFactory) -> None:
     app = respond_with(404, [*APP_HEADERS, (b"x-one", b"2")], b"gone")
     assert respond(make_handler(app), build_event("alb")) == {
