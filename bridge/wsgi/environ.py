@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from bridge.sources.request import CheckedHeaders, RequestHeaders, Server
     from bridge.types import LambdaContext, LambdaEvent
 
+    #: X-Forwarded-Proto, Host, X-Forwarded-Port, the default scheme, the domain name.
+    _ServerKey = tuple[str | None, str | None, str | None, str, str]
+
 logger = get_logger("bridge.wsgi")
 
 #: The environ keys under which the Lambda event and context are passed.
@@ -189,8 +192,15 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     multi = type(headers) is MultiValueHeaders
     if (multi or type(headers) is dict) and _store_plain(environ, headers, multi):
         if isinstance(server, str):
-            scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = _server(
-                environ, scheme, server
+            key = (
+                environ.get("HTTP_X_FORWARDED_PROTO"),
+                environ.get("HTTP_HOST"),
+                environ.get("HTTP_X_FORWARDED_PORT"),
+                scheme,
+                server,
+            )
+            scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = _SERVERS.get(key) or _server(
+                key
             )
     else:
         checked: CheckedHeaders
@@ -271,32 +281,23 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
     return len(environ) == _TEMPLATE_SIZE + stored
 
 
-def _server(environ: dict[str, Any], scheme: str, domain: str) -> tuple[str, str, str]:
-    """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` from the Host and
-    X-Forwarded-* headers stored in ``environ``, ``scheme`` by default and the
-    event's ``domain`` when there is no Host header."""
-    key = (
-        environ.get("HTTP_X_FORWARDED_PROTO"),
-        environ.get("HTTP_HOST"),
-        environ.get("HTTP_X_FORWARDED_PORT"),
-        scheme,
-        domain,
-    )
-    found = _SERVERS.get(key)
-    if found is None:
-        last = {
-            name: value
-            for name, value in zip(_SERVER_HEADERS, key[:3], strict=True)
-            if value is not None
-        }
-        chosen, server = scheme_and_server(last, scheme, domain or None)
-        found = remember(_SERVERS, key, (chosen, *_server_fields(chosen, server)))
-    return found
+def _server(key: _ServerKey) -> tuple[str, str, str]:
+    """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``: the stored
+    X-Forwarded-Proto, Host and X-Forwarded-Port headers, the default scheme
+    and the event's domain name (used when there is no Host header)."""
+    proto, host, port, default_scheme, domain = key
+    last = {
+        name: value
+        for name, value in zip(_SERVER_HEADERS, (proto, host, port), strict=True)
+        if value is not None
+    }
+    scheme, server = scheme_and_server(last, default_scheme, domain or None)
+    return remember(_SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 
 _SERVER_HEADERS = ("x-forwarded-proto", "host", "x-forwarded-port")
 #: ``_server`` answers, by the values they depend on.
-_SERVERS: dict[tuple[str | None, ...], tuple[str, str, str]] = {}
+_SERVERS: dict[_ServerKey, tuple[str, str, str]] = {}
 
 
 def _server_fields(scheme: str, server: Server) -> tuple[str, str]:
