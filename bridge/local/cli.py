@@ -24,11 +24,12 @@ from bridge.apps import detect_interface
 from bridge.errors import ConfigurationError, UnknownEventError
 from bridge.events import check_path, is_warmup
 from bridge.local.events import SOURCE_NAMES, FakeContext, build_event
+from bridge.local.gateway import Gateway
 from bridge.local.invoker import InvocationError, Invoker
 from bridge.local.loader import AppNotFound, load_app, source_root
 from bridge.local.reload import Reloader, child_arguments
 from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
-from bridge.local.server import Gateway, serve, uvicorn_available
+from bridge.local.server import serve, uvicorn_available
 from bridge.local.streaming import STREAMING_SOURCES, LocalStream
 from bridge.local.websocket import LocalManagementAPI, WebSocketGateway, serve_websockets_locally
 from bridge.sources import SourceSelector
