@@ -40,7 +40,7 @@ from bridge.types import Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from bridge.local.websocket import WebSocketGateway
 
-__all__ = ["ASGIFrontend", "ServerKind", "listen", "serve", "uvicorn_available"]
+__all__ = ["ASGIFrontend", "ServerKind", "listen", "serve", "stop_signals", "uvicorn_available"]
 
 ServerKind = Literal["auto", "uvicorn", "stdlib"]
 
@@ -75,7 +75,7 @@ def serve(
     use_uvicorn = server == "uvicorn" or (server == "auto" and uvicorn_available())
     # uvicorn stops itself on SIGINT/SIGTERM and then raises the signal again for whoever
     # handled it before; by then there is nothing left to do. http.server needs interrupting.
-    with _stop_signals(_ignore if use_uvicorn else _interrupt):
+    with stop_signals(_ignore if use_uvicorn else _interrupt):
         try:
             if use_uvicorn:
                 _serve_uvicorn(gateway, sock, ready, websockets)
@@ -92,7 +92,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def _stop_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+def stop_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
     """Handle SIGINT and SIGTERM with ``handler`` while serving (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -301,14 +301,12 @@ class StdlibHandler(BaseHTTPRequestHandler):
             return
         local = self.connection.getsockname()
         server = (str(local[0]), int(local[1]))
-        if length > MAX_PAYLOAD_BYTES:
-            request = LocalRequest(
-                self.command, target, query, headers, b"", client, server, version
-            )
+        too_large = length > MAX_PAYLOAD_BYTES  # answered 413 without reading the body
+        body = b"" if too_large else self.rfile.read(length)
+        request = LocalRequest(self.command, target, query, headers, body, client, server, version)
+        if too_large:
             self._send(self.gateway.respond(request, length), close=True)
             return
-        body = self.rfile.read(length)
-        request = LocalRequest(self.command, target, query, headers, body, client, server, version)
         if self.gateway.streaming:
             self.gateway.stream(request, _ChunkedWriter(self))
             return
