@@ -100,7 +100,6 @@ class Gateway:
         self.invoker = invoker
         self.source = source
         self.stage = stage
-        self.base_path = base_path
         self.streaming = streaming
         #: What every path must start with.
         self.prefix = f"/{stage}" if stage else base_path
