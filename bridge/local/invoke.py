@@ -184,7 +184,7 @@ def _read_event(name: str) -> dict[str, Any]:
     return event
 
 
-def _source_of(event: dict[str, Any], *, non_http: bool = False) -> str:
+def _source_of(event: dict[str, Any], *, non_http: bool) -> str:
     """The source that answers for ``event``, named as ``--source`` names it
     (``NON_HTTP`` for an event that is not an HTTP request, when that is allowed)."""
     try:
