@@ -18,8 +18,6 @@ from typing import NoReturn
 
 from bridge.local.events import SOURCE_NAMES
 from bridge.local.handler import ABANDONED, AppFailed, UsageError
-from bridge.local.invoke import invoke_command
-from bridge.local.serve import serve_command
 from bridge.local.streaming import STREAMING_SOURCES
 from bridge.websocket.events import DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_PREFIX
 
@@ -216,8 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # the command line itself, not a caller in Python
         configure_logging(quiet=args.quiet)
     try:
+        # A command's modules are imported when it runs: invoke needs no HTTP server.
         if args.command == "invoke":
+            from bridge.local.invoke import invoke_command
+
             return invoke_command(args)
+        from bridge.local.serve import serve_command
+
         return serve_command(args)
     except UsageError as exc:
         sys.stderr.write(f"python -m bridge {args.command}: error: {exc}\n")
