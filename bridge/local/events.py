@@ -13,6 +13,7 @@ import base64
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -89,29 +90,17 @@ def build_event(
     return builder(request)
 
 
+@dataclass(kw_only=True)
 class _Request:
-    def __init__(
-        self,
-        *,
-        method: str,
-        path: str,
-        query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        base64_body: bool,
-        stage: str | None,
-        host: str,
-        source_ip: str,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.base64_body = base64_body
-        self.stage = stage
-        self.host = host
-        self.source_ip = source_ip
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    base64_body: bool
+    stage: str | None
+    host: str
+    source_ip: str
 
     def body_text(self) -> str | None:
         if not self.body:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from bridge._log import get_logger
+from bridge.local.server import stop_signals
 
 __all__ = ["POLL_INTERVAL_S", "Reloader", "child_arguments", "snapshot"]
 
@@ -79,30 +80,26 @@ class Reloader:
 
     def run(self) -> int:
         """Serve until SIGINT or SIGTERM; 0 then."""
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            logger.info(
-                "Reloading when a .py file under %s changes",
-                ", ".join(str(f) for f in self.folders),
-            )
-            files = snapshot(self.folders)
-            self._start()
-            while not self._stop.wait(POLL_INTERVAL_S):
-                self._report_exit()
-                now = snapshot(self.folders)
-                path = _changed(files, now)
-                if path is None:
-                    continue
-                files = now
-                logger.info("%s changed: restarting", path)
-                self._end()
+        with stop_signals(self._on_signal):
+            try:
+                logger.info(
+                    "Reloading when a .py file under %s changes",
+                    ", ".join(str(f) for f in self.folders),
+                )
+                files = snapshot(self.folders)
                 self._start()
-        finally:
-            self._end()
-            for sig, old in previous.items():
-                signal.signal(sig, old)
+                while not self._stop.wait(POLL_INTERVAL_S):
+                    self._report_exit()
+                    now = snapshot(self.folders)
+                    path = _changed(files, now)
+                    if path is None:
+                        continue
+                    files = now
+                    logger.info("%s changed: restarting", path)
+                    self._end()
+                    self._start()
+            finally:
+                self._end()
         return 0
 
     def _report_exit(self) -> None:

@@ -30,12 +30,23 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
 from bridge.errors import BridgeError
 
-__all__ = ["READERS", "HTTPResponse", "InvalidResponseError", "decode_response", "read_response"]
+__all__ = [
+    "READERS",
+    "HTTPResponse",
+    "InvalidResponseError",
+    "decode_response",
+    "read_response",
+    "relayed_headers",
+]
+
+# The server sets these from the body it sends; the function's values are not passed on.
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,15 @@ def decode_response(source: str, result: Any) -> tuple[int, list[tuple[str, str]
     """``(status, [(name, value), ...], body)``: :func:`read_response` as a tuple."""
     response = read_response(source, result)
     return response.status, response.headers, response.body
+
+
+def relayed_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The function's ``headers`` as the service sends them on: less hop-by-hop ones, and
+    with a Date unless the function sent one (Werkzeug's ``send_file`` does)."""
+    kept = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+    if not any(k.lower() == "date" for k, _ in kept):
+        kept.insert(0, ("date", formatdate(usegmt=True)))
+    return kept
 
 
 def _payload_v1(result: Any) -> HTTPResponse:

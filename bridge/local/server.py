@@ -1,9 +1,5 @@
-"""``python -m bridge serve``: a local HTTP server in front of a Lambda handler.
-
-Each HTTP request becomes one event of the chosen source (:mod:`bridge.local.events` shapes it
-exactly as the AWS service would), the handler runs in an :class:`~bridge.local.invoker.Invoker`
-(one worker thread, Lambda's timeout and 6 MB limits), and its result goes back out as HTTP the
-way that service does it (:mod:`bridge.local.responses`).
+"""The HTTP servers of ``python -m bridge serve``: each request read whole and handed to a
+:class:`~bridge.local.gateway.Gateway`, its answer written back.
 
 HTTP itself is left to a well-kept server: uvicorn when it is installed
 (``bridge-lambda[local]``), for keep-alive, pipelining, chunked request bodies and HEAD
@@ -23,281 +19,30 @@ import asyncio
 import signal
 import socket
 import threading
-import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
-from bridge._log import get_logger
-from bridge.local.events import build_event
-from bridge.local.invoker import (
-    MAX_PAYLOAD_BYTES,
-    EnvironmentBusy,
-    FunctionError,
-    InvocationError,
-    Invoker,
-    PayloadTooLarge,
-    TimedOut,
+from bridge.local.gateway import (
+    Gateway,
+    LocalRequest,
+    canonical_header_name,
+    error_response,
+    outgoing_headers,
 )
-from bridge.local.responses import HTTPResponse, InvalidResponseError, read_response
-from bridge.local.streaming import LocalStream, StreamSink
+from bridge.local.invoker import MAX_PAYLOAD_BYTES
+from bridge.local.responses import HTTPResponse
+from bridge.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from bridge.local.websocket import WebSocketGateway
 
-__all__ = ["Gateway", "LocalRequest", "ServerKind", "serve", "uvicorn_available"]
-
-logger = get_logger("bridge.local")
+__all__ = ["ASGIFrontend", "ServerKind", "listen", "serve", "stop_signals", "uvicorn_available"]
 
 ServerKind = Literal["auto", "uvicorn", "stdlib"]
-
-# The server sets these from the body it sends; the function's values are not passed on.
-_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class LocalRequest:
-    """One HTTP request as it arrived: the target still percent-encoded, headers in order."""
-
-    method: str
-    path: str
-    query: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    client: tuple[str, int]
-    server: tuple[str, int]
-    http_version: str = "1.1"
-
-    def target(self) -> str:
-        return self.path + ("?" + self.query if self.query else "")
-
-    def host_and_port(self) -> tuple[str, int]:
-        """Where the client sent the request: the Host header, else the listening address."""
-        host = next((v for k, v in self.headers if k.lower() == "host"), "")
-        try:
-            parts = urlsplit("//" + host)
-            if parts.hostname:
-                return parts.hostname, parts.port or self.server[1]
-        except ValueError:
-            pass
-        return self.server
-
-
-class Gateway:
-    """Plays the AWS service: HTTP request -> event -> handler -> HTTP response.
-
-    ``stage``: requests come through the API's own URL, ``/STAGE/...``, as to
-    ``https://ID.execute-api.REGION.amazonaws.com/STAGE``; the events carry the stage as API
-    Gateway's do. ``base_path``: requests come through a custom domain whose base path
-    mapping is ``/BASE``; the events carry the whole path, as API Gateway's do, and the
-    handler must be told (``api_gateway_base_path``). Other paths are answered 404 here.
-
-    ``streaming``: the handler is a Bridge with ``invoke_mode="RESPONSE_STREAM"`` and the
-    source one that streams; the servers then call :meth:`stream` instead of :meth:`respond`.
-    """
-
-    def __init__(
-        self,
-        invoker: Invoker,
-        source: str,
-        *,
-        stage: str | None = None,
-        base_path: str = "",
-        streaming: bool = False,
-    ) -> None:
-        self.invoker = invoker
-        self.source = source
-        self.stage = stage
-        self.base_path = base_path
-        self.streaming = streaming
-        #: What every path must start with.
-        self.prefix = f"/{stage}" if stage else base_path
-
-    def respond(self, request: LocalRequest, body_size: int | None = None) -> HTTPResponse:
-        """Answer one request, and write its access-log line.
-
-        ``body_size``, when given, is the size of a body too large to have been read whole.
-        """
-        started = time.perf_counter()
-        if body_size is not None and body_size > MAX_PAYLOAD_BYTES:
-            response = self._failed(request, PayloadTooLarge("Request", body_size))
-        else:
-            response = self._respond(request)
-        logger.info(
-            '%s:%d "%s %s HTTP/%s" %d %d %.1fms',
-            request.client[0],
-            request.client[1],
-            request.method,
-            request.target(),
-            request.http_version,
-            response.status,
-            len(response.body),
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
-    def stream(self, request: LocalRequest, sink: StreamSink, body_size: int | None = None) -> None:
-        """Answer one request on ``sink`` as the function streams it, and write its
-        access-log line once the invocation is over.
-
-        The head and each chunk reach ``sink`` as the app sends them. A failure before the
-        head is the gateway's own error response, as in :meth:`respond`; one after it (the
-        app raised, the timeout) ends the response as failed: the client sees the
-        connection end before the body does, as on AWS.
-        """
-        started = time.perf_counter()
-        stream = LocalStream(sink)
-        response: HTTPResponse | None = None
-        try:
-            if body_size is not None and body_size > MAX_PAYLOAD_BYTES:
-                response = self._failed(request, PayloadTooLarge("Request", body_size))
-            else:
-                event = self._event(request)
-                if isinstance(event, HTTPResponse):
-                    response = event
-                else:
-                    result = self.invoker.invoke(event, stream=stream)
-                    if result is not None:  # answered buffered (an event it does not stream)
-                        response = read_response(self.source, result)
-        except (InvocationError, InvalidResponseError) as exc:
-            if stream.started:
-                logger.error(
-                    "%s %s: the invocation failed after the response began (%s); the "
-                    "connection is closed before the end of the body, as AWS does",
-                    request.method,
-                    request.target(),
-                    exc.error_type if isinstance(exc, InvocationError) else "malformed response",
-                )
-            else:
-                response = self._failed(request, exc)
-        if stream.error is not None:
-            logger.error(
-                "%s %s: the function failed after the response began (%s); the connection is "
-                "closed before the end of the body, as AWS does",
-                request.method,
-                request.target(),
-                type(stream.error).__name__,
-            )
-        if not stream.started and response is None:
-            response = _error(HTTPStatus.BAD_GATEWAY, "the function sent no response")
-        if response is not None:
-            headers = outgoing_headers(response, request.method)
-            response = HTTPResponse(response.status, headers, response.body, response.reason)
-        stream.finish(response)
-        logger.info(
-            '%s:%d "%s %s HTTP/%s" %d %d %.1fms (streamed)',
-            request.client[0],
-            request.client[1],
-            request.method,
-            request.target(),
-            request.http_version,
-            stream.status,
-            stream.sent,
-            (time.perf_counter() - started) * 1000,
-        )
-
-    def _respond(self, request: LocalRequest) -> HTTPResponse:
-        event = self._event(request)
-        if isinstance(event, HTTPResponse):
-            return event
-        try:
-            result = self.invoker.invoke(event)
-            return read_response(self.source, result)
-        except (InvocationError, InvalidResponseError) as exc:
-            return self._failed(request, exc)
-
-    def _event(self, request: LocalRequest) -> dict[str, Any] | HTTPResponse:
-        """The event for ``request``, or the 404 for a path outside the stage or base path."""
-        path = request.path
-        if self.prefix:
-            if path != self.prefix and not path.startswith(self.prefix + "/"):
-                where = f"stage {self.stage!r}" if self.stage else f"base path {self.prefix!r}"
-                return _error(
-                    HTTPStatus.NOT_FOUND,
-                    f"this API is served under its {where}: request {self.prefix}/... "
-                    f"instead of {path}",
-                )
-            if self.stage:
-                path = path[len(self.prefix) :] or "/"  # build_event puts the stage back
-        host, port = request.host_and_port()
-        return build_event(
-            self.source,
-            method=request.method,
-            path=path,
-            stage=self.stage,
-            query=request.query,
-            headers=request.headers,
-            body=request.body,
-            # Plain HTTP on a local port, so that redirects and absolute URLs the app makes
-            # lead back here; AWS would say https on 443.
-            scheme="http",
-            host=host,
-            port=port,
-            source_ip=request.client[0],
-        )
-
-    def _failed(self, request: LocalRequest, exc: Exception) -> HTTPResponse:
-        """The gateway's own answer when there is no usable Lambda response."""
-        where = f"{request.method} {request.target()}"
-        status = HTTPStatus.BAD_GATEWAY
-        if isinstance(exc, FunctionError):
-            logger.error("%s: the function raised:\n%s", where, exc.formatted.rstrip())
-            return _error(status, f"the function raised {exc.error_type}: {exc}")
-        if isinstance(exc, InvalidResponseError):
-            detail = f"malformed Lambda response: {exc}"
-        elif isinstance(exc, InvocationError):
-            detail = f"{exc.error_type}: {exc.message}"
-            if exc.error_type == "RequestEntityTooLarge":
-                status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-            elif isinstance(exc, TimedOut):
-                status = HTTPStatus.GATEWAY_TIMEOUT
-            elif isinstance(exc, EnvironmentBusy):
-                status = HTTPStatus.SERVICE_UNAVAILABLE
-        else:
-            raise exc
-        logger.error("%s: %s", where, detail)
-        return _error(status, detail)
-
-
-def _error(status: HTTPStatus, detail: str) -> HTTPResponse:
-    """A response made by the local gateway itself (AWS would send a terser one)."""
-    body = f"{status.value} {status.phrase}: {detail}\n".encode()
-    return HTTPResponse(int(status), [("content-type", "text/plain; charset=utf-8")], body)
-
-
-def outgoing_headers(response: HTTPResponse, method: str) -> list[tuple[str, str]]:
-    """The headers to send: the function's, less hop-by-hop ones, plus Content-Length, and
-    a Date unless the function sent one (Werkzeug's ``send_file`` does)."""
-    headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
-    if not any(k.lower() == "date" for k, _ in headers):
-        headers.insert(0, ("date", formatdate(usegmt=True)))
-    length = str(len(response.body))
-    if method == "HEAD":
-        # A HEAD response has no body; keep the length the function announced for GET.
-        announced = [v for k, v in response.headers if k.lower() == "content-length"]
-        length = announced[0] if announced else length
-    headers.append(("content-length", length))
-    return headers
-
-
-def canonical_header_name(name: str) -> str:
-    """``content-type`` -> ``Content-Type``: the casing clients use on the wire.
-
-    uvicorn hands over header names lowercased (ASGI requires it); sources that keep the
-    client's casing then see the conventional one.
-    """
-    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
 
 def uvicorn_available() -> bool:
@@ -326,12 +71,11 @@ def serve(
     (the one ``--reload`` keeps across restarts).
     """
     if sock is None:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.create_server((host, port), family=family)
+        sock = listen(host, port)
     use_uvicorn = server == "uvicorn" or (server == "auto" and uvicorn_available())
     # uvicorn stops itself on SIGINT/SIGTERM and then raises the signal again for whoever
     # handled it before; by then there is nothing left to do. http.server needs interrupting.
-    with _stop_signals(_ignore if use_uvicorn else _interrupt):
+    with stop_signals(_ignore if use_uvicorn else _interrupt):
         try:
             if use_uvicorn:
                 _serve_uvicorn(gateway, sock, ready, websockets)
@@ -341,8 +85,14 @@ def serve(
             pass
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host`` and ``port``, of the family ``host`` resolves to."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family)
+
+
 @contextmanager
-def _stop_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+def stop_signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
     """Handle SIGINT and SIGTERM with ``handler`` while serving (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -430,13 +180,7 @@ class ASGIFrontend:
         # The handler blocks and owns its own event loop: run it off this one.
         response = await asyncio.to_thread(self.gateway.respond, request, size)
         headers = outgoing_headers(response, request.method)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-            }
-        )
+        await send(_start_message(response.status, headers))
         await send({"type": "http.response.body", "body": response.body})
 
     async def _stream(self, request: LocalRequest, size: int, send: Send) -> None:
@@ -473,6 +217,14 @@ class ASGIFrontend:
         return b"".join(chunks), size
 
 
+def _start_message(status: int, headers: list[tuple[str, str]]) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+    }
+
+
 class _QueueSink:
     """A :class:`StreamSink` that hands the response, as ASGI messages, to the server's loop."""
 
@@ -484,15 +236,7 @@ class _QueueSink:
         self._loop.call_soon_threadsafe(self._items.put_nowait, message)
 
     def head(self, response: HTTPResponse, prelude: dict[str, Any] | None) -> None:
-        self._put(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [
-                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
-                ],
-            }
-        )
+        self._put(_start_message(response.status, response.headers))
 
     def body(self, data: bytes) -> None:
         self._put({"type": "http.response.body", "body": data, "more_body": True})
@@ -532,7 +276,7 @@ class StdlibHandler(BaseHTTPRequestHandler):
         headers = list(self.headers.items())
         if self.headers.get("Upgrade", "").lower() == "websocket":
             self._send(
-                _error(
+                error_response(
                     HTTPStatus.NOT_IMPLEMENTED,
                     "WebSocket clients need uvicorn and websockets "
                     "(pip install 'bridge-lambda[local]'); this is the standard library's server",
@@ -542,7 +286,7 @@ class StdlibHandler(BaseHTTPRequestHandler):
             return
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self._send(
-                _error(
+                error_response(
                     HTTPStatus.LENGTH_REQUIRED,
                     "chunked request bodies need uvicorn "
                     "(pip install 'bridge-lambda[local]'); send a Content-Length",
@@ -553,18 +297,16 @@ class StdlibHandler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            self._send(_error(HTTPStatus.BAD_REQUEST, "bad Content-Length"), close=True)
+            self._send(error_response(HTTPStatus.BAD_REQUEST, "bad Content-Length"), close=True)
             return
         local = self.connection.getsockname()
         server = (str(local[0]), int(local[1]))
-        if length > MAX_PAYLOAD_BYTES:
-            request = LocalRequest(
-                self.command, target, query, headers, b"", client, server, version
-            )
+        too_large = length > MAX_PAYLOAD_BYTES  # answered 413 without reading the body
+        body = b"" if too_large else self.rfile.read(length)
+        request = LocalRequest(self.command, target, query, headers, body, client, server, version)
+        if too_large:
             self._send(self.gateway.respond(request, length), close=True)
             return
-        body = self.rfile.read(length)
-        request = LocalRequest(self.command, target, query, headers, body, client, server, version)
         if self.gateway.streaming:
             self.gateway.stream(request, _ChunkedWriter(self))
             return

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import json
 import threading
-from email.utils import formatdate
 from typing import Any, Literal, Protocol
 
-from bridge.local.responses import HTTPResponse, read_response
+from bridge.local.responses import HTTPResponse, read_response, relayed_headers
 from bridge.runtime.framing import SEPARATOR, prelude
 from bridge.types import TextHeaders
 
@@ -30,9 +29,6 @@ __all__ = ["STREAMING_SOURCES", "LocalStream", "StreamSink", "streamed_head"]
 
 #: The sources (``--source`` names) whose services stream a function's response.
 STREAMING_SOURCES = ("url", "rest")
-
-# The server sets these from the body it sends; the function's values are not passed on.
-_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
 
 class StreamSink(Protocol):
@@ -56,10 +52,7 @@ def streamed_head(document: dict[str, Any]) -> HTTPResponse:
     """The head a function URL sends for the prelude ``document``: its headers (less
     hop-by-hop ones), one Set-Cookie per cookie, and a Date unless the function sent one."""
     response = read_response("url", {**document, "body": ""})
-    headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
-    if not any(k.lower() == "date" for k, _ in headers):
-        headers.insert(0, ("date", formatdate(usegmt=True)))
-    return HTTPResponse(response.status, headers)
+    return HTTPResponse(response.status, relayed_headers(response.headers))
 
 
 State = Literal["new", "open", "ended", "closed"]

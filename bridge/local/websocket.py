@@ -22,15 +22,16 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Collection, Coroutine, MutableMapping
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from bridge._log import get_logger
 from bridge.adapter import Bridge
+from bridge.local.gateway import canonical_header_name
 from bridge.local.invoker import FunctionError, InvocationError, Invoker
-from bridge.local.server import canonical_header_name
+from bridge.types import Message, Receive, Scope, Send
 from bridge.websocket.errors import ConnectionGoneError, ManagementAPIError
 from bridge.websocket.events import (
     DEFAULT_ROUTE_SELECTION,
@@ -43,11 +44,6 @@ from bridge.websocket.events import (
 __all__ = ["LiveConnection", "LocalManagementAPI", "WebSocketGateway", "serve_websockets_locally"]
 
 logger = get_logger("bridge.local")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 #: How long a send or close may wait for the server's loop: a guard against hangs only.
 HANDOFF_LIMIT_S = 30.0

@@ -14,15 +14,10 @@ import pytest
 
 from bridge import Bridge
 from bridge.local.events import SOURCE_NAMES, FakeContext
+from bridge.local.gateway import Gateway, LocalRequest, canonical_header_name, outgoing_headers
 from bridge.local.invoker import Invoker
 from bridge.local.responses import HTTPResponse
-from bridge.local.server import (
-    ASGIFrontend,
-    Gateway,
-    LocalRequest,
-    canonical_header_name,
-    outgoing_headers,
-)
+from bridge.local.server import ASGIFrontend
 from tests.sources.traits import TRAITS
 
 from .apps import BINARY, echo
