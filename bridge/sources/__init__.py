@@ -79,25 +79,24 @@ def builtin_source(event: LambdaEvent) -> EventSource | None:
     if "Records" in event and cloudfront_edge.matches(event):
         return cloudfront_edge.SOURCE
     context = event.get("requestContext")
-    fields: dict[str, Any] = context if isinstance(context, dict) else {}
-    has_context = fields is context
-    if "elb" in fields:
-        return alb.SOURCE
-    if event.get("version") == "2.0":
-        if "rawPath" in event and "http" in fields:
-            domain = fields.get("domainName")  # is_function_url(), written out
-            if isinstance(domain, str) and ".lambda-url." in domain:
-                return function_url.SOURCE
-            return http_api_v2.SOURCE
-        if "method" in event and ("serviceArn" in fields or "targetGroupArn" in fields):
-            return vpc_lattice_v2.SOURCE
+    if isinstance(context, dict):
+        if "elb" in context:
+            return alb.SOURCE
+        if event.get("version") == "2.0":
+            if "rawPath" in event and "http" in context:
+                domain = context.get("domainName")  # is_function_url(), written out
+                if isinstance(domain, str) and ".lambda-url." in domain:
+                    return function_url.SOURCE
+                return http_api_v2.SOURCE
+            if "method" in event and ("serviceArn" in context or "targetGroupArn" in context):
+                return vpc_lattice_v2.SOURCE
     if "raw_path" in event and "method" in event:
         return vpc_lattice_v1.SOURCE
     if "httpMethod" in event:
         if "version" in event:
-            if "rawPath" not in event and has_context:
+            if "rawPath" not in event and isinstance(context, dict):
                 return http_api_v1.SOURCE
-        elif has_context or (context is None and "path" in event):
+        elif isinstance(context, dict) or (context is None and "path" in event):
             return rest.SOURCE
     return None
 
