@@ -18,6 +18,7 @@ from bridge.sources.request import normalize_base_path
 from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.environ import to_environ
 from bridge.wsgi.response import respond
+from bridge.wsgi.runner import WSGIRunner
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from bridge.websocket.management import ManagementClient
     from bridge.websocket.stores import ConnectionStore
     from bridge.wsgi.response import WSGIResponse
-    from bridge.wsgi.runner import WSGIRunner
 
 
 logger = get_logger("bridge")
@@ -50,56 +50,9 @@ class Bridge:
 
         handler = Bridge(app)
 
-    Every argument but ``app`` is keyword-only:
-
-    ``interface``
-        ``"auto"`` (detect), ``"asgi"`` or ``"wsgi"``.
-    ``lifespan``
-        ``"auto"`` (run it if the app supports it), ``"on"`` (fail at init if
-        startup fails) or ``"off"``.  ASGI only.
-    ``api_gateway_base_path``
-        A path prefix (a custom domain's base path mapping) that the
-        application does not know about; it becomes ``root_path``/``SCRIPT_NAME``.
-    ``text_mime_types``
-        Content types to send as text, in addition to the defaults.
-    ``exclude_headers``
-        Response headers never passed on, for every source.
-    ``custom_handlers``
-        Extra event sources, tried before the built-in ones.
-    ``source``
-        ``"auto"`` (detect per event) or the name of one source to always use.
-    ``timeout_margin_ms``
-        An ASGI application still running this many milliseconds before the
-        Lambda deadline (``context.get_remaining_time_in_millis()``) is
-        cancelled and answered with 504; ``None`` turns this off.
-    ``websocket_store``
-        Where WebSocket connections are kept between invocations: a URL
-        (``sqlite:///file.db``, ``redis://``, ``postgresql://``,
-        ``dynamodb://TABLE?region=REGION``) or a store object.  Needed for
-        API Gateway WebSocket events, which an ASGI app then serves.
-    ``websocket_endpoint``
-        The Management API endpoint (URL, or a client object) used to send to
-        WebSocket clients; by default ``https://{domainName}/{stage}`` of each event.
-    ``websocket_path``
-        The path WebSocket connections have in the app's scope (API Gateway
-        passes none); ``"/"`` by default.
-    ``non_http_path``
-        Where events that are not HTTP requests (SQS, SNS, S3, schedules...)
-        go: ``POST`` to this path with the event as JSON, the answer being the
-        invocation's result (see :mod:`bridge.events`).  ``None`` (the
-        default): such events raise ``UnknownEventError``.
-    ``error_statuses``
-        HTTP statuses (``{500, 502, 503, 504}``) that fail the invocation
-        with ``ApplicationError`` instead of being answered; none by default.
-    ``invoke_mode``
-        ``"BUFFERED"`` (the default) or ``"RESPONSE_STREAM"``: under
-        ``python -m bridge.runtime``, stream the responses to function URL
-        and API Gateway REST events as the app sends them (the function URL's
-        invoke mode, or the integration's transfer mode, must match).  Other
-        runtimes and other sources always get buffered responses.
-
-    Mangum's ``enable_lifespan=True|False`` is accepted as a deprecated alias
-    of ``lifespan="auto"|"off"``; any other keyword raises
+    Every argument but ``app`` is keyword-only; the README's "Options" section
+    describes each.  Mangum's ``enable_lifespan=True|False`` is accepted as a
+    deprecated alias of ``lifespan="auto"|"off"``; any other keyword raises
     :class:`~bridge.errors.ConfigurationError` naming the closest option.
     """
 
@@ -158,27 +111,17 @@ class Bridge:
         self._asgi: ASGIRunner | None = None
         self._runner: WSGIRunner | ASGIRunner
         if self.interface == "wsgi":
-            self._runner = self._wsgi = self._make_wsgi_runner(app)
+            self._runner = self._wsgi = WSGIRunner(app)
         else:
-            self._runner = self._asgi = self._make_asgi_runner(app, lifespan)
+            from bridge.asgi.runner import ASGIRunner, as_asgi3
+
+            asgi_app = as_asgi3(app, self.interface == "asgi2")
+            self._runner = self._asgi = ASGIRunner(asgi_app, lifespan, self.timeout_margin_ms)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             # Every copy restored from the snapshot reseeds random (bridge/snapstart.py).
             from bridge.snapstart import ensure_reseed
 
             ensure_reseed()
-
-    @staticmethod
-    def _make_wsgi_runner(app: Any) -> WSGIRunner:
-        from bridge.wsgi import WSGIRunner  # type: ignore[import-not-found,unused-ignore]
-
-        return WSGIRunner(app)
-
-    def _make_asgi_runner(self, app: Any, lifespan: LifespanMode) -> ASGIRunner:
-        from bridge.asgi.runner import ASGIRunner, as_asgi3
-
-        return ASGIRunner(
-            as_asgi3(app, self.interface == "asgi2"), lifespan, self.timeout_margin_ms
-        )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> Any:
         """The Lambda response to an HTTP or WebSocket event; for any other
@@ -232,7 +175,6 @@ class Bridge:
         answered by the handler itself on ``executor``.
         """
         import asyncio
-        from contextvars import copy_context
 
         loop = asyncio.get_running_loop()
         source = self.selector.select(event)
@@ -290,10 +232,7 @@ class Bridge:
         invocation at a time.  The result (or the error to report instead)
         and the iterable's ``close()``, to call once the result is posted.
         """
-        from contextvars import copy_context
-
         from bridge.runtime.wsgi import DeferredClose
-        from bridge.wsgi.response import respond
 
         wsgi = self._wsgi
         if wsgi is None:
@@ -327,26 +266,18 @@ class Bridge:
         """:meth:`respond` for a WSGI app, called on ``executor``; the iterable's
         ``close()`` runs after the response (``rest``)."""
         import asyncio
-        from contextvars import copy_context
 
         from bridge.runtime.wsgi import DeferredClose, stream_response
-        from bridge.wsgi.response import respond
 
         loop = asyncio.get_running_loop()
-        context = copy_context()
+        run = copy_context().run
         if sink is not None:
-            opened = sink
-
-            def streaming() -> None:
-                context.run(stream_response, app, environ, opened, loop)
-
-            return Answer(None, None, loop.run_in_executor(executor, streaming))
+            streaming = loop.run_in_executor(
+                executor, run, stream_response, app, environ, sink, loop
+            )
+            return Answer(None, None, streaming)
         deferred = DeferredClose(app)
-
-        def call() -> WSGIResponse:
-            return context.run(respond, deferred, environ)
-
-        response = await loop.run_in_executor(executor, call)
+        response = await loop.run_in_executor(executor, run, respond, deferred, environ)
         # close() once awaited: after the response is posted.
         after = _closing(deferred.close, executor) if deferred.pending else None
         try:
@@ -357,12 +288,9 @@ class Bridge:
     def _wsgi_response(
         self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
     ) -> LambdaResponse:
-        """The WSGI application's answer to ``environ``, as ``source`` sends it.
-
-        Written out for speed: it runs on every invocation of a WSGI app.
-        """
-        # No event loop running on this thread (the usual case): the
-        # application is called right here.  Without asyncio imported no
+        """The WSGI application's answer to ``environ``, as ``source`` sends it."""
+        # The application is called on this thread unless an event loop runs
+        # here (bridge/wsgi/runner.py says why).  Without asyncio imported no
         # loop can be running; once it is, its _get_running_loop is kept.
         running_loop = self._running_loop
         if running_loop is None:

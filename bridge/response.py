@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from bridge.errors import BridgeError
     from bridge.sources.base import EventSource, SourceConfig, ToResponse
     from bridge.types import Headers, LambdaEvent, LambdaResponse, ResponseStream, TextHeaders
 
@@ -72,11 +71,14 @@ class LambdaSink:
         header names and values.  A status in ``error_statuses`` raises
         :class:`~bridge.errors.ApplicationError` instead."""
         if status in self.error_statuses:
-            raise status_error(status, request, body)
+            from bridge.events import status_error
+
+            why = "error_statuses makes that fail the invocation"
+            raise status_error(status, request_line(request), body, why)
         if self.exclude:
             headers = [h for h in headers if h[0] not in self.exclude]
         response = self.write(source, event, status, headers, body)
-        # A response this small is under the source's limit; a larger one is measured.
+        # Only a response that might be over its source's limit is measured.
         limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
         if len(body) + header_size <= source.small_response or not might_be_too_large(
             len(body), header_size, len(headers), limit
@@ -261,7 +263,7 @@ def single_value_headers(headers: TextHeaders, source: str) -> dict[str, str]:
     return single
 
 
-# ------------------------------------------------------ for log lines and errors
+# ------------------------------------------------------ for log lines
 
 
 def request_line(request: Any) -> str:
@@ -271,12 +273,3 @@ def request_line(request: Any) -> str:
 
         return environ_request_line(request)
     return f"{request.get('method', '?')} {request.get('path', '?')}"
-
-
-def status_error(status: int, request: Any, body: bytes) -> BridgeError:
-    """The error for an HTTP answer whose status is in ``error_statuses``."""
-    from bridge.events import status_error
-
-    return status_error(
-        status, request_line(request), body, "error_statuses makes that fail the invocation"
-    )
