@@ -182,11 +182,12 @@ class Bridge:
         if isinstance(source, str) or (wsgi is not None and source.read is None):
             result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
             return Answer(result, None, None)
-        streamed = (
-            stream is not None
-            and self.invoke_mode == "RESPONSE_STREAM"
-            and (source is FUNCTION_URL_SOURCE or source is REST_SOURCE)
-        )
+        # The one decision between the sinks: with a stream the app's answer
+        # goes to a StreamSink as it comes, without one to the LambdaSink whole.
+        if self.invoke_mode != "RESPONSE_STREAM" or not (
+            source is FUNCTION_URL_SOURCE or source is REST_SOURCE
+        ):
+            stream = None
         environ: dict[str, Any] = {}
         try:
             if wsgi is not None:
@@ -196,15 +197,11 @@ class Bridge:
                 scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
             status, message = self._rejection(source, exc)
-            if stream is None or not streamed:
+            if stream is None:
                 return Answer(self._sink.error(source, event, status, message), None, None)
             rejected = StreamSink(stream(), self.exclude_headers).error(status, message)
             return Answer(None, None, loop.create_task(rejected))
-        # The one place a streamed answer parts from a buffered one: the app's
-        # answer goes to a StreamSink as it comes, or to the LambdaSink whole.
-        sink = (
-            StreamSink(stream(), self.exclude_headers) if stream is not None and streamed else None
-        )
+        sink = None if stream is None else StreamSink(stream(), self.exclude_headers)
         if wsgi is not None:
             return await self._respond_wsgi(
                 wsgi.app, source, event, environ, sink, executor=executor

@@ -234,11 +234,7 @@ def multi_value_headers(headers: TextHeaders) -> dict[str, list[str]]:
     """Headers grouped by name, every value kept in order."""
     grouped: dict[str, list[str]] = {}
     for name, value in headers:
-        entry = grouped.get(name)
-        if entry is None:
-            grouped[name] = [value]
-        else:
-            entry.append(value)
+        grouped.setdefault(name, []).append(value)
     return grouped
 
 

@@ -117,9 +117,8 @@ class WSGIResponse:
     def collect(self, result: object) -> None:
         """Read the application's return value to its end, or to Content-Length."""
         if type(result) is list and self.state is STARTED:
-            # Every item is there already: the whole body in one join, unless
-            # an item is not bytes-like (the loop below then says which);
-            # add() written out.
+            # The whole body at once, unless an item is not bytes-like (the
+            # loop below then says which).
             try:
                 body = b"".join(result)
             except TypeError:
