@@ -88,12 +88,13 @@ class Bridge:
             serializer=BodySerializer(text_mime_types),
         )
         self.exclude_headers = options.exclude_headers(exclude_headers)
+        events = None
+        if non_http_path is not None:
+            from bridge.events import check_path, events_source
+
+            events = events_source(check_path(non_http_path))
         #: The one decision that picks the source of each event.
-        self.selector = SourceSelector(
-            custom_handlers or (),
-            source,
-            None if non_http_path is None else _events_source(non_http_path),
-        )
+        self.selector = SourceSelector(custom_handlers or (), source, events)
         #: Where every buffered answer goes (bridge/response.py).
         self._sink = LambdaSink(
             self.config, self.exclude_headers, options.error_statuses(error_statuses)
@@ -398,9 +399,3 @@ async def _closing(close: Callable[[], None], executor: Executor | None) -> None
     import asyncio
 
     await asyncio.get_running_loop().run_in_executor(executor, close)
-
-
-def _events_source(path: object) -> EventSource:
-    from bridge.events import check_path, events_source
-
-    return events_source(check_path(path))

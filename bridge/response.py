@@ -24,7 +24,7 @@ from bridge.errors import ProtocolError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from bridge.sources.base import EventSource, SourceConfig, ToResponse
@@ -262,10 +262,14 @@ def single_value_headers(headers: TextHeaders, source: str) -> dict[str, str]:
 # ------------------------------------------------------ for log lines
 
 
-def request_line(request: Any) -> str:
-    """``"GET /path"`` of an ASGI scope or a WSGI environ, for log lines."""
-    if "REQUEST_METHOD" in request:
-        from bridge.wsgi.response import request_line as environ_request_line
-
-        return environ_request_line(request)
-    return f"{request.get('method', '?')} {request.get('path', '?')}"
+def request_line(request: Mapping[str, Any]) -> str:
+    """``"GET /stage/items"`` of an ASGI scope or a WSGI environ (whose
+    bytes-as-str path is read back as UTF-8), for log lines."""
+    if "REQUEST_METHOD" not in request:
+        return f"{request.get('method', '?')} {request.get('path', '?')}"
+    path = f"{request.get('SCRIPT_NAME', '')}{request.get('PATH_INFO', '')}"
+    try:
+        shown = path.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not bytes-as-str after all: shown as it is
+        shown = path
+    return f"{request['REQUEST_METHOD']} {shown or '/'}"
