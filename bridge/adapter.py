@@ -110,14 +110,13 @@ class Bridge:
         #: The runner, as served: WSGI or ASGI.
         self._wsgi: WSGIRunner | None = None
         self._asgi: ASGIRunner | None = None
-        self._runner: WSGIRunner | ASGIRunner
         if self.interface == "wsgi":
-            self._runner = self._wsgi = WSGIRunner(app)
+            self._wsgi = WSGIRunner(app)
         else:
             from bridge.asgi.runner import ASGIRunner, as_asgi3
 
             asgi_app = as_asgi3(app, self.interface == "asgi2")
-            self._runner = self._asgi = ASGIRunner(asgi_app, lifespan, self.timeout_margin_ms)
+            self._asgi = ASGIRunner(asgi_app, lifespan, self.timeout_margin_ms)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             # Every copy restored from the snapshot reseeds random (bridge/snapstart.py).
             from bridge.snapstart import ensure_reseed
@@ -369,7 +368,8 @@ class Bridge:
     def close(self) -> None:
         """Run lifespan shutdown now instead of at process exit; close the
         WebSocket store and clients that bridge opened."""
-        self._runner.close()
+        if self._asgi is not None:
+            self._asgi.close()
         if self._websocket is not None:
             self._websocket.close()
 

@@ -41,9 +41,6 @@ class WSGIRunner:
         """The response to an environ already built (the built-in event sources)."""
         return _call(respond, self.app, environ)
 
-    def close(self) -> None:
-        """Nothing to release."""
-
 
 def _call(function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in a copy of this context: on this thread, or, when
