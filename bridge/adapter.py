@@ -162,17 +162,15 @@ class Bridge:
         executor: Executor | None = None,
     ) -> Answer:
         """The answer to an event, awaited on the *running* loop: ``bridge.runtime``'s
-        entry, any number at once.
+        entry, any number at once (docs/runtime.rst, "The seam").
 
-        An ASGI app runs on this loop; a WSGI app on ``executor`` (the loop's
-        default one when None).  It returns as soon as the response is
-        complete, the app possibly still running (``rest``: ASGI background
-        tasks, code after the last ``send``, a WSGI iterable's ``close()``).
-        With ``invoke_mode="RESPONSE_STREAM"``, a function URL or REST event
-        is answered on the stream ``stream()`` opens, as the app sends it:
-        the result is then None, and ``rest`` ends with the stream.  Any other
-        event (WebSocket, a warm-up ping, a custom source for WSGI) is
-        answered by the handler itself on ``executor``.
+        It returns once the response is complete, the app possibly still
+        running (``rest``).  With ``invoke_mode="RESPONSE_STREAM"`` a function
+        URL or REST event is answered on the stream ``stream()`` opens (the
+        result is then None).  A WSGI app runs on ``executor`` (the loop's
+        default one when None), as does the handler itself for any event
+        ``respond`` does not serve (WebSocket, a warm-up ping, a custom source
+        for WSGI).
         """
         import asyncio
 
