@@ -18,6 +18,7 @@ from bridge.sources.request import normalize_base_path
 from bridge.sources.rest import SOURCE as REST_SOURCE
 from bridge.wsgi.environ import to_environ
 from bridge.wsgi.response import respond
+from bridge.wsgi.runner import WSGIRunner
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from bridge.websocket.management import ManagementClient
     from bridge.websocket.stores import ConnectionStore
     from bridge.wsgi.response import WSGIResponse
-    from bridge.wsgi.runner import WSGIRunner
 
 
 logger = get_logger("bridge")
@@ -50,56 +50,9 @@ class Bridge:
 
         handler = Bridge(app)
 
-    Every argument but ``app`` is keyword-only:
-
-    ``interface``
-        ``"auto"`` (detect), ``"asgi"`` or ``"wsgi"``.
-    ``lifespan``
-        ``"auto"`` (run it if the app supports it), ``"on"`` (fail at init if
-        startup fails) or ``"off"``.  ASGI only.
-    ``api_gateway_base_path``
-        A path prefix (a custom domain's base path mapping) that the
-        application does not know about; it becomes ``root_path``/``SCRIPT_NAME``.
-    ``text_mime_types``
-        Content types to send as text, in addition to the defaults.
-    ``exclude_headers``
-        Response headers never passed on, for every source.
-    ``custom_handlers``
-        Extra event sources, tried before the built-in ones.
-    ``source``
-        ``"auto"`` (detect per event) or the name of one source to always use.
-    ``timeout_margin_ms``
-        An ASGI application still running this many milliseconds before the
-        Lambda deadline (``context.get_remaining_time_in_millis()``) is
-        cancelled and answered with 504; ``None`` turns this off.
-    ``websocket_store``
-        Where WebSocket connections are kept between invocations: a URL
-        (``sqlite:///file.db``, ``redis://``, ``postgresql://``,
-        ``dynamodb://TABLE?region=REGION``) or a store object.  Needed for
-        API Gateway WebSocket events, which an ASGI app then serves.
-    ``websocket_endpoint``
-        The Management API endpoint (URL, or a client object) used to send to
-        WebSocket clients; by default ``https://{domainName}/{stage}`` of each event.
-    ``websocket_path``
-        The path WebSocket connections have in the app's scope (API Gateway
-        passes none); ``"/"`` by default.
-    ``non_http_path``
-        Where events that are not HTTP requests (SQS, SNS, S3, schedules...)
-        go: ``POST`` to this path with the event as JSON, the answer being the
-        invocation's result (see :mod:`bridge.events`).  ``None`` (the
-        default): such events raise ``UnknownEventError``.
-    ``error_statuses``
-        HTTP statuses (``{500, 502, 503, 504}``) that fail the invocation
-        with ``ApplicationError`` instead of being answered; none by default.
-    ``invoke_mode``
-        ``"BUFFERED"`` (the default) or ``"RESPONSE_STREAM"``: under
-        ``python -m bridge.runtime``, stream the responses to function URL
-        and API Gateway REST events as the app sends them (the function URL's
-        invoke mode, or the integration's transfer mode, must match).  Other
-        runtimes and other sources always get buffered responses.
-
-    Mangum's ``enable_lifespan=True|False`` is accepted as a deprecated alias
-    of ``lifespan="auto"|"off"``; any other keyword raises
+    Every argument but ``app`` is keyword-only; the README's "Options" section
+    describes each.  Mangum's ``enable_lifespan=True|False`` is accepted as a
+    deprecated alias of ``lifespan="auto"|"off"``; any other keyword raises
     :class:`~bridge.errors.ConfigurationError` naming the closest option.
     """
 
@@ -135,12 +88,13 @@ class Bridge:
             serializer=BodySerializer(text_mime_types),
         )
         self.exclude_headers = options.exclude_headers(exclude_headers)
+        events = None
+        if non_http_path is not None:
+            from bridge.events import check_path, events_source
+
+            events = events_source(check_path(non_http_path))
         #: The one decision that picks the source of each event.
-        self.selector = SourceSelector(
-            custom_handlers or (),
-            source,
-            None if non_http_path is None else _events_source(non_http_path),
-        )
+        self.selector = SourceSelector(custom_handlers or (), source, events)
         #: Where every buffered answer goes (bridge/response.py).
         self._sink = LambdaSink(
             self.config, self.exclude_headers, options.error_statuses(error_statuses)
@@ -156,29 +110,18 @@ class Bridge:
         #: The runner, as served: WSGI or ASGI.
         self._wsgi: WSGIRunner | None = None
         self._asgi: ASGIRunner | None = None
-        self._runner: WSGIRunner | ASGIRunner
         if self.interface == "wsgi":
-            self._runner = self._wsgi = self._make_wsgi_runner(app)
+            self._wsgi = WSGIRunner(app)
         else:
-            self._runner = self._asgi = self._make_asgi_runner(app, lifespan)
+            from bridge.asgi.runner import ASGIRunner, as_asgi3
+
+            asgi_app = as_asgi3(app, self.interface == "asgi2")
+            self._asgi = ASGIRunner(asgi_app, lifespan, self.timeout_margin_ms)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             # Every copy restored from the snapshot reseeds random (bridge/snapstart.py).
             from bridge.snapstart import ensure_reseed
 
             ensure_reseed()
-
-    @staticmethod
-    def _make_wsgi_runner(app: Any) -> WSGIRunner:
-        from bridge.wsgi import WSGIRunner  # type: ignore[import-not-found,unused-ignore]
-
-        return WSGIRunner(app)
-
-    def _make_asgi_runner(self, app: Any, lifespan: LifespanMode) -> ASGIRunner:
-        from bridge.asgi.runner import ASGIRunner, as_asgi3
-
-        return ASGIRunner(
-            as_asgi3(app, self.interface == "asgi2"), lifespan, self.timeout_margin_ms
-        )
 
     def __call__(self, event: Any, context: LambdaContext | None = None) -> Any:
         """The Lambda response to an HTTP or WebSocket event; for any other
@@ -219,20 +162,17 @@ class Bridge:
         executor: Executor | None = None,
     ) -> Answer:
         """The answer to an event, awaited on the *running* loop: ``bridge.runtime``'s
-        entry, any number at once.
+        entry, any number at once (docs/runtime.rst, "The seam").
 
-        An ASGI app runs on this loop; a WSGI app on ``executor`` (the loop's
-        default one when None).  It returns as soon as the response is
-        complete, the app possibly still running (``rest``: ASGI background
-        tasks, code after the last ``send``, a WSGI iterable's ``close()``).
-        With ``invoke_mode="RESPONSE_STREAM"``, a function URL or REST event
-        is answered on the stream ``stream()`` opens, as the app sends it:
-        the result is then None, and ``rest`` ends with the stream.  Any other
-        event (WebSocket, a warm-up ping, a custom source for WSGI) is
-        answered by the handler itself on ``executor``.
+        It returns once the response is complete, the app possibly still
+        running (``rest``).  With ``invoke_mode="RESPONSE_STREAM"`` a function
+        URL or REST event is answered on the stream ``stream()`` opens (the
+        result is then None).  A WSGI app runs on ``executor`` (the loop's
+        default one when None), as does the handler itself for any event
+        ``respond`` does not serve (WebSocket, a warm-up ping, a custom source
+        for WSGI).
         """
         import asyncio
-        from contextvars import copy_context
 
         loop = asyncio.get_running_loop()
         source = self.selector.select(event)
@@ -240,11 +180,12 @@ class Bridge:
         if isinstance(source, str) or (wsgi is not None and source.read is None):
             result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
             return Answer(result, None, None)
-        streamed = (
-            stream is not None
-            and self.invoke_mode == "RESPONSE_STREAM"
-            and (source is FUNCTION_URL_SOURCE or source is REST_SOURCE)
-        )
+        # The one decision between the sinks: with a stream the app's answer
+        # goes to a StreamSink as it comes, without one to the LambdaSink whole.
+        if self.invoke_mode != "RESPONSE_STREAM" or not (
+            source is FUNCTION_URL_SOURCE or source is REST_SOURCE
+        ):
+            stream = None
         environ: dict[str, Any] = {}
         try:
             if wsgi is not None:
@@ -254,15 +195,11 @@ class Bridge:
                 scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
             status, message = self._rejection(source, exc)
-            if stream is None or not streamed:
+            if stream is None:
                 return Answer(self._sink.error(source, event, status, message), None, None)
             rejected = StreamSink(stream(), self.exclude_headers).error(status, message)
             return Answer(None, None, loop.create_task(rejected))
-        # The one place a streamed answer parts from a buffered one: the app's
-        # answer goes to a StreamSink as it comes, or to the LambdaSink whole.
-        sink = (
-            StreamSink(stream(), self.exclude_headers) if stream is not None and streamed else None
-        )
+        sink = None if stream is None else StreamSink(stream(), self.exclude_headers)
         if wsgi is not None:
             return await self._respond_wsgi(
                 wsgi.app, source, event, environ, sink, executor=executor
@@ -290,10 +227,7 @@ class Bridge:
         invocation at a time.  The result (or the error to report instead)
         and the iterable's ``close()``, to call once the result is posted.
         """
-        from contextvars import copy_context
-
         from bridge.runtime.wsgi import DeferredClose
-        from bridge.wsgi.response import respond
 
         wsgi = self._wsgi
         if wsgi is None:
@@ -327,26 +261,18 @@ class Bridge:
         """:meth:`respond` for a WSGI app, called on ``executor``; the iterable's
         ``close()`` runs after the response (``rest``)."""
         import asyncio
-        from contextvars import copy_context
 
         from bridge.runtime.wsgi import DeferredClose, stream_response
-        from bridge.wsgi.response import respond
 
         loop = asyncio.get_running_loop()
-        context = copy_context()
+        run = copy_context().run
         if sink is not None:
-            opened = sink
-
-            def streaming() -> None:
-                context.run(stream_response, app, environ, opened, loop)
-
-            return Answer(None, None, loop.run_in_executor(executor, streaming))
+            streaming = loop.run_in_executor(
+                executor, run, stream_response, app, environ, sink, loop
+            )
+            return Answer(None, None, streaming)
         deferred = DeferredClose(app)
-
-        def call() -> WSGIResponse:
-            return context.run(respond, deferred, environ)
-
-        response = await loop.run_in_executor(executor, call)
+        response = await loop.run_in_executor(executor, run, respond, deferred, environ)
         # close() once awaited: after the response is posted.
         after = _closing(deferred.close, executor) if deferred.pending else None
         try:
@@ -357,12 +283,9 @@ class Bridge:
     def _wsgi_response(
         self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
     ) -> LambdaResponse:
-        """The WSGI application's answer to ``environ``, as ``source`` sends it.
-
-        Written out for speed: it runs on every invocation of a WSGI app.
-        """
-        # No event loop running on this thread (the usual case): the
-        # application is called right here.  Without asyncio imported no
+        """The WSGI application's answer to ``environ``, as ``source`` sends it."""
+        # The application is called on this thread unless an event loop runs
+        # here (bridge/wsgi/runner.py says why).  Without asyncio imported no
         # loop can be running; once it is, its _get_running_loop is kept.
         running_loop = self._running_loop
         if running_loop is None:
@@ -443,7 +366,8 @@ class Bridge:
     def close(self) -> None:
         """Run lifespan shutdown now instead of at process exit; close the
         WebSocket store and clients that bridge opened."""
-        self._runner.close()
+        if self._asgi is not None:
+            self._asgi.close()
         if self._websocket is not None:
             self._websocket.close()
 
@@ -473,9 +397,3 @@ async def _closing(close: Callable[[], None], executor: Executor | None) -> None
     import asyncio
 
     await asyncio.get_running_loop().run_in_executor(executor, close)
-
-
-def _events_source(path: object) -> EventSource:
-    from bridge.events import check_path, events_source
-
-    return events_source(check_path(path))

@@ -24,10 +24,9 @@ from bridge.errors import ProtocolError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
-    from bridge.errors import BridgeError
     from bridge.sources.base import EventSource, SourceConfig, ToResponse
     from bridge.types import Headers, LambdaEvent, LambdaResponse, ResponseStream, TextHeaders
 
@@ -72,11 +71,14 @@ class LambdaSink:
         header names and values.  A status in ``error_statuses`` raises
         :class:`~bridge.errors.ApplicationError` instead."""
         if status in self.error_statuses:
-            raise status_error(status, request, body)
+            from bridge.events import status_error
+
+            why = "error_statuses makes that fail the invocation"
+            raise status_error(status, request_line(request), body, why)
         if self.exclude:
             headers = [h for h in headers if h[0] not in self.exclude]
         response = self.write(source, event, status, headers, body)
-        # A response this small is under the source's limit; a larger one is measured.
+        # Only a response that might be over its source's limit is measured.
         limit = source.response_limit or LAMBDA_RESPONSE_LIMIT
         if len(body) + header_size <= source.small_response or not might_be_too_large(
             len(body), header_size, len(headers), limit
@@ -232,11 +234,7 @@ def multi_value_headers(headers: TextHeaders) -> dict[str, list[str]]:
     """Headers grouped by name, every value kept in order."""
     grouped: dict[str, list[str]] = {}
     for name, value in headers:
-        entry = grouped.get(name)
-        if entry is None:
-            grouped[name] = [value]
-        else:
-            entry.append(value)
+        grouped.setdefault(name, []).append(value)
     return grouped
 
 
@@ -261,22 +259,17 @@ def single_value_headers(headers: TextHeaders, source: str) -> dict[str, str]:
     return single
 
 
-# ------------------------------------------------------ for log lines and errors
+# ------------------------------------------------------ for log lines
 
 
-def request_line(request: Any) -> str:
-    """``"GET /path"`` of an ASGI scope or a WSGI environ, for log lines."""
-    if "REQUEST_METHOD" in request:
-        from bridge.wsgi.response import request_line as environ_request_line
-
-        return environ_request_line(request)
-    return f"{request.get('method', '?')} {request.get('path', '?')}"
-
-
-def status_error(status: int, request: Any, body: bytes) -> BridgeError:
-    """The error for an HTTP answer whose status is in ``error_statuses``."""
-    from bridge.events import status_error
-
-    return status_error(
-        status, request_line(request), body, "error_statuses makes that fail the invocation"
-    )
+def request_line(request: Mapping[str, Any]) -> str:
+    """``"GET /stage/items"`` of an ASGI scope or a WSGI environ (whose
+    bytes-as-str path is read back as UTF-8), for log lines."""
+    if "REQUEST_METHOD" not in request:
+        return f"{request.get('method', '?')} {request.get('path', '?')}"
+    path = f"{request.get('SCRIPT_NAME', '')}{request.get('PATH_INFO', '')}"
+    try:
+        shown = path.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not bytes-as-str after all: shown as it is
+        shown = path
+    return f"{request['REQUEST_METHOD']} {shown or '/'}"

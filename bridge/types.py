@@ -1,5 +1,5 @@
-"""Types shared across bridge: Lambda objects, ASGI scopes and messages, and
-the event-source protocol."""
+"""Types shared across bridge: Lambda objects, response headers, ASGI scopes
+and messages, and WSGI callables."""
 
 from __future__ import annotations
 

@@ -1,17 +1,9 @@
-"""Serving WSGI applications (PEP 3333).
-
-* :class:`WSGIRunner` is what ``Bridge(wsgi_app)`` uses: the application is
-  called directly on the thread Lambda invokes the handler on, with no event
-  loop and no thread hand-off (``asyncio`` is not even imported).
-* :class:`WSGIMiddleware` wraps a WSGI application as an ASGI 3 application
-  for any ASGI server; it runs the application on one process-wide thread
-  pool, with one hand-off per request.
-
-For the built-in event sources the environ is built straight from the text
-the source read (:func:`to_environ`, the builder its reader hands the fields
-to); from an ASGI scope (the middleware, custom event sources)
-:func:`build_environ` gives the same environ.  Either way the same code
-collects the response (:func:`bridge.wsgi.response.respond`).
+"""Serving WSGI applications (PEP 3333): :class:`WSGIRunner` (what
+``Bridge(wsgi_app)`` uses, :mod:`bridge.wsgi.runner`) and
+:class:`WSGIMiddleware` (a WSGI application as an ASGI 3 one).  The environ
+comes from :func:`to_environ` (a built-in source's reader) or
+:func:`build_environ` (an ASGI scope); :func:`bridge.wsgi.response.respond`
+collects every response.
 """
 
 from __future__ import annotations

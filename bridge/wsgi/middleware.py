@@ -1,12 +1,7 @@
 """``WSGIMiddleware``: a WSGI application as an ASGI 3 application, for ASGI
 servers and for composing a WSGI application inside an ASGI one
 (``Bridge(wsgi_app)`` calls the application directly: :mod:`bridge.wsgi.runner`).
-
-Per request the loop reads the whole body, then makes one hand-off to a
-worker thread of the process-wide pool (threads ``bridge-wsgi_N``), which
-runs the application in a copy of the caller's context and collects its
-whole response; it goes out as one ``http.response.start`` and one
-``http.response.body``.
+Per request: one hand-off to the process-wide pool (docs/wsgi.rst).
 """
 
 from __future__ import annotations
@@ -18,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bridge.errors import ConfigurationError, ProtocolError
-from bridge.types import Headers, Message, Receive, Scope, Send, WSGIApp
+from bridge.types import Message, Receive, Scope, Send, WSGIApp
 from bridge.wsgi.response import run_app
 
 THREAD_NAME_PREFIX = "bridge-wsgi"
@@ -30,13 +25,10 @@ _executor_lock = threading.Lock()
 def get_executor() -> ThreadPoolExecutor:
     """The process-wide pool WSGI applications run on, created on first use."""
     global _executor
-    executor = _executor
-    if executor is None:
-        with _executor_lock:
-            executor = _executor
-            if executor is None:
-                executor = _executor = ThreadPoolExecutor(thread_name_prefix=THREAD_NAME_PREFIX)
-    return executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(thread_name_prefix=THREAD_NAME_PREFIX)
+        return _executor
 
 
 def _forget_executor_after_fork() -> None:
@@ -83,19 +75,16 @@ class WSGIMiddleware:
         body = await _read_body(receive)
         if body is None:
             return
-        context = contextvars.copy_context()
-        status, headers, content = await asyncio.get_running_loop().run_in_executor(
-            get_executor(), context.run, _run_in_worker, self.app, scope, body
-        )
+        # In a copy of the caller's context: what ASGI middleware set is seen,
+        # and what the application sets does not leak back.
+        run = contextvars.copy_context().run
+        work = get_executor().submit(run, run_app, self.app, scope, body, multithread=True)
+        status, headers, content = await asyncio.wrap_future(work)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content, "more_body": False})
 
     def __repr__(self) -> str:
         return f"WSGIMiddleware({self.app!r})"
-
-
-def _run_in_worker(app: WSGIApp, scope: Scope, body: bytes) -> tuple[int, Headers, bytes]:
-    return run_app(app, scope, body, multithread=True)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

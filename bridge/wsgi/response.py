@@ -24,6 +24,7 @@ from bridge._log import get_logger
 from bridge.checks import is_field_value, is_token, name_for_log
 from bridge.errors import ProtocolError
 from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers
+from bridge.response import request_line as request_line  # noqa: PLC0414 (bridge.runtime.wsgi)
 from bridge.wsgi.environ import build_environ
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -117,9 +118,8 @@ class WSGIResponse:
     def collect(self, result: object) -> None:
         """Read the application's return value to its end, or to Content-Length."""
         if type(result) is list and self.state is STARTED:
-            # Every item is there already: the whole body in one join, unless
-            # an item is not bytes-like (the loop below then says which);
-            # add() written out.
+            # The whole body at once, unless an item is not bytes-like (the
+            # loop below then says which).
             try:
                 body = b"".join(result)
             except TypeError:
@@ -184,7 +184,7 @@ def respond_to_scope(
     except Exception as exc:
         logger.error(
             "Could not build the WSGI environ for %s; answering 500.",
-            f"{scope.get('method', '?')} {scope.get('path', '?')}",
+            request_line(scope),
             exc_info=exc,
         )
         response = WSGIResponse()
@@ -374,16 +374,6 @@ def _check_header(item: object) -> tuple[tuple[str, str], int, int | None]:
 
 
 _NOT_A_PAIR = object()
-
-
-def request_line(environ: Mapping[str, Any]) -> str:
-    """``"GET /stage/items"`` (bytes-as-str read back as UTF-8), for log lines."""
-    path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
-    try:
-        shown = path.encode("latin-1").decode("utf-8")
-    except UnicodeError:  # not bytes-as-str after all: shown as it is
-        shown = path
-    return f"{environ.get('REQUEST_METHOD', '?')} {shown or '/'}"
 
 
 def _kind(value: object) -> str:
