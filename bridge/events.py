@@ -31,13 +31,11 @@ from bridge.sources.request import decode_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from typing import Any
 
     from bridge.sources.base import SourceConfig
-    from bridge.sources.request import Builder
+    from bridge.sources.request import Builder, T
     from bridge.types import LambdaContext, LambdaEvent, TextHeaders
-
-    T = TypeVar("T")
 
 __all__ = [
     "HOST",

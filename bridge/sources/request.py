@@ -1,21 +1,14 @@
 """What the event-source modules share to read a request: field checks,
 header lists, host and port, query strings, paths, and the ASGI scope.
 
-Each built-in source module has one reader, ``read(event, context, config,
-build)``: it checks and extracts the request's fields once and hands them to
-``build``, which makes what the application needs.  Two builders exist, with
-the same positional parameters (see :data:`Builder`):
-
-* :func:`to_scope` here: the ASGI HTTP scope and the whole body;
-* :func:`bridge.wsgi.environ.to_environ`: the WSGI environ, built straight
-  from the text the source read.
-
-The fields are text, as the event carries them: header names lower-cased,
-values untouched; ``path`` percent-decoded once and including ``root_path``;
-``raw_path`` and ``query`` as received (or re-encoded).  Turning text into
-bytes is left to the builder that needs bytes.  ``urllib.parse`` (and the
-``ipaddress`` module it loads) costs milliseconds of import: it is loaded by
-the first path or query that needs it.
+Each built-in source's reader, ``read(event, context, config, build)``,
+checks the request's fields once and hands them to ``build``: :func:`to_scope`
+here (the ASGI scope and the whole body) or
+:func:`bridge.wsgi.environ.to_environ` (the WSGI environ).  The fields are
+text as the event carries it: header names lower-cased, values untouched;
+``path`` percent-decoded once and including ``root_path``; ``raw_path`` and
+``query`` as received (or re-encoded).  ``urllib.parse`` is imported by the
+first path or query that needs it, not at cold start.
 """
 
 from __future__ import annotations
@@ -28,30 +21,28 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any, TypeAlias, TypeVar
 
+    from bridge.sources.base import SourceConfig
     from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
 
+    T = TypeVar("T")
     T_co = TypeVar("T_co", covariant=True)
-    #: A request header list as an event source reads it: lower-case names
-    #: and the values as received, both str; order and repeats kept.
+    #: Request headers as read: lower-case names, values as received, in order.
     Pairs = list[tuple[str, str]]
-    #: Request headers as a source hands them on: pairs, or a mapping of
-    #: names to values as the event carries it (``{"Name": "value"}``),
-    #: which the builder checks as :func:`read_single_headers` does, or a
-    #: multi-value one (:class:`MultiValueHeaders`).
+    #: Request headers as a source hands them on: pairs, or the event's own
+    #: ``{"Name": "value"}`` mapping or :class:`MultiValueHeaders`, which
+    #: the builder checks as it reads them.
     RequestHeaders: TypeAlias = "Pairs | dict[Any, Any] | MultiValueHeaders"
     #: Request headers once checked: lower-case pairs, or a plain mapping.
     CheckedHeaders = Pairs | dict[Any, Any]
     #: ``(host, port)`` of the server, as the ASGI scope carries it.
     Server = tuple[str, int | None] | None
     #: What a reader hands its fields to, positionally: source name, event,
-    #: context, method, scheme, path, raw_path (None: the event carries only
-    #: the decoded path, which the scope re-encodes), root_path, query,
-    #: headers, cookie (the Cookie header the event carries apart, as HTTP
-    #: API 2.0 does: it replaces any in headers), client, server, body,
-    #: http_version, authorizer.  ``server`` as a str (the domain, or "")
-    #: leaves scheme and server to the builder: :func:`scheme_and_server` of
-    #: the headers, ``scheme`` the default, the domain the host without a
-    #: Host header.
+    #: context, method, scheme, path, raw_path (None: only the decoded path
+    #: is known, the scope re-encodes it), root_path, query, headers, cookie
+    #: (a Cookie header the event carries apart, as HTTP API 2.0 does: it
+    #: replaces any in headers), client, server, body, http_version,
+    #: authorizer.  ``server`` as a str (the domain, or "") leaves scheme and
+    #: server to the builder (:func:`scheme_and_server` of the headers).
     # fmt: off
     Builder = Callable[
         [str, LambdaEvent, LambdaContext | None, str, str, str, "str | None", str, str,
@@ -63,9 +54,7 @@ if TYPE_CHECKING:
 
 
 class MultiValueHeaders:
-    """A ``multiValueHeaders`` mapping handed to a builder as the event has it
-    (``{"Name": ["value", ...]}``): the builder checks it as it reads it,
-    as :func:`read_multi_headers` does."""
+    """An event's ``{"Name": ["value", ...]}`` mapping, for the builder to check."""
 
     __slots__ = ("values",)
 
@@ -123,6 +112,47 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
     scope["aws.context"] = context
     scope["aws.authorizer"] = authorizer
     return scope, body
+
+
+def build_proxied(  # noqa: PLR0917 - the Builder's fields, positionally
+    build: Builder[T],
+    source: str,
+    event: LambdaEvent,
+    context: LambdaContext | None,
+    config: SourceConfig,
+    method: str,
+    raw: str,
+    query: str,
+    headers: CheckedHeaders,
+    body: bytes,
+    client: str | None,
+    found: tuple[str, Server],
+) -> T:
+    """Hand ``build`` a request that a proxy (load balancer, VPC Lattice,
+    CloudFront) passed on as the client sent it: ``raw``, the path still
+    encoded, is decoded once; ``root_path`` is the base path when the path
+    starts with it; ``found`` is :func:`scheme_and_server` of the headers."""
+    path = decode_path(raw)
+    root_path = config.base_path if prefix_on_boundary(path, config.base_path) else ""
+    scheme, server = found
+    return build(
+        source,
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,
+        root_path,
+        query,
+        headers,
+        None,
+        client,
+        server,
+        body,
+        "1.1",
+        None,
+    )
 
 
 # ------------------------------------------------------------------ fields
@@ -188,11 +218,16 @@ def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEve
 
 
 def client(address: object) -> str | None:
-    """The client address the event reports; None for one that is absent,
-    empty, not a string or not ASCII (no IP address is)."""
+    """The client address; None for one that is not a non-empty ASCII str."""
     if not isinstance(address, str) or not address or not address.isascii():
         return None
     return address
+
+
+def forwarded_client(last: Mapping[str, str]) -> str | None:
+    """The right-most ``X-Forwarded-For`` entry: the one the last proxy added."""
+    forwarded_for = last.get("x-forwarded-for")
+    return client(rightmost(forwarded_for)) if forwarded_for else None
 
 
 def http_version(protocol: object) -> str:
@@ -225,8 +260,8 @@ def last_values(headers: CheckedHeaders) -> Mapping[str, str]:
 
 def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeaders:
     """``{"Name": "value"}`` as request headers: the mapping itself when every
-    name is lower case and every value an ASCII str (HTTP APIs send them
-    so), else pairs with lower-cased names; null values are left out."""
+    name is lower case and every value an ASCII str (as HTTP APIs send
+    them), else pairs with lower-cased names; null values are left out."""
     if type(values) is dict:
         try:
             if "".join(values.values()).isascii() and (
@@ -243,7 +278,7 @@ def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeader
 
 
 def _lower_case(names: Iterable[object]) -> bool:
-    """Whether every name is a lower-case str (remembered, for next time)."""
+    """Whether every name is a lower-case str (remembered in ``_LOWER_CASE``)."""
     known = _LOWER_CASE
     for name in names:
         if name not in known:
@@ -255,9 +290,8 @@ def _lower_case(names: Iterable[object]) -> bool:
 
 def read_multi_headers(values: Mapping[str, Any], source: str) -> CheckedHeaders:
     """``{"Name": ["v1", "v2"]}`` as request headers: a mapping of lower-case
-    names to values when each name has one ASCII str value and is spelled
-    once, else pairs, one per value; a null entry is left out and a plain
-    string counts as a list of one."""
+    names when each has one ASCII str value and one spelling, else pairs;
+    a null entry is left out and a plain string is a list of one."""
     headers: dict[str, str] = {}
     for name, items in values.items():
         if type(items) is list and len(items) == 1:
@@ -449,7 +483,7 @@ def encode_query(params: Mapping[str, Any], source: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """``quote_plus(text)``, with no call for plain ASCII letters and digits."""
+    """``quote_plus(text)``, importing ``urllib.parse`` only for text that needs quoting."""
     if text.isalnum() and text.isascii():
         return text
     from urllib.parse import quote_plus  # loaded by the first text that needs it
