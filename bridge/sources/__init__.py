@@ -158,7 +158,7 @@ class SourceSelector:
                 builtin = builtin_source(event)
                 if builtin is not None:
                     return builtin
-        if isinstance(event, dict) and event.get("source") == WARMUP_SOURCE:
+        if is_warmup(event):
             return WARMUP
         if self.events is not None and not (type(event) is dict and builtin_source(event)):
             return self.events
@@ -171,8 +171,9 @@ def _has_event_type(event: dict[str, Any]) -> bool:
     return isinstance(context, dict) and "eventType" in context
 
 
-#: The ``source`` of serverless-plugin-warmup's ping.
-WARMUP_SOURCE = "serverless-plugin-warmup"
+def is_warmup(event: object) -> bool:
+    """Whether ``event`` is serverless-plugin-warmup's ping."""
+    return isinstance(event, dict) and event.get("source") == "serverless-plugin-warmup"
 
 
 def _resolve(only: str | EventSource) -> EventSource:

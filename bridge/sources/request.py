@@ -1,10 +1,10 @@
 """What the event-source modules share to read a request: field checks,
-header lists, host and port, query strings, paths, and the ASGI scope.
+header lists, host and port, query strings and paths.
 
 Each built-in source's reader, ``read(event, context, config, build)``,
-checks the request's fields once and hands them to ``build``: :func:`to_scope`
-here (the ASGI scope and the whole body) or
-:func:`bridge.wsgi.environ.to_environ` (the WSGI environ).  The fields are
+checks the request's fields once and hands them to ``build`` (see
+:data:`Builder`): :func:`bridge.sources.scope.to_scope` (the ASGI scope and
+the whole body) or :func:`bridge.wsgi.environ.to_environ`.  The fields are
 text as the event carries it: header names lower-cased, values untouched;
 ``path`` percent-decoded once and including ``root_path``; ``raw_path`` and
 ``query`` as received (or re-encoded).  ``urllib.parse`` is imported by the
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any, TypeAlias, TypeVar
 
     from bridge.sources.base import SourceConfig
-    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
+    from bridge.types import LambdaContext, LambdaEvent
 
     T = TypeVar("T")
     T_co = TypeVar("T_co", covariant=True)
@@ -60,58 +60,6 @@ class MultiValueHeaders:
 
     def __init__(self, values: dict[Any, Any]) -> None:
         self.values = values
-
-
-def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
-    source: str,
-    event: LambdaEvent,
-    context: LambdaContext | None,
-    method: str,
-    scheme: str,
-    path: str,
-    raw_path: str | None,
-    root_path: str,
-    query: str,
-    headers: RequestHeaders,
-    cookie: str | None,
-    client: str | None,
-    server: Server | str,
-    body: bytes,
-    http_version: str,
-    authorizer: dict[str, Any] | None,
-    /,
-) -> tuple[HTTPScope, bytes]:
-    """The :data:`Builder` of the ASGI HTTP scope: the scope and the whole body."""
-    checked: CheckedHeaders
-    if type(headers) is dict:
-        checked = read_single_headers(headers, source)
-    elif type(headers) is MultiValueHeaders:
-        checked = read_multi_headers(headers.values, source)
-    else:
-        checked = headers  # type: ignore[assignment]
-    if isinstance(server, str):
-        scheme, server = scheme_and_server(last_values(checked), scheme, server or None)
-    if cookie is not None:
-        checked = [(name, value) for name, value in header_items(checked) if name != "cookie"]
-        checked.append(("cookie", cookie))
-    scope: HTTPScope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": http_version,
-        "method": method.upper(),
-        "scheme": scheme,
-        "path": path,
-        "raw_path": (encoded_path(path) if raw_path is None else raw_path).encode("utf-8"),
-        "query_string": query.encode("utf-8"),
-        "root_path": root_path,
-        "headers": asgi_headers(checked, source),
-        "client": None if client is None else (client, 0),
-        "server": server,
-    }
-    scope["aws.event"] = event
-    scope["aws.context"] = context
-    scope["aws.authorizer"] = authorizer
-    return scope, body
 
 
 def build_proxied(  # noqa: PLR0917 - the Builder's fields, positionally
@@ -334,30 +282,6 @@ def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
     return name.lower(), value
 
 
-def asgi_headers(headers: CheckedHeaders, source: str) -> Headers:
-    """Request headers as the ASGI scope carries them: each part latin-1 bytes
-    when it fits (HTTP's own charset), else UTF-8."""
-    pairs = header_items(headers)
-    try:
-        return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
-    except UnicodeEncodeError:
-        pass  # beyond latin-1: UTF-8, below
-    encoded: Headers = []
-    for name, value in pairs:
-        try:
-            encoded.append((_latin_1_or_utf_8(name), _latin_1_or_utf_8(value)))
-        except UnicodeEncodeError as exc:
-            raise not_unicode(f"header {name!r}", exc, source) from None
-    return encoded
-
-
-def _latin_1_or_utf_8(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
-
-
 # --------------------------------------------------------- scheme and server
 
 
@@ -380,46 +304,33 @@ def scheme_and_server(
     Never fails on legal but unusual values: IPv6 literals, a Host with an
     empty port, a comma-separated X-Forwarded-Port.
     """
-    key = (
-        last.get(proto_header),
-        last.get("host"),
-        last.get("x-forwarded-port"),
-        default_scheme,
-        host,
-    )
+    proto = last.get(proto_header)
+    raw_host = last.get("host")
+    forwarded_port = last.get("x-forwarded-port")
+    key = (proto, raw_host, forwarded_port, default_scheme, host)
     found = _SERVERS.get(key)
-    if found is None:
-        found = remember(_SERVERS, key, _scheme_and_server(*key))
-    return found
-
-
-#: ``scheme_and_server`` answers, by the values they depend on: few distinct
-#: ones reach one function.
-_SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
-
-
-def _scheme_and_server(
-    proto: str | None,
-    raw_host: str | None,
-    forwarded_port: str | None,
-    default_scheme: str,
-    host: str | None,
-) -> tuple[str, Server]:
+    if found is not None:
+        return found
     scheme = rightmost(proto).lower() if proto else default_scheme
     if scheme not in ("http", "https"):
         scheme = default_scheme
     if raw_host is not None:
         host = raw_host.strip()
-    if not host:
-        return scheme, None
-    name, port = split_host(host)
-    if forwarded_port is not None:
-        candidate = port_number(rightmost(forwarded_port))
-        if candidate is not None:
-            port = candidate
-    if port is None:
-        port = 443 if scheme == "https" else 80
-    return scheme, (name, port)
+    server: Server = None
+    if host:
+        name, port = split_host(host)
+        if forwarded_port is not None:
+            candidate = port_number(rightmost(forwarded_port))
+            if candidate is not None:
+                port = candidate
+        if port is None:
+            port = 443 if scheme == "https" else 80
+        server = (name, port)
+    return remember(_SERVERS, key, (scheme, server))
+
+
+#: ``scheme_and_server`` answers by what they depend on (few distinct ones arrive).
+_SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
 
 
 def split_host(host: str) -> tuple[str, int | None]:
