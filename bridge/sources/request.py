@@ -14,7 +14,7 @@ first path or query that needs it, not at cold start.
 from __future__ import annotations
 
 from bridge._cache import remember
-from bridge.errors import MalformedEventError
+from bridge.errors import ConfigurationError, MalformedEventError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -418,8 +418,6 @@ def join_query(params: Mapping[str, Any], source: str) -> str:
 
 def normalize_base_path(base_path: object) -> str:
     """``"/"`` or ``""`` -> ``""``; ``"api/"`` -> ``"/api"``."""
-    from bridge.errors import ConfigurationError
-
     if base_path is None:
         return ""
     if not isinstance(base_path, str):
