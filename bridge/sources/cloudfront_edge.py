@@ -135,21 +135,19 @@ def to_response(
 ) -> LambdaResponse:
     cf_headers: dict[str, list[dict[str, str]]] = {}
     dropped = []
+    # The size: the body's own bytes (before any base64) and the headers kept,
+    # no more than CloudFront can count, so a response over the limit by this
+    # measure is over it by CloudFront's.
+    size = len(body)
     for name, value in headers:
         if name in REJECTED_HEADERS or name.startswith(REJECTED_PREFIXES):
             dropped.append(name)
             continue
         display = "-".join(part.capitalize() for part in name.split("-"))
         cf_headers.setdefault(name, []).append({"key": display, "value": value})
+        size += len(display) + len(value)
     if dropped and any(d != "content-length" for d in dropped):
         logger.debug("Dropped headers CloudFront rejects in generated responses: %s", dropped)
-    # The body's own bytes (before any base64) and the headers kept: no more
-    # than CloudFront can count, so a response over the limit by this measure
-    # is over it by CloudFront's.
-    size = len(body)
-    for entries in cf_headers.values():
-        for entry in entries:
-            size += len(entry["key"]) + len(entry["value"])
     trigger, limit = generated_response_limit(event)
     if size > limit:
         logger.error(
