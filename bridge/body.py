@@ -12,7 +12,7 @@ import binascii
 import sys
 
 from bridge._cache import remember
-from bridge.errors import MalformedEventError
+from bridge.errors import ConfigurationError, MalformedEventError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -158,8 +158,6 @@ def decode_request_body(body: object, is_base64: object, *, source: str) -> byte
 
 
 def _validate_mime_types(value: Iterable[str] | None) -> list[str]:
-    from bridge.errors import ConfigurationError
-
     if value is None:
         return []
     if isinstance(value, (str, bytes)):

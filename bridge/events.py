@@ -1,23 +1,12 @@
 """Events that are not HTTP requests: queues, topics, buckets, streams, schedules.
 
 With ``Bridge(app, non_http_path="/events")`` an event that no HTTP source
-(and no WebSocket) matches reaches the application as one request::
-
-    POST /events HTTP/1.1
-    host: lambda
-    content-type: application/json
-    content-length: ...
-
-    <the event as JSON>
-
-over ``https``, from no client address, with ``aws.event`` and
-``aws.context`` in the ASGI scope and the WSGI environ as for HTTP events.
-The application's answer becomes the invocation's result
-(:func:`invocation_result`): a 2xx answer is the value, anything else fails
-the invocation with :class:`~bridge.errors.ApplicationError`, so Lambda
-retries the event or sends it to its on-failure destination.
-
-:func:`event_source` tells an application which service sent an event.
+(and no WebSocket) matches reaches the application as ``POST /events`` on
+host ``lambda``, the event as its JSON body, with ``aws.event`` and
+``aws.context`` as for HTTP events.  The answer becomes the invocation's
+result (:func:`invocation_result`).  :func:`event_source` tells an
+application which service sent an event.  The README's "Events that are not
+HTTP requests" says more.
 """
 
 from __future__ import annotations
@@ -25,19 +14,17 @@ from __future__ import annotations
 from bridge.body import is_compressed
 from bridge.errors import ApplicationError, ConfigurationError
 from bridge.response import takes_text
-from bridge.sources import WARMUP_SOURCE
+from bridge.sources import is_warmup
 from bridge.sources.base import EventSource, scope_reader
 from bridge.sources.request import decode_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from typing import Any
 
     from bridge.sources.base import SourceConfig
-    from bridge.sources.request import Builder
+    from bridge.sources.request import Builder, T
     from bridge.types import LambdaContext, LambdaEvent, TextHeaders
-
-    T = TypeVar("T")
 
 __all__ = [
     "HOST",
@@ -61,16 +48,10 @@ BODY_SHOWN = 500
 
 
 def event_source(event: object) -> str | None:
-    """The service that sent ``event``, for an application that routes by it.
-
-    ``"sqs"``, ``"sns"``, ``"s3"``, ``"dynamodb"``, ``"kinesis"`` (the
-    ``eventSource`` of their ``Records``, without its ``aws:`` prefix; other
-    services that deliver records this way, such as ``"ses"``, are named the
-    same way), ``"eventbridge"`` (EventBridge events and schedules: a
-    ``detail-type`` and a ``source``), ``"logs"`` (CloudWatch Logs
-    subscriptions: ``awslogs.data``) or ``"kafka"``, ``"mq"``... (an
-    ``eventSource`` at the top level).  ``None`` for anything else.
-    """
+    """The service that sent ``event``: ``"sqs"``, ``"sns"``, ``"s3"``...
+    (``Records[0].eventSource`` without ``aws:``), ``"eventbridge"`` (a
+    ``detail-type`` and a ``source``), ``"logs"`` (``awslogs.data``),
+    ``"kafka"``, ``"mq"``... (a top-level ``eventSource``); else ``None``."""
     if not isinstance(event, dict):
         return None
     records = event.get("Records")
@@ -93,11 +74,6 @@ def _service(value: object) -> str | None:
     if isinstance(value, str) and value.startswith("aws:") and len(value) > 4:
         return value[4:]
     return None
-
-
-def is_warmup(event: object) -> bool:
-    """Whether ``event`` is serverless-plugin-warmup's ping."""
-    return isinstance(event, dict) and event.get("source") == WARMUP_SOURCE
 
 
 # ------------------------------------------------------------------ request
@@ -168,8 +144,8 @@ def invocation_result(
 
     2xx: an empty body is ``None``; a JSON body (``application/json`` or
     ``+json``, not content-encoded) the parsed value; any other body the
-    string the HTTP sources would send (text as it is, binary as base64).
-    Any other status raises :class:`~bridge.errors.ApplicationError`: the invocation fails.
+    string the HTTP sources would send.  Any other status raises
+    :class:`~bridge.errors.ApplicationError`: the invocation fails.
     """
     if not 200 <= status < 300:
         why = "a non-2xx answer to a non-HTTP event fails the invocation"

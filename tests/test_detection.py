@@ -130,6 +130,31 @@ def test_classic_handler_class_is_accepted(make_handler: HandlerFactory) -> None
     assert handler({"classic": True}) == {"status": 200, "body": "hi"}
 
 
+def test_no_match_error_names_what_each_custom_handler_looks_for() -> None:
+    class Classic:
+        @classmethod
+        def infer(cls, event: Any, context: Any, config: Any) -> bool:
+            return False
+
+    class DuckTyped:
+        name = "duck"
+        looks_for = "a 'quack' key"
+
+        def matches(self, event: Any) -> bool:
+            return "quack" in event
+
+        def to_request(self, event: Any, context: Any, config: Any) -> Any:
+            raise AssertionError("not called")
+
+        def to_response(self, *args: Any) -> Any:
+            raise AssertionError("not called")
+
+    handler = Bridge(echo_app, custom_handlers=[Classic, DuckTyped()], lifespan="off")
+    with pytest.raises(UnknownEventError) as caught:
+        handler({"nothing": "known"}, None)
+    assert "Classic: Classic.infer(); duck: a 'quack' key; edge: " in str(caught.value)
+
+
 def test_bad_custom_handler_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="custom_handlers"):
         Bridge(echo_app, custom_handlers=[object()], lifespan="off")

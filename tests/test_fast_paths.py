@@ -24,15 +24,16 @@ from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
 from bridge.response import multi_value_headers, status_phrase, text_headers
 from bridge.sources import request as r
+from bridge.sources.scope import asgi_headers
 from bridge.types import Headers
 
 
 def _single(values: dict[str, Any], source: str) -> Headers:
-    return r.asgi_headers(r.read_single_headers(values, source), source)
+    return asgi_headers(r.read_single_headers(values, source), source)
 
 
 def _multi(values: dict[str, Any], source: str) -> Headers:
-    return r.asgi_headers(r.read_multi_headers(values, source), source)
+    return asgi_headers(r.read_multi_headers(values, source), source)
 
 
 def test_single_value_headers_lower_case_names_and_keep_order() -> None:

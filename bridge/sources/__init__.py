@@ -157,7 +157,7 @@ class SourceSelector:
                 builtin = builtin_source(event)
                 if builtin is not None:
                     return builtin
-        if isinstance(event, dict) and event.get("source") == WARMUP_SOURCE:
+        if is_warmup(event):
             return WARMUP
         if self.events is not None and not (type(event) is dict and builtin_source(event)):
             return self.events
@@ -170,8 +170,9 @@ def _has_event_type(event: dict[str, Any]) -> bool:
     return isinstance(context, dict) and "eventType" in context
 
 
-#: The ``source`` of serverless-plugin-warmup's ping.
-WARMUP_SOURCE = "serverless-plugin-warmup"
+def is_warmup(event: object) -> bool:
+    """Whether ``event`` is serverless-plugin-warmup's ping."""
+    return isinstance(event, dict) and event.get("source") == "serverless-plugin-warmup"
 
 
 def _resolve(only: str | EventSource) -> EventSource:
@@ -209,19 +210,20 @@ def as_event_source(handler: object) -> EventSource:
     ``infer``/``scope``/``body``/``__call__`` protocol wrapped as one."""
     if isinstance(handler, EventSource):
         return handler
-    if all(hasattr(handler, a) for a in ("matches", "to_request", "to_response")):
-        return EventSource(
-            name=str(getattr(handler, "name", type(handler).__name__)),
-            matches=handler.matches,  # type: ignore[attr-defined]
-            to_request=handler.to_request,  # type: ignore[attr-defined]
-            to_response=handler.to_response,  # type: ignore[attr-defined]
-            looks_for=str(getattr(handler, "looks_for", "custom")),
-        )
-    if callable(getattr(handler, "infer", None)):
-        return _ClassicHandler(handler).source()
-    raise ConfigurationError(
-        "custom_handlers entries must be EventSource objects (or have matches, to_request and "
-        f"to_response), or classes with infer(event, context, config); got {handler!r}."
+    if not all(hasattr(handler, a) for a in ("matches", "to_request", "to_response")):
+        if not callable(getattr(handler, "infer", None)):
+            raise ConfigurationError(
+                "custom_handlers entries must be EventSource objects (or have matches, "
+                "to_request and to_response), or classes with infer(event, context, config); "
+                f"got {handler!r}."
+            )
+        handler = _ClassicHandler(handler)
+    return EventSource(
+        name=str(getattr(handler, "name", type(handler).__name__)),
+        matches=handler.matches,  # type: ignore[attr-defined]
+        to_request=handler.to_request,  # type: ignore[attr-defined]
+        to_response=handler.to_response,  # type: ignore[attr-defined]
+        looks_for=str(getattr(handler, "looks_for", "custom")),
     )
 
 
@@ -232,6 +234,7 @@ class _ClassicHandler:
     def __init__(self, cls: Any) -> None:
         self.cls = cls
         self.name = getattr(cls, "__name__", repr(cls))
+        self.looks_for = f"{self.name}.infer()"
 
     @staticmethod
     def _config(config: SourceConfig) -> dict[str, Any]:
@@ -261,12 +264,3 @@ class _ClassicHandler:
             {"status": status, "headers": [[n, v] for n, v in headers], "body": body}
         )
         return result
-
-    def source(self) -> EventSource:
-        return EventSource(
-            name=self.name,
-            matches=self.matches,
-            to_request=self.to_request,
-            to_response=self.to_response,
-            looks_for=f"{self.name}.infer()",
-        )

@@ -1,35 +1,24 @@
-"""The event-source protocol.
+"""The event-source protocol: :class:`EventSource` and :class:`SourceConfig`.
 
-An event source is two pure functions and a predicate:
+An event source is ``matches(event)``, ``to_request(event, context,
+config)`` (the ASGI scope and the whole body), ``to_response(event, status,
+headers, body, config)`` (the Lambda response dict; ``event`` again, as some
+sources answer in the request's shape) and, for the built-in sources,
+``read(event, context, config, build)`` (see ``bridge.sources.request``).  A
+custom source's writer gets ``(bytes, bytes)`` header pairs, as ASGI carries
+them; a built-in one's (marked by :func:`bridge.response.takes_text`) text.
 
-* ``matches(event)``: is this event mine?
-* ``to_request(event, context, config)``: the ASGI scope and the whole body.
-* ``read(event, context, config, build)`` (optional, the built-in sources
-  have it): the request's fields, checked once and handed to ``build``, which
-  makes the ASGI scope or the WSGI environ (``bridge.sources.request``).
-* ``to_response(event, status, headers, body, config)``: the Lambda response
-  dict for the application's answer.  ``event`` is passed again because some
-  sources answer in the shape of the request (ALB multi-value mode).  A
-  custom source's gets ``(bytes, bytes)`` header pairs, as ASGI carries
-  them; a built-in source's writer (marked by
-  :func:`bridge.response.takes_text`) gets the text pairs every answer is
-  made of inside bridge.
-
-Built-in sources and ``custom_handlers`` use the same protocol otherwise.
-
-:class:`SourceConfig` and :class:`EventSource` are :func:`record` classes:
-frozen, slotted records with the manners of a frozen dataclass (keyword or
-positional construction, field equality and hash, a field-by-field repr, no
-assignment, pickling, ``copy.replace``), each field listed once.  They are
-not dataclasses: ``dataclasses`` (and ``typing``, and ``collections``) cost
-milliseconds of every cold start.
+Both classes are :func:`record` classes with the manners of a frozen
+dataclass, each field listed once.  They are not dataclasses: importing
+``dataclasses`` (with ``typing`` and ``collections``) costs every cold start
+milliseconds.
 """
 
 from __future__ import annotations
 
 from bridge.body import BodySerializer
 from bridge.checks import LAMBDA_RESPONSE_LIMIT, small_response
-from bridge.sources.request import to_scope
+from bridge.sources.scope import to_scope
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -39,20 +28,13 @@ if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
 
     from bridge.sources.request import Builder
-    from bridge.types import (
-        Headers,
-        HTTPScope,
-        LambdaContext,
-        LambdaEvent,
-        LambdaResponse,
-    )
+    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
 
     T = TypeVar("T")
-    ToRequest = Callable[
-        [LambdaEvent, LambdaContext | None, "SourceConfig"], tuple[HTTPScope, bytes]
-    ]
+    Context = LambdaContext | None
+    ToRequest = Callable[[LambdaEvent, Context, "SourceConfig"], tuple[HTTPScope, bytes]]
     ToResponse = Callable[[LambdaEvent, int, Headers, bytes, "SourceConfig"], LambdaResponse]
-    ReadRequest = Callable[[LambdaEvent, LambdaContext | None, "SourceConfig", Builder[Any]], Any]
+    ReadRequest = Callable[[LambdaEvent, Context, "SourceConfig", Builder[Any]], Any]
 else:
 
     def dataclass_transform(**options):  # what type checkers read, nothing at run time
@@ -60,8 +42,7 @@ else:
 
 
 class _Record:
-    """What every :func:`record` class does, from its ``_fields`` (in
-    constructor order) and ``_defaults``."""
+    """What every :func:`record` class does, from its ``_fields`` and ``_defaults``."""
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
@@ -114,8 +95,7 @@ class _Record:
         return (type(self), self._values())
 
     def __replace__(self, **changes: Any) -> Any:
-        """A copy with some fields changed: ``copy.replace(record, name="x")``
-        on Python 3.13+, as for a dataclass."""
+        """``copy.replace(record, name="x")`` (Python 3.13+), as for a dataclass."""
         unknown = set(changes).difference(self._fields)
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
@@ -125,8 +105,9 @@ class _Record:
 @dataclass_transform(frozen_default=True)
 def record(cls: type[T]) -> type[T]:
     """``cls`` as a frozen, slotted record of the fields it annotates, in
-    order, with the defaults it gives them; ``__post_init__`` sets the
-    attributes ``cls._derived`` names, which are not fields."""
+    order, with their defaults: keyword or positional construction, field
+    equality, hash and repr, no assignment, pickling, ``copy.replace``.
+    ``__post_init__`` sets the attributes ``cls._derived`` names (not fields)."""
     fields = tuple(cls.__annotations__)
     namespace = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
     defaults = {name: namespace.pop(name) for name in fields if name in namespace}

@@ -23,12 +23,10 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from typing import Any
 
-    from bridge.sources.request import Builder, Pairs
+    from bridge.sources.request import Builder, Pairs, T
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
-
-    T = TypeVar("T")
 
 
 NAME = "edge"
@@ -79,16 +77,11 @@ def matches(event: LambdaEvent) -> bool:
     return isinstance(cf, dict) and "request" in cf and "response" not in cf
 
 
-def _cf(event: LambdaEvent) -> dict[str, Any]:
-    cf: dict[str, Any] = event["Records"][0]["cf"]
-    return cf
-
-
 def read(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
 ) -> T:
     """The request, handed to ``build``."""
-    cf = _cf(event)
+    cf: dict[str, Any] = event["Records"][0]["cf"]
     request = r.mapping(cf, "request", NAME)
     if not request:
         raise MalformedEventError(f"{NAME} event: Records[0].cf.request is missing.")
@@ -108,14 +101,12 @@ def read(
                 )
             headers.append((lowered, value))
     raw = r.text(request.get("uri"), "uri", NAME, "/") or "/"
-    path = r.decode_path(raw)
-    root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
     config_block = r.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
     last = r.last_values(headers)
     # CloudFront's own header when it is there (X-Forwarded-Proto comes from
     # the viewer), checked like X-Forwarded-Proto: only http or https.
-    scheme, server = r.scheme_and_server(
+    found = r.scheme_and_server(
         last,
         host=domain if isinstance(domain, str) else None,
         proto_header="cloudfront-forwarded-proto"
@@ -129,25 +120,13 @@ def read(
             "Lambda@Edge body limit); the application would see partial data.",
             413,
         )
-    return build(
-        NAME,
-        event,
-        context,
-        method,
-        scheme,
-        path,
-        raw,
-        root_path,
-        r.text(request.get("querystring"), "querystring", NAME),
-        headers,
-        None,
-        r.client(request.get("clientIp")),
-        server,
-        decode_request_body(
-            body_block.get("data"), body_block.get("encoding") == "base64", source=NAME
-        ),
-        "1.1",
-        None,
+    query = r.text(request.get("querystring"), "querystring", NAME)
+    client = r.client(request.get("clientIp"))
+    body = decode_request_body(
+        body_block.get("data"), body_block.get("encoding") == "base64", source=NAME
+    )
+    return r.build_proxied(
+        build, NAME, event, context, config, method, raw, query, headers, body, client, found
     )
 
 
@@ -156,21 +135,19 @@ def to_response(
 ) -> LambdaResponse:
     cf_headers: dict[str, list[dict[str, str]]] = {}
     dropped = []
+    # The size: the body's own bytes (before any base64) and the headers kept,
+    # no more than CloudFront can count, so a response over the limit by this
+    # measure is over it by CloudFront's.
+    size = len(body)
     for name, value in headers:
         if name in REJECTED_HEADERS or name.startswith(REJECTED_PREFIXES):
             dropped.append(name)
             continue
         display = "-".join(part.capitalize() for part in name.split("-"))
         cf_headers.setdefault(name, []).append({"key": display, "value": value})
+        size += len(display) + len(value)
     if dropped and any(d != "content-length" for d in dropped):
         logger.debug("Dropped headers CloudFront rejects in generated responses: %s", dropped)
-    # The body's own bytes (before any base64) and the headers kept: no more
-    # than CloudFront can count, so a response over the limit by this measure
-    # is over it by CloudFront's.
-    size = len(body)
-    for entries in cf_headers.values():
-        for entry in entries:
-            size += len(entry["key"]) + len(entry["value"])
     trigger, limit = generated_response_limit(event)
     if size > limit:
         logger.error(

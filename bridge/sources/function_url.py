@@ -12,11 +12,7 @@ from bridge.sources.base import EventSource, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
-
     from bridge.types import LambdaEvent
-
-    T = TypeVar("T")
 
 
 NAME = "url"

@@ -14,12 +14,8 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
-
-    from bridge.sources.request import Builder
+    from bridge.sources.request import Builder, T
     from bridge.types import LambdaContext, LambdaEvent
-
-    T = TypeVar("T")
 
 
 NAME = "http-v1"

@@ -1,57 +1,48 @@
 """What the event-source modules share to read a request: field checks,
-header lists, host and port, query strings, paths, and the ASGI scope.
+header lists, host and port, query strings and paths.
 
-Each built-in source module has one reader, ``read(event, context, config,
-build)``: it checks and extracts the request's fields once and hands them to
-``build``, which makes what the application needs.  Two builders exist, with
-the same positional parameters (see :data:`Builder`):
-
-* :func:`to_scope` here: the ASGI HTTP scope and the whole body;
-* :func:`bridge.wsgi.environ.to_environ`: the WSGI environ, built straight
-  from the text the source read.
-
-The fields are text, as the event carries them: header names lower-cased,
-values untouched; ``path`` percent-decoded once and including ``root_path``;
-``raw_path`` and ``query`` as received (or re-encoded).  Turning text into
-bytes is left to the builder that needs bytes.  ``urllib.parse`` (and the
-``ipaddress`` module it loads) costs milliseconds of import: it is loaded by
-the first path or query that needs it.
+Each built-in source's reader, ``read(event, context, config, build)``,
+checks the request's fields once and hands them to ``build`` (see
+:data:`Builder`): :func:`bridge.sources.scope.to_scope` (the ASGI scope and
+the whole body) or :func:`bridge.wsgi.environ.to_environ`.  The fields are
+text as the event carries it: header names lower-cased, values untouched;
+``path`` percent-decoded once and including ``root_path``; ``raw_path`` and
+``query`` as received (or re-encoded).  ``urllib.parse`` is imported by the
+first path or query that needs it, not at cold start.
 """
 
 from __future__ import annotations
 
 from bridge._cache import remember
-from bridge.errors import MalformedEventError
+from bridge.errors import ConfigurationError, MalformedEventError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any, TypeAlias, TypeVar
 
-    from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent
+    from bridge.sources.base import SourceConfig
+    from bridge.types import LambdaContext, LambdaEvent
 
+    T = TypeVar("T")
     T_co = TypeVar("T_co", covariant=True)
-    #: A request header list as an event source reads it: lower-case names
-    #: and the values as received, both str; order and repeats kept.
+    #: Request headers as read: lower-case names, values as received, in order.
     Pairs = list[tuple[str, str]]
-    #: Request headers as a source hands them on: pairs, or a mapping of
-    #: names to values as the event carries it (``{"Name": "value"}``),
-    #: which the builder checks as :func:`read_single_headers` does, or a
-    #: multi-value one (:class:`MultiValueHeaders`).
+    #: Request headers as a source hands them on: pairs, or the event's own
+    #: ``{"Name": "value"}`` mapping or :class:`MultiValueHeaders`, which
+    #: the builder checks as it reads them.
     RequestHeaders: TypeAlias = "Pairs | dict[Any, Any] | MultiValueHeaders"
     #: Request headers once checked: lower-case pairs, or a plain mapping.
     CheckedHeaders = Pairs | dict[Any, Any]
     #: ``(host, port)`` of the server, as the ASGI scope carries it.
     Server = tuple[str, int | None] | None
     #: What a reader hands its fields to, positionally: source name, event,
-    #: context, method, scheme, path, raw_path (None: the event carries only
-    #: the decoded path, which the scope re-encodes), root_path, query,
-    #: headers, cookie (the Cookie header the event carries apart, as HTTP
-    #: API 2.0 does: it replaces any in headers), client, server, body,
-    #: http_version, authorizer.  ``server`` as a str (the domain, or "")
-    #: leaves scheme and server to the builder: :func:`scheme_and_server` of
-    #: the headers, ``scheme`` the default, the domain the host without a
-    #: Host header.
+    #: context, method, scheme, path, raw_path (None: only the decoded path
+    #: is known, the scope re-encodes it), root_path, query, headers, cookie
+    #: (a Cookie header the event carries apart, as HTTP API 2.0 does: it
+    #: replaces any in headers), client, server, body, http_version,
+    #: authorizer.  ``server`` as a str (the domain, or "") leaves scheme and
+    #: server to the builder (:func:`scheme_and_server` of the headers).
     # fmt: off
     Builder = Callable[
         [str, LambdaEvent, LambdaContext | None, str, str, str, "str | None", str, str,
@@ -63,9 +54,7 @@ if TYPE_CHECKING:
 
 
 class MultiValueHeaders:
-    """A ``multiValueHeaders`` mapping handed to a builder as the event has it
-    (``{"Name": ["value", ...]}``): the builder checks it as it reads it,
-    as :func:`read_multi_headers` does."""
+    """An event's ``{"Name": ["value", ...]}`` mapping, for the builder to check."""
 
     __slots__ = ("values",)
 
@@ -73,56 +62,45 @@ class MultiValueHeaders:
         self.values = values
 
 
-def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
+def build_proxied(  # noqa: PLR0917 - the Builder's fields, positionally
+    build: Builder[T],
     source: str,
     event: LambdaEvent,
     context: LambdaContext | None,
+    config: SourceConfig,
     method: str,
-    scheme: str,
-    path: str,
-    raw_path: str | None,
-    root_path: str,
+    raw: str,
     query: str,
-    headers: RequestHeaders,
-    cookie: str | None,
-    client: str | None,
-    server: Server | str,
+    headers: CheckedHeaders,
     body: bytes,
-    http_version: str,
-    authorizer: dict[str, Any] | None,
-    /,
-) -> tuple[HTTPScope, bytes]:
-    """The :data:`Builder` of the ASGI HTTP scope: the scope and the whole body."""
-    checked: CheckedHeaders
-    if type(headers) is dict:
-        checked = read_single_headers(headers, source)
-    elif type(headers) is MultiValueHeaders:
-        checked = read_multi_headers(headers.values, source)
-    else:
-        checked = headers  # type: ignore[assignment]
-    if isinstance(server, str):
-        scheme, server = scheme_and_server(last_values(checked), scheme, server or None)
-    if cookie is not None:
-        checked = [(name, value) for name, value in header_items(checked) if name != "cookie"]
-        checked.append(("cookie", cookie))
-    scope: HTTPScope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": http_version,
-        "method": method.upper(),
-        "scheme": scheme,
-        "path": path,
-        "raw_path": (encoded_path(path) if raw_path is None else raw_path).encode("utf-8"),
-        "query_string": query.encode("utf-8"),
-        "root_path": root_path,
-        "headers": asgi_headers(checked, source),
-        "client": None if client is None else (client, 0),
-        "server": server,
-    }
-    scope["aws.event"] = event
-    scope["aws.context"] = context
-    scope["aws.authorizer"] = authorizer
-    return scope, body
+    client: str | None,
+    found: tuple[str, Server],
+) -> T:
+    """Hand ``build`` a request that a proxy (load balancer, VPC Lattice,
+    CloudFront) passed on as the client sent it: ``raw``, the path still
+    encoded, is decoded once; ``root_path`` is the base path when the path
+    starts with it; ``found`` is :func:`scheme_and_server` of the headers."""
+    path = decode_path(raw)
+    root_path = config.base_path if prefix_on_boundary(path, config.base_path) else ""
+    scheme, server = found
+    return build(
+        source,
+        event,
+        context,
+        method,
+        scheme,
+        path,
+        raw,
+        root_path,
+        query,
+        headers,
+        None,
+        client,
+        server,
+        body,
+        "1.1",
+        None,
+    )
 
 
 # ------------------------------------------------------------------ fields
@@ -188,11 +166,16 @@ def not_unicode(what: str, exc: UnicodeEncodeError, source: str) -> MalformedEve
 
 
 def client(address: object) -> str | None:
-    """The client address the event reports; None for one that is absent,
-    empty, not a string or not ASCII (no IP address is)."""
+    """The client address; None for one that is not a non-empty ASCII str."""
     if not isinstance(address, str) or not address or not address.isascii():
         return None
     return address
+
+
+def forwarded_client(last: Mapping[str, str]) -> str | None:
+    """The right-most ``X-Forwarded-For`` entry: the one the last proxy added."""
+    forwarded_for = last.get("x-forwarded-for")
+    return client(rightmost(forwarded_for)) if forwarded_for else None
 
 
 def http_version(protocol: object) -> str:
@@ -225,8 +208,8 @@ def last_values(headers: CheckedHeaders) -> Mapping[str, str]:
 
 def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeaders:
     """``{"Name": "value"}`` as request headers: the mapping itself when every
-    name is lower case and every value an ASCII str (HTTP APIs send them
-    so), else pairs with lower-cased names; null values are left out."""
+    name is lower case and every value an ASCII str (as HTTP APIs send
+    them), else pairs with lower-cased names; null values are left out."""
     if type(values) is dict:
         try:
             if "".join(values.values()).isascii() and (
@@ -243,7 +226,7 @@ def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeader
 
 
 def _lower_case(names: Iterable[object]) -> bool:
-    """Whether every name is a lower-case str (remembered, for next time)."""
+    """Whether every name is a lower-case str (remembered in ``_LOWER_CASE``)."""
     known = _LOWER_CASE
     for name in names:
         if name not in known:
@@ -255,9 +238,8 @@ def _lower_case(names: Iterable[object]) -> bool:
 
 def read_multi_headers(values: Mapping[str, Any], source: str) -> CheckedHeaders:
     """``{"Name": ["v1", "v2"]}`` as request headers: a mapping of lower-case
-    names to values when each name has one ASCII str value and is spelled
-    once, else pairs, one per value; a null entry is left out and a plain
-    string counts as a list of one."""
+    names when each has one ASCII str value and one spelling, else pairs;
+    a null entry is left out and a plain string is a list of one."""
     headers: dict[str, str] = {}
     for name, items in values.items():
         if type(items) is list and len(items) == 1:
@@ -298,30 +280,6 @@ def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
             f"{source} event: header names should be strings, got {type(name).__name__}."
         )
     return name.lower(), value
-
-
-def asgi_headers(headers: CheckedHeaders, source: str) -> Headers:
-    """Request headers as the ASGI scope carries them: each part latin-1 bytes
-    when it fits (HTTP's own charset), else UTF-8."""
-    pairs = header_items(headers)
-    try:
-        return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
-    except UnicodeEncodeError:
-        pass  # beyond latin-1: UTF-8, below
-    encoded: Headers = []
-    for name, value in pairs:
-        try:
-            encoded.append((_latin_1_or_utf_8(name), _latin_1_or_utf_8(value)))
-        except UnicodeEncodeError as exc:
-            raise not_unicode(f"header {name!r}", exc, source) from None
-    return encoded
-
-
-def _latin_1_or_utf_8(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
 
 
 # --------------------------------------------------------- scheme and server
@@ -449,7 +407,7 @@ def encode_query(params: Mapping[str, Any], source: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """``quote_plus(text)``, with no call for plain ASCII letters and digits."""
+    """``quote_plus(text)``, importing ``urllib.parse`` only for text that needs quoting."""
     if text.isalnum() and text.isascii():
         return text
     from urllib.parse import quote_plus  # loaded by the first text that needs it
@@ -473,8 +431,6 @@ def join_query(params: Mapping[str, Any], source: str) -> str:
 
 def normalize_base_path(base_path: object) -> str:
     """``"/"`` or ``""`` -> ``""``; ``"api/"`` -> ``"/api"``."""
-    from bridge.errors import ConfigurationError
-
     if base_path is None:
         return ""
     if not isinstance(base_path, str):

@@ -14,12 +14,12 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
-    from bridge.sources.request import Builder, CheckedHeaders
+    from bridge.sources.base import ReadRequest
+    from bridge.sources.request import Builder, CheckedHeaders, T
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
-
-    T = TypeVar("T")
 
 
 NAME = "lattice"
@@ -29,70 +29,50 @@ def matches(event: LambdaEvent) -> bool:
     return "raw_path" in event and "method" in event
 
 
-def read(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
-) -> T:
-    """The request, handed to ``build``."""
-    return read_either(
-        event,
-        context,
-        config,
-        build,
-        source=NAME,
-        keys=(
-            "raw_path",
-            ("query_string_parameters", "queryStringParameters"),
-            "is_base64_encoded",
-        ),
-        headers=r.read_single_headers(r.mapping(event, "headers", NAME), NAME),
-    )
-
-
-def read_either(
-    event: LambdaEvent,
-    context: LambdaContext | None,
-    config: SourceConfig,
-    build: Builder[T],
-    *,
+def reader(
     source: str,
-    keys: tuple[str, tuple[str, str], str],
-    headers: CheckedHeaders,
-) -> T:
-    """Both Lattice structures: the same fields under ``keys`` (path, query
-    parameters, base64 flag), and the headers already read.  The query
-    parameters are read under either spelling, the structure's own first (a
-    published 2.0 sample uses the 1.0 one)."""
-    path_key, query_keys, base64_key = keys
-    method = r.method(event.get("method"), "method", source)
-    target = r.text(event.get(path_key), path_key, source, "/") or "/"
-    raw, _, query = target.partition("?")
-    raw = raw or "/"
-    if not query:
-        params = r.mapping(event, query_keys[0], source) or r.mapping(event, query_keys[1], source)
-        query = r.encode_query(params, source) if params else ""
-    path = r.decode_path(raw)
-    root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
-    last = r.last_values(headers)
-    forwarded_for = last.get("x-forwarded-for")
-    scheme, server = r.scheme_and_server(last)
-    return build(
-        source,
-        event,
-        context,
-        method,
-        scheme,
-        path,
-        raw,
-        root_path,
-        query,
-        headers,
-        None,
-        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
-        server,
-        decode_request_body(event.get("body"), event.get(base64_key), source=source),
-        "1.1",
-        None,
-    )
+    path_key: str,
+    query_keys: tuple[str, str],
+    base64_key: str,
+    read_headers: Callable[[Mapping[str, Any], str], CheckedHeaders],
+) -> ReadRequest:
+    """The reader of either Lattice structure: the same fields under other
+    keys (path, query parameters, base64 flag), the headers read by
+    ``read_headers``.  The query parameters are read under either spelling,
+    the structure's own first (a published 2.0 sample uses the 1.0 one)."""
+
+    def read(
+        event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
+    ) -> T:
+        """The request, handed to ``build``."""
+        headers = read_headers(r.mapping(event, "headers", source), source)
+        method = r.method(event.get("method"), "method", source)
+        target = r.text(event.get(path_key), path_key, source, "/") or "/"
+        raw, _, query = target.partition("?")
+        raw = raw or "/"
+        if not query:
+            params = r.mapping(event, query_keys[0], source) or r.mapping(
+                event, query_keys[1], source
+            )
+            query = r.encode_query(params, source) if params else ""
+        body = decode_request_body(event.get("body"), event.get(base64_key), source=source)
+        last = r.last_values(headers)
+        client = r.forwarded_client(last)
+        found = r.scheme_and_server(last)
+        return r.build_proxied(
+            build, source, event, context, config, method, raw, query, headers, body, client, found
+        )
+
+    return read
+
+
+read = reader(
+    NAME,
+    "raw_path",
+    ("query_string_parameters", "queryStringParameters"),
+    "is_base64_encoded",
+    r.read_single_headers,
+)
 
 
 def to_response(

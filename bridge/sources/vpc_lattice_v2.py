@@ -8,18 +8,13 @@ value per header, as in 1.0.
 from __future__ import annotations
 
 from bridge.sources import request as r
-from bridge.sources.base import EventSource, SourceConfig, scope_reader
+from bridge.sources.base import EventSource, scope_reader
 from bridge.sources.vpc_lattice_v1 import SOURCE as V1_SOURCE
-from bridge.sources.vpc_lattice_v1 import read_either
+from bridge.sources.vpc_lattice_v1 import reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
-
-    from bridge.sources.request import Builder
-    from bridge.types import LambdaContext, LambdaEvent
-
-    T = TypeVar("T")
+    from bridge.types import LambdaEvent
 
 
 NAME = "lattice-v2"
@@ -35,19 +30,13 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-def read(
-    event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
-) -> T:
-    """The request, handed to ``build``."""
-    return read_either(
-        event,
-        context,
-        config,
-        build,
-        source=NAME,
-        keys=("path", ("queryStringParameters", "query_string_parameters"), "isBase64Encoded"),
-        headers=r.read_multi_headers(r.mapping(event, "headers", NAME), NAME),
-    )
+read = reader(
+    NAME,
+    "path",
+    ("queryStringParameters", "query_string_parameters"),
+    "isBase64Encoded",
+    r.read_multi_headers,
+)
 
 
 SOURCE = EventSource(

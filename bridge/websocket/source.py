@@ -22,6 +22,7 @@ from bridge.body import BodySerializer, decode_request_body
 from bridge.errors import MalformedEventError
 from bridge.response import single_value_headers, text_headers
 from bridge.sources import request as r
+from bridge.sources.scope import asgi_headers
 
 if TYPE_CHECKING:
     from bridge.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, Message
@@ -106,7 +107,7 @@ def connect_scope(event: LambdaEvent, request_context: Any, default_path: str) -
         if multi
         else r.read_single_headers(r.mapping(event, "headers", NAME), NAME)
     )
-    headers = r.asgi_headers(pairs, NAME)
+    headers = asgi_headers(pairs, NAME)
     raw = event.get("path")
     if not isinstance(raw, str) or not raw:
         raw = default_path
