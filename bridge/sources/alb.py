@@ -52,8 +52,6 @@ def read(
     raw = event.get("path")
     if type(raw) is not str or raw[:1] != "/" or not raw.isascii():
         raw = r.absolute_path(raw, "path", NAME)
-    path = r.decode_path(raw)
-    root_path = config.base_path if r.prefix_on_boundary(path, config.base_path) else ""
 
     # The headers as the event has them (the builder checks them) when the
     # X-Forwarded-For the load balancer appended is under its lower-case
@@ -81,23 +79,19 @@ def read(
     query = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
         event, "queryStringParameters", NAME
     )
-    return build(
+    return r.build_proxied(
+        build,
         NAME,
         event,
         context,
+        config,
         method,
-        "http",
-        path,
         raw,
-        root_path,
         r.join_query(query, NAME) if query else "",
         headers,
-        None,
-        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
-        "",  # no domain name: the server is the Host header's
         decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
-        "1.1",
-        None,
+        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
+        ("http", ""),  # the server: the Host header's
     )
 
 

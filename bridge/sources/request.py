@@ -71,15 +71,16 @@ def build_proxied(  # noqa: PLR0917 - the Builder's fields, positionally
     method: str,
     raw: str,
     query: str,
-    headers: CheckedHeaders,
+    headers: RequestHeaders,
     body: bytes,
     client: str | None,
-    found: tuple[str, Server],
+    found: tuple[str, Server | str],
 ) -> T:
     """Hand ``build`` a request that a proxy (load balancer, VPC Lattice,
     CloudFront) passed on as the client sent it: ``raw``, the path still
     encoded, is decoded once; ``root_path`` is the base path when the path
-    starts with it; ``found`` is :func:`scheme_and_server` of the headers."""
+    starts with it; ``found`` is :func:`scheme_and_server` of the headers, or
+    the default scheme and ``""`` for the builder to find the server in them."""
     path = decode_path(raw)
     root_path = config.base_path if prefix_on_boundary(path, config.base_path) else ""
     scheme, server = found
