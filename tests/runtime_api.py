@@ -188,6 +188,17 @@ class RuntimeAPIServer:
 
         self._wait(found, alive, wait_s, f"{count} /next")
 
+    def wait_for_pollers(
+        self, count: int, *, alive: Callable[[], bool], wait_s: float = 20.0
+    ) -> None:
+        """Wait until ``count`` connections (client ports) have asked for ``/next``."""
+
+        def found() -> bool | None:
+            ports = {s.port for s in self.state.seen if s.path.endswith("/invocation/next")}
+            return True if len(ports) >= count else None
+
+        self._wait(found, alive, wait_s, f"/next from {count} connections")
+
     def _wait(
         self, found: Callable[[], T | None], alive: Callable[[], bool], wait_s: float, what: str
     ) -> T:

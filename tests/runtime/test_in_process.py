@@ -85,6 +85,9 @@ def test_an_asgi_app_with_concurrency_is_served_by_every_worker() -> None:
 
     def drive(api: RuntimeAPIServer) -> None:
         posted.extend(answer(api, build_event("http", path=f"/items/{n}")) for n in range(2))
+        # Each worker polls on its own connection; the third may start after
+        # the two invocations are answered.
+        api.wait_for_pollers(3, alive=lambda: True)
 
     with serving(ASGI, concurrency=3) as (api, run):
         assert run(drive) == 0
