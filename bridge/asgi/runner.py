@@ -14,8 +14,6 @@ from bridge.asgi.loop import get_runner
 from bridge.errors import ProtocolError
 
 if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
-    from collections.abc import Mapping
-
     from bridge.response import StreamSink
     from bridge.types import ASGIApp, HTTPScope, LifespanMode, Receive, Scope, Send
     from bridge.websocket.cycle import WebSocketCycle
@@ -82,10 +80,7 @@ class ASGIRunner:
 
     def handle(self, scope: HTTPScope, body: bytes) -> HTTPCycle:
         """Run the app for one request, on the process loop: the cycle, complete."""
-        state = self.lifespan.state
-        if state is not None:
-            scope["state"] = state.copy()
-        cycle = HTTPCycle(scope, body)
+        cycle = self._cycle(scope, body)
         watchdog = self.watchdog
         if watchdog is None:
             self.runner.run(cycle.run(self.app))
@@ -102,20 +97,24 @@ class ASGIRunner:
         task, cancelled at the deadline as :meth:`handle` does.  Any number may run
         at once, each in its own task (so its own copy of the context variables).
         The task's first step has run on return (:mod:`bridge.asgi._eager`)."""
-        state = self.lifespan.state
-        if state is not None:
-            scope["state"] = state.copy()
-        cycle = (
-            HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
-        )
+        cycle = self._cycle(scope, body, stream)
         # Its first step runs now (bridge.asgi._eager): most apps finish in it.
         task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
-        if self.margin_ms is not None and not finished:  # no timer for a finished one
+        if self.margin_ms is not None and not finished:
             limit = time_limit(cycle, self.margin_ms)
             if limit is not None:
                 timer = task.get_loop().call_later(limit, cycle.deadline_reached, task, limit)
                 task.add_done_callback(lambda _: timer.cancel())
         return cycle, task
+
+    def _cycle(self, scope: HTTPScope, body: bytes, stream: StreamSink | None = None) -> HTTPCycle:
+        """The cycle for one request, the lifespan state copied into its scope."""
+        state = self.lifespan.state
+        if state is not None:
+            scope["state"] = state.copy()
+        if stream is None:
+            return HTTPCycle(scope, body)
+        return StreamingHTTPCycle(scope, body, stream)
 
     def close(self) -> None:
         self.lifespan.shutdown()
@@ -125,19 +124,17 @@ class Watchdog:
     """Cancels a cycle still running at its time limit: the Lambda deadline
     (``context.get_remaining_time_in_millis()``) minus the margin.
 
-    Only a cycle that is still pending after its first step on the loop is
-    watched (:meth:`watch` is called from the loop runner's ``on_pending``):
-    one that finished in that step, as most do, cannot be cancelled anyway,
-    so it costs the watchdog nothing, and the context is not even asked for
-    its remaining time.  The deadline itself is absolute, so asking after the
-    first step changes nothing but the limit quoted in the log, which counts
-    from then.
+    Only a cycle still pending after its first step on the loop is watched
+    (:meth:`watch` is the loop runner's ``on_pending``): one that finished in
+    that step cannot be cancelled anyway.  The deadline is absolute: asking
+    for it only then loses nothing.
 
     One timer serves every invocation: it is armed for the first deadline
     and re-armed only when it fires early (a later invocation has a later
     deadline) or would fire too late (an earlier one).  Invocations run one
     at a time on the loop (see :mod:`bridge.asgi.loop`), so one watched cycle at
-    a time.
+    a time.  (:meth:`ASGIRunner.start`, which runs any number at once, arms a
+    timer for each.)
     """
 
     __slots__ = (
@@ -211,16 +208,12 @@ def time_limit(cycle: Watched, margin_ms: int) -> float | None:
         millis = remaining()
     except Exception:
         logger.warning(
-            "context.get_remaining_time_in_millis() failed; no time limit for %s.",
-            _request_of(cycle.scope),
+            "context.get_remaining_time_in_millis() failed; no time limit for %s %s.",
+            cycle.scope.get("method") or cycle.scope.get("type"),
+            cycle.scope.get("path"),
             exc_info=True,
         )
         return None
     if not isinstance(millis, (int, float)) or millis <= 0:
         return None
     return (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
-
-
-def _request_of(scope: Mapping[str, Any]) -> str:
-    """``GET /path``, or ``websocket /path``, for log lines."""
-    return f"{scope.get('method') or scope.get('type')} {scope.get('path')}"
