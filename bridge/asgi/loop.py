@@ -73,21 +73,13 @@ class LoopRunner:
     ) -> T:
         """Run ``coro`` to completion on the process loop and return its result.
 
-        ``loop.run_until_complete()`` costs at least two loop iterations
-        for a coroutine that finishes in its first step (the step, then the
-        done callback that stops the loop) plus a done callback added and
-        removed.  Most requests finish in their first step: nothing they
-        await ever blocks.  So the loop is stopped *before* it starts, which
-        asyncio documents as "poll the selector once with a timeout of zero,
-        run what is ready, and return": one iteration, in which the new
-        task takes its first step.  Only a task still pending after that
-        (it awaits a timer, I/O, another task) is handed to
-        ``run_until_complete()``, which resumes it with a normal blocking
-        loop.  Public asyncio API only, the same on Python 3.10 to 3.14.
-
-        ``on_pending(task)`` is called only on that second path, before the
-        loop resumes: work that matters only to a task that waits (arming a
-        deadline timer) costs nothing to one that does not.
+        Most requests finish in their first step: nothing they await ever
+        blocks.  So the loop is stopped *before* it starts, which asyncio
+        documents as "poll the selector once with a timeout of zero, run what
+        is ready, and return": one iteration, in which the new task takes its
+        first step.  Only a task still pending after that is handed to
+        ``run_until_complete()``, after ``on_pending(task)`` (which arms a
+        deadline timer only for a task that waits).
 
         A call made while another thread runs the loop waits for its turn.
         """
@@ -111,9 +103,7 @@ class LoopRunner:
         self._lock.acquire()
         self._owner = me
         try:
-            loop = self._loop
-            if loop is None or loop.is_closed():
-                loop = self.loop
+            loop = self.loop
             task = loop.create_task(coro)
             try:
                 loop.stop()
@@ -141,13 +131,10 @@ class LoopRunner:
 
     def serve(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro``, a server that owns the loop for the life of the
-        process (``bridge.runtime``), on the process loop.
-
-        While it runs, :meth:`run` called from another thread (a handler
-        called on a worker thread: a WebSocket event, lifespan startup or
-        shutdown) hands its coroutine to the running loop and waits for it,
-        instead of waiting for a turn that would never come.
-        """
+        process (``bridge.runtime``), on the process loop.  Meanwhile
+        :meth:`run` called from another thread (a WebSocket event, lifespan
+        startup or shutdown) hands its coroutine to the running loop, instead
+        of waiting for a turn that would never come."""
 
         async def serving() -> T:
             self._serving = True
@@ -176,9 +163,8 @@ class LoopRunner:
 
     @property
     def is_running(self) -> bool:
-        """True while :meth:`run` is in progress (on any thread), including the
-        moment between its first loop iteration and the rest of a task that
-        needs more, and whenever the loop runs (as in :meth:`close`)."""
+        """True while :meth:`run` is in progress (on any thread, for its whole
+        length), and whenever the loop runs (as in :meth:`close`)."""
         loop = self._loop
         return self._owner is not None or (loop is not None and loop.is_running())
 
