@@ -60,21 +60,19 @@ class LifespanOn:
         self.state: dict[str, Any] | None = None
         self._state: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
-        self._inbox: asyncio.Queue[Message] | None = None
-        self._startup_done: asyncio.Event | None = None
-        self._shutdown_done: asyncio.Event | None = None
+        # Each is bound to the loop that first waits on it (Python 3.10+).
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._startup_done = asyncio.Event()
+        self._shutdown_done = asyncio.Event()
         self._sent_any = False
         self._failure: str | None = None
         self._error: BaseException | None = None
         self._started = False
 
     async def _receive(self) -> Message:
-        assert self._inbox is not None
         return await self._inbox.get()
 
     async def _send(self, message: Message) -> None:
-        assert self._startup_done is not None
-        assert self._shutdown_done is not None
         kind = message.get("type")
         if not (isinstance(kind, str) and kind.startswith("lifespan.")):
             raise LifespanError(
@@ -92,8 +90,6 @@ class LifespanOn:
         (self._shutdown_done if phase == "lifespan.shutdown" else self._startup_done).set()
 
     async def _main(self) -> None:
-        assert self._startup_done is not None
-        assert self._shutdown_done is not None
         scope = {
             "type": "lifespan",
             "asgi": {"version": "3.0", "spec_version": "2.0"},
@@ -116,9 +112,6 @@ class LifespanOn:
         _register(self)
 
     async def _startup(self) -> None:
-        self._inbox = asyncio.Queue()
-        self._startup_done = asyncio.Event()
-        self._shutdown_done = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._main())
         await self._inbox.put({"type": "lifespan.startup"})
         await self._wait_for_startup()
@@ -146,7 +139,6 @@ class LifespanOn:
 
     async def _wait_for_startup(self) -> None:
         """Wait until startup is over, with a WARNING every ``STARTUP_PATIENCE_S``."""
-        assert self._startup_done is not None
         done = asyncio.ensure_future(self._startup_done.wait())
         waited = 0.0
         try:
@@ -178,8 +170,6 @@ class LifespanOn:
             logger.error("%s", exc)
 
     async def _shutdown(self) -> None:
-        assert self._inbox is not None
-        assert self._shutdown_done is not None
         task = self._task
         if task is None or task.done():
             return
@@ -214,8 +204,8 @@ class LifespanOn:
                 )
 
 
-def _describe(exc: BaseException | None) -> str:
-    return f"{type(exc).__name__}: {exc}" if exc is not None else "nothing"
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 # -- process end: atexit and SIGTERM, shared by every handler in the process
