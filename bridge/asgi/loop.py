@@ -162,13 +162,6 @@ class LoopRunner:
         return asyncio.run_coroutine_threadsafe(watched(), loop).result()
 
     @property
-    def is_running(self) -> bool:
-        """True while :meth:`run` is in progress (on any thread, for its whole
-        length), and whenever the loop runs (as in :meth:`close`)."""
-        loop = self._loop
-        return self._owner is not None or (loop is not None and loop.is_running())
-
-    @property
     def is_running_here(self) -> bool:
         """True while :meth:`run` is in progress on the calling thread."""
         return self._owner == threading.get_ident()
