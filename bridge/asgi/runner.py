@@ -145,7 +145,6 @@ class Watchdog:
         "_margin_ms",
         "_task",
         "_timer",
-        "_timer_at",
     )
 
     def __init__(self, margin_ms: int) -> None:
@@ -156,15 +155,11 @@ class Watchdog:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
 
     def watch(self, cycle: Watched, task: asyncio.Task[None]) -> None:
-        """Watch ``task`` (``cycle``'s, still pending) until it is done.
-
-        No time limit when the context knows no deadline (none, a mock, a
-        stub answering 0) or cannot tell it.  Never raises: the task is
-        already running, and the loop runner resumes it right after this.
-        """
+        """Watch ``task`` (``cycle``'s, still pending) until it is done, if
+        :func:`time_limit` gives it one.  Never raises: the task is already
+        running, and the loop runner resumes it right after this."""
         limit = time_limit(cycle, self._margin_ms)
         if limit is None:
             return
@@ -173,14 +168,13 @@ class Watchdog:
         self._at = at = loop.time() + limit
         self._cycle = cycle
         self._task = task
-        if self._timer is None or self._timer_at > at or self._loop is not loop:
+        if self._timer is None or self._timer.when() > at or self._loop is not loop:
             self._arm(loop, at)
 
     def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._loop = loop
-        self._timer_at = at
         self._timer = loop.call_at(at, self._fire)
 
     def _fire(self) -> None:
