@@ -57,8 +57,8 @@ class LifespanOn:
         self.app = app
         self.runner = runner
         self.mode = mode
-        self.state: dict[str, Any] | None = None
-        self._state: dict[str, Any] = {}
+        #: Copied into every request's scope (``ASGIRunner`` starts it up first).
+        self.state: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         # Each is bound to the loop that first waits on it (Python 3.10+).
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
@@ -93,7 +93,7 @@ class LifespanOn:
         scope = {
             "type": "lifespan",
             "asgi": {"version": "3.0", "spec_version": "2.0"},
-            "state": self._state,
+            "state": self.state,
         }
         try:
             await self.app(scope, self._receive, self._send)
@@ -108,7 +108,6 @@ class LifespanOn:
     def startup(self) -> None:
         self.runner.run(self._startup())
         self._started = True
-        self.state = self._state
         _register(self)
 
     async def _startup(self) -> None:
@@ -126,7 +125,7 @@ class LifespanOn:
                     "continuing without it.",
                     _describe(self._error) if self._error else "it returned at once",
                 )
-                self._state.clear()
+                self.state.clear()
                 self._task = None
                 self._error = None
                 return
