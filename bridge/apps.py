@@ -1,14 +1,8 @@
-"""Which interface an application speaks, decided once at construction.
-
-* a coroutine function, or an object whose ``__call__`` is one: ASGI 3;
-* a class or a synchronous callable taking one positional argument
-  (``scope``): ASGI 2;
-* any other synchronous callable that can take two positional arguments:
-  presumed WSGI (``environ, start_response``).
-
-``interface="asgi"`` or ``"wsgi"`` overrides the guess where the signature
-allows it; an object whose signature rules out every interface is refused
-with a :class:`ConfigurationError` that says what it looks like.
+"""Which interface an application speaks, decided once at construction: a
+coroutine function (or an object whose ``__call__`` is one) is ASGI 3, a
+class or a synchronous callable taking one positional argument ASGI 2, any
+other that can take two presumed WSGI.  ``interface=`` overrides the guess
+where the signature allows it (README, ``interface``).
 
 The answers are those of :func:`inspect.iscoroutinefunction` and
 :func:`inspect.signature`, but importing ``inspect`` would lengthen every

@@ -1,20 +1,13 @@
 """The one event loop of the process.
 
 bridge creates a private event loop the first time an ASGI app needs it and
-reuses it for every invocation, by every handler in the process, for the
-life of the process: connection pools and clients created at startup stay
-bound to a loop that keeps existing.  The loop is never installed as the
-thread's current loop and no loop policy is touched, so ``asyncio.run()``
-elsewhere in the process neither disturbs it nor is disturbed by it.
-
-Lambda calls a handler from one thread, one invocation at a time.  Handlers
-called from several threads at once (a local server, a test, an application
-that starts threads) share the one loop: their invocations are served one
-at a time, in the order they arrive, each on its caller's thread.
-
-``bridge.runtime`` drives the loop itself for the life of the process
-(:meth:`LoopRunner.serve`) and awaits ASGI invocations on it; a handler
-called from another thread meanwhile has its coroutine run on that loop.
+reuses it, by every handler, for the life of the process: connection pools
+and clients created at startup stay bound to a loop that keeps existing.  It
+is never installed as the thread's current loop and no loop policy is
+touched, so ``asyncio.run()`` elsewhere neither disturbs it nor is disturbed
+by it.  Handlers called from several threads at once take turns on it, each
+on its caller's thread (README, "Failure modes").  ``bridge.runtime`` drives
+it itself (:meth:`LoopRunner.serve`).
 """
 
 from __future__ import annotations
