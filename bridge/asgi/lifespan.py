@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from bridge._log import get_logger
-from bridge.asgi.loop import LoopRunner
+from bridge.asgi.loop import LoopRunner, get_runner
 from bridge.errors import LifespanError
 
 if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
@@ -243,8 +243,6 @@ def shutdown_all() -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    from bridge.asgi.loop import get_runner
-
     runner = get_runner()
     if runner.is_running_here:
         # An invocation is in progress on this thread: finish it first.  (One
