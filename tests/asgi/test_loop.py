@@ -247,8 +247,12 @@ def test_callbacks_after_run_see_it_finished(runner: LoopRunner) -> None:
     """As the SIGTERM handler does: the callback may run the loop again."""
     seen: list[object] = []
 
+    def after() -> None:
+        seen.append(runner.is_running_here)
+        seen.append(runner.run(_sleeps(1)))
+
     async def ask() -> None:
-        runner.call_after_run(lambda: seen.extend([runner.is_running_here, runner.run(_sleeps(1))]))
+        runner.call_after_run(after)
 
     runner.run(ask())
     assert seen == [False, 1]
