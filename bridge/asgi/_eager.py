@@ -73,8 +73,6 @@ class _Resumed(Coroutine[Any, Any, None]):
                 raise StopIteration
             if isinstance(self._yielded, asyncio.Future):
                 self._yielded.cancel()
-        if val is None and tb is None:  # the one-argument form tasks use
-            return self._coro.throw(typ)
         return self._coro.throw(typ, val, tb)
 
     def close(self) -> None:
