@@ -96,7 +96,9 @@ class LoopRunner:
         self._lock.acquire()
         self._owner = me
         try:
-            loop = self.loop
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                loop = self.loop
             task = loop.create_task(coro)
             try:
                 loop.stop()

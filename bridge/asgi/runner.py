@@ -80,7 +80,10 @@ class ASGIRunner:
 
     def handle(self, scope: HTTPScope, body: bytes) -> HTTPCycle:
         """Run the app for one request, on the process loop: the cycle, complete."""
-        cycle = self._cycle(scope, body)
+        state = self.lifespan.state
+        if state is not None:
+            scope["state"] = state.copy()
+        cycle = HTTPCycle(scope, body)
         watchdog = self.watchdog
         if watchdog is None:
             self.runner.run(cycle.run(self.app))
@@ -97,7 +100,12 @@ class ASGIRunner:
         task, cancelled at the deadline as :meth:`handle` does.  Any number may run
         at once, each in its own task (so its own copy of the context variables).
         The task's first step has run on return (:mod:`bridge.asgi._eager`)."""
-        cycle = self._cycle(scope, body, stream)
+        state = self.lifespan.state
+        if state is not None:
+            scope["state"] = state.copy()
+        cycle = (
+            HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
+        )
         # Its first step runs now (bridge.asgi._eager): most apps finish in it.
         task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
         if self.margin_ms is not None and not finished:
@@ -106,15 +114,6 @@ class ASGIRunner:
                 timer = task.get_loop().call_later(limit, cycle.deadline_reached, task, limit)
                 task.add_done_callback(lambda _: timer.cancel())
         return cycle, task
-
-    def _cycle(self, scope: HTTPScope, body: bytes, stream: StreamSink | None = None) -> HTTPCycle:
-        """The cycle for one request, the lifespan state copied into its scope."""
-        state = self.lifespan.state
-        if state is not None:
-            scope["state"] = state.copy()
-        if stream is None:
-            return HTTPCycle(scope, body)
-        return StreamingHTTPCycle(scope, body, stream)
 
     def close(self) -> None:
         self.lifespan.shutdown()
