@@ -1,14 +1,8 @@
-"""Which interface an application speaks, decided once at construction.
-
-* a coroutine function, or an object whose ``__call__`` is one: ASGI 3;
-* a class or a synchronous callable taking one positional argument
-  (``scope``): ASGI 2;
-* any other synchronous callable that can take two positional arguments:
-  presumed WSGI (``environ, start_response``).
-
-``interface="asgi"`` or ``"wsgi"`` overrides the guess where the signature
-allows it; an object whose signature rules out every interface is refused
-with a :class:`ConfigurationError` that says what it looks like.
+"""Which interface an application speaks, decided once at construction: a
+coroutine function (or an object whose ``__call__`` is one) is ASGI 3, a
+class or a synchronous callable taking one positional argument ASGI 2, any
+other that can take two presumed WSGI.  ``interface=`` overrides the guess
+where the signature allows it (README, ``interface``).
 
 The answers are those of :func:`inspect.iscoroutinefunction` and
 :func:`inspect.signature`, but importing ``inspect`` would lengthen every
@@ -44,9 +38,6 @@ _SIGNATURE_OVERRIDES = (
     "__partialmethod__",
 )
 
-#: Set by ``inspect.markcoroutinefunction`` (Python 3.12+): only ``inspect`` reads it.
-_COROUTINE_MARKER = "_is_coroutine_marker"
-
 
 def detect_interface(app: object, interface: str = "auto") -> Interface:
     if interface not in ("auto", "asgi", "wsgi"):
@@ -64,7 +55,7 @@ def detect_interface(app: object, interface: str = "auto") -> Interface:
                 "(async def), which can only be an ASGI application. Leave interface='auto'."
             )
         return "asgi3"
-    arity = _arity(app)
+    arity = _positional_shape(app) or _arity_by_signature(app)
     if interface == "wsgi":
         if arity is not None and not _accepts(arity, 2):
             raise ConfigurationError(
@@ -159,7 +150,8 @@ def _is_coroutine_function(obj: Any) -> bool:
             target = target.func
         else:
             break
-    if not hasattr(target, _COROUTINE_MARKER):
+    # The marker of ``inspect.markcoroutinefunction`` (3.12+), which only inspect reads.
+    if not hasattr(target, "_is_coroutine_marker"):
         if type(target) is FunctionType:
             return bool(target.__code__.co_flags & _CO_COROUTINE)
         if isinstance(target, (type, BuiltinFunctionType)) or not hasattr(target, "__code__"):
@@ -178,17 +170,11 @@ def _partial_type() -> type[partial[Any]] | tuple[()]:
     return functools.partial if functools is not None else ()
 
 
-def _arity(app: Any) -> tuple[int, int | None] | None:
-    """``(required positional parameters, most positional arguments or None
-    for *args)``; None when not even ``inspect`` can tell."""
-    shape = _positional_shape(app)
-    return _arity_by_signature(app) if shape is None else shape
-
-
 def _positional_shape(app: Any) -> tuple[int, int | None] | None:
-    """:func:`_arity` read from the code object of a plain function, a bound
-    method or an instance whose class has a plain ``def __call__``; None for
-    anything else (only ``inspect`` can tell)."""
+    """The arity, ``(required positional parameters, most positional arguments
+    or None for *args)``, read from the code object of a plain function, a
+    bound method or an instance whose class has a plain ``def __call__``; None
+    for anything else (only ``inspect`` can tell)."""
     bound = False
     function: object = app
     if isinstance(app, MethodType):
@@ -227,6 +213,7 @@ def _has_any(obj: object, names: tuple[str, ...]) -> bool:
 
 
 def _arity_by_signature(app: Any) -> tuple[int, int | None] | None:
+    """The arity by ``inspect.signature``; None when not even it can tell."""
     import inspect
 
     try:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -73,10 +72,9 @@ class SnapStartHookError(Exception):
         self.hook = hook
 
 
-def is_snap_start(environ: dict[str, str] | None = None) -> bool:
+def is_snap_start() -> bool:
     """Whether this process is being initialised for a SnapStart snapshot."""
-    env = os.environ if environ is None else environ
-    return env.get(INIT_TYPE_ENV) == "snap-start"
+    return os.environ.get(INIT_TYPE_ENV) == "snap-start"
 
 
 def before_snapshot(func: F, *args: Any, **kwargs: Any) -> F:
@@ -101,6 +99,8 @@ def after_restore(func: F, *args: Any, **kwargs: Any) -> F:
 def reseed_random() -> None:
     """Reseed the ``random`` module's generator from ``os.urandom``: a
     restored copy must not replay the snapshot's sequence."""
+    import random  # loaded only after a restore, not at every start
+
     random.seed()
 
 

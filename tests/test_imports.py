@@ -48,6 +48,7 @@ NOT_FOR_WSGI = (
     "enum",
     "http",
     "urllib.parse",
+    "random",
 )
 
 
@@ -95,6 +96,12 @@ def test_a_first_wsgi_response_loads_none_of_the_costly_modules(source: str) -> 
     )
     loaded = _loaded_after(code)
     assert not loaded.intersection(NOT_FOR_WSGI), sorted(loaded.intersection(NOT_FOR_WSGI))
+
+
+def test_the_runtime_loads_random_only_to_reseed_it() -> None:
+    """``bridge.snapstart`` loads ``random`` only when a SnapStart restore reseeds it."""
+    assert "random" not in _loaded_after("import bridge.runtime.main")
+    assert "random" in _loaded_after("from bridge import snapstart\nsnapstart.reseed_random()")
 
 
 def test_a_first_asgi_response_loads_no_annotation_types() -> None:

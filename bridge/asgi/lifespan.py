@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from bridge._log import get_logger
-from bridge.asgi.loop import LoopRunner
+from bridge.asgi.loop import LoopRunner, get_runner
 from bridge.errors import LifespanError
 
 if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
@@ -57,24 +57,22 @@ class LifespanOn:
         self.app = app
         self.runner = runner
         self.mode = mode
-        self.state: dict[str, Any] | None = None
-        self._state: dict[str, Any] = {}
+        #: Copied into every request's scope (``ASGIRunner`` starts it up first).
+        self.state: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
-        self._inbox: asyncio.Queue[Message] | None = None
-        self._startup_done: asyncio.Event | None = None
-        self._shutdown_done: asyncio.Event | None = None
+        # Each is bound to the loop that first waits on it (Python 3.10+).
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._startup_done = asyncio.Event()
+        self._shutdown_done = asyncio.Event()
         self._sent_any = False
         self._failure: str | None = None
         self._error: BaseException | None = None
         self._started = False
 
     async def _receive(self) -> Message:
-        assert self._inbox is not None
         return await self._inbox.get()
 
     async def _send(self, message: Message) -> None:
-        assert self._startup_done is not None
-        assert self._shutdown_done is not None
         kind = message.get("type")
         if not (isinstance(kind, str) and kind.startswith("lifespan.")):
             raise LifespanError(
@@ -92,12 +90,10 @@ class LifespanOn:
         (self._shutdown_done if phase == "lifespan.shutdown" else self._startup_done).set()
 
     async def _main(self) -> None:
-        assert self._startup_done is not None
-        assert self._shutdown_done is not None
         scope = {
             "type": "lifespan",
             "asgi": {"version": "3.0", "spec_version": "2.0"},
-            "state": self._state,
+            "state": self.state,
         }
         try:
             await self.app(scope, self._receive, self._send)
@@ -112,13 +108,9 @@ class LifespanOn:
     def startup(self) -> None:
         self.runner.run(self._startup())
         self._started = True
-        self.state = self._state
         _register(self)
 
     async def _startup(self) -> None:
-        self._inbox = asyncio.Queue()
-        self._startup_done = asyncio.Event()
-        self._shutdown_done = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._main())
         await self._inbox.put({"type": "lifespan.startup"})
         await self._wait_for_startup()
@@ -133,7 +125,7 @@ class LifespanOn:
                     "continuing without it.",
                     _describe(self._error) if self._error else "it returned at once",
                 )
-                self._state.clear()
+                self.state.clear()
                 self._task = None
                 self._error = None
                 return
@@ -146,7 +138,6 @@ class LifespanOn:
 
     async def _wait_for_startup(self) -> None:
         """Wait until startup is over, with a WARNING every ``STARTUP_PATIENCE_S``."""
-        assert self._startup_done is not None
         done = asyncio.ensure_future(self._startup_done.wait())
         waited = 0.0
         try:
@@ -178,8 +169,6 @@ class LifespanOn:
             logger.error("%s", exc)
 
     async def _shutdown(self) -> None:
-        assert self._inbox is not None
-        assert self._shutdown_done is not None
         task = self._task
         if task is None or task.done():
             return
@@ -214,8 +203,8 @@ class LifespanOn:
                 )
 
 
-def _describe(exc: BaseException | None) -> str:
-    return f"{type(exc).__name__}: {exc}" if exc is not None else "nothing"
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 # -- process end: atexit and SIGTERM, shared by every handler in the process
@@ -254,8 +243,6 @@ def shutdown_all() -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    from bridge.asgi.loop import get_runner
-
     runner = get_runner()
     if runner.is_running_here:
         # An invocation is in progress on this thread: finish it first.  (One

@@ -1,20 +1,13 @@
 """The one event loop of the process.
 
 bridge creates a private event loop the first time an ASGI app needs it and
-reuses it for every invocation, by every handler in the process, for the
-life of the process: connection pools and clients created at startup stay
-bound to a loop that keeps existing.  The loop is never installed as the
-thread's current loop and no loop policy is touched, so ``asyncio.run()``
-elsewhere in the process neither disturbs it nor is disturbed by it.
-
-Lambda calls a handler from one thread, one invocation at a time.  Handlers
-called from several threads at once (a local server, a test, an application
-that starts threads) share the one loop: their invocations are served one
-at a time, in the order they arrive, each on its caller's thread.
-
-``bridge.runtime`` drives the loop itself for the life of the process
-(:meth:`LoopRunner.serve`) and awaits ASGI invocations on it; a handler
-called from another thread meanwhile has its coroutine run on that loop.
+reuses it, by every handler, for the life of the process: connection pools
+and clients created at startup stay bound to a loop that keeps existing.  It
+is never installed as the thread's current loop and no loop policy is
+touched, so ``asyncio.run()`` elsewhere neither disturbs it nor is disturbed
+by it.  Handlers called from several threads at once take turns on it, each
+on its caller's thread (README, "Failure modes").  ``bridge.runtime`` drives
+it itself (:meth:`LoopRunner.serve`).
 """
 
 from __future__ import annotations
@@ -73,21 +66,13 @@ class LoopRunner:
     ) -> T:
         """Run ``coro`` to completion on the process loop and return its result.
 
-        ``loop.run_until_complete()`` costs at least two loop iterations
-        for a coroutine that finishes in its first step (the step, then the
-        done callback that stops the loop) plus a done callback added and
-        removed.  Most requests finish in their first step: nothing they
-        await ever blocks.  So the loop is stopped *before* it starts, which
-        asyncio documents as "poll the selector once with a timeout of zero,
-        run what is ready, and return": one iteration, in which the new
-        task takes its first step.  Only a task still pending after that
-        (it awaits a timer, I/O, another task) is handed to
-        ``run_until_complete()``, which resumes it with a normal blocking
-        loop.  Public asyncio API only, the same on Python 3.10 to 3.14.
-
-        ``on_pending(task)`` is called only on that second path, before the
-        loop resumes: work that matters only to a task that waits (arming a
-        deadline timer) costs nothing to one that does not.
+        Most requests finish in their first step: nothing they await ever
+        blocks.  So the loop is stopped *before* it starts, which asyncio
+        documents as "poll the selector once with a timeout of zero, run what
+        is ready, and return": one iteration, in which the new task takes its
+        first step.  Only a task still pending after that is handed to
+        ``run_until_complete()``, after ``on_pending(task)`` (which arms a
+        deadline timer only for a task that waits).
 
         A call made while another thread runs the loop waits for its turn.
         """
@@ -141,13 +126,10 @@ class LoopRunner:
 
     def serve(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro``, a server that owns the loop for the life of the
-        process (``bridge.runtime``), on the process loop.
-
-        While it runs, :meth:`run` called from another thread (a handler
-        called on a worker thread: a WebSocket event, lifespan startup or
-        shutdown) hands its coroutine to the running loop and waits for it,
-        instead of waiting for a turn that would never come.
-        """
+        process (``bridge.runtime``), on the process loop.  Meanwhile
+        :meth:`run` called from another thread (a WebSocket event, lifespan
+        startup or shutdown) hands its coroutine to the running loop, instead
+        of waiting for a turn that would never come."""
 
         async def serving() -> T:
             self._serving = True
@@ -173,14 +155,6 @@ class LoopRunner:
             return await task
 
         return asyncio.run_coroutine_threadsafe(watched(), loop).result()
-
-    @property
-    def is_running(self) -> bool:
-        """True while :meth:`run` is in progress (on any thread), including the
-        moment between its first loop iteration and the rest of a task that
-        needs more, and whenever the loop runs (as in :meth:`close`)."""
-        loop = self._loop
-        return self._owner is not None or (loop is not None and loop.is_running())
 
     @property
     def is_running_here(self) -> bool:

@@ -14,8 +14,6 @@ from bridge.asgi.loop import get_runner
 from bridge.errors import ProtocolError
 
 if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
-    from collections.abc import Mapping
-
     from bridge.response import StreamSink
     from bridge.types import ASGIApp, HTTPScope, LifespanMode, Receive, Scope, Send
     from bridge.websocket.cycle import WebSocketCycle
@@ -110,7 +108,7 @@ class ASGIRunner:
         )
         # Its first step runs now (bridge.asgi._eager): most apps finish in it.
         task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
-        if self.margin_ms is not None and not finished:  # no timer for a finished one
+        if self.margin_ms is not None and not finished:
             limit = time_limit(cycle, self.margin_ms)
             if limit is not None:
                 timer = task.get_loop().call_later(limit, cycle.deadline_reached, task, limit)
@@ -125,19 +123,17 @@ class Watchdog:
     """Cancels a cycle still running at its time limit: the Lambda deadline
     (``context.get_remaining_time_in_millis()``) minus the margin.
 
-    Only a cycle that is still pending after its first step on the loop is
-    watched (:meth:`watch` is called from the loop runner's ``on_pending``):
-    one that finished in that step, as most do, cannot be cancelled anyway,
-    so it costs the watchdog nothing, and the context is not even asked for
-    its remaining time.  The deadline itself is absolute, so asking after the
-    first step changes nothing but the limit quoted in the log, which counts
-    from then.
+    Only a cycle still pending after its first step on the loop is watched
+    (:meth:`watch` is the loop runner's ``on_pending``): one that finished in
+    that step cannot be cancelled anyway.  The deadline is absolute: asking
+    for it only then loses nothing.
 
     One timer serves every invocation: it is armed for the first deadline
     and re-armed only when it fires early (a later invocation has a later
     deadline) or would fire too late (an earlier one).  Invocations run one
     at a time on the loop (see :mod:`bridge.asgi.loop`), so one watched cycle at
-    a time.
+    a time.  (:meth:`ASGIRunner.start`, which runs any number at once, arms a
+    timer for each.)
     """
 
     __slots__ = (
@@ -148,7 +144,6 @@ class Watchdog:
         "_margin_ms",
         "_task",
         "_timer",
-        "_timer_at",
     )
 
     def __init__(self, margin_ms: int) -> None:
@@ -159,15 +154,11 @@ class Watchdog:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
 
     def watch(self, cycle: Watched, task: asyncio.Task[None]) -> None:
-        """Watch ``task`` (``cycle``'s, still pending) until it is done.
-
-        No time limit when the context knows no deadline (none, a mock, a
-        stub answering 0) or cannot tell it.  Never raises: the task is
-        already running, and the loop runner resumes it right after this.
-        """
+        """Watch ``task`` (``cycle``'s, still pending) until it is done, if
+        :func:`time_limit` gives it one.  Never raises: the task is already
+        running, and the loop runner resumes it right after this."""
         limit = time_limit(cycle, self._margin_ms)
         if limit is None:
             return
@@ -176,14 +167,13 @@ class Watchdog:
         self._at = at = loop.time() + limit
         self._cycle = cycle
         self._task = task
-        if self._timer is None or self._timer_at > at or self._loop is not loop:
+        if self._timer is None or self._timer.when() > at or self._loop is not loop:
             self._arm(loop, at)
 
     def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._loop = loop
-        self._timer_at = at
         self._timer = loop.call_at(at, self._fire)
 
     def _fire(self) -> None:
@@ -211,16 +201,12 @@ def time_limit(cycle: Watched, margin_ms: int) -> float | None:
         millis = remaining()
     except Exception:
         logger.warning(
-            "context.get_remaining_time_in_millis() failed; no time limit for %s.",
-            _request_of(cycle.scope),
+            "context.get_remaining_time_in_millis() failed; no time limit for %s %s.",
+            cycle.scope.get("method") or cycle.scope.get("type"),
+            cycle.scope.get("path"),
             exc_info=True,
         )
         return None
     if not isinstance(millis, (int, float)) or millis <= 0:
         return None
     return (millis - margin_ms) / 1000 if millis > margin_ms else 0.0
-
-
-def _request_of(scope: Mapping[str, Any]) -> str:
-    """``GET /path``, or ``websocket /path``, for log lines."""
-    return f"{scope.get('method') or scope.get('type')} {scope.get('path')}"

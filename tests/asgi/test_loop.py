@@ -213,7 +213,7 @@ def test_a_base_exception_propagates(
 
     with pytest.raises(exc_type):
         runner.run(interrupted())
-    assert not runner.is_running
+    assert not runner.is_running_here
     assert runner.run(_sleeps(1)) == 1
 
 
@@ -229,28 +229,33 @@ def test_cancellation_propagates(runner: LoopRunner) -> None:
     assert runner.run(_immediate()) == "done"
 
 
-def test_is_running_covers_the_whole_run(runner: LoopRunner) -> None:
+def test_is_running_here_covers_the_whole_run(runner: LoopRunner) -> None:
     seen: list[bool] = []
 
     async def look() -> None:
-        seen.append(runner.is_running)
+        seen.append(runner.is_running_here)
         await asyncio.sleep(0)
-        seen.append(runner.is_running)
+        seen.append(runner.is_running_here)
 
-    assert not runner.is_running
+    assert not runner.is_running_here
     runner.run(look())
     assert seen == [True, True]
-    assert not runner.is_running
+    assert not runner.is_running_here
 
 
 def test_callbacks_after_run_see_it_finished(runner: LoopRunner) -> None:
-    seen: list[bool] = []
+    """As the SIGTERM handler does: the callback may run the loop again."""
+    seen: list[object] = []
+
+    def after() -> None:
+        seen.append(runner.is_running_here)
+        seen.append(runner.run(_sleeps(1)))
 
     async def ask() -> None:
-        runner.call_after_run(lambda: seen.append(runner.is_running))
+        runner.call_after_run(after)
 
     runner.run(ask())
-    assert seen == [False]
+    assert seen == [False, 1]
 
 
 def test_a_background_task_finishes_on_later_runs(runner: LoopRunner) -> None:
@@ -270,16 +275,6 @@ def test_a_background_task_finishes_on_later_runs(runner: LoopRunner) -> None:
     runner.run(_sleeps(2))
     assert done == ["background"]
     assert not tasks
-
-
-def test_is_running_while_the_loop_runs_outside_run(runner: LoopRunner) -> None:
-    seen: list[bool] = []
-
-    async def look() -> None:
-        seen.append(runner.is_running)
-
-    runner.loop.run_until_complete(look())
-    assert seen == [True]
 
 
 # ------------------------------------------------- calls from several threads
