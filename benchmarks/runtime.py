@@ -137,19 +137,7 @@ class RuntimeAPI:
         for _ in range(count):
             self._ids += 1
             request_id = b"8476a536-e9f4-11e8-9739-%012d" % self._ids
-            data = b"".join(
-                [
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
-                    b"Lambda-Runtime-Aws-Request-Id: %s\r\n" % request_id,
-                    b"Lambda-Runtime-Deadline-Ms: %s\r\n" % deadline,
-                    b"Lambda-Runtime-Invoked-Function-Arn: "
-                    b"arn:aws:lambda:us-east-1:123456789012:function:bench\r\n",
-                    b"Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;"
-                    b"Parent=53995c3f42cd8ad8;Sampled=1\r\n",
-                    b"Content-Length: %d\r\n\r\n" % len(event),
-                    event,
-                ]
-            )
+            data = next_reply(request_id, deadline, event)
             if self.waiting:
                 self._hand(self.waiting.popleft(), data)
             else:
@@ -429,6 +417,23 @@ class Child:
             kind = next((v for k, v in headers if k.lower() == "content-type"), "")
             if status != 200 or content != apps.BODY or not kind.startswith("text/plain"):
                 raise Problem(f"wrong answer: {status} {kind!r} {content[:40]!r}")
+
+
+def next_reply(request_id: bytes, deadline: bytes, event: bytes) -> bytes:
+    """The Runtime API's whole answer to ``/next``: status line, headers and ``event``."""
+    return b"".join(
+        [
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+            b"Lambda-Runtime-Aws-Request-Id: %s\r\n" % request_id,
+            b"Lambda-Runtime-Deadline-Ms: %s\r\n" % deadline,
+            b"Lambda-Runtime-Invoked-Function-Arn: "
+            b"arn:aws:lambda:us-east-1:123456789012:function:bench\r\n",
+            b"Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;"
+            b"Parent=53995c3f42cd8ad8;Sampled=1\r\n",
+            b"Content-Length: %d\r\n\r\n" % len(event),
+            event,
+        ]
+    )
 
 
 def _event() -> bytes:

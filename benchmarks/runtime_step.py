@@ -42,7 +42,7 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [path for path in (ROOT, HERE) if path not in sys.path]
 
 import apps  # noqa: E402
-from runtime import _event  # noqa: E402
+from runtime import _event, next_reply  # noqa: E402
 from stats import Series, paired_ratio, paired_ratio_interval  # noqa: E402
 
 REQUEST_ID = b"8476a536-e9f4-11e8-9739-000000000001"
@@ -53,19 +53,7 @@ def next_answer() -> bytes:
     """The ``/next`` answer ``runtime.py``'s server gives."""
     event = _event()
     deadline = str(int((time.time() + 3600) * 1000)).encode()
-    return b"".join(
-        [
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
-            b"Lambda-Runtime-Aws-Request-Id: %s\r\n" % REQUEST_ID,
-            b"Lambda-Runtime-Deadline-Ms: %s\r\n" % deadline,
-            b"Lambda-Runtime-Invoked-Function-Arn: "
-            b"arn:aws:lambda:us-east-1:123456789012:function:bench\r\n",
-            b"Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;"
-            b"Parent=53995c3f42cd8ad8;Sampled=1\r\n",
-            b"Content-Length: %d\r\n\r\n" % len(event),
-            event,
-        ]
-    )
+    return next_reply(REQUEST_ID, deadline, event)
 
 
 def contender(package: str, app_name: str) -> Callable[[int], float]:
