@@ -8,16 +8,9 @@
 2. ``websocket`` - ``requestContext.eventType`` and ``connectionId``
    (API Gateway WebSocket, see :func:`bridge.websocket.source.matches`).
 3. ``source=NAME`` (or an ``EventSource``): that source alone, if it matches.
-   Otherwise each of ``custom_handlers`` in turn, then the built-in sources:
-
-   1. ``edge``       - ``Records[0].cf``                       (CloudFront Lambda@Edge)
-   2. ``alb``        - ``requestContext.elb``                  (Application Load Balancer)
-   3. ``url``        - payload 2.0 on a ``*.lambda-url.*`` domain (Lambda function URL)
-   4. ``http``       - ``version: "2.0"`` with ``rawPath``     (HTTP API, payload 2.0)
-   5. ``lattice-v2`` - ``version: "2.0"`` with ``method``      (VPC Lattice 2.0)
-   6. ``lattice``    - ``raw_path`` and ``method``             (VPC Lattice 1.0)
-   7. ``http-v1``    - ``httpMethod`` with ``version``         (HTTP API, payload 1.0)
-   8. ``rest``       - ``httpMethod`` without ``version``      (REST API proxy integration)
+   Otherwise each of ``custom_handlers`` in turn, then the built-in sources
+   in :data:`BUILTIN_SOURCES` order (each one's ``looks_for`` names its keys;
+   README.rst lists them).
 4. ``warmup`` - serverless-plugin-warmup's ping (``source``), answered ``{}``.
 5. The ``non_http_path`` source, for any other event (not for an HTTP event
    of a built-in source that ``source=`` refused).
@@ -138,7 +131,7 @@ class SourceSelector:
             source = builtin_source(event)
             if source is not None and (
                 (source is not rest.SOURCE and source is not http_api_v1.SOURCE)
-                or not _has_event_type(event)
+                or "eventType" not in (event.get("requestContext") or ())  # step 1's exception
             ):
                 return source
         if isinstance(event, dict):
@@ -162,12 +155,6 @@ class SourceSelector:
         if self.events is not None and not (type(event) is dict and builtin_source(event)):
             return self.events
         raise UnknownEventError(_no_match_message(event, self.sources))
-
-
-def _has_event_type(event: dict[str, Any]) -> bool:
-    """Whether a REST or HTTP API 1.0 event could be a WebSocket one (step 1)."""
-    context = event.get("requestContext")
-    return isinstance(context, dict) and "eventType" in context
 
 
 def is_warmup(event: object) -> bool:

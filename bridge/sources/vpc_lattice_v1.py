@@ -44,7 +44,6 @@ def reader(
     def read(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
     ) -> T:
-        """The request, handed to ``build``."""
         headers = read_headers(r.mapping(event, "headers", source), source)
         method = r.method(event.get("method"), "method", source)
         target = r.text(event.get(path_key), path_key, source, "/") or "/"
@@ -57,7 +56,7 @@ def reader(
             query = r.encode_query(params, source) if params else ""
         body = decode_request_body(event.get("body"), event.get(base64_key), source=source)
         last = r.last_values(headers)
-        client = r.forwarded_client(last)
+        client = r.forwarded_client(last.get("x-forwarded-for"))
         found = r.scheme_and_server(last)
         return r.build_proxied(
             build, source, event, context, config, method, raw, query, headers, body, client, found
