@@ -21,7 +21,7 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from typing import Any, TypeVar
 
     from bridge.sources.request import Builder, RequestHeaders
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
@@ -57,9 +57,10 @@ def read(
     # X-Forwarded-For the load balancer appended is under its lower-case
     # name, as the load balancer sends it; else the checked helpers.
     headers: RequestHeaders
+    forwarded_for: str | None
     multi = is_multi_value(event)
     key = "multiValueHeaders" if multi else "headers"
-    found = event.get(key)
+    found: Any = event.get(key)
     value = found.get("x-forwarded-for") if type(found) is dict else None
     if multi and type(value) is list and value and type(value[-1]) is str:
         headers, forwarded_for = r.MultiValueHeaders(found), value[-1]

@@ -159,11 +159,4 @@ class EventSource:
 
 def scope_reader(read: ReadRequest) -> ToRequest:
     """``to_request`` for a source that has ``read``: the scope of what it reads."""
-
-    def to_request(
-        event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-    ) -> tuple[HTTPScope, bytes]:
-        scope: tuple[HTTPScope, bytes] = read(event, context, config, to_scope)
-        return scope
-
-    return to_request
+    return lambda event, context, config: read(event, context, config, to_scope)

@@ -97,11 +97,9 @@ async def _read_body(receive: Receive) -> bytes | None:
             return None
         if kind != "http.request":
             raise ProtocolError(f"Expected ASGI message 'http.request', but got {kind!r}.")
-        chunk = message.get("body", b"")
-        if chunk:
-            chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
