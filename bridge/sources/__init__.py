@@ -2,9 +2,10 @@
 
 :meth:`SourceSelector.select` decides, in this order (first match wins):
 
-1. With neither ``custom_handlers`` nor ``source=``: the built-in HTTP source
-   the keys below name, unless the event is a REST or HTTP API 1.0 one that
-   also carries a WebSocket ``requestContext.eventType`` (step 2 decides).
+1. With neither ``custom_handlers`` nor ``source=``: the first built-in HTTP
+   source of step 3 whose keys the event has, unless it is a REST or HTTP API
+   1.0 event that also carries a WebSocket ``requestContext.eventType`` (step
+   2 decides).
 2. ``websocket`` - ``requestContext.eventType`` and ``connectionId``
    (API Gateway WebSocket, see :func:`bridge.websocket.source.matches`).
 3. ``source=NAME`` (or an ``EventSource``): that source alone, if it matches.
