@@ -16,12 +16,9 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import TypeVar
 
-    from bridge.sources.request import Builder, RequestHeaders
+    from bridge.sources.request import Builder, RequestHeaders, T
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
-
-    T = TypeVar("T")
 
 
 NAME = "rest"
