@@ -104,7 +104,7 @@ WARMUP = "warmup"
 class SourceSelector:
     """Picks the event source for each event, in the order above."""
 
-    __slots__ = ("builtin_first", "custom", "events", "sources")
+    __slots__ = ("builtin_first", "events", "sources")
 
     def __init__(
         self,
@@ -112,16 +112,15 @@ class SourceSelector:
         only: str | EventSource | None = None,
         events: EventSource | None = None,
     ) -> None:
-        #: Tried in turn before the built-in sources; None: only these.
-        self.custom: tuple[EventSource, ...] | None
+        #: Step 3's sources, tried in turn: source= alone, or the custom ones
+        #: and then the built-in ones.
+        self.sources: tuple[EventSource, ...]
         if only is not None and only != "auto":
-            self.custom = None
-            self.sources: tuple[EventSource, ...] = (_resolve(only),)
+            self.sources = (_resolve(only),)
         else:
-            self.custom = tuple(as_event_source(h) for h in custom)
-            self.sources = (*self.custom, *BUILTIN_SOURCES)
+            self.sources = (*(as_event_source(h) for h in custom), *BUILTIN_SOURCES)
         #: Step 1: no custom source and no source= to come first.
-        self.builtin_first = self.custom == ()
+        self.builtin_first = self.sources == BUILTIN_SOURCES
         #: The non_http_path source (step 5), if any.
         self.events = events
 
@@ -140,17 +139,9 @@ class SourceSelector:
 
             if matches(event):
                 return WEBSOCKET
-            custom = self.custom
-            if custom is None:
-                if self.sources[0].matches(event):
-                    return self.sources[0]
-            else:
-                for source in custom:
-                    if source.matches(event):
-                        return source
-                builtin = builtin_source(event)
-                if builtin is not None:
-                    return builtin
+            for source in self.sources:
+                if source.matches(event):
+                    return source
         if is_warmup(event):
             return WARMUP
         if self.events is not None and not (type(event) is dict and builtin_source(event)):
