@@ -86,7 +86,7 @@ def read(
         r.join_query(query, NAME) if query else "",
         headers,
         decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
-        r.forwarded_client(forwarded_for),
+        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
         ("http", ""),  # the server: the Host header's
     )
 

@@ -46,7 +46,7 @@ def reader(
     ) -> T:
         headers = read_headers(r.mapping(event, "headers", source), source)
         method = r.method(event.get("method"), "method", source)
-        target = r.text(event.get(path_key), path_key, source, "/") or "/"
+        target = r.text(event.get(path_key), path_key, source)
         raw, _, query = target.partition("?")
         raw = raw or "/"
         if not query:
