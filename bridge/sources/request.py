@@ -171,11 +171,6 @@ def client(address: object) -> str | None:
     return address
 
 
-def forwarded_client(forwarded_for: str | None) -> str | None:
-    """The right-most ``X-Forwarded-For`` entry: the one the last proxy added."""
-    return client(rightmost(forwarded_for)) if forwarded_for else None
-
-
 def http_version(protocol: object) -> str:
     """``"HTTP/1.1"`` -> ``"1.1"``, ``"HTTP/2.0"`` -> ``"2"``; anything else is 1.1."""
     if isinstance(protocol, str) and protocol.upper().startswith("HTTP/"):

@@ -56,7 +56,8 @@ def reader(
             query = r.encode_query(params, source) if params else ""
         body = decode_request_body(event.get("body"), event.get(base64_key), source=source)
         last = r.last_values(headers)
-        client = r.forwarded_client(last.get("x-forwarded-for"))
+        forwarded_for = last.get("x-forwarded-for")
+        client = r.client(r.rightmost(forwarded_for)) if forwarded_for else None
         found = r.scheme_and_server(last)
         return r.build_proxied(
             build, source, event, context, config, method, raw, query, headers, body, client, found
