@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from bridge.types import LambdaContext, LambdaEvent
 
     T = TypeVar("T")
-    T_co = TypeVar("T_co", covariant=True)
     #: Request headers as read: lower-case names, values as received, in order.
     Pairs = list[tuple[str, str]]
     #: Request headers as a source hands them on: pairs, or the event's own
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
         [str, LambdaEvent, LambdaContext | None, str, str, str, "str | None", str, str,
          RequestHeaders, "str | None", "str | None", "Server | str", bytes, str,
          "dict[str, Any] | None"],
-        T_co,
+        T,
     ]
     # fmt: on
 
