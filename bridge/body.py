@@ -91,7 +91,18 @@ class BodySerializer:
     __slots__ = ("_exact", "_prefixes", "_seen")
 
     def __init__(self, text_mime_types: Iterable[str] | None = None) -> None:
-        extra = _validate_mime_types(text_mime_types)
+        if isinstance(text_mime_types, (str, bytes)):
+            raise ConfigurationError(
+                "text_mime_types must be a list of content types such as ['application/vnd.x'], "
+                f"got the single string {text_mime_types!r}; wrap it in a list."
+            )
+        extra = []
+        for item in text_mime_types or ():
+            if not isinstance(item, str) or not item:
+                raise ConfigurationError(
+                    f"text_mime_types entries must be non-empty strings, got {item!r}."
+                )
+            extra.append(item.strip().lower())
         self._exact = DEFAULT_TEXT_MIME_TYPES | {t for t in extra if not t.endswith("/")}
         self._prefixes = ("text/", *sorted(t for t in extra if t.endswith("/")))
         #: Content-Type values already decided (an app sends few distinct ones).
@@ -155,21 +166,3 @@ def decode_request_body(body: object, is_base64: object, *, source: str) -> byte
             f"{source} event: the text body cannot be encoded as UTF-8 ({exc.reason} at "
             f"position {exc.start})."
         ) from None
-
-
-def _validate_mime_types(value: Iterable[str] | None) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes)):
-        raise ConfigurationError(
-            f"text_mime_types must be a list of content types such as ['application/vnd.x'], "
-            f"got the single string {value!r}; wrap it in a list."
-        )
-    types = []
-    for item in value:
-        if not isinstance(item, str) or not item:
-            raise ConfigurationError(
-                f"text_mime_types entries must be non-empty strings, got {item!r}."
-            )
-        types.append(item.strip().lower())
-    return types

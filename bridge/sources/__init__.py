@@ -2,22 +2,16 @@
 
 :meth:`SourceSelector.select` decides, in this order (first match wins):
 
-1. With neither ``custom_handlers`` nor ``source=``: the built-in HTTP source
-   the keys below name, unless the event is a REST or HTTP API 1.0 one that
-   also carries a WebSocket ``requestContext.eventType`` (step 2 decides).
+1. With neither ``custom_handlers`` nor ``source=``: the first built-in HTTP
+   source of step 3 whose keys the event has, unless it is a REST or HTTP API
+   1.0 event that also carries a WebSocket ``requestContext.eventType`` (step
+   2 decides).
 2. ``websocket`` - ``requestContext.eventType`` and ``connectionId``
    (API Gateway WebSocket, see :func:`bridge.websocket.source.matches`).
 3. ``source=NAME`` (or an ``EventSource``): that source alone, if it matches.
-   Otherwise each of ``custom_handlers`` in turn, then the built-in sources:
-
-   1. ``edge``       - ``Records[0].cf``                       (CloudFront Lambda@Edge)
-   2. ``alb``        - ``requestContext.elb``                  (Application Load Balancer)
-   3. ``url``        - payload 2.0 on a ``*.lambda-url.*`` domain (Lambda function URL)
-   4. ``http``       - ``version: "2.0"`` with ``rawPath``     (HTTP API, payload 2.0)
-   5. ``lattice-v2`` - ``version: "2.0"`` with ``method``      (VPC Lattice 2.0)
-   6. ``lattice``    - ``raw_path`` and ``method``             (VPC Lattice 1.0)
-   7. ``http-v1``    - ``httpMethod`` with ``version``         (HTTP API, payload 1.0)
-   8. ``rest``       - ``httpMethod`` without ``version``      (REST API proxy integration)
+   Otherwise each of ``custom_handlers`` in turn, then the built-in sources
+   in :data:`BUILTIN_SOURCES` order (each one's ``looks_for`` names its keys;
+   README.rst lists them).
 4. ``warmup`` - serverless-plugin-warmup's ping (``source``), answered ``{}``.
 5. The ``non_http_path`` source, for any other event (not for an HTTP event
    of a built-in source that ``source=`` refused).
@@ -110,7 +104,7 @@ WARMUP = "warmup"
 class SourceSelector:
     """Picks the event source for each event, in the order above."""
 
-    __slots__ = ("builtin_first", "custom", "events", "sources")
+    __slots__ = ("builtin_first", "events", "sources")
 
     def __init__(
         self,
@@ -118,16 +112,15 @@ class SourceSelector:
         only: str | EventSource | None = None,
         events: EventSource | None = None,
     ) -> None:
-        #: Tried in turn before the built-in sources; None: only these.
-        self.custom: tuple[EventSource, ...] | None
+        #: Step 3's sources, tried in turn: source= alone, or the custom ones
+        #: and then the built-in ones.
+        self.sources: tuple[EventSource, ...]
         if only is not None and only != "auto":
-            self.custom = None
-            self.sources: tuple[EventSource, ...] = (_resolve(only),)
+            self.sources = (_resolve(only),)
         else:
-            self.custom = tuple(as_event_source(h) for h in custom)
-            self.sources = (*self.custom, *BUILTIN_SOURCES)
+            self.sources = (*(as_event_source(h) for h in custom), *BUILTIN_SOURCES)
         #: Step 1: no custom source and no source= to come first.
-        self.builtin_first = self.custom == ()
+        self.builtin_first = self.sources == BUILTIN_SOURCES
         #: The non_http_path source (step 5), if any.
         self.events = events
 
@@ -138,7 +131,7 @@ class SourceSelector:
             source = builtin_source(event)
             if source is not None and (
                 (source is not rest.SOURCE and source is not http_api_v1.SOURCE)
-                or not _has_event_type(event)
+                or "eventType" not in (event.get("requestContext") or ())  # step 1's exception
             ):
                 return source
         if isinstance(event, dict):
@@ -146,28 +139,14 @@ class SourceSelector:
 
             if matches(event):
                 return WEBSOCKET
-            custom = self.custom
-            if custom is None:
-                if self.sources[0].matches(event):
-                    return self.sources[0]
-            else:
-                for source in custom:
-                    if source.matches(event):
-                        return source
-                builtin = builtin_source(event)
-                if builtin is not None:
-                    return builtin
+            for source in self.sources:
+                if source.matches(event):
+                    return source
         if is_warmup(event):
             return WARMUP
         if self.events is not None and not (type(event) is dict and builtin_source(event)):
             return self.events
         raise UnknownEventError(_no_match_message(event, self.sources))
-
-
-def _has_event_type(event: dict[str, Any]) -> bool:
-    """Whether a REST or HTTP API 1.0 event could be a WebSocket one (step 1)."""
-    context = event.get("requestContext")
-    return isinstance(context, dict) and "eventType" in context
 
 
 def is_warmup(event: object) -> bool:

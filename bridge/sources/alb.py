@@ -13,6 +13,7 @@ entry, the one the load balancer appended.
 
 from __future__ import annotations
 
+from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.response import multi_value_headers, status_phrase, takes_text
 from bridge.sources import request as r
@@ -20,12 +21,10 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from typing import Any
 
-    from bridge.sources.request import Builder, RequestHeaders
+    from bridge.sources.request import Builder, RequestHeaders, T
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
-
-    T = TypeVar("T")
 
 
 NAME = "alb"
@@ -43,7 +42,6 @@ def is_multi_value(event: LambdaEvent) -> bool:
 def read(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
 ) -> T:
-    """The request, handed to ``build``."""
     # Each field is taken as it is when it has the usual type and is plain
     # ASCII; anything else goes to the helper that checks it and explains.
     method = event.get("httpMethod")
@@ -56,23 +54,21 @@ def read(
     # The headers as the event has them (the builder checks them) when the
     # X-Forwarded-For the load balancer appended is under its lower-case
     # name, as the load balancer sends it; else the checked helpers.
-    headers: RequestHeaders | None = None
-    forwarded_for = None
-    if is_multi_value(event):
-        found = event["multiValueHeaders"]
-        values = found.get("x-forwarded-for") if type(found) is dict else None
-        if type(values) is list and values and type(values[-1]) is str:
-            headers, forwarded_for = r.MultiValueHeaders(found), values[-1]
+    headers: RequestHeaders
+    forwarded_for: str | None
+    multi = is_multi_value(event)
+    key = "multiValueHeaders" if multi else "headers"
+    found: Any = event.get(key)
+    value = found.get("x-forwarded-for") if type(found) is dict else None
+    if multi and type(value) is list and value and type(value[-1]) is str:
+        headers, forwarded_for = r.MultiValueHeaders(found), value[-1]
+    elif not multi and type(value) is str:
+        headers, forwarded_for = found, value
     else:
-        found = event.get("headers")
-        value = found.get("x-forwarded-for") if type(found) is dict else None
-        if type(value) is str:
-            headers, forwarded_for = found, value
-    if headers is None:
-        if is_multi_value(event):
-            headers = r.read_multi_headers(r.mapping(event, "multiValueHeaders", NAME), NAME)
-        else:
-            headers = r.read_single_headers(r.mapping(event, "headers", NAME), NAME)
+        values = r.mapping(event, key, NAME)
+        headers = (
+            r.read_multi_headers(values, NAME) if multi else r.read_single_headers(values, NAME)
+        )
         forwarded_for = r.last_values(headers).get("x-forwarded-for")
     # Whichever the event has, whatever the header mode: the multi-value
     # parameters when present, as they hold every value.
@@ -107,26 +103,32 @@ def to_response(
     return response
 
 
-#: Headers whose repeated lines cannot be comma-joined into one (RFC 9110,
-#: 5.3: Set-Cookie is the exception to the rule that they can).
-NOT_JOINED = frozenset(("set-cookie",))
-
-
 def single_value_headers(headers: TextHeaders) -> dict[str, str]:
     """Headers for single-value mode, one value per name: repeated headers
-    comma-joined, but each value of a header in :data:`NOT_JOINED` under a
-    casing of its own (as Mangum and serverless-wsgi send them), and a
-    WARNING that recommends multi-value mode."""
+    comma-joined, but each Set-Cookie (which cannot be joined, RFC 9110, 5.3)
+    under a casing of its own (as Mangum and serverless-wsgi send them), and
+    a WARNING that recommends multi-value mode."""
     single: dict[str, str] = {}
     for key, values in multi_value_headers(headers).items():
         if len(values) == 1:
             single[key] = values[0]
-        elif key not in NOT_JOINED:
+        elif key != "set-cookie":
             single[key] = ",".join(values)
         else:
             names = casings(key, len(values))
             single.update(zip(names, values[: len(names)], strict=True))
-            _log_casings(key, len(values), len(values) - len(names))
+            left_out = len(values) - len(names)
+            get_logger("bridge.sources").warning(
+                "%s responses carry one value per header: %d Set-Cookie headers were sent under "
+                "differently-cased names (set-cookie, Set-cookie, ...), which the load balancer "
+                "passes on as separate headers%s. Turn on multi-value headers for the target "
+                "group to send them as a list.",
+                NAME,
+                len(values),
+                f"; the last {left_out} were left out (a name has only so many casings)"
+                if left_out
+                else "",
+            )
     return single
 
 
@@ -143,25 +145,6 @@ def casings(name: str, count: int) -> list[str]:
                 chars[index] = chars[index].upper()
         result.append("".join(chars))
     return result
-
-
-def _log_casings(key: str, count: int, left_out: int) -> None:
-    import logging
-
-    shown = "-".join(part.capitalize() for part in key.split("-"))
-    logging.getLogger("bridge.sources").warning(
-        "%s responses carry one value per header: %d %s headers were sent under "
-        "differently-cased names (%s, %s, ...), which the load balancer passes on as separate "
-        "headers%s. Turn on multi-value headers for the target group to send them as a list.",
-        NAME,
-        count,
-        shown,
-        key,
-        key[:1].upper() + key[1:],
-        f"; the last {left_out} were left out (a name has only so many casings)"
-        if left_out
-        else "",
-    )
 
 
 SOURCE = EventSource(

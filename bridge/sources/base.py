@@ -23,14 +23,13 @@ from bridge.sources.scope import to_scope
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, ClassVar, TypeVar
+    from typing import Any, ClassVar
 
     from typing_extensions import dataclass_transform
 
-    from bridge.sources.request import Builder
+    from bridge.sources.request import Builder, T
     from bridge.types import Headers, HTTPScope, LambdaContext, LambdaEvent, LambdaResponse
 
-    T = TypeVar("T")
     Context = LambdaContext | None
     ToRequest = Callable[[LambdaEvent, Context, "SourceConfig"], tuple[HTTPScope, bytes]]
     ToResponse = Callable[[LambdaEvent, int, Headers, bytes, "SourceConfig"], LambdaResponse]
@@ -159,11 +158,4 @@ class EventSource:
 
 def scope_reader(read: ReadRequest) -> ToRequest:
     """``to_request`` for a source that has ``read``: the scope of what it reads."""
-
-    def to_request(
-        event: LambdaEvent, context: LambdaContext | None, config: SourceConfig
-    ) -> tuple[HTTPScope, bytes]:
-        scope: tuple[HTTPScope, bytes] = read(event, context, config, to_scope)
-        return scope
-
-    return to_request
+    return lambda event, context, config: read(event, context, config, to_scope)

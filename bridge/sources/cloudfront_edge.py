@@ -80,7 +80,6 @@ def matches(event: LambdaEvent) -> bool:
 def read(
     event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
 ) -> T:
-    """The request, handed to ``build``."""
     cf: dict[str, Any] = event["Records"][0]["cf"]
     request = r.mapping(cf, "request", NAME)
     if not request:
@@ -181,10 +180,9 @@ def generated_response_limit(event: LambdaEvent) -> tuple[str | None, int]:
         trigger = event["Records"][0]["cf"]["config"]["eventType"]
     except (KeyError, IndexError, TypeError):
         trigger = None
-    limit = GENERATED_RESPONSE_LIMITS.get(trigger) if isinstance(trigger, str) else None
-    if limit is None:
-        return None, DEFAULT_GENERATED_RESPONSE_LIMIT
-    return trigger, limit
+    if isinstance(trigger, str) and trigger in GENERATED_RESPONSE_LIMITS:
+        return trigger, GENERATED_RESPONSE_LIMITS[trigger]
+    return None, DEFAULT_GENERATED_RESPONSE_LIMIT
 
 
 def _request_line(event: LambdaEvent) -> str:

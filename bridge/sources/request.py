@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from bridge.types import LambdaContext, LambdaEvent
 
     T = TypeVar("T")
-    T_co = TypeVar("T_co", covariant=True)
     #: Request headers as read: lower-case names, values as received, in order.
     Pairs = list[tuple[str, str]]
     #: Request headers as a source hands them on: pairs, or the event's own
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
         [str, LambdaEvent, LambdaContext | None, str, str, str, "str | None", str, str,
          RequestHeaders, "str | None", "str | None", "Server | str", bytes, str,
          "dict[str, Any] | None"],
-        T_co,
+        T,
     ]
     # fmt: on
 
@@ -153,8 +152,6 @@ def method(value: object, key: str, source: str) -> str:
 
 def absolute_path(value: object, key: str, source: str) -> str:
     """A path as the event carries it, with its leading ``/`` (``""`` and null are ``/``)."""
-    if type(value) is str and value[:1] == "/" and value.isascii():
-        return value
     raw = text(value, key, source, "/") or "/"
     return raw if raw.startswith("/") else "/" + raw
 
@@ -173,16 +170,8 @@ def client(address: object) -> str | None:
     return address
 
 
-def forwarded_client(last: Mapping[str, str]) -> str | None:
-    """The right-most ``X-Forwarded-For`` entry: the one the last proxy added."""
-    forwarded_for = last.get("x-forwarded-for")
-    return client(rightmost(forwarded_for)) if forwarded_for else None
-
-
 def http_version(protocol: object) -> str:
     """``"HTTP/1.1"`` -> ``"1.1"``, ``"HTTP/2.0"`` -> ``"2"``; anything else is 1.1."""
-    if protocol == "HTTP/1.1":
-        return "1.1"
     if isinstance(protocol, str) and protocol.upper().startswith("HTTP/"):
         version = protocol[5:]
         if version in ("1.0", "1.1", "2", "2.0", "3", "3.0"):
@@ -297,14 +286,10 @@ def scheme_and_server(
     host: str | None = None,
     proto_header: str = "x-forwarded-proto",
 ) -> tuple[str, Server]:
-    """The URL scheme and ``(host, port)`` from the Host and X-Forwarded-*
-    headers (``last``: the last value of each, see :func:`last_values`);
-    ``host`` is used when there is no Host header.  ``proto_header`` names
-    the header that gives the scheme (only ``http`` or ``https`` is taken).
-
-    Never fails on legal but unusual values: IPv6 literals, a Host with an
-    empty port, a comma-separated X-Forwarded-Port.
-    """
+    """The URL scheme (``proto_header``'s, if http or https) and ``(host,
+    port)`` from the last value of each header; ``host`` stands in for a
+    missing Host.  Never fails on legal but unusual values: IPv6 literals, a
+    Host with an empty port, a comma-separated X-Forwarded-Port."""
     key = (
         last.get(proto_header),
         last.get("host"),

@@ -15,12 +15,10 @@ from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from collections.abc import Mapping
 
-    from bridge.sources.request import Builder, RequestHeaders
+    from bridge.sources.request import Builder, RequestHeaders, T
     from bridge.types import LambdaContext, LambdaEvent, LambdaResponse, TextHeaders
-
-    T = TypeVar("T")
 
 
 NAME = "rest"
@@ -86,9 +84,8 @@ def read(
     else:
         path = r.decode_path(raw)
     root_path = stage
-    base_path = config.base_path
-    if base_path and r.prefix_on_boundary(path[len(stage) :], base_path):
-        root_path = stage + base_path
+    if config.base_path and r.prefix_on_boundary(path[len(stage) :], config.base_path):
+        root_path += config.base_path
 
     query = event.get("multiValueQueryStringParameters")
     if not query or type(query) is not dict:
@@ -125,10 +122,8 @@ def read(
     )
 
 
-def stage_prefix(path: str, request_context: dict[str, object] | object) -> str:
+def stage_prefix(path: str, request_context: Mapping[str, object]) -> str:
     """``"/stage"`` when the client's path had the stage in front of ``path``."""
-    if not isinstance(request_context, dict):
-        return ""
     stage = request_context.get("stage")
     full = request_context.get("path")
     if not isinstance(stage, str) or not stage or stage == "$default" or not isinstance(full, str):

@@ -44,10 +44,9 @@ def reader(
     def read(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
     ) -> T:
-        """The request, handed to ``build``."""
         headers = read_headers(r.mapping(event, "headers", source), source)
         method = r.method(event.get("method"), "method", source)
-        target = r.text(event.get(path_key), path_key, source, "/") or "/"
+        target = r.text(event.get(path_key), path_key, source)
         raw, _, query = target.partition("?")
         raw = raw or "/"
         if not query:
@@ -57,7 +56,8 @@ def reader(
             query = r.encode_query(params, source) if params else ""
         body = decode_request_body(event.get("body"), event.get(base64_key), source=source)
         last = r.last_values(headers)
-        client = r.forwarded_client(last)
+        forwarded_for = last.get("x-forwarded-for")
+        client = r.client(r.rightmost(forwarded_for)) if forwarded_for else None
         found = r.scheme_and_server(last)
         return r.build_proxied(
             build, source, event, context, config, method, raw, query, headers, body, client, found

@@ -8,9 +8,8 @@ value per header, as in 1.0.
 from __future__ import annotations
 
 from bridge.sources import request as r
+from bridge.sources import vpc_lattice_v1 as v1
 from bridge.sources.base import EventSource, scope_reader
-from bridge.sources.vpc_lattice_v1 import SOURCE as V1_SOURCE
-from bridge.sources.vpc_lattice_v1 import reader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ def matches(event: LambdaEvent) -> bool:
     )
 
 
-read = reader(
+read = v1.reader(
     NAME,
     "path",
     ("queryStringParameters", "query_string_parameters"),
@@ -43,7 +42,7 @@ SOURCE = EventSource(
     name=NAME,
     matches=matches,
     to_request=scope_reader(read),
-    to_response=V1_SOURCE.to_response,
+    to_response=v1.SOURCE.to_response,
     looks_for="'version': '2.0', 'method' and requestContext.serviceArn/targetGroupArn",
     read=read,
 )

@@ -63,25 +63,22 @@ class WSGIMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            body = await _read_body(receive)
+            if body is None:
+                return
+            # In a copy of the caller's context: what ASGI middleware set is seen,
+            # and what the application sets does not leak back.
+            run = contextvars.copy_context().run
+            work = get_executor().submit(run, run_app, self.app, scope, body, multithread=True)
+            status, headers, content = await asyncio.wrap_future(work)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": content, "more_body": False})
         elif kind == "lifespan":
             await _lifespan(receive, send)
         else:
             raise ProtocolError(
                 f"A WSGI application can serve 'http' connections only, got {kind!r}."
             )
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive)
-        if body is None:
-            return
-        # In a copy of the caller's context: what ASGI middleware set is seen,
-        # and what the application sets does not leak back.
-        run = contextvars.copy_context().run
-        work = get_executor().submit(run, run_app, self.app, scope, body, multithread=True)
-        status, headers, content = await asyncio.wrap_future(work)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content, "more_body": False})
 
     def __repr__(self) -> str:
         return f"WSGIMiddleware({self.app!r})"
@@ -97,11 +94,9 @@ async def _read_body(receive: Receive) -> bytes | None:
             return None
         if kind != "http.request":
             raise ProtocolError(f"Expected ASGI message 'http.request', but got {kind!r}.")
-        chunk = message.get("body", b"")
-        if chunk:
-            chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
