@@ -53,6 +53,19 @@ def run_cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes
     )
 
 
+#: asyncio's debug-mode report of a slow step (PYTHONDEVMODE turns debug mode on).
+_SLOW_STEP = re.compile(
+    rb"^(?:[^\n]* WARNING asyncio: )?Executing <[^\n]*> took \d+\.\d+ seconds\n", re.MULTILINE
+)
+
+
+def own_stderr(done: subprocess.CompletedProcess[bytes]) -> bytes:
+    """What a child wrote to stderr, less asyncio's reports of a step over
+    100 ms: under PYTHONDEVMODE a loaded machine can produce one on a first
+    request, and they come from the test run's debug mode, not from bridge."""
+    return _SLOW_STEP.sub(b"", done.stderr)
+
+
 @dataclass
 class Server:
     """A running ``python -m bridge serve``."""

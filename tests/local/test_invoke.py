@@ -16,7 +16,7 @@ import pytest
 from bridge.local.events import SOURCE_NAMES, build_event
 
 from .apps import BINARY
-from .running import APPS, ROOT, main_status, run_cli
+from .running import APPS, ROOT, main_status, own_stderr, run_cli
 
 ECHO = f"{APPS}:echo"
 
@@ -314,7 +314,7 @@ def test_quiet_hides_the_info_lines_of_an_asgi_django_app() -> None:
     assert b"INFO bridge.lifespan: The application does not support the lifespan" in loud.stderr
     quiet = run_cli("invoke", app, "/", "--quiet")
     assert quiet.returncode == 0
-    assert quiet.stderr == b""
+    assert own_stderr(quiet) == b""
     assert json.loads(quiet.stdout)["statusCode"] == json.loads(loud.stdout)["statusCode"]
 
 
