@@ -436,8 +436,9 @@ def next_reply(request_id: bytes, deadline: bytes, event: bytes) -> bytes:
     )
 
 
-def _event() -> bytes:
-    event = build_event(
+def bench_event() -> dict[str, Any]:
+    """The HTTP API 2.0 event every contender (and the ``direct`` floor) answers."""
+    return build_event(
         "http",
         path="/hello",
         query="a=1&b=two",
@@ -448,7 +449,10 @@ def _event() -> bytes:
             ("Cookie", "session=abc; theme=dark"),
         ],
     )
-    return json.dumps(event).encode()
+
+
+def _event() -> bytes:
+    return json.dumps(bench_event()).encode()
 
 
 def _contenders(app: str, timed: bool) -> list[Child]:

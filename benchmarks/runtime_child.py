@@ -274,12 +274,11 @@ def run_direct(app_name: str) -> None:
     sys.path.insert(0, HERE)
     import apps
     import contenders
-
-    from bridge.local.events import build_event
+    from runtime import bench_event
 
     interface, factory = apps.APPS[app_name]
     app = factory()
-    event = build_event("http", path="/hello", query="a=1&b=two")
+    event = bench_event()
     template = contenders._template_scope(event, "http")
     exchange = Exchange()
     if interface == "wsgi":
