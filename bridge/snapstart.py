@@ -107,20 +107,19 @@ def reseed_random() -> None:
 def run_before_snapshot() -> None:
     """Run (and consume) the before-snapshot hooks, last registered first,
     as awslambdaric does.  Raises :class:`SnapStartHookError`."""
-    for registry in _both()[0]:
-        while registry:
-            func, args, kwargs = registry.pop()
-            _call("before-snapshot", func, args, kwargs)
+    registry = _registries()[0]
+    while registry:
+        func, args, kwargs = registry.pop()
+        _call("before-snapshot", func, args, kwargs)
 
 
 def run_after_restore() -> None:
     """Reseed ``random``, then run the after-restore hooks in the order of
     registration.  Raises :class:`SnapStartHookError`."""
     reseed_random()
-    for registry in _both()[1]:
-        for func, args, kwargs in list(registry):
-            if func is not reseed_random:  # done above, first
-                _call("after-restore", func, args, kwargs)
+    for func, args, kwargs in list(_registries()[1]):
+        if func is not reseed_random:  # done above, first
+            _call("after-restore", func, args, kwargs)
 
 
 def ensure_reseed() -> None:
@@ -147,29 +146,16 @@ def _check(func: Any, what: str) -> None:
         )
 
 
-def _aws() -> Any:
-    """AWS's ``snapshot_restore_py``, or None."""
-    try:
-        import snapshot_restore_py  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return snapshot_restore_py
-
-
 def _registries() -> tuple[list[Hook], list[Hook]]:
-    """Where hooks are registered: AWS's registry when it is installed (so
-    that awslambdaric runs them), else bridge's own; the reseed first."""
-    aws = _aws()
+    """Where hooks are registered and run from: AWS's registry when it is
+    installed (so that awslambdaric runs them, and bridge.runtime those
+    registered with it directly), else bridge's own; the reseed first."""
+    try:
+        import snapshot_restore_py as aws  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        aws = None
     before: list[Hook] = _own_before if aws is None else aws.get_before_snapshot()
     after: list[Hook] = _own_after if aws is None else aws.get_after_restore()
     if not any(func is reseed_random for func, _, _ in after):
         after.append((reseed_random, (), {}))
     return before, after
-
-
-def _both() -> tuple[list[list[Hook]], list[list[Hook]]]:
-    """Every registry to run: AWS's, then bridge's own."""
-    aws = _aws()
-    if aws is None:
-        return [_own_before], [_own_after]
-    return [aws.get_before_snapshot(), _own_before], [aws.get_after_restore(), _own_after]
