@@ -1,31 +1,13 @@
 """SnapStart hooks: code to run before Lambda snapshots the initialised
-function and after it restores a copy of it.
+function and after it restores a copy of it (docs/runtime.rst, "SnapStart").
 
-With SnapStart (Python 3.12+), Lambda runs the init phase once (imports,
-``Bridge(app)``, ASGI lifespan startup), snapshots the process and starts
-later execution environments from copies of it, which then *share* what
-init created: open sockets (reopen a database connection made at startup),
-the state of ``random``, unique ids, cached credentials.  Register functions
-to fix that up, at import time (the snapshot is taken when init ends)::
-
-    from bridge import snapstart
-
-    @snapstart.before_snapshot
-    def close_pool() -> None:
-        pool.close()
-
-    @snapstart.after_restore
-    def reopen_pool() -> None:
-        pool.open()
-
-Under AWS's runtime interface client the hooks are registered with AWS's
-``snapshot_restore_py``; under ``python -m bridge.runtime`` the runtime runs
-them, with any registered with ``snapshot_restore_py`` directly.  The order
-is AWS's: before-snapshot hooks last registered first, after-restore hooks
-in the order of registration.  After a restore, bridge reseeds ``random``
-(from ``os.urandom``) before the application's own hooks run.  Hooks are
-plain functions: mark an async resource stale and reopen it in the next
-request that needs it.
+What init created (open sockets, the state of ``random``, cached
+credentials) is shared by every copy restored from the snapshot: register
+hooks at import time (the snapshot is taken when init ends) to close it
+before the snapshot or reopen it after.  Under AWS's runtime interface
+client they go to AWS's ``snapshot_restore_py``; under ``python -m
+bridge.runtime`` the runtime runs them.  Hooks are plain functions: mark an
+async resource stale and reopen it in the next request that needs it.
 """
 
 from __future__ import annotations

@@ -68,9 +68,6 @@ class LifespanOn:
         self._failure: str | None = None
         self._error: BaseException | None = None
 
-    async def _receive(self) -> Message:
-        return await self._inbox.get()
-
     async def _send(self, message: Message) -> None:
         kind = message.get("type")
         if not (isinstance(kind, str) and kind.startswith("lifespan.")):
@@ -80,11 +77,9 @@ class LifespanOn:
             )
         self._sent_any = True
         phase = "lifespan.shutdown" if self._startup_done.is_set() else "lifespan.startup"
-        if kind == f"{phase}.complete":
-            pass
-        elif kind == f"{phase}.failed":
+        if kind == f"{phase}.failed":
             self._failure = str(message.get("message", ""))
-        else:
+        elif kind != f"{phase}.complete":
             raise LifespanError(f"Expected '{phase}.complete' or '{phase}.failed', got {kind!r}.")
         (self._shutdown_done if phase == "lifespan.shutdown" else self._startup_done).set()
 
@@ -95,7 +90,7 @@ class LifespanOn:
             "state": self.state,
         }
         try:
-            await self.app(scope, self._receive, self._send)
+            await self.app(scope, self._inbox.get, self._send)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

@@ -108,7 +108,6 @@ class ASGIRunner:
         cycle = (
             HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
         )
-        # Its first step runs now (bridge.asgi._eager): most apps finish in it.
         task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
         if not finished:
             limit = time_limit(scope, self.margin_ms)
