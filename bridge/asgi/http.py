@@ -292,14 +292,11 @@ class StreamingHTTPCycle(HTTPCycle):
         if not self._started:
             self._started = True
             await self.stream.start(self.status, self.headers)
-        chunks = self._chunks
         if self.state is RESPONSE:
-            if chunks:
-                self._chunks = []
-                await self.stream.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            if self._chunks:  # the one chunk this message added
+                await self.stream.write(self._chunks.pop())
             return
-        body, self.body = self.body, b""
-        await self.stream.write(body)
+        await self.stream.write(self.body)
         self._ended = True
         await self.stream.end(None)
 
