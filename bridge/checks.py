@@ -46,16 +46,14 @@ def is_field_value(value: bytes) -> bool:
     return not (CR in value or LF in value or NUL in value)
 
 
-def small_response(limit: int = LAMBDA_RESPONSE_LIMIT) -> int:
+def small_response(limit: int) -> int:
     """The most body and header bytes a response can have and be certain to
     stay under ``limit`` (:func:`might_be_too_large` with a one-byte name per
     header); negative when none can."""
     return (limit - FIXED) // (18 + PER_HEADER)
 
 
-def might_be_too_large(
-    body_size: int, header_size: int, header_count: int, limit: int = LAMBDA_RESPONSE_LIMIT
-) -> bool:
+def might_be_too_large(body_size: int, header_size: int, header_count: int, limit: int) -> bool:
     return 6 * (body_size + 2 * header_size) + PER_HEADER * header_count + FIXED > limit
 
 

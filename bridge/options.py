@@ -1,5 +1,6 @@
 """``Bridge``'s options checked: one function per option, which refuses a bad
-value with :class:`~bridge.errors.ConfigurationError` or returns the value kept."""
+value with :class:`~bridge.errors.ConfigurationError` (its message says what
+the option takes) or returns the value kept."""
 
 from __future__ import annotations
 
@@ -91,14 +92,12 @@ def no_unknown(unknown: dict[str, object], init: Callable[..., None]) -> None:
 
 
 def lifespan(mode: LifespanMode) -> LifespanMode:
-    """``lifespan``: ``"auto"``, ``"on"`` or ``"off"``."""
     if mode not in ("auto", "on", "off"):
         raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', got {mode!r}.")
     return mode
 
 
 def timeout_margin_ms(margin: int | None) -> int | None:
-    """``timeout_margin_ms``: a number of milliseconds (0 or more), or None."""
     if margin is not None and (
         not isinstance(margin, int) or isinstance(margin, bool) or margin < 0
     ):
@@ -110,7 +109,6 @@ def timeout_margin_ms(margin: int | None) -> int | None:
 
 
 def invoke_mode(mode: InvokeMode) -> InvokeMode:
-    """``invoke_mode``: ``"BUFFERED"`` or ``"RESPONSE_STREAM"``."""
     if mode not in ("BUFFERED", "RESPONSE_STREAM"):
         raise ConfigurationError(
             f"invoke_mode must be 'BUFFERED' or 'RESPONSE_STREAM' (the function URL's "
@@ -120,7 +118,6 @@ def invoke_mode(mode: InvokeMode) -> InvokeMode:
 
 
 def exclude_headers(names: Iterable[str] | None) -> frozenset[str]:
-    """``exclude_headers``: header names, kept lower-case."""
     if names is None:
         return frozenset()
     if isinstance(names, (str, bytes)):
@@ -137,7 +134,6 @@ def exclude_headers(names: Iterable[str] | None) -> frozenset[str]:
 
 
 def error_statuses(statuses: Iterable[int] | None) -> frozenset[int]:
-    """``error_statuses``: HTTP status codes."""
     if statuses is None:
         return frozenset()
     if isinstance(statuses, (str, bytes, int)):
@@ -157,7 +153,6 @@ def error_statuses(statuses: Iterable[int] | None) -> frozenset[int]:
 
 
 def websocket_store(store: object, interface: str) -> None:
-    """``websocket_store`` is for an ASGI application only."""
     if store is not None and interface == "wsgi":
         raise ConfigurationError(
             "websocket_store was given, but the application is served as WSGI, which has "
@@ -167,7 +162,6 @@ def websocket_store(store: object, interface: str) -> None:
 
 
 def lifespan_for(mode: LifespanMode, interface: str) -> None:
-    """``lifespan="on"`` is for an ASGI application only."""
     if mode == "on" and interface == "wsgi":
         raise ConfigurationError(
             "lifespan='on' needs an ASGI application, but this one is served as WSGI. "

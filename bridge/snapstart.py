@@ -1,31 +1,13 @@
 """SnapStart hooks: code to run before Lambda snapshots the initialised
-function and after it restores a copy of it.
+function and after it restores a copy of it (docs/runtime.rst, "SnapStart").
 
-With SnapStart (Python 3.12+), Lambda runs the init phase once (imports,
-``Bridge(app)``, ASGI lifespan startup), snapshots the process and starts
-later execution environments from copies of it, which then *share* what
-init created: open sockets (reopen a database connection made at startup),
-the state of ``random``, unique ids, cached credentials.  Register functions
-to fix that up, at import time (the snapshot is taken when init ends)::
-
-    from bridge import snapstart
-
-    @snapstart.before_snapshot
-    def close_pool() -> None:
-        pool.close()
-
-    @snapstart.after_restore
-    def reopen_pool() -> None:
-        pool.open()
-
-Under AWS's runtime interface client the hooks are registered with AWS's
-``snapshot_restore_py``; under ``python -m bridge.runtime`` the runtime runs
-them, with any registered with ``snapshot_restore_py`` directly.  The order
-is AWS's: before-snapshot hooks last registered first, after-restore hooks
-in the order of registration.  After a restore, bridge reseeds ``random``
-(from ``os.urandom``) before the application's own hooks run.  Hooks are
-plain functions: mark an async resource stale and reopen it in the next
-request that needs it.
+What init created (open sockets, the state of ``random``, cached
+credentials) is shared by every copy restored from the snapshot: register
+hooks at import time (the snapshot is taken when init ends) to close it
+before the snapshot or reopen it after.  Under AWS's runtime interface
+client they go to AWS's ``snapshot_restore_py``; under ``python -m
+bridge.runtime`` the runtime runs them.  Hooks are plain functions: mark an
+async resource stale and reopen it in the next request that needs it.
 """
 
 from __future__ import annotations
@@ -107,20 +89,19 @@ def reseed_random() -> None:
 def run_before_snapshot() -> None:
     """Run (and consume) the before-snapshot hooks, last registered first,
     as awslambdaric does.  Raises :class:`SnapStartHookError`."""
-    for registry in _both()[0]:
-        while registry:
-            func, args, kwargs = registry.pop()
-            _call("before-snapshot", func, args, kwargs)
+    registry = _registries()[0]
+    while registry:
+        func, args, kwargs = registry.pop()
+        _call("before-snapshot", func, args, kwargs)
 
 
 def run_after_restore() -> None:
     """Reseed ``random``, then run the after-restore hooks in the order of
     registration.  Raises :class:`SnapStartHookError`."""
     reseed_random()
-    for registry in _both()[1]:
-        for func, args, kwargs in list(registry):
-            if func is not reseed_random:  # done above, first
-                _call("after-restore", func, args, kwargs)
+    for func, args, kwargs in list(_registries()[1]):
+        if func is not reseed_random:  # done above, first
+            _call("after-restore", func, args, kwargs)
 
 
 def ensure_reseed() -> None:
@@ -147,29 +128,16 @@ def _check(func: Any, what: str) -> None:
         )
 
 
-def _aws() -> Any:
-    """AWS's ``snapshot_restore_py``, or None."""
-    try:
-        import snapshot_restore_py  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return snapshot_restore_py
-
-
 def _registries() -> tuple[list[Hook], list[Hook]]:
-    """Where hooks are registered: AWS's registry when it is installed (so
-    that awslambdaric runs them), else bridge's own; the reseed first."""
-    aws = _aws()
+    """Where hooks are registered and run from: AWS's registry when it is
+    installed (so that awslambdaric runs them, and bridge.runtime those
+    registered with it directly), else bridge's own; the reseed first."""
+    try:
+        import snapshot_restore_py as aws  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        aws = None
     before: list[Hook] = _own_before if aws is None else aws.get_before_snapshot()
     after: list[Hook] = _own_after if aws is None else aws.get_after_restore()
     if not any(func is reseed_random for func, _, _ in after):
         after.append((reseed_random, (), {}))
     return before, after
-
-
-def _both() -> tuple[list[list[Hook]], list[list[Hook]]]:
-    """Every registry to run: AWS's, then bridge's own."""
-    aws = _aws()
-    if aws is None:
-        return [_own_before], [_own_after]
-    return [aws.get_before_snapshot(), _own_before], [aws.get_after_restore(), _own_after]

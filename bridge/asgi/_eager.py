@@ -1,9 +1,6 @@
-"""Tasks whose first step runs at once: how ``bridge.runtime`` starts an ASGI cycle.
-
-Most requests await nothing that blocks, so the application finishes in its
-first step.  Run that step when the task is created, not at the loop's next
-iteration, and the invocation is answered without a loop iteration (a
-selector poll, two scheduled callbacks) between the event and the answer.
+"""Tasks whose first step runs at once: how ``bridge.runtime`` starts an ASGI
+cycle, so that most requests are answered with no loop iteration between the
+event and the answer (docs/runtime.rst, "The seam").
 
 Python 3.12+ does this itself (``asyncio.Task(..., eager_start=True)``).
 On 3.11 :func:`start_task` does the same by hand: the task is created
@@ -12,10 +9,6 @@ task's context with the task as ``current_task()`` (so anyio cancel scopes
 and the like see the task they will later run in), and the task, when the
 loop gets to it, carries on from what that step awaited.  On 3.10 (no
 ``context`` for a task) the task is only scheduled.
-
-:func:`returned` tells a task whose coroutine returned in that first step
-from one still running, so that nothing waits for the former: on 3.11 the
-task itself is done only at the loop's next iteration.
 """
 
 from __future__ import annotations

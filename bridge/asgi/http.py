@@ -285,24 +285,18 @@ class StreamingHTTPCycle(HTTPCycle):
         self._ended = False
 
     async def send(self, message: Message) -> None:
-        if self._ended:
-            await super().send(message)  # after the end: the cycle's own error
-            return
         was = self.state
-        await super().send(message)
+        await super().send(message)  # after the end (state COMPLETE): raises
         if was is REQUEST:  # http.response.start: nothing goes out yet
             return
         if not self._started:
             self._started = True
             await self.stream.start(self.status, self.headers)
-        chunks = self._chunks
         if self.state is RESPONSE:
-            if chunks:
-                self._chunks = []
-                await self.stream.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            if self._chunks:  # the one chunk this message added
+                await self.stream.write(self._chunks.pop())
             return
-        body, self.body = self.body, b""
-        await self.stream.write(body)
+        await self.stream.write(self.body)
         self._ended = True
         await self.stream.end(None)
 
@@ -320,14 +314,7 @@ class StreamingHTTPCycle(HTTPCycle):
         await self.stream.end(None)
 
     def _failed(self, exc: BaseException) -> None:
-        if not self._started or self._ended or self.failure is not None:
-            super()._failed(exc)
-            return
-        if self._timed_out is not None:
-            self.failure = TimeoutError(
-                f"cancelled at its time limit ({self._timed_out * 1000:.0f} ms: the Lambda "
-                "deadline minus timeout_margin_ms) in the middle of its streamed response"
-            )
+        if not self._started or self._ended or self._timed_out is not None:
             super()._failed(exc)
             return
         self.failure = exc
@@ -341,19 +328,16 @@ class StreamingHTTPCycle(HTTPCycle):
         self.internal_error()
 
     def internal_error(self, status: int = 500, body: bytes = b"Internal Server Error") -> None:
-        if self._started and not self._ended:
-            # Too late for an error response: the stream ends with an error.
-            if self.failure is None:
-                self.failure = ProtocolError(
-                    "The application ended without completing its streamed response."
-                    if status == 500
-                    else "The application was cancelled at its time limit mid-stream."
+        if self._started and not self._ended and self.failure is None:
+            # Too late for an error response: run() ends the stream with this error.
+            self.failure = (
+                ProtocolError("The application ended without completing its streamed response.")
+                if self._timed_out is None
+                else TimeoutError(
+                    f"cancelled at its time limit ({self._timed_out * 1000:.0f} ms: the Lambda "
+                    "deadline minus timeout_margin_ms) in the middle of its streamed response"
                 )
-            self.state = COMPLETE
-            self._chunks = []
-            if self._complete is not None:
-                self._complete.set()
-            return
+            )
         super().internal_error(status, body)
 
 

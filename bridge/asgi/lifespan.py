@@ -67,10 +67,6 @@ class LifespanOn:
         self._sent_any = False
         self._failure: str | None = None
         self._error: BaseException | None = None
-        self._started = False
-
-    async def _receive(self) -> Message:
-        return await self._inbox.get()
 
     async def _send(self, message: Message) -> None:
         kind = message.get("type")
@@ -81,11 +77,9 @@ class LifespanOn:
             )
         self._sent_any = True
         phase = "lifespan.shutdown" if self._startup_done.is_set() else "lifespan.startup"
-        if kind == f"{phase}.complete":
-            pass
-        elif kind == f"{phase}.failed":
+        if kind == f"{phase}.failed":
             self._failure = str(message.get("message", ""))
-        else:
+        elif kind != f"{phase}.complete":
             raise LifespanError(f"Expected '{phase}.complete' or '{phase}.failed', got {kind!r}.")
         (self._shutdown_done if phase == "lifespan.shutdown" else self._startup_done).set()
 
@@ -96,7 +90,7 @@ class LifespanOn:
             "state": self.state,
         }
         try:
-            await self.app(scope, self._receive, self._send)
+            await self.app(scope, self._inbox.get, self._send)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -107,7 +101,6 @@ class LifespanOn:
 
     def startup(self) -> None:
         self.runner.run(self._startup())
-        self._started = True
         _register(self)
 
     async def _startup(self) -> None:
@@ -118,16 +111,14 @@ class LifespanOn:
             await self._stop_task()
             raise LifespanError(f"Lifespan startup failed: {self._failure or 'no message given'}.")
         if self._error is not None or self._task.done():
-            unsupported = not self._sent_any
-            if self.mode == "auto" and unsupported:
+            if self.mode == "auto" and not self._sent_any:  # no lifespan support
                 logger.info(
                     "The application does not support the lifespan protocol (%s); "
                     "continuing without it.",
                     _describe(self._error) if self._error else "it returned at once",
                 )
                 self.state.clear()
-                self._task = None
-                self._error = None
+                self._task = None  # nothing to shut down
                 return
             raise LifespanError(
                 "Lifespan startup failed: the application "
@@ -155,12 +146,10 @@ class LifespanOn:
             done.cancel()
 
     def shutdown(self) -> None:
-        if not self._started:
-            return
-        self._started = False
         with _lock:
-            if self in _active:
-                _active.remove(self)
+            if self not in _active:  # never started, or already shut down
+                return
+            _active.remove(self)
         if self._task is None:
             return
         try:

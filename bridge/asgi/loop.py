@@ -208,14 +208,11 @@ class LoopRunner:
         # The parent's loop is not this process's to run or to close: closing it (which
         # the garbage collector would do, with an "unclosed event loop" warning) would
         # unregister its descriptors from the epoll instance it shares with the parent.
-        # So the copy stays referenced, unused, and this process gets a loop of its own.
-        if self._loop is not None:
-            self._inherited = self._loop
-        self._loop = None
-        self._after_run = []
-        self._lock = threading.RLock()  # another thread may have held it
-        self._owner = None
-        self._serving = False
+        # So the copy stays referenced, unused, and this process starts afresh (with a
+        # lock of its own: another thread may have held the parent's).
+        inherited = self._inherited if self._loop is None else self._loop
+        LoopRunner.__init__(self)
+        self._inherited = inherited
 
 
 _RUNNER = LoopRunner()

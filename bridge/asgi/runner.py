@@ -14,6 +14,8 @@ from bridge.asgi.loop import get_runner
 from bridge.errors import ProtocolError
 
 if TYPE_CHECKING:  # annotations only: bridge.types is not loaded at run time
+    from collections.abc import Mapping
+
     from bridge.response import StreamSink
     from bridge.types import ASGIApp, HTTPScope, LifespanMode, Receive, Scope, Send
     from bridge.websocket.cycle import WebSocketCycle
@@ -106,10 +108,9 @@ class ASGIRunner:
         cycle = (
             HTTPCycle(scope, body) if stream is None else StreamingHTTPCycle(scope, body, stream)
         )
-        # Its first step runs now (bridge.asgi._eager): most apps finish in it.
         task, finished = start_task(asyncio.get_running_loop(), cycle.run(self.app))
-        if self.margin_ms is not None and not finished:
-            limit = time_limit(cycle, self.margin_ms)
+        if not finished:
+            limit = time_limit(scope, self.margin_ms)
             if limit is not None:
                 timer = task.get_loop().call_later(limit, cycle.deadline_reached, task, limit)
                 task.add_done_callback(lambda _: timer.cancel())
@@ -159,7 +160,7 @@ class Watchdog:
         """Watch ``task`` (``cycle``'s, still pending) until it is done, if
         :func:`time_limit` gives it one.  Never raises: the task is already
         running, and the loop runner resumes it right after this."""
-        limit = time_limit(cycle, self._margin_ms)
+        limit = time_limit(cycle.scope, self._margin_ms)
         if limit is None:
             return
         self._limit = limit
@@ -190,20 +191,20 @@ class Watchdog:
         cycle.deadline_reached(task, self._limit)
 
 
-def time_limit(cycle: Watched, margin_ms: int) -> float | None:
-    """Seconds ``cycle`` may still run: the time left before the Lambda deadline
-    minus ``margin_ms``; None when the context knows no deadline (none, a
-    mock, a stub answering 0) or cannot tell it."""
-    remaining = getattr(cycle.scope.get("aws.context"), "get_remaining_time_in_millis", None)
-    if remaining is None:
+def time_limit(scope: Mapping[str, Any], margin_ms: int | None) -> float | None:
+    """Seconds the request of ``scope`` may still run: the time left before the
+    Lambda deadline minus ``margin_ms``; None when ``margin_ms`` is None or the
+    context knows no deadline (none, a mock, a stub answering 0) or cannot tell it."""
+    remaining = getattr(scope.get("aws.context"), "get_remaining_time_in_millis", None)
+    if margin_ms is None or remaining is None:
         return None
     try:
         millis = remaining()
     except Exception:
         logger.warning(
             "context.get_remaining_time_in_millis() failed; no time limit for %s %s.",
-            cycle.scope.get("method") or cycle.scope.get("type"),
-            cycle.scope.get("path"),
+            scope.get("method") or scope.get("type"),
+            scope.get("path"),
             exc_info=True,
         )
         return None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge._log import get_logger
 from bridge.asgi.loop import LoopRunner
+from bridge.asgi.runner import time_limit
 from bridge.body import BodySerializer
 from bridge.errors import MalformedEventError
 from bridge.types import ASGIApp, LambdaContext, LambdaEvent, LambdaResponse
@@ -123,6 +124,7 @@ class WebSocketHandler:
         scope["aws.context"] = context
         if state is not None:
             scope["state"] = state.copy()
+        limit = time_limit(scope, margin_ms)
         scope["extensions"] = {
             "websocket.http.response": {},
             EXTENSION: {
@@ -130,7 +132,7 @@ class WebSocketHandler:
                 "event_type": request.event_type,
                 "route_key": request.route_key,
                 "connections": Connections(
-                    store, management, deadline=_deadline(context, margin_ms)
+                    store, management, deadline=None if limit is None else time.monotonic() + limit
                 ),
             },
         }
@@ -173,22 +175,6 @@ class WebSocketHandler:
         self._clients.clear()
         if self.store is not None and self._owns_store:
             close_store(self.store)
-
-
-def _deadline(context: LambdaContext | None, margin_ms: int | None) -> float | None:
-    """The invocation's time limit on the ``time.monotonic()`` clock: the
-    Lambda deadline minus ``margin_ms``; None without a usable deadline (as
-    the watchdog, see :class:`bridge.asgi.runner.Watchdog`)."""
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if margin_ms is None or remaining is None:
-        return None
-    try:
-        millis = remaining()
-    except Exception:
-        return None  # the watchdog logs it, if the app waits
-    if not isinstance(millis, (int, float)) or millis <= 0:
-        return None
-    return time.monotonic() + max(millis - margin_ms, 0) / 1000
 
 
 def _client_for(endpoint_url: str) -> ManagementClient:

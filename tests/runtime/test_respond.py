@@ -194,6 +194,23 @@ def test_the_time_limit_mid_stream_ends_it_with_a_timeout() -> None:
     assert isinstance(error, TimeoutError)
 
 
+def test_the_time_limit_mid_stream_is_a_timeout_even_if_the_app_catches_it() -> None:
+    async def stubborn(scope: Scope, receive: Receive, send: Send) -> None:
+        await send(START)
+        await send(body(b"part", True))
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return
+
+    handler = Bridge(stubborn, lifespan="off", invoke_mode="RESPONSE_STREAM", timeout_margin_ms=0)
+    recorder = run(streamed(handler, url(), Context(remaining_ms=50)))
+    kind, error = recorder.calls[-1]
+    assert kind == "end"
+    assert isinstance(error, TimeoutError)
+    assert "time limit (50 ms" in str(error)
+
+
 def test_a_send_after_the_stream_ended_is_refused() -> None:
     errors: list[BaseException] = []
 
