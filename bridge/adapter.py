@@ -140,7 +140,22 @@ class Bridge:
                 environ = read(event, context, self.config, to_environ)
             except Exception as exc:
                 return self._unreadable(source, event, exc)
-            return self._wsgi_response(source, event, environ, wsgi)
+            # The application is called on this thread unless an event loop runs
+            # here (bridge/wsgi/runner.py says why).  Without asyncio imported no
+            # loop can be running; once it is, its _get_running_loop is kept.
+            running_loop = self._running_loop
+            if running_loop is None:
+                asyncio = sys.modules.get("asyncio")
+                if asyncio is not None:
+                    running_loop = self._running_loop = asyncio._get_running_loop
+            if running_loop is None or running_loop() is None:
+                # In a copy of the invoking context: context variables the
+                # request sets do not leak into the next one (as ASGI requests,
+                # each a task, are isolated).
+                response = copy_context().run(respond, wsgi.app, environ)
+            else:
+                response = wsgi.respond(environ)
+            return self._wsgi_answer(source, event, environ, response)
         try:
             scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
@@ -175,10 +190,11 @@ class Bridge:
         import asyncio
 
         loop = asyncio.get_running_loop()
+        run = copy_context().run
         source = self.selector.select(event)
         wsgi = self._wsgi
         if isinstance(source, str) or (wsgi is not None and source.read is None):
-            result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
+            result = await loop.run_in_executor(executor, run, self, event, context)
             return Answer(result, None, None)
         # The one decision between the sinks: with a stream the app's answer
         # goes to a StreamSink as it comes, without one to the LambdaSink whole.
@@ -200,10 +216,20 @@ class Bridge:
             rejected = StreamSink(stream(), self.exclude_headers).error(status, message)
             return Answer(None, None, loop.create_task(rejected))
         sink = None if stream is None else StreamSink(stream(), self.exclude_headers)
-        if wsgi is not None:
-            return await self._respond_wsgi(
-                wsgi.app, source, event, environ, sink, executor=executor
+        if wsgi is not None and sink is not None:
+            from bridge.runtime.wsgi import stream_response
+
+            streaming = loop.run_in_executor(
+                executor, run, stream_response, wsgi.app, environ, sink, loop
             )
+            return Answer(None, None, streaming)
+        if wsgi is not None:
+            answered = loop.run_in_executor(
+                executor, run, self._deferred, wsgi.app, source, event, environ
+            )
+            result, error, close = await answered
+            # close() once awaited: after the response is posted.
+            return Answer(result, error, None if close is None else _closing(close, executor))
         runner = self._asgi
         assert runner is not None
         if sink is not None:
@@ -227,8 +253,6 @@ class Bridge:
         invocation at a time.  The result (or the error to report instead)
         and the iterable's ``close()``, to call once the result is posted.
         """
-        from bridge.runtime.wsgi import DeferredClose
-
         wsgi = self._wsgi
         if wsgi is None:
             raise TypeError(f"respond_blocking() serves WSGI apps only, not {self.app!r}.")
@@ -239,80 +263,33 @@ class Bridge:
             environ = source.read(event, context, self.config, to_environ)
         except Exception as exc:
             return self._unreadable(source, event, exc), None, None
-        deferred = DeferredClose(wsgi.app)
         # In a copy of the invoking context, as respond() and __call__ do.
-        response = copy_context().run(respond, deferred, environ)
+        return copy_context().run(self._deferred, wsgi.app, source, event, environ)
+
+    def _deferred(
+        self, app: Any, source: EventSource, event: Any, environ: dict[str, Any]
+    ) -> tuple[Any, BaseException | None, Callable[[], None] | None]:
+        """:meth:`respond_blocking`'s result, for ``respond`` too: the iterable's
+        ``close()`` is kept to run once the response is posted."""
+        from bridge.runtime.wsgi import DeferredClose
+
+        deferred = DeferredClose(app)
+        response = respond(deferred, environ)
         after = deferred.close if deferred.pending else None
         try:
             return self._wsgi_answer(source, event, environ, response), None, after
         except BridgeError as exc:
             return None, exc, after
 
-    async def _respond_wsgi(
-        self,
-        app: Any,
-        source: EventSource,
-        event: Any,
-        environ: dict[str, Any],
-        sink: StreamSink | None,
-        *,
-        executor: Executor | None,
-    ) -> Answer:
-        """:meth:`respond` for a WSGI app, called on ``executor``; the iterable's
-        ``close()`` runs after the response (``rest``)."""
-        import asyncio
-
-        from bridge.runtime.wsgi import DeferredClose, stream_response
-
-        loop = asyncio.get_running_loop()
-        run = copy_context().run
-        if sink is not None:
-            streaming = loop.run_in_executor(
-                executor, run, stream_response, app, environ, sink, loop
-            )
-            return Answer(None, None, streaming)
-        deferred = DeferredClose(app)
-        response = await loop.run_in_executor(executor, run, respond, deferred, environ)
-        # close() once awaited: after the response is posted.
-        after = _closing(deferred.close, executor) if deferred.pending else None
-        try:
-            return Answer(self._wsgi_answer(source, event, environ, response), None, after)
-        except BridgeError as exc:
-            return Answer(None, exc, after)
-
-    def _wsgi_response(
-        self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
-    ) -> LambdaResponse:
-        """The WSGI application's answer to ``environ``, as ``source`` sends it."""
-        # The application is called on this thread unless an event loop runs
-        # here (bridge/wsgi/runner.py says why).  Without asyncio imported no
-        # loop can be running; once it is, its _get_running_loop is kept.
-        running_loop = self._running_loop
-        if running_loop is None:
-            asyncio = sys.modules.get("asyncio")
-            if asyncio is not None:
-                running_loop = self._running_loop = asyncio._get_running_loop
-        if running_loop is None or running_loop() is None:
-            # In a copy of the invoking context: context variables the
-            # request sets do not leak into the next one (as ASGI requests,
-            # each a task, are isolated).
-            response = copy_context().run(respond, wsgi.app, environ)
-        else:
-            response = wsgi.respond(environ)
-        chunks = response.chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._sink.answer(
-            source, event, environ, response.status, response.headers, body, response.header_size
-        )
-
     def _wsgi_answer(
         self, source: EventSource, event: LambdaEvent, request: Any, response: WSGIResponse
     ) -> LambdaResponse:
         """The Lambda response to the WSGI ``response`` to ``request`` (an environ,
         or the scope of a custom source)."""
-        r = response
+        chunks = response.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._sink.answer(
-            source, event, request, r.status, r.headers, r.body(), r.header_size
+            source, event, request, response.status, response.headers, body, response.header_size
         )
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
