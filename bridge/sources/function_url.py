@@ -19,14 +19,7 @@ NAME = "url"
 
 
 def matches(event: LambdaEvent) -> bool:
-    context = event.get("requestContext")
-    return (
-        event.get("version") == "2.0"
-        and "rawPath" in event
-        and isinstance(context, dict)
-        and "http" in context
-        and http_api_v2.is_function_url(context)
-    )
+    return http_api_v2.matches(event, function_url=True)
 
 
 #: Payload 2.0, read with the path decoded once.

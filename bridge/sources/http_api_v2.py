@@ -30,14 +30,15 @@ if TYPE_CHECKING:
 NAME = "http"
 
 
-def matches(event: LambdaEvent) -> bool:
+def matches(event: LambdaEvent, function_url: bool = False) -> bool:
+    """A payload 2.0 event, from a function URL when ``function_url``."""
     context = event.get("requestContext")
     return (
         event.get("version") == "2.0"
         and "rawPath" in event
         and isinstance(context, dict)
         and "http" in context
-        and not is_function_url(context)
+        and is_function_url(context) is function_url
     )
 
 
@@ -53,7 +54,6 @@ def reader(source: str) -> ReadRequest:
     def read(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
     ) -> T:
-        """The request, handed to ``build``."""
         # The usual event: the fields of the usual types, plain ASCII text.
         # Anything else goes to the helpers that check it and explain.
         try:
@@ -139,25 +139,17 @@ read = reader(NAME)
 
 def cookies(found: object, source: str) -> str:
     """The ``cookies`` array (not empty) as one ``Cookie`` header value."""
-    try:
-        if type(found) is not list:
-            raise TypeError
-        joined = "; ".join(found)  # TypeError for an entry that is not a string
-    except TypeError:
-        raise MalformedEventError(
-            f"{source} event: expected 'cookies' to be a list of strings, got "
-            + (
-                f"a list holding {_kinds(found)}"
-                if isinstance(found, list)
-                else type(found).__name__
-            )
-            + "."
-        ) from None
-    return joined
-
-
-def _kinds(items: list[object]) -> str:
-    return ", ".join(sorted({type(item).__name__ for item in items}))
+    if type(found) is list:
+        try:
+            return "; ".join(found)
+        except TypeError:  # an entry that is not a string
+            pass
+    got = type(found).__name__
+    if isinstance(found, list):
+        got = f"a list holding {', '.join(sorted({type(item).__name__ for item in found}))}"
+    raise MalformedEventError(
+        f"{source} event: expected 'cookies' to be a list of strings, got {got}."
+    )
 
 
 def to_response(
