@@ -19,7 +19,14 @@ NAME = "url"
 
 
 def matches(event: LambdaEvent) -> bool:
-    return http_api_v2.matches(event, function_url=True)
+    context = event.get("requestContext")
+    return (
+        event.get("version") == "2.0"
+        and "rawPath" in event
+        and isinstance(context, dict)
+        and "http" in context
+        and http_api_v2.is_function_url(context)
+    )
 
 
 #: Payload 2.0, read with the path decoded once.

@@ -30,15 +30,14 @@ if TYPE_CHECKING:
 NAME = "http"
 
 
-def matches(event: LambdaEvent, function_url: bool = False) -> bool:
-    """A payload 2.0 event, from a function URL when ``function_url``."""
+def matches(event: LambdaEvent) -> bool:
     context = event.get("requestContext")
     return (
         event.get("version") == "2.0"
         and "rawPath" in event
         and isinstance(context, dict)
         and "http" in context
-        and is_function_url(context) is function_url
+        and not is_function_url(context)
     )
 
 
