@@ -177,15 +177,12 @@ class Bridge:
         executor: Executor | None = None,
     ) -> Answer:
         """The answer to an event, awaited on the *running* loop: ``bridge.runtime``'s
-        entry, any number at once (docs/runtime.rst, "The seam").
-
-        It returns once the response is complete, the app possibly still
-        running (``rest``).  With ``invoke_mode="RESPONSE_STREAM"`` a function
-        URL or REST event is answered on the stream ``stream()`` opens (the
-        result is then None).  A WSGI app runs on ``executor`` (the loop's
-        default one when None), as does the handler itself for any event
-        ``respond`` does not serve (WebSocket, a warm-up ping, a custom source
-        for WSGI).
+        entry, any number at once (docs/runtime.rst, "The seam").  With
+        ``invoke_mode="RESPONSE_STREAM"`` a function URL or REST event is
+        answered on the stream ``stream()`` opens.  A WSGI app runs on
+        ``executor`` (None: the loop's default), as does the handler itself for
+        any event ``respond`` does not serve (WebSocket, a warm-up ping, a
+        custom source for WSGI).
         """
         import asyncio
 
@@ -202,7 +199,6 @@ class Bridge:
             source is FUNCTION_URL_SOURCE or source is REST_SOURCE
         ):
             stream = None
-        environ: dict[str, Any] = {}
         try:
             if wsgi is not None:
                 assert source.read is not None
@@ -210,10 +206,10 @@ class Bridge:
             else:
                 scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
-            status, message = self._rejection(source, exc)
             if stream is None:
-                return Answer(self._sink.error(source, event, status, message), None, None)
-            rejected = StreamSink(stream(), self.exclude_headers).error(status, message)
+                return Answer(self._unreadable(source, event, exc), None, None)
+            rejection = self._rejection(source, exc)
+            rejected = StreamSink(stream(), self.exclude_headers).error(*rejection)
             return Answer(None, None, loop.create_task(rejected))
         sink = None if stream is None else StreamSink(stream(), self.exclude_headers)
         if wsgi is not None and sink is not None:
@@ -299,8 +295,7 @@ class Bridge:
     @staticmethod
     def _rejection(source: EventSource, exc: Exception) -> tuple[int, str]:
         """The status and message that answer an event ``source`` could not
-        read (``exc`` says why), logged; a BridgeError other than a
-        MalformedEventError is raised."""
+        read, logged; a BridgeError but a MalformedEventError is raised."""
         if isinstance(exc, MalformedEventError):
             logger.warning("Rejected a %s event: %s", source.name, exc)
             return exc.status, f"Bad request: {exc}"
