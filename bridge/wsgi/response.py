@@ -132,19 +132,15 @@ class WSGIResponse:
                     self.state = SENDING
                     self.chunks.append(body)
                 return
-        if isinstance(result, (str, bytes, bytearray)):
-            raise ProtocolError(
-                f"Expected the WSGI application to return an iterable of bytes, got "
-                f"{_kind(result)}; return [body] instead."
-            )
+        text = isinstance(result, (str, bytes, bytearray))
         try:
-            iterator = iter(result)  # type: ignore[call-overload]
+            iterator = None if text else iter(result)  # type: ignore[call-overload]
         except TypeError:
             iterator = None
         if iterator is None:  # raised outside the except: no context to carry
             raise ProtocolError(
                 "Expected the WSGI application to return an iterable of bytes, got "
-                f"{_kind(result)}."
+                f"{_kind(result)}{'; return [body] instead' if text else ''}."
             )
         if self.remaining == 0:
             return
