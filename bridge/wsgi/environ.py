@@ -342,8 +342,6 @@ def principal(authorizer: Mapping[str, Any]) -> str | None:
         if type(block) is dict:
             found = block.get(key)
             if found and type(found) is str:
-                if found.isascii():
-                    return found
                 try:
                     found.encode("utf-8")
                 except UnicodeEncodeError:
