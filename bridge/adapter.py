@@ -221,7 +221,7 @@ class Bridge:
             return Answer(None, None, streaming)
         if wsgi is not None:
             answered = loop.run_in_executor(
-                executor, run, self._deferred, wsgi.app, source, event, environ
+                executor, run, self._respond_deferred, wsgi.app, source, event, environ
             )
             result, error, close = await answered
             # close() once awaited: after the response is posted.
@@ -260,9 +260,9 @@ class Bridge:
         except Exception as exc:
             return self._unreadable(source, event, exc), None, None
         # In a copy of the invoking context, as respond() and __call__ do.
-        return copy_context().run(self._deferred, wsgi.app, source, event, environ)
+        return copy_context().run(self._respond_deferred, wsgi.app, source, event, environ)
 
-    def _deferred(
+    def _respond_deferred(
         self, app: Any, source: EventSource, event: Any, environ: dict[str, Any]
     ) -> tuple[Any, BaseException | None, Callable[[], None] | None]:
         """:meth:`respond_blocking`'s result, for ``respond`` too: the iterable's
