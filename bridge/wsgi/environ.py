@@ -107,7 +107,7 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
         raise not_unicode(f"header {name!r}", exc, source) from None
 
 
-#: Every key ``_environ`` sets, in order, with the values that are the same
+#: Every key :func:`to_environ` sets, in order, with the values that are the same
 #: for every request ("" and None: set per request).
 _TEMPLATE: dict[str, Any] = {
     "REQUEST_METHOD": "",
