@@ -187,11 +187,10 @@ class Bridge:
         import asyncio
 
         loop = asyncio.get_running_loop()
-        run = copy_context().run
         source = self.selector.select(event)
         wsgi = self._wsgi
         if isinstance(source, str) or (wsgi is not None and source.read is None):
-            result = await loop.run_in_executor(executor, run, self, event, context)
+            result = await loop.run_in_executor(executor, copy_context().run, self, event, context)
             return Answer(result, None, None)
         # The one decision between the sinks: with a stream the app's answer
         # goes to a StreamSink as it comes, without one to the LambdaSink whole.
@@ -212,14 +211,15 @@ class Bridge:
             rejected = StreamSink(stream(), self.exclude_headers).error(*rejection)
             return Answer(None, None, loop.create_task(rejected))
         sink = None if stream is None else StreamSink(stream(), self.exclude_headers)
-        if wsgi is not None and sink is not None:
-            from bridge.runtime.wsgi import stream_response
-
-            streaming = loop.run_in_executor(
-                executor, run, stream_response, wsgi.app, environ, sink, loop
-            )
-            return Answer(None, None, streaming)
         if wsgi is not None:
+            run = copy_context().run
+            if sink is not None:
+                from bridge.runtime.wsgi import stream_response
+
+                streaming = loop.run_in_executor(
+                    executor, run, stream_response, wsgi.app, environ, sink, loop
+                )
+                return Answer(None, None, streaming)
             answered = loop.run_in_executor(
                 executor, run, self._respond_deferred, wsgi.app, source, event, environ
             )
@@ -289,7 +289,7 @@ class Bridge:
         )
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
-        """The answer to an event ``source`` could not read: 400, and a warning."""
+        """The answer to an event ``source`` could not read (a 4xx), and a warning."""
         return self._sink.error(source, event, *self._rejection(source, exc))
 
     @staticmethod
