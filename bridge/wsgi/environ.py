@@ -254,16 +254,12 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
 def _server(key: _ServerKey) -> tuple[str, str, str]:
     """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``."""
     proto, host, port, default_scheme, domain = key
-    last = {
-        name: value
-        for name, value in zip(_SERVER_HEADERS, (proto, host, port), strict=True)
-        if value is not None
-    }
+    given = {"x-forwarded-proto": proto, "host": host, "x-forwarded-port": port}
+    last = {name: value for name, value in given.items() if value is not None}
     scheme, server = scheme_and_server(last, default_scheme, domain or None)
     return remember(_SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 
-_SERVER_HEADERS = ("x-forwarded-proto", "host", "x-forwarded-port")
 #: ``_server`` answers, by the values they depend on.
 _SERVERS: dict[_ServerKey, tuple[str, str, str]] = {}
 
