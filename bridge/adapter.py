@@ -140,7 +140,22 @@ class Bridge:
                 environ = read(event, context, self.config, to_environ)
             except Exception as exc:
                 return self._unreadable(source, event, exc)
-            return self._wsgi_response(source, event, environ, wsgi)
+            # The application is called on this thread unless an event loop runs
+            # here (bridge/wsgi/runner.py says why).  Without asyncio imported no
+            # loop can be running; once it is, its _get_running_loop is kept.
+            running_loop = self._running_loop
+            if running_loop is None:
+                asyncio = sys.modules.get("asyncio")
+                if asyncio is not None:
+                    running_loop = self._running_loop = asyncio._get_running_loop
+            if running_loop is None or running_loop() is None:
+                # In a copy of the invoking context: context variables the
+                # request sets do not leak into the next one (as ASGI requests,
+                # each a task, are isolated).
+                response = copy_context().run(respond, wsgi.app, environ)
+            else:
+                response = wsgi.respond(environ)
+            return self._wsgi_answer(source, event, environ, response)
         try:
             scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
@@ -162,15 +177,12 @@ class Bridge:
         executor: Executor | None = None,
     ) -> Answer:
         """The answer to an event, awaited on the *running* loop: ``bridge.runtime``'s
-        entry, any number at once (docs/runtime.rst, "The seam").
-
-        It returns once the response is complete, the app possibly still
-        running (``rest``).  With ``invoke_mode="RESPONSE_STREAM"`` a function
-        URL or REST event is answered on the stream ``stream()`` opens (the
-        result is then None).  A WSGI app runs on ``executor`` (the loop's
-        default one when None), as does the handler itself for any event
-        ``respond`` does not serve (WebSocket, a warm-up ping, a custom source
-        for WSGI).
+        entry, any number at once (docs/runtime.rst, "The seam").  With
+        ``invoke_mode="RESPONSE_STREAM"`` a function URL or REST event is
+        answered on the stream ``stream()`` opens.  A WSGI app runs on
+        ``executor`` (None: the loop's default), as does the handler itself for
+        any event ``respond`` does not serve (WebSocket, a warm-up ping, a
+        custom source for WSGI).
         """
         import asyncio
 
@@ -186,7 +198,6 @@ class Bridge:
             source is FUNCTION_URL_SOURCE or source is REST_SOURCE
         ):
             stream = None
-        environ: dict[str, Any] = {}
         try:
             if wsgi is not None:
                 assert source.read is not None
@@ -194,16 +205,27 @@ class Bridge:
             else:
                 scope, body = source.to_request(event, context, self.config)
         except Exception as exc:
-            status, message = self._rejection(source, exc)
             if stream is None:
-                return Answer(self._sink.error(source, event, status, message), None, None)
-            rejected = StreamSink(stream(), self.exclude_headers).error(status, message)
+                return Answer(self._unreadable(source, event, exc), None, None)
+            rejection = self._rejection(source, exc)
+            rejected = StreamSink(stream(), self.exclude_headers).error(*rejection)
             return Answer(None, None, loop.create_task(rejected))
         sink = None if stream is None else StreamSink(stream(), self.exclude_headers)
         if wsgi is not None:
-            return await self._respond_wsgi(
-                wsgi.app, source, event, environ, sink, executor=executor
+            run = copy_context().run
+            if sink is not None:
+                from bridge.runtime.wsgi import stream_response
+
+                streaming = loop.run_in_executor(
+                    executor, run, stream_response, wsgi.app, environ, sink, loop
+                )
+                return Answer(None, None, streaming)
+            answered = loop.run_in_executor(
+                executor, run, self._respond_deferred, wsgi.app, source, event, environ
             )
+            result, error, close = await answered
+            # close() once awaited: after the response is posted.
+            return Answer(result, error, None if close is None else _closing(close, executor))
         runner = self._asgi
         assert runner is not None
         if sink is not None:
@@ -227,8 +249,6 @@ class Bridge:
         invocation at a time.  The result (or the error to report instead)
         and the iterable's ``close()``, to call once the result is posted.
         """
-        from bridge.runtime.wsgi import DeferredClose
-
         wsgi = self._wsgi
         if wsgi is None:
             raise TypeError(f"respond_blocking() serves WSGI apps only, not {self.app!r}.")
@@ -239,91 +259,43 @@ class Bridge:
             environ = source.read(event, context, self.config, to_environ)
         except Exception as exc:
             return self._unreadable(source, event, exc), None, None
-        deferred = DeferredClose(wsgi.app)
         # In a copy of the invoking context, as respond() and __call__ do.
-        response = copy_context().run(respond, deferred, environ)
+        return copy_context().run(self._respond_deferred, wsgi.app, source, event, environ)
+
+    def _respond_deferred(
+        self, app: Any, source: EventSource, event: Any, environ: dict[str, Any]
+    ) -> tuple[Any, BaseException | None, Callable[[], None] | None]:
+        """:meth:`respond_blocking`'s result, for ``respond`` too: the iterable's
+        ``close()`` is kept to run once the response is posted."""
+        from bridge.runtime.wsgi import DeferredClose
+
+        deferred = DeferredClose(app)
+        response = respond(deferred, environ)
         after = deferred.close if deferred.pending else None
         try:
             return self._wsgi_answer(source, event, environ, response), None, after
         except BridgeError as exc:
             return None, exc, after
 
-    async def _respond_wsgi(
-        self,
-        app: Any,
-        source: EventSource,
-        event: Any,
-        environ: dict[str, Any],
-        sink: StreamSink | None,
-        *,
-        executor: Executor | None,
-    ) -> Answer:
-        """:meth:`respond` for a WSGI app, called on ``executor``; the iterable's
-        ``close()`` runs after the response (``rest``)."""
-        import asyncio
-
-        from bridge.runtime.wsgi import DeferredClose, stream_response
-
-        loop = asyncio.get_running_loop()
-        run = copy_context().run
-        if sink is not None:
-            streaming = loop.run_in_executor(
-                executor, run, stream_response, app, environ, sink, loop
-            )
-            return Answer(None, None, streaming)
-        deferred = DeferredClose(app)
-        response = await loop.run_in_executor(executor, run, respond, deferred, environ)
-        # close() once awaited: after the response is posted.
-        after = _closing(deferred.close, executor) if deferred.pending else None
-        try:
-            return Answer(self._wsgi_answer(source, event, environ, response), None, after)
-        except BridgeError as exc:
-            return Answer(None, exc, after)
-
-    def _wsgi_response(
-        self, source: EventSource, event: LambdaEvent, environ: dict[str, Any], wsgi: WSGIRunner
-    ) -> LambdaResponse:
-        """The WSGI application's answer to ``environ``, as ``source`` sends it."""
-        # The application is called on this thread unless an event loop runs
-        # here (bridge/wsgi/runner.py says why).  Without asyncio imported no
-        # loop can be running; once it is, its _get_running_loop is kept.
-        running_loop = self._running_loop
-        if running_loop is None:
-            asyncio = sys.modules.get("asyncio")
-            if asyncio is not None:
-                running_loop = self._running_loop = asyncio._get_running_loop
-        if running_loop is None or running_loop() is None:
-            # In a copy of the invoking context: context variables the
-            # request sets do not leak into the next one (as ASGI requests,
-            # each a task, are isolated).
-            response = copy_context().run(respond, wsgi.app, environ)
-        else:
-            response = wsgi.respond(environ)
-        chunks = response.chunks
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._sink.answer(
-            source, event, environ, response.status, response.headers, body, response.header_size
-        )
-
     def _wsgi_answer(
         self, source: EventSource, event: LambdaEvent, request: Any, response: WSGIResponse
     ) -> LambdaResponse:
         """The Lambda response to the WSGI ``response`` to ``request`` (an environ,
         or the scope of a custom source)."""
-        r = response
+        chunks = response.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._sink.answer(
-            source, event, request, r.status, r.headers, r.body(), r.header_size
+            source, event, request, response.status, response.headers, body, response.header_size
         )
 
     def _unreadable(self, source: EventSource, event: Any, exc: Exception) -> LambdaResponse:
-        """The answer to an event ``source`` could not read: 400, and a warning."""
+        """The answer to an event ``source`` could not read (a 4xx), and a warning."""
         return self._sink.error(source, event, *self._rejection(source, exc))
 
     @staticmethod
     def _rejection(source: EventSource, exc: Exception) -> tuple[int, str]:
         """The status and message that answer an event ``source`` could not
-        read (``exc`` says why), logged; a BridgeError other than a
-        MalformedEventError is raised."""
+        read, logged; a BridgeError but a MalformedEventError is raised."""
         if isinstance(exc, MalformedEventError):
             logger.warning("Rejected a %s event: %s", source.name, exc)
             return exc.status, f"Bad request: {exc}"

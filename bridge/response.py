@@ -1,18 +1,12 @@
-"""The application's answer on its way out: the response sinks.
+"""The application's answer on its way out: the response sinks, then the
+helpers the sources' writers share.
 
 From the moment an answer enters bridge (``bridge.asgi.http``,
 ``bridge.wsgi.response``) it is a status, text headers (``(name, value)``
 str pairs, names lower case, both checked) and body bytes.  A *response
-sink* takes it from there, and :meth:`bridge.Bridge.respond` picks one:
-
-* :class:`LambdaSink`, buffered: the Lambda response dict the event source's
-  ``to_response`` writes, with ``error_statuses``, ``exclude_headers`` and
-  Lambda's size limit applied.
-* :class:`StreamSink`, streamed (``invoke_mode="RESPONSE_STREAM"``): status
-  and headers, then each body chunk as the app sends it, to a
-  :class:`~bridge.types.ResponseStream` (``bridge.runtime.framing``).
-
-Below them: the helpers the sources' writers share.
+sink* takes it from there (docs/runtime.rst, "The seam"): the buffered
+:class:`LambdaSink` or, with ``invoke_mode="RESPONSE_STREAM"``, the
+:class:`StreamSink`.
 """
 
 from __future__ import annotations
@@ -66,10 +60,10 @@ class LambdaSink:
         body: bytes,
         header_size: int,
     ) -> LambdaResponse:
-        """The Lambda response to the app's answer to ``request`` (an ASGI scope
-        or a WSGI environ, for log lines); ``header_size``: the length of all
-        header names and values.  A status in ``error_statuses`` raises
-        :class:`~bridge.errors.ApplicationError` instead."""
+        """The Lambda response to the app's answer to ``request`` (a scope or
+        an environ, for log lines), with ``error_statuses``, ``exclude_headers``
+        and the size limit applied; ``header_size``: the length of all header
+        names and values."""
         if status in self.error_statuses:
             from bridge.events import status_error
 
@@ -160,8 +154,7 @@ class StreamSink:
         await self.stream.end(error)
 
     async def error(self, status: int, message: str) -> None:
-        """A whole plain-text answer of bridge's own (a rejected event), sent
-        as :meth:`LambdaSink.error` writes one: all its headers."""
+        """:meth:`LambdaSink.error`, streamed: all its headers too."""
         await self.stream.start(status, list(ERROR_HEADERS))
         await self.write(message.encode())
         await self.end(None)
@@ -171,9 +164,8 @@ class StreamSink:
 
 
 def takes_text(write: TextWriter) -> ToResponse:
-    """A built-in source's ``to_response``, which takes text headers, marked
-    so: :class:`LambdaSink` gives any other writer (a custom source's, the
-    public protocol) the headers as ASGI carries them."""
+    """A built-in source's ``to_response`` marked as taking text headers
+    (:meth:`LambdaSink.write`)."""
     write.takes_text = True  # type: ignore[attr-defined]
     return write  # type: ignore[return-value]
 
@@ -188,10 +180,9 @@ def text_headers(headers: Headers) -> TextHeaders:
     return [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in headers]
 
 
-#: Status lines already known: the common ones from the start (the same
-#: text as ``http.HTTPStatus`` gives on every supported Python, which the
-#: tests check), so that a first response needs neither ``http`` nor the
-#: ``enum`` module it loads; others are added as they are first sent.
+#: Status lines already known: the common ones from the start (as
+#: ``http.HTTPStatus`` spells them, which the tests check), so that a first
+#: response needs neither ``http`` nor ``enum``; others as first sent.
 _PHRASES: dict[int, str] = {
     200: "200 OK",
     201: "201 Created",
@@ -239,11 +230,9 @@ def multi_value_headers(headers: TextHeaders) -> dict[str, list[str]]:
 
 
 def single_value_headers(headers: TextHeaders, source: str) -> dict[str, str]:
-    """Headers for a format that holds one value per name.
-
-    Repeated headers are comma-joined (RFC 9110, 5.3), except ``Set-Cookie``,
-    which cannot be joined: only the last one is kept, and a warning says so.
-    """
+    """Headers for a format that holds one value per name: repeats
+    comma-joined (RFC 9110, 5.3), but ``Set-Cookie``, which cannot be joined:
+    only the last one is kept, and a warning says so."""
     single: dict[str, str] = {}
     for key, values in multi_value_headers(headers).items():
         if key == "set-cookie" and len(values) > 1:

@@ -53,7 +53,6 @@ def reader(source: str) -> ReadRequest:
     def read(
         event: LambdaEvent, context: LambdaContext | None, config: SourceConfig, build: Builder[T]
     ) -> T:
-        """The request, handed to ``build``."""
         # The usual event: the fields of the usual types, plain ASCII text.
         # Anything else goes to the helpers that check it and explain.
         try:
@@ -139,25 +138,17 @@ read = reader(NAME)
 
 def cookies(found: object, source: str) -> str:
     """The ``cookies`` array (not empty) as one ``Cookie`` header value."""
-    try:
-        if type(found) is not list:
-            raise TypeError
-        joined = "; ".join(found)  # TypeError for an entry that is not a string
-    except TypeError:
-        raise MalformedEventError(
-            f"{source} event: expected 'cookies' to be a list of strings, got "
-            + (
-                f"a list holding {_kinds(found)}"
-                if isinstance(found, list)
-                else type(found).__name__
-            )
-            + "."
-        ) from None
-    return joined
-
-
-def _kinds(items: list[object]) -> str:
-    return ", ".join(sorted({type(item).__name__ for item in items}))
+    if type(found) is list:
+        try:
+            return "; ".join(found)
+        except TypeError:  # an entry that is not a string
+            pass
+    got = type(found).__name__
+    if isinstance(found, list):
+        got = f"a list holding {', '.join(sorted({type(item).__name__ for item in found}))}"
+    raise MalformedEventError(
+        f"{source} event: expected 'cookies' to be a list of strings, got {got}."
+    )
 
 
 def to_response(

@@ -1,16 +1,11 @@
-"""The WSGI environ (PEP 3333) for one request, built from an ASGI HTTP scope.
+"""The WSGI environ (PEP 3333) for one request: :func:`to_environ` builds it
+from the fields an event source read, :func:`build_environ` from an ASGI
+scope.  docs/wsgi.rst ("The environ") says what each key holds.
 
-The scope's ``path`` is already percent-decoded once and includes
-``root_path``; the environ splits it on that boundary into ``SCRIPT_NAME``
-and ``PATH_INFO`` and re-reads both as "bytes-as-str" (UTF-8 bytes decoded
-as latin-1), as PEP 3333 asks.  Nothing is decoded twice.
-
-Request headers become ``HTTP_*`` keys.  Repeated headers are joined with
-``,`` (``Cookie`` with ``; ``).  Header names that contain ``_`` are dropped:
-``X_Forwarded_For`` and ``X-Forwarded-For`` would both become
-``HTTP_X_FORWARDED_FOR``, and a client could pass one off as the other.
-So are names that are not valid HTTP header names.
-``CONTENT_LENGTH`` is always the length of ``wsgi.input``, the whole body.
+The path, decoded once, is split on ``root_path`` into ``SCRIPT_NAME`` and
+``PATH_INFO``, both "bytes-as-str" (UTF-8 bytes read as latin-1).  Header
+names that contain ``_`` are dropped: ``X_Forwarded_For`` would become
+``HTTP_X_FORWARDED_FOR`` too, and a client could pass it off as the real one.
 """
 
 from __future__ import annotations
@@ -49,12 +44,9 @@ AUTHORIZER_KEY = "aws.authorizer"
 
 
 class ErrorStream:
-    """``wsgi.errors``: every write becomes one record of the ``bridge.wsgi``
-    logger at ERROR level (a trailing newline dropped, empty writes ignored).
-
-    It keeps no buffer, so one instance serves every request and thread; the
-    price is that a line written in pieces arrives as several records.
-    """
+    """``wsgi.errors``: every write one ERROR record of ``bridge.wsgi``.  It
+    keeps no buffer, so one instance serves every request and thread (a line
+    written in pieces arrives as several records)."""
 
     __slots__ = ()
 
@@ -84,7 +76,7 @@ _NAME_CHARS = str.maketrans(
 
 def _environ_key(name: str) -> str:
     """``"x-trace-id"`` (in any spelling) -> ``"HTTP_X_TRACE_ID"``; "" for a
-    name to drop.  Remembered in :data:`_KEYS`."""
+    name to drop."""
     lowered = name.lower()
     if lowered == "content-type":
         key = "CONTENT_TYPE"
@@ -101,8 +93,7 @@ def _wsgi_str(text: str) -> str:
 
 
 def _wsgi_value(value: str, name: str, source: str) -> str:
-    """A header value as bytes-as-str: itself when it is latin-1 (HTTP's own
-    charset), else its UTF-8 bytes, as the ASGI scope would carry them."""
+    """A header value as bytes-as-str: itself if latin-1, else its UTF-8 bytes."""
     try:
         value.encode("latin-1")
         return value
@@ -116,7 +107,7 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
         raise not_unicode(f"header {name!r}", exc, source) from None
 
 
-#: Every key ``_environ`` sets, in order, with the values that are the same
+#: Every key :func:`to_environ` sets, in order, with the values that are the same
 #: for every request ("" and None: set per request).
 _TEMPLATE: dict[str, Any] = {
     "REQUEST_METHOD": "",
@@ -144,23 +135,6 @@ _TEMPLATE: dict[str, Any] = {
 _TEMPLATE_SIZE = len(_TEMPLATE)
 
 
-def add_authorizer(environ: dict[str, Any], authorizer: dict[str, Any] | None) -> None:
-    """``aws.authorizer``, and ``REMOTE_USER`` when the authorizer names a principal."""
-    environ[AUTHORIZER_KEY] = authorizer
-    if authorizer:
-        user = principal(authorizer)
-        if user:
-            environ["REMOTE_USER"] = _wsgi_str(user)
-
-
-def _add_header(environ: dict[str, Any], key: str, value: str) -> None:
-    previous = environ.get(key)
-    if previous is None:
-        environ[key] = value
-    else:
-        environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
-
-
 def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     source: str,
     event: LambdaEvent,
@@ -180,10 +154,8 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     authorizer: dict[str, Any] | None,
     /,
 ) -> dict[str, Any]:
-    """The :data:`~bridge.sources.request.Builder` of the WSGI environ: built
-    straight from the text an event source read, with no trip through the
-    bytes of an ASGI scope.  ``raw_path`` has no place in it."""
-    # A copy of a template, then the headers, then the per-request values.
+    """The :data:`~bridge.sources.request.Builder` of the WSGI environ
+    (``raw_path`` has no place in it)."""
     # Headers as the event's own mapping are checked as they are stored: in
     # one pass when every value is an ASCII str (or a list of one, for a
     # multi-value mapping) and every name spelled once; anything else starts
@@ -199,9 +171,8 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
                 scheme,
                 server,
             )
-            scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = _SERVERS.get(key) or _server(
-                key
-            )
+            found = _SERVERS.get(key) or _server(key)
+            scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = found
     else:
         checked: CheckedHeaders
         if type(headers) is MultiValueHeaders:
@@ -233,10 +204,11 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
         environ["REMOTE_ADDR"] = client
     environ[EVENT_KEY] = event
     environ[CONTEXT_KEY] = context
-    if authorizer is None:
-        environ[AUTHORIZER_KEY] = None
-    else:
-        add_authorizer(environ, authorizer)
+    environ[AUTHORIZER_KEY] = authorizer
+    if authorizer:
+        user = principal(authorizer)
+        if user:
+            environ["REMOTE_USER"] = _wsgi_str(user)
     if cookie is not None:
         environ["HTTP_COOKIE"] = (
             cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
@@ -245,10 +217,8 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
 
 
 def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
-    """Store ``headers`` (a mapping, or :class:`MultiValueHeaders` when
-    ``multi``) as ``HTTP_*`` keys if every value is an ASCII str (for
-    ``multi``, a list of one) and every name a str spelled once; False
-    (``environ`` part-filled) if not."""
+    """Store ``headers`` (:class:`MultiValueHeaders` when ``multi``) as
+    ``HTTP_*`` keys; False (``environ`` part-filled) unless plain."""
     if multi:
         headers = headers.values
     else:
@@ -282,20 +252,14 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
 
 
 def _server(key: _ServerKey) -> tuple[str, str, str]:
-    """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``: the stored
-    X-Forwarded-Proto, Host and X-Forwarded-Port headers, the default scheme
-    and the event's domain name (used when there is no Host header)."""
+    """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``."""
     proto, host, port, default_scheme, domain = key
-    last = {
-        name: value
-        for name, value in zip(_SERVER_HEADERS, (proto, host, port), strict=True)
-        if value is not None
-    }
+    given = {"x-forwarded-proto": proto, "host": host, "x-forwarded-port": port}
+    last = {name: value for name, value in given.items() if value is not None}
     scheme, server = scheme_and_server(last, default_scheme, domain or None)
     return remember(_SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 
-_SERVER_HEADERS = ("x-forwarded-proto", "host", "x-forwarded-port")
 #: ``_server`` answers, by the values they depend on.
 _SERVERS: dict[_ServerKey, tuple[str, str, str]] = {}
 
@@ -323,10 +287,11 @@ def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], so
             continue
         if not value.isascii():
             value = _wsgi_value(value, name, source)
-        if key in environ:
-            _add_header(environ, key, value)
-        else:
+        previous = environ.get(key)
+        if previous is None:
             environ[key] = value
+        else:
+            environ[key] = previous + ("; " if key == "HTTP_COOKIE" else ",") + value
 
 
 def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -> dict[str, Any]:
@@ -362,14 +327,8 @@ def build_environ(scope: Mapping[str, Any], body: bytes, *, multithread: bool) -
 
 
 def principal(authorizer: Mapping[str, Any]) -> str | None:
-    """Who an API Gateway authorizer let in; None when it does not say.
-
-    The first non-empty string (of valid Unicode) of: ``principalId`` (a REST
-    or payload 1.0 Lambda authorizer), the JWT ``sub`` claim (``claims.sub``
-    in payload 1.0, ``jwt.claims.sub`` in 2.0), ``iam.userArn`` (IAM
-    authorization of an HTTP API or a function URL), ``lambda.principalId``
-    (a payload 2.0 Lambda authorizer that returns one in its context).
-    """
+    """Who an API Gateway authorizer let in: the first non-empty string (of
+    valid Unicode) of :data:`_PRINCIPAL_PLACES`; None when it does not say."""
     for outer, inner, key in _PRINCIPAL_PLACES:
         block: object = authorizer
         if outer:
@@ -379,8 +338,6 @@ def principal(authorizer: Mapping[str, Any]) -> str | None:
         if type(block) is dict:
             found = block.get(key)
             if found and type(found) is str:
-                if found.isascii():
-                    return found
                 try:
                     found.encode("utf-8")
                 except UnicodeEncodeError:
@@ -390,9 +347,9 @@ def principal(authorizer: Mapping[str, Any]) -> str | None:
 
 
 _PRINCIPAL_PLACES = (
-    ("", "", "principalId"),
-    ("claims", "", "sub"),
-    ("jwt", "claims", "sub"),
-    ("iam", "", "userArn"),
-    ("lambda", "", "principalId"),
+    ("", "", "principalId"),  # a REST or payload 1.0 Lambda authorizer
+    ("claims", "", "sub"),  # a JWT authorizer, payload 1.0
+    ("jwt", "claims", "sub"),  # a JWT authorizer, payload 2.0
+    ("iam", "", "userArn"),  # IAM authorization of an HTTP API or a function URL
+    ("lambda", "", "principalId"),  # a payload 2.0 Lambda authorizer's context
 )

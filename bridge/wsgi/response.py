@@ -9,12 +9,11 @@ The states, and how each call the application makes moves them::
     NEW      --start_response again, write(), or body bytes------> ProtocolError
     STARTED/SENDING --start_response without exc_info-----------> ProtocolError
 
-Status and headers are checked here and become text with lower-case names,
-the form every response sink takes (:mod:`bridge.response`).  Whatever the
-application does, the result is a complete response: its own, or a 500 and
-one log line on ``bridge.wsgi`` saying what was expected and what arrived
-(by type and size, never a value).  The iterable's ``close()`` is always
-called; a body longer than the response's ``Content-Length`` is cut there.
+Status and headers are checked and become text with lower-case names, the
+form every response sink takes (:mod:`bridge.response`).  The result is a
+complete response: the application's own, or a 500 and one log line on
+``bridge.wsgi`` saying what was expected and what arrived (by type and size,
+never a value).  docs/wsgi.rst ("The response") has the rest.
 """
 
 from __future__ import annotations
@@ -133,19 +132,15 @@ class WSGIResponse:
                     self.state = SENDING
                     self.chunks.append(body)
                 return
-        if isinstance(result, (str, bytes, bytearray)):
-            raise ProtocolError(
-                f"Expected the WSGI application to return an iterable of bytes, got "
-                f"{_kind(result)}; return [body] instead."
-            )
+        text = isinstance(result, (str, bytes, bytearray))
         try:
-            iterator = iter(result)  # type: ignore[call-overload]
+            iterator = None if text else iter(result)  # type: ignore[call-overload]
         except TypeError:
             iterator = None
         if iterator is None:  # raised outside the except: no context to carry
             raise ProtocolError(
                 "Expected the WSGI application to return an iterable of bytes, got "
-                f"{_kind(result)}."
+                f"{_kind(result)}{'; return [body] instead' if text else ''}."
             )
         if self.remaining == 0:
             return
@@ -158,19 +153,20 @@ class WSGIResponse:
         chunks = self.chunks
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def fail(self) -> None:
+    def fail(self) -> WSGIResponse:
+        """Make this response bridge's plain-text 500."""
         self.status = ERROR_STATUS
         self.headers = list(ERROR_HEADERS)
         self.header_size = ERROR_HEADER_SIZE
         self.chunks = [ERROR_BODY]
+        return self
 
 
 def run_app(
     app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
 ) -> tuple[int, Headers, bytes]:
-    """Call ``app`` for the request ``scope`` describes; return ``(status,
-    headers, body)``, the headers as ASGI carries them.  Never raises
-    ``Exception``: every failure becomes a 500 and a log line."""
+    """:func:`respond_to_scope` as ``(status, headers, body)``, the headers as
+    ASGI carries them."""
     response = respond_to_scope(app, scope, body, multithread=multithread)
     return response.status, raw_headers(response.headers), response.body()
 
@@ -187,9 +183,7 @@ def respond_to_scope(
             request_line(scope),
             exc_info=exc,
         )
-        response = WSGIResponse()
-        response.fail()
-        return response
+        return WSGIResponse().fail()
     return respond(app, environ)
 
 
@@ -277,15 +271,11 @@ _CONTROLS = dict.fromkeys([*range(9), *range(10, 32), 127])
 
 
 def check_headers(headers: object) -> tuple[TextHeaders, int | None, int]:
-    """WSGI response headers checked, as ``(name, value)`` pairs of str, with
-    the value of ``Content-Length`` if there is a valid one, and the length
-    of all names and values.  Names must be tokens; values must be latin-1
-    without CR, LF or NUL (HTTP forbids them, and they could split the
-    response).
-
-    Names are lower-cased; values lose surrounding spaces and tabs, which HTTP
-    does not count as part of a value (some frameworks emit ``" a=1"`` for a
-    cookie).
+    """WSGI response headers checked (names HTTP tokens; values latin-1
+    without CR, LF or NUL, which could split the response), with the value of
+    a valid ``Content-Length`` and the length of all names and values.  Names
+    are lower-cased; values lose surrounding spaces and tabs, which HTTP does
+    not count as part of a value (some frameworks emit ``" a=1"`` for a cookie).
     """
     if type(headers) is not list:
         raise ProtocolError(
