@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bridge import checks
@@ -380,3 +380,129 @@ def test_a_returned_list_gives_what_any_other_iterable_gives(
         return response.status, response.headers, response.body(), response.state
 
     assert answer(list(chunks)) == answer(iter(chunks))
+
+
+# ------------------------------------------- the one-pass HTTP API 2.0 environ
+
+_ABSENT = object()
+_NAMES = ["host", "Host", "x-forwarded-proto", "X-Forwarded-Proto", "x-forwarded-port", "cookie"]
+_NAMES += ["x-forwarded-for", "content-type", "content-length", "user-agent", "x_under", "a b"]
+_VALUES = ["a.example", "a.example:8443", "https", "http", "8443", "1.2.3.4", "x=1", "text/plain"]
+
+
+def _pick(plain: bool, usual: list[Any], odd: list[Any]) -> st.SearchStrategy[Any]:
+    """One of ``usual``; for an event that need not be plain, also one of
+    ``odd`` or no such field at all."""
+    if plain:
+        return st.sampled_from(usual)
+    return st.sampled_from([*usual, *odd, _ABSENT])
+
+
+@st.composite
+def _v2_events(draw: st.DrawFn) -> dict[str, Any]:
+    """HTTP API 2.0 and function URL events: half of them plain (the one pass
+    reads them), the others with odd or missing fields here and there."""
+    plain = draw(st.booleans())
+    headers = st.dictionaries(
+        st.sampled_from(_NAMES), _pick(plain, _VALUES, ["", "ü", "\ud800", None, 1]), max_size=6
+    )
+    http = {
+        "method": draw(_pick(plain, ["GET", "get", "POST"], ["", "PÖST", None])),
+        "sourceIp": draw(_pick(plain, ["1.2.3.4", ""], ["ü", None, 5])),
+        "protocol": draw(_pick(plain, ["HTTP/1.1", "HTTP/2.0", "HTTP/3"], [None, "x"])),
+    }
+    context = {
+        "http": http,
+        "domainName": draw(
+            _pick(
+                plain,
+                ["a.execute-api.us-east-1.amazonaws.com", "a.lambda-url.us-east-1.on.aws"],
+                [None, 7, ""],
+            )
+        ),
+        "stage": draw(_pick(plain, ["$default", "st", "st/"], ["", None])),
+        "authorizer": draw(
+            _pick(
+                plain,
+                [None, {"jwt": {"claims": {"sub": "user-1"}}}, {"lambda": {"principalId": "ü"}}],
+                [{}, "x"],
+            )
+        ),
+    }
+    paths = ["/", "/hello", "/st/x", "/st", "/st/", "/api/v1", "/a%2Fb", "/%C3%BC", "/A%20B"]
+    event = {
+        "version": "2.0",
+        "rawPath": draw(_pick(plain, paths, ["", "x", "/ü", 5])),
+        "rawQueryString": draw(_pick(plain, ["", "a=1&B=two", "q=%C3%BC"], ["ü=1", None])),
+        "headers": draw(headers if plain else headers | st.sampled_from([None, "x", _ABSENT])),
+        "cookies": draw(_pick(plain, [[], ["a=b"], ["a=b", "c=d"]], [["€=1"], "a", [1]])),
+        "requestContext": context,
+        "body": draw(_pick(plain, [None, "hello", "aGVsbG8="], ["not base64!"])),
+        "isBase64Encoded": draw(st.booleans()),
+    }
+    for fields in (event, context, http):
+        for key in [key for key, value in fields.items() if value is _ABSENT]:
+            del fields[key]
+    return event
+
+
+def _environ_or_error(read: Any, event: dict[str, Any], base_path: str, build: Any) -> object:
+    from bridge.sources.base import SourceConfig
+
+    try:
+        environ = read(event, None, SourceConfig(base_path), build)
+    except Exception as exc:
+        return type(exc), str(exc)
+    body = environ.pop("wsgi.input").read()
+    return environ, body
+
+
+def _plain_v2(**changes: Any) -> dict[str, Any]:
+    from bridge.local.events import build_event
+
+    event = build_event("http", path="/hello", query="a=1")
+    event.update(changes)
+    return event
+
+
+@settings(max_examples=300)
+@given(_v2_events(), st.sampled_from(["", "/api"]), st.sampled_from(["http", "url"]))
+@example(_plain_v2(headers={"X-Forwarded-Proto": "http", "host": "a.example"}), "", "http")
+@example(_plain_v2(headers={"host": "a.example", "Host": "b.example"}), "", "http")
+@example(_plain_v2(cookies=["€=1"]), "", "url")
+@example(_plain_v2(rawPath="/api/x"), "/api", "http")
+def test_the_one_pass_environ_is_what_the_general_path_gives(
+    event: dict[str, Any], base_path: str, source: str
+) -> None:
+    from bridge.sources import function_url, http_api_v2
+    from bridge.wsgi.environ import to_environ
+
+    read = http_api_v2.read if source == "http" else function_url.read
+    one_pass = _environ_or_error(read, event, base_path, to_environ)
+
+    def general_path(*fields: Any) -> Any:
+        """to_environ as another builder: ``read`` takes its general path."""
+        return to_environ(*fields)
+
+    general = _environ_or_error(read, event, base_path, general_path)
+    assert one_pass == general
+
+
+@pytest.mark.parametrize("source", ["http", "url"])
+def test_a_plain_event_is_read_in_one_pass(source: str) -> None:
+    # The test above compares something only if the usual event takes the one pass.
+    from bridge.local.events import build_event
+    from bridge.sources import http_api_v2
+    from bridge.sources.base import SourceConfig
+
+    event = build_event(source, path="/hello", query="a=1", headers=[("Cookie", "a=b")])
+    context = event["requestContext"]
+    http = context["http"]
+    fields = (context, http, http["method"], event["rawPath"], event["rawQueryString"])
+    environ = http_api_v2.one_pass_environ(event, None, SourceConfig(), source, *fields)
+    assert environ is not None
+    assert (environ["PATH_INFO"], environ["QUERY_STRING"], environ["HTTP_COOKIE"]) == (
+        "/hello",
+        "a=1",
+        "a=b",
+    )
