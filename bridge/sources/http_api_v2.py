@@ -154,8 +154,8 @@ def one_pass_environ(  # noqa: PLR0917 - the fields read already, positionally
             return None
     except TypeError:  # a value that is not a str
         return None
-    environ = e._TEMPLATE.copy()
-    keys = e._KEYS
+    environ = e.TEMPLATE.copy()
+    keys = e.KEYS
     dropped = 0
     for name, value in headers.items():
         try:
@@ -163,12 +163,12 @@ def one_pass_environ(  # noqa: PLR0917 - the fields read already, positionally
         except KeyError:
             if type(name) is not str:
                 return None
-            key = e._environ_key(name)
+            key = e.environ_key(name)
         if key:
             environ[key] = value
         else:
             dropped += 1
-    if len(environ) != e._TEMPLATE_SIZE + len(headers) - dropped:
+    if len(environ) != e.TEMPLATE_SIZE + len(headers) - dropped:
         return None  # a name in two spellings
     found = event.get("cookies")
     if found:
@@ -184,7 +184,7 @@ def one_pass_environ(  # noqa: PLR0917 - the fields read already, positionally
         "https",
         domain if type(domain) is str else "",
     )
-    scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = e._SERVERS.get(server) or e._server(
+    scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = e.SERVERS.get(server) or e.server_for(
         server
     )
     if source != NAME:
@@ -197,7 +197,7 @@ def one_pass_environ(  # noqa: PLR0917 - the fields read already, positionally
         root_path = root_path.rstrip("/")
         if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
             path = path[len(root_path) :]
-        environ["SCRIPT_NAME"] = e._wsgi_str(root_path)
+        environ["SCRIPT_NAME"] = e.wsgi_str(root_path)
     body = event.get("body")
     body = (
         b""
@@ -205,7 +205,7 @@ def one_pass_environ(  # noqa: PLR0917 - the fields read already, positionally
         else decode_request_body(body, event.get("isBase64Encoded"), source=source)
     )
     environ["REQUEST_METHOD"] = method.upper()
-    environ["PATH_INFO"] = path if path.isascii() else e._wsgi_str(path)
+    environ["PATH_INFO"] = path if path.isascii() else e.wsgi_str(path)
     environ["QUERY_STRING"] = query
     environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
     protocol = http.get("protocol")
@@ -219,10 +219,13 @@ def one_pass_environ(  # noqa: PLR0917 - the fields read already, positionally
     environ[e.EVENT_KEY] = event
     environ[e.CONTEXT_KEY] = context
     authorizer = request_context.get("authorizer")
-    if type(authorizer) is dict:
-        e.add_authorizer(environ, authorizer)
-    else:
-        environ[e.AUTHORIZER_KEY] = None
+    if type(authorizer) is not dict:
+        authorizer = None
+    environ[e.AUTHORIZER_KEY] = authorizer
+    if authorizer:
+        user = e.principal(authorizer)
+        if user:
+            environ["REMOTE_USER"] = e.wsgi_str(user)
     return environ
 
 

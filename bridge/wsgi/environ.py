@@ -67,14 +67,14 @@ class ErrorStream:
 ERRORS = ErrorStream()
 
 #: Request header name (in any spelling) -> environ key; "" for a header that gets none.
-_KEYS: dict[str, str] = {}
+KEYS: dict[str, str] = {}
 #: What a header name (an RFC 9110 token) may hold, ``_`` aside, to delete with translate().
 _NAME_CHARS = str.maketrans(
     "", "", "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
 
-def _environ_key(name: str) -> str:
+def environ_key(name: str) -> str:
     """``"x-trace-id"`` (in any spelling) -> ``"HTTP_X_TRACE_ID"``; "" for a
     name to drop."""
     lowered = name.lower()
@@ -84,10 +84,10 @@ def _environ_key(name: str) -> str:
         key = ""
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    return remember(_KEYS, name, key)
+    return remember(KEYS, name, key)
 
 
-def _wsgi_str(text: str) -> str:
+def wsgi_str(text: str) -> str:
     """A str as PEP 3333 wants it: its UTF-8 bytes, one character per byte."""
     return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
 
@@ -109,7 +109,7 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
 
 #: Every key :func:`to_environ` sets, in order, with the values that are the same
 #: for every request ("" and None: set per request).
-_TEMPLATE: dict[str, Any] = {
+TEMPLATE: dict[str, Any] = {
     "REQUEST_METHOD": "",
     "SCRIPT_NAME": "",
     "PATH_INFO": "",
@@ -132,7 +132,7 @@ _TEMPLATE: dict[str, Any] = {
 }
 
 
-_TEMPLATE_SIZE = len(_TEMPLATE)
+TEMPLATE_SIZE = len(TEMPLATE)
 
 
 def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
@@ -160,7 +160,7 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     # one pass when every value is an ASCII str (or a list of one, for a
     # multi-value mapping) and every name spelled once; anything else starts
     # afresh on the careful path, which also explains what is wrong.
-    environ = _TEMPLATE.copy()
+    environ = TEMPLATE.copy()
     multi = type(headers) is MultiValueHeaders
     if (multi or type(headers) is dict) and _store_plain(environ, headers, multi):
         if isinstance(server, str):
@@ -171,15 +171,15 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
                 scheme,
                 server,
             )
-            found = _SERVERS.get(key) or _server(key)
+            found = SERVERS.get(key) or server_for(key)
             scheme, environ["SERVER_NAME"], environ["SERVER_PORT"] = found
     else:
         checked: CheckedHeaders
         if type(headers) is MultiValueHeaders:
-            environ = _TEMPLATE.copy()
+            environ = TEMPLATE.copy()
             checked = read_multi_headers(headers.values, source)
         elif type(headers) is dict:
-            environ = _TEMPLATE.copy()
+            environ = TEMPLATE.copy()
             checked = read_single_headers(headers, source)
         else:
             checked = headers  # type: ignore[assignment]
@@ -191,9 +191,9 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
         root_path = root_path.rstrip("/")
         if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] in ("", "/"):
             path = path[len(root_path) :]
-        environ["SCRIPT_NAME"] = _wsgi_str(root_path)
-    environ["PATH_INFO"] = path if path.isascii() else _wsgi_str(path)
-    environ["QUERY_STRING"] = query if query.isascii() else _wsgi_str(query)
+        environ["SCRIPT_NAME"] = wsgi_str(root_path)
+    environ["PATH_INFO"] = path if path.isascii() else wsgi_str(path)
+    environ["QUERY_STRING"] = query if query.isascii() else wsgi_str(query)
     environ["CONTENT_LENGTH"] = str(len(body)) if body else "0"
     if not isinstance(server, str):  # else already set, from the headers
         environ["SERVER_NAME"], environ["SERVER_PORT"] = _server_fields(scheme, server)
@@ -208,7 +208,7 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
     if authorizer:
         user = principal(authorizer)
         if user:
-            environ["REMOTE_USER"] = _wsgi_str(user)
+            environ["REMOTE_USER"] = wsgi_str(user)
     if cookie is not None:
         environ["HTTP_COOKIE"] = (
             cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
@@ -227,7 +227,7 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
                 return False
         except TypeError:  # a value that is not a str
             return False
-    keys = _KEYS
+    keys = KEYS
     stored = 0
     for name, value in headers.items():
         if multi:
@@ -241,27 +241,27 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
         except KeyError:
             if type(name) is not str:
                 return False
-            key = _environ_key(name)
+            key = environ_key(name)
         except TypeError:  # a name that cannot be a dict key
             return False
         if key:
             environ[key] = value
             stored += 1
     # Fewer keys than headers stored: one name in two spellings.
-    return len(environ) == _TEMPLATE_SIZE + stored
+    return len(environ) == TEMPLATE_SIZE + stored
 
 
-def _server(key: _ServerKey) -> tuple[str, str, str]:
+def server_for(key: _ServerKey) -> tuple[str, str, str]:
     """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``."""
     proto, host, port, default_scheme, domain = key
     given = {"x-forwarded-proto": proto, "host": host, "x-forwarded-port": port}
     last = {name: value for name, value in given.items() if value is not None}
     scheme, server = scheme_and_server(last, default_scheme, domain or None)
-    return remember(_SERVERS, key, (scheme, *_server_fields(scheme, server)))
+    return remember(SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 
-#: ``_server`` answers, by the values they depend on.
-_SERVERS: dict[_ServerKey, tuple[str, str, str]] = {}
+#: ``server_for`` answers, by the values they depend on.
+SERVERS: dict[_ServerKey, tuple[str, str, str]] = {}
 
 
 def _server_fields(scheme: str, server: Server) -> tuple[str, str]:
@@ -270,19 +270,19 @@ def _server_fields(scheme: str, server: Server) -> tuple[str, str]:
         return "localhost", "443" if scheme == "https" else "80"
     name, port = server
     return (
-        name if name.isascii() else _wsgi_str(name),
+        name if name.isascii() else wsgi_str(name),
         str(port) if port else "443" if scheme == "https" else "80",
     )
 
 
 def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], source: str) -> None:
     """Header pairs as ``HTTP_*`` keys: repeats joined, values as bytes-as-str."""
-    keys = _KEYS
+    keys = KEYS
     for name, value in headers:
         try:
             key = keys[name]
         except KeyError:
-            key = _environ_key(name)
+            key = environ_key(name)
         if not key:
             continue
         if not value.isascii():
