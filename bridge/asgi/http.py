@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bridge._cache import remember
-from bridge.checks import CR, LF, NUL, is_token, name_for_log
+from bridge.checks import CR, LF, NUL, is_token, kind_of, name_for_log
 from bridge.errors import ProtocolError
 from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS
 
@@ -102,7 +102,12 @@ class HTTPCycle:
             if state is RESPONSE and message_type == "http.response.body":
                 chunk = message.get("body", b"")
                 if type(chunk) is not bytes:
-                    chunk = _body(chunk)
+                    if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                        raise ProtocolError(
+                            "Expected 'body' of http.response.body to be bytes, got "
+                            f"{kind_of(chunk)}."
+                        )
+                    chunk = bytes(chunk)
                 chunks = self._chunks
                 if message.get("more_body", False):
                     if chunk:
@@ -147,7 +152,7 @@ class HTTPCycle:
             if result is not None:
                 logger.error(
                     "ASGI callable returned %s for %s %s; it should return None.",
-                    _kind(result),
+                    kind_of(result),
                     self.scope["method"],
                     self.scope["path"],
                 )
@@ -347,31 +352,17 @@ def _message_kind(message: object, message_type: object) -> str:
     if isinstance(message_type, str) and len(message_type) <= 60 and message_type.isprintable():
         return repr(message_type)
     if isinstance(message, Mapping):
-        return f"one whose 'type' is {_kind(message_type)}"
-    return f"{_kind(message)} instead of a dict"
-
-
-def _kind(value: object) -> str:
-    """``a str``, ``an int``: what a value is, for messages that must not show it."""
-    kind = type(value).__name__
-    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+        return f"one whose 'type' is {kind_of(message_type)}"
+    return f"{kind_of(message)} instead of a dict"
 
 
 def _status(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
         return value
-    got = f"{value}" if type(value) is int else _kind(value)
+    got = f"{value}" if type(value) is int else kind_of(value)
     raise ProtocolError(
         f"Expected 'status' of http.response.start to be an integer from 100 to 999, got {got}."
     )
-
-
-def _body(value: Any) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise ProtocolError(
-            f"Expected 'body' of http.response.body to be bytes, got {type(value).__name__}."
-        )
-    return bytes(value)
 
 
 def _headers(value: Any) -> tuple[TextHeaders, int]:
