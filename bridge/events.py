@@ -26,25 +26,14 @@ if TYPE_CHECKING:
     from bridge.sources.request import Builder, T
     from bridge.types import LambdaContext, LambdaEvent, TextHeaders
 
-__all__ = [
-    "HOST",
-    "NAME",
-    "check_path",
-    "event_source",
-    "events_source",
-    "invocation_result",
-    "is_warmup",
-    "status_error",
-]
+#: The public names, as docs/api.rst lists them (the others serve bridge itself).
+__all__ = ["event_source", "invocation_result", "is_warmup"]
 
 NAME = "events"
 #: The host of the request an event becomes (Django: add it to ALLOWED_HOSTS).
 HOST = "lambda"
 #: How much of an error answer's body the exception message shows.
 BODY_SHOWN = 500
-
-
-# ------------------------------------------------------------------ routing
 
 
 def event_source(event: object) -> str | None:
@@ -74,9 +63,6 @@ def _service(value: object) -> str | None:
     if isinstance(value, str) and value.startswith("aws:") and len(value) > 4:
         return value[4:]
     return None
-
-
-# ------------------------------------------------------------------ request
 
 
 def check_path(value: object) -> str:
@@ -132,9 +118,6 @@ def events_source(path: str) -> EventSource:
         looks_for="any event no other source matches (non_http_path)",
         read=read,
     )
-
-
-# ------------------------------------------------------------------ result
 
 
 def invocation_result(
