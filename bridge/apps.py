@@ -143,13 +143,8 @@ def _is_coroutine_function(obj: Any) -> bool:
     the object is function-like but not a plain Python function."""
     target = obj
     partial = _partial_type()
-    while True:
-        if isinstance(target, MethodType):
-            target = target.__func__
-        elif isinstance(target, partial):
-            target = target.func
-        else:
-            break
+    while isinstance(target, (MethodType, partial)):
+        target = target.__func__ if isinstance(target, MethodType) else target.func
     # The marker of ``inspect.markcoroutinefunction`` (3.12+), which only inspect reads.
     if not hasattr(target, "_is_coroutine_marker"):
         if type(target) is FunctionType:
