@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     K = TypeVar("K")
     V = TypeVar("V")
 
+LIMIT = 512
 
-def remember(table: dict[K, V], key: K, value: V, limit: int = 512) -> V:
+
+def remember(table: dict[K, V], key: K, value: V, limit: int = LIMIT) -> V:
     """Store ``value`` under ``key`` (emptying a full table first); return ``value``."""
     if len(table) >= limit:
         table.clear()
