@@ -26,8 +26,16 @@ if TYPE_CHECKING:
     from bridge.sources.request import Builder, T
     from bridge.types import LambdaContext, LambdaEvent, TextHeaders
 
-#: The public names, as docs/api.rst lists them (the others serve bridge itself).
-__all__ = ["event_source", "invocation_result", "is_warmup"]
+__all__ = [
+    "HOST",
+    "NAME",
+    "check_path",
+    "event_source",
+    "events_source",
+    "invocation_result",
+    "is_warmup",
+    "status_error",
+]
 
 NAME = "events"
 #: The host of the request an event becomes (Django: add it to ALLOWED_HOSTS).
