@@ -16,8 +16,10 @@ from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.sources.request import (
     MultiValueHeaders,
+    _scheme_and_server,
     header_items,
     last_values,
+    not_unicode,
     read_multi_headers,
     read_single_headers,
     scheme_and_server,
@@ -96,15 +98,12 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
     """A header value as bytes-as-str: itself if latin-1, else its UTF-8 bytes."""
     try:
         value.encode("latin-1")
-        return value
     except UnicodeEncodeError:
-        pass
-    try:
-        return value.encode("utf-8").decode("latin-1")
-    except UnicodeEncodeError as exc:
-        from bridge.sources.request import not_unicode
-
-        raise not_unicode(f"header {name!r}", exc, source) from None
+        try:
+            return value.encode("utf-8").decode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise not_unicode(f"header {name!r}", exc, source) from None
+    return value
 
 
 #: Every key :func:`to_environ` sets, in order, with the values that are the same
@@ -254,9 +253,7 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
 def server_for(key: _ServerKey) -> tuple[str, str, str]:
     """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``."""
     proto, host, port, default_scheme, domain = key
-    given = {"x-forwarded-proto": proto, "host": host, "x-forwarded-port": port}
-    last = {name: value for name, value in given.items() if value is not None}
-    scheme, server = scheme_and_server(last, default_scheme, domain or None)
+    scheme, server = _scheme_and_server(proto, host, port, default_scheme, domain or None)
     return remember(SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 

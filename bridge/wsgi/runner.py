@@ -19,11 +19,9 @@ from bridge.wsgi.response import WSGIResponse, respond, respond_to_scope
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Any
 
     from bridge.types import HTTPScope, WSGIApp
-
-    T = TypeVar("T")
 
 
 class WSGIRunner:
@@ -43,7 +41,7 @@ class WSGIRunner:
         return _call(respond, self.app, environ)
 
 
-def _call(function: Callable[..., T], *args: Any) -> T:
+def _call(function: Callable[..., WSGIResponse], *args: Any) -> WSGIResponse:
     """``function(*args)`` in a copy of this context: on this thread, or, when
     called inside a running event loop, on the WSGI pool, waited for."""
     context = copy_context()  # the request's variables stay in this copy
