@@ -155,10 +155,6 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
 ) -> dict[str, Any]:
     """The :data:`~bridge.sources.request.Builder` of the WSGI environ
     (``raw_path`` has no place in it)."""
-    # Headers as the event's own mapping are checked as they are stored: in
-    # one pass when every value is an ASCII str (or a list of one, for a
-    # multi-value mapping) and every name spelled once; anything else starts
-    # afresh on the careful path, which also explains what is wrong.
     environ = TEMPLATE.copy()
     multi = type(headers) is MultiValueHeaders
     if (multi or type(headers) is dict) and _store_plain(environ, headers, multi):
@@ -216,8 +212,11 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
 
 
 def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
-    """Store ``headers`` (:class:`MultiValueHeaders` when ``multi``) as
-    ``HTTP_*`` keys; False (``environ`` part-filled) unless plain."""
+    """Store the event's own header mapping (:class:`MultiValueHeaders` when
+    ``multi``) as ``HTTP_*`` keys, checked as they are stored.  False
+    (``environ`` part-filled) unless every value is an ASCII str (or a list of
+    one) and every name spelled once: the careful path then starts afresh,
+    and says what is wrong."""
     if multi:
         headers = headers.values
     else:
