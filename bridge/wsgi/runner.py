@@ -2,11 +2,10 @@
 
 A decision: Lambda hands one request at a time to one thread, with the whole
 body known, so the blocking call is made right there, with no event loop and
-no thread hand-off: over 50x faster than through an ASGI shim (a trivial app,
-7.6 µs against 417 µs with Mangum and a2wsgi, benchmarks/README.md).  Only a
-handler called inside a running event loop runs the application on the WSGI
-thread pool, since Django's ``async_to_sync`` refuses a thread with a running
-loop (docs/wsgi.rst).
+no thread hand-off: over 50x faster than through an ASGI shim
+(benchmarks/README.md).  Only a handler called inside a running event loop
+runs the application on the WSGI thread pool, since Django's
+``async_to_sync`` refuses a thread with a running loop (docs/wsgi.rst).
 """
 
 from __future__ import annotations
