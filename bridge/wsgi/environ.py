@@ -273,10 +273,9 @@ def _server_fields(scheme: str, server: Server) -> tuple[str, str]:
 
 def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], source: str) -> None:
     """Header pairs as ``HTTP_*`` keys: repeats joined, values as bytes-as-str."""
-    keys = KEYS
     for name, value in headers:
         try:
-            key = keys[name]
+            key = KEYS[name]
         except KeyError:
             key = environ_key(name)
         if not key:
