@@ -9,6 +9,7 @@ collects every response.
 from __future__ import annotations
 
 from bridge.wsgi.environ import CONTEXT_KEY, EVENT_KEY, build_environ, to_environ
+from bridge.wsgi.response import run_app
 from bridge.wsgi.runner import WSGIRunner
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -24,6 +25,7 @@ __all__ = [
     "WSGIRunner",
     "build_environ",
     "get_executor",
+    "run_app",
     "to_environ",
 ]
 

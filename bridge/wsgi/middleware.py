@@ -13,9 +13,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bridge.errors import ConfigurationError, ProtocolError
-from bridge.response import raw_headers
 from bridge.types import Message, Receive, Scope, Send, WSGIApp
-from bridge.wsgi.response import respond_to_scope
+from bridge.wsgi.response import run_app
+
+THREAD_NAME_PREFIX = "bridge-wsgi"
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -26,7 +27,7 @@ def get_executor() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(thread_name_prefix="bridge-wsgi")
+            _executor = ThreadPoolExecutor(thread_name_prefix=THREAD_NAME_PREFIX)
         return _executor
 
 
@@ -68,13 +69,10 @@ class WSGIMiddleware:
             # In a copy of the caller's context: what ASGI middleware set is seen,
             # and what the application sets does not leak back.
             run = contextvars.copy_context().run
-            work = get_executor().submit(
-                run, respond_to_scope, self.app, scope, body, multithread=True
-            )
-            response = await asyncio.wrap_future(work)
-            status, headers = response.status, raw_headers(response.headers)
+            work = get_executor().submit(run, run_app, self.app, scope, body, multithread=True)
+            status, headers, content = await asyncio.wrap_future(work)
             await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": response.body(), "more_body": False})
+            await send({"type": "http.response.body", "body": content, "more_body": False})
         elif kind == "lifespan":
             await _lifespan(receive, send)
         else:

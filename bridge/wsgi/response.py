@@ -22,7 +22,7 @@ from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.checks import is_field_value, is_token, name_for_log
 from bridge.errors import ProtocolError
-from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, request_line
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers, request_line
 from bridge.wsgi.environ import build_environ
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-    from bridge.types import TextHeaders, WSGIApp
+    from bridge.types import Headers, TextHeaders, WSGIApp
 
     ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -159,6 +159,15 @@ class WSGIResponse:
         self.header_size = ERROR_HEADER_SIZE
         self.chunks = [ERROR_BODY]
         return self
+
+
+def run_app(
+    app: WSGIApp, scope: Mapping[str, Any], body: bytes, *, multithread: bool = False
+) -> tuple[int, Headers, bytes]:
+    """:func:`respond_to_scope` as ``(status, headers, body)``, the headers as
+    ASGI carries them."""
+    response = respond_to_scope(app, scope, body, multithread=multithread)
+    return response.status, raw_headers(response.headers), response.body()
 
 
 def respond_to_scope(

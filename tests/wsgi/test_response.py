@@ -1,4 +1,4 @@
-"""Every way a WSGI application can end, through ``respond_to_scope``."""
+"""Every way a WSGI application can end, through ``run_app``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from wsgiref.validate import validator
 import pytest
 
 from bridge._cache import LIMIT
-from bridge.response import raw_headers
 from bridge.types import Headers, StartResponse
-from bridge.wsgi.response import respond_to_scope
+from bridge.wsgi import run_app
 
 Environ = dict[str, Any]
 ERROR = (500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
@@ -38,14 +37,6 @@ def make_scope(**overrides: Any) -> dict[str, Any]:
     }
     scope.update(overrides)
     return scope
-
-
-def run_app(
-    app: Callable[[Environ, StartResponse], Any], scope: dict[str, Any], body: bytes = b""
-) -> tuple[int, Headers, bytes]:
-    """The response as ``WSGIMiddleware`` sends it: status, headers as ASGI carries them, body."""
-    response = respond_to_scope(app, scope, body)
-    return response.status, raw_headers(response.headers), response.body()
 
 
 def call(
