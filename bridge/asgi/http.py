@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from bridge._cache import remember
 from bridge.checks import CR, LF, NUL, is_token, kind_of, name_for_log
 from bridge.errors import ProtocolError
-from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, request_line
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from bridge.response import StreamSink
@@ -151,19 +151,17 @@ class HTTPCycle:
         else:
             if result is not None:
                 logger.error(
-                    "ASGI callable returned %s for %s %s; it should return None.",
+                    "ASGI callable returned %s for %s; it should return None.",
                     kind_of(result),
-                    self.scope["method"],
-                    self.scope["path"],
+                    request_line(self.scope),
                 )
             if self._timed_out is not None:
                 self._timeout(None)
             elif self.state is not COMPLETE:
                 logger.error(
-                    "ASGI callable returned without completing the response (%s) for %s %s.",
+                    "ASGI callable returned without completing the response (%s) for %s.",
                     self.state,
-                    self.scope["method"],
-                    self.scope["path"],
+                    request_line(self.scope),
                 )
                 self.internal_error()
 
@@ -192,7 +190,7 @@ class HTTPCycle:
         if self._timed_out is not None:
             self._timeout(exc)
             return
-        request = f"{self.scope['method']} {self.scope['path']}"
+        request = request_line(self.scope)
         if self.state is COMPLETE:
             logger.error(
                 "Exception in ASGI application after the response was complete (%s); the "
@@ -213,7 +211,7 @@ class HTTPCycle:
         """The application was cancelled at its time limit and has ended:
         ``exc`` is what it raised (the cancellation itself, when it let it
         through), None when it returned."""
-        request = f"{self.scope['method']} {self.scope['path']}"
+        request = request_line(self.scope)
         limit = (
             f"its time limit ({(self._timed_out or 0.0) * 1000:.0f} ms: the Lambda deadline "
             "minus timeout_margin_ms)"
@@ -324,10 +322,9 @@ class StreamingHTTPCycle(HTTPCycle):
             return
         self.failure = exc
         logger.error(
-            "Exception in ASGI application (%s %s) after its streamed response had started; "
+            "Exception in ASGI application (%s) after its streamed response had started; "
             "the stream ends with the error (Lambda's error trailers).",
-            self.scope["method"],
-            self.scope["path"],
+            request_line(self.scope),
             exc_info=exc,
         )
         self.internal_error()
