@@ -178,10 +178,7 @@ class HTTPCycle:
         await complete.wait()
 
     def deadline_reached(self, task: asyncio.Task[Any], time_limit: float) -> None:
-        """Cancel the application (running in ``task``), which had ``time_limit`` seconds.
-
-        The cycle answers 504 unless the response is already complete.
-        """
+        """Cancel the application (running in ``task``), which had ``time_limit`` seconds."""
         self._timed_out = time_limit
         self._state_at_deadline = self.state
         task.cancel()
