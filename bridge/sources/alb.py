@@ -72,22 +72,15 @@ def read(
         forwarded_for = r.last_values(headers).get("x-forwarded-for")
     # Whichever the event has, whatever the header mode: the multi-value
     # parameters when present, as they hold every value.
-    query = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
+    params = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
         event, "queryStringParameters", NAME
     )
+    query = r.join_query(params, NAME) if params else ""
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME)
+    client = r.client(r.rightmost(forwarded_for)) if forwarded_for else None
+    # The scheme (http unless X-Forwarded-Proto says) and server: the builder's, from the headers.
     return r.build_proxied(
-        build,
-        NAME,
-        event,
-        context,
-        config,
-        method,
-        raw,
-        r.join_query(query, NAME) if query else "",
-        headers,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
-        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
-        ("http", ""),  # the server: the Host header's
+        build, NAME, event, context, config, method, raw, query, headers, body, client, ("http", "")
     )
 
 

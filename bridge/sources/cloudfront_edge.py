@@ -102,16 +102,12 @@ def read(
     raw = r.text(request.get("uri"), "uri", NAME, "/") or "/"
     config_block = r.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
-    last = r.last_values(headers)
+    last = dict(headers)
     # CloudFront's own header when it is there (X-Forwarded-Proto comes from
     # the viewer), checked like X-Forwarded-Proto: only http or https.
-    found = r.scheme_and_server(
-        last,
-        host=domain if isinstance(domain, str) else None,
-        proto_header="cloudfront-forwarded-proto"
-        if "cloudfront-forwarded-proto" in last
-        else "x-forwarded-proto",
-    )
+    if "cloudfront-forwarded-proto" in last:
+        last["x-forwarded-proto"] = last["cloudfront-forwarded-proto"]
+    found = r.scheme_and_server(last, host=domain if isinstance(domain, str) else None)
     body_block = r.mapping(request, "body", NAME)
     if body_block.get("inputTruncated"):
         raise MalformedEventError(

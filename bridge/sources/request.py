@@ -281,55 +281,44 @@ def rightmost(value: str) -> str:
 
 
 def scheme_and_server(
-    last: Mapping[str, str],
-    default_scheme: str = "https",
-    host: str | None = None,
-    proto_header: str = "x-forwarded-proto",
+    last: Mapping[str, str], default_scheme: str = "https", host: str | None = None
 ) -> tuple[str, Server]:
-    """The URL scheme (``proto_header``'s, if http or https) and ``(host,
+    """The URL scheme (X-Forwarded-Proto's, if http or https) and ``(host,
     port)`` from the last value of each header; ``host`` stands in for a
     missing Host.  Never fails on legal but unusual values: IPv6 literals, a
     Host with an empty port, a comma-separated X-Forwarded-Port."""
     key = (
-        last.get(proto_header),
+        last.get("x-forwarded-proto"),
         last.get("host"),
         last.get("x-forwarded-port"),
         default_scheme,
         host,
     )
     found = _SERVERS.get(key)
-    if found is None:
-        found = remember(_SERVERS, key, _scheme_and_server(*key))
-    return found
-
-
-#: ``scheme_and_server`` answers, by the values they depend on: few distinct
-#: ones reach one function.
-_SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
-
-
-def _scheme_and_server(
-    proto: str | None,
-    raw_host: str | None,
-    forwarded_port: str | None,
-    default_scheme: str,
-    host: str | None,
-) -> tuple[str, Server]:
+    if found is not None:
+        return found
+    proto, raw_host, forwarded_port = key[:3]
     scheme = rightmost(proto).lower() if proto else default_scheme
     if scheme not in ("http", "https"):
         scheme = default_scheme
     if raw_host is not None:
         host = raw_host.strip()
-    if not host:
-        return scheme, None
-    name, port = split_host(host)
-    if forwarded_port is not None:
-        candidate = port_number(rightmost(forwarded_port))
-        if candidate is not None:
-            port = candidate
-    if port is None:
-        port = 443 if scheme == "https" else 80
-    return scheme, (name, port)
+    server: Server = None
+    if host:
+        name, port = split_host(host)
+        if forwarded_port is not None:
+            candidate = port_number(rightmost(forwarded_port))
+            if candidate is not None:
+                port = candidate
+        if port is None:
+            port = 443 if scheme == "https" else 80
+        server = (name, port)
+    return remember(_SERVERS, key, (scheme, server))
+
+
+#: ``scheme_and_server`` answers, by the values they depend on: few distinct
+#: ones reach one function.
+_SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
 
 
 def split_host(host: str) -> tuple[str, int | None]:
