@@ -17,7 +17,7 @@ from __future__ import annotations
 from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
-from bridge.response import status_phrase, takes_text
+from bridge.response import ERROR_HEADERS, status_phrase, takes_text
 from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
@@ -99,7 +99,7 @@ def read(
                     f"{NAME} event: header {name!r} has an entry without a string 'value'."
                 )
             headers.append((lowered, value))
-    raw = r.text(request.get("uri"), "uri", NAME, "/") or "/"
+    raw = r.text(request.get("uri"), "uri", NAME) or "/"
     config_block = r.mapping(cf, "config", NAME)
     domain = config_block.get("distributionDomainName")
     last = dict(headers)
@@ -155,9 +155,7 @@ def to_response(
             limit,
             f"a {trigger} trigger" if trigger else "a request trigger",
         )
-        return to_response(
-            event, 500, [("content-type", "text/plain; charset=utf-8")], TOO_LARGE_BODY, config
-        )
+        return to_response(event, 500, ERROR_HEADERS, TOO_LARGE_BODY, config)
     # Encoded only now: a body over the limit is never turned into base64.
     text, is_base64 = config.serializer.encode(body, headers)
     return {

@@ -122,10 +122,10 @@ def mapping(event: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any
     return value
 
 
-def text(value: object, key: str, source: str, default: str = "") -> str:
-    """A string field (null: ``default``) that HTTP can carry: valid Unicode."""
+def text(value: object, key: str, source: str) -> str:
+    """A string field (null: ``""``) that HTTP can carry: valid Unicode."""
     if value is None:
-        return default
+        return ""
     if not isinstance(value, str):
         raise MalformedEventError(
             f"{source} event: expected {key!r} to be a string, got {type(value).__name__}."
@@ -152,7 +152,7 @@ def method(value: object, key: str, source: str) -> str:
 
 def absolute_path(value: object, key: str, source: str) -> str:
     """A path as the event carries it, with its leading ``/`` (``""`` and null are ``/``)."""
-    raw = text(value, key, source, "/") or "/"
+    raw = text(value, key, source) or "/"
     return raw if raw.startswith("/") else "/" + raw
 
 
@@ -208,11 +208,9 @@ def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeader
                 return values
         except TypeError:
             pass  # a value that is not a str: the careful loop
-    pairs: Pairs = []
-    for name, value in values.items():
-        if value is not None:
-            pairs.append(_checked_pair(name, value, source))
-    return pairs
+    return [
+        _checked_pair(name, value, source) for name, value in values.items() if value is not None
+    ]
 
 
 def _lower_case(names: Iterable[object]) -> bool:
