@@ -257,6 +257,19 @@ def _multi_value_pairs(values: Mapping[str, Any], source: str) -> Pairs:
     return pairs
 
 
+def latin_1_or_utf_8(text: str, name: str, source: str) -> bytes:
+    """A part of header ``name`` as bytes: latin-1 (HTTP's own charset) when it
+    fits, else UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise not_unicode(f"header {name!r}", exc, source) from None
+
+
 def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
     if not isinstance(value, str):
         raise MalformedEventError(
