@@ -100,8 +100,7 @@ def read(
                 )
             headers.append((lowered, value))
     raw = r.text(request.get("uri"), "uri", NAME) or "/"
-    config_block = r.mapping(cf, "config", NAME)
-    domain = config_block.get("distributionDomainName")
+    domain = r.mapping(cf, "config", NAME).get("distributionDomainName")
     last = dict(headers)
     # CloudFront's own header when it is there (X-Forwarded-Proto comes from
     # the viewer), checked like X-Forwarded-Proto: only http or https.

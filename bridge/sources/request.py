@@ -57,7 +57,7 @@ class MultiValueHeaders:
 
     __slots__ = ("values",)
 
-    def __init__(self, values: dict[Any, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = values
 
 

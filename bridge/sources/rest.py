@@ -57,16 +57,13 @@ def read(
     multi = event.get("multiValueHeaders")
     if type(multi) is not dict and multi is not None:
         multi = r.mapping(event, "multiValueHeaders", source)  # a mapping, or the error
-    headers: RequestHeaders
+    headers: RequestHeaders | None
     if multi:
         headers = r.MultiValueHeaders(multi)  # checked by the builder
     else:
-        single = event.get("headers")  # checked by the builder when a dict
-        headers = (
-            single
-            if type(single) is dict
-            else r.read_single_headers(r.mapping(event, "headers", source), source)
-        )
+        headers = event.get("headers")  # checked by the builder when a dict
+        if type(headers) is not dict:
+            headers = r.read_single_headers(r.mapping(event, "headers", source), source)
 
     root_path = stage_prefix(raw, request_context)
     if root_path:
