@@ -3,12 +3,9 @@
 The load balancer passes the path and query parameters exactly as the client
 sent them, still percent-encoded: the path is decoded once and the query
 string is joined back without re-encoding.  The response mirrors the
-request's mode: ``multiValueHeaders`` when the request had them, otherwise
-``headers``, where repeated headers are comma-joined, except Set-Cookie:
-each cookie goes under another casing of the name (``set-cookie``,
-``Set-cookie``, ...), which the load balancer passes on as a header line of
-its own.  The client address is the right-most ``X-Forwarded-For``
-entry, the one the load balancer appended.
+request's header mode (:func:`single_value_headers` for the single one).  The
+client address is the right-most ``X-Forwarded-For`` entry, the one the load
+balancer appended.
 """
 
 from __future__ import annotations
@@ -99,8 +96,9 @@ def to_response(
 def single_value_headers(headers: TextHeaders) -> dict[str, str]:
     """Headers for single-value mode, one value per name: repeated headers
     comma-joined, but each Set-Cookie (which cannot be joined, RFC 9110, 5.3)
-    under a casing of its own (as Mangum and serverless-wsgi send them), and
-    a WARNING that recommends multi-value mode."""
+    under a casing of its own, which the load balancer passes on as a header
+    line of its own (as Mangum and serverless-wsgi send them), and a WARNING
+    that recommends multi-value mode."""
     single: dict[str, str] = {}
     for key, values in multi_value_headers(headers).items():
         if len(values) == 1:

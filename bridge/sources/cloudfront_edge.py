@@ -6,10 +6,10 @@ at the edge, in CloudFront's own schema: ``status`` as a string,
 ``bodyEncoding``.  Headers CloudFront rejects in generated responses are
 dropped (CloudFront would otherwise fail the whole response with a 502).
 
-A generated response is held to Lambda@Edge's own limit on its headers and
-body: 40 KB for a viewer-request trigger, 1 MB for an origin-request one.  One
-over it becomes a 500 and an ERROR naming the request, its size and the
-limit, instead of CloudFront's 502 with nothing in the function's log.
+A generated response over Lambda@Edge's own limit on its headers and body
+(:data:`GENERATED_RESPONSE_LIMITS`) becomes a 500 and an ERROR naming the
+request, its size and the limit, instead of CloudFront's 502 with nothing in
+the function's log.
 """
 
 from __future__ import annotations
