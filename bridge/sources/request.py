@@ -306,30 +306,38 @@ def scheme_and_server(
         host,
     )
     found = _SERVERS.get(key)
-    if found is not None:
-        return found
-    proto, raw_host, forwarded_port = key[:3]
-    scheme = rightmost(proto).lower() if proto else default_scheme
-    if scheme not in ("http", "https"):
-        scheme = default_scheme
-    if raw_host is not None:
-        host = raw_host.strip()
-    server: Server = None
-    if host:
-        name, port = split_host(host)
-        if forwarded_port is not None:
-            candidate = port_number(rightmost(forwarded_port))
-            if candidate is not None:
-                port = candidate
-        if port is None:
-            port = 443 if scheme == "https" else 80
-        server = (name, port)
-    return remember(_SERVERS, key, (scheme, server))
+    if found is None:
+        found = remember(_SERVERS, key, _scheme_and_server(*key))
+    return found
 
 
 #: ``scheme_and_server`` answers, by the values they depend on: few distinct
 #: ones reach one function.
 _SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
+
+
+def _scheme_and_server(
+    proto: str | None,
+    raw_host: str | None,
+    forwarded_port: str | None,
+    default_scheme: str,
+    host: str | None,
+) -> tuple[str, Server]:
+    scheme = rightmost(proto).lower() if proto else default_scheme
+    if scheme not in ("http", "https"):
+        scheme = default_scheme
+    if raw_host is not None:
+        host = raw_host.strip()
+    if not host:
+        return scheme, None
+    name, port = split_host(host)
+    if forwarded_port is not None:
+        candidate = port_number(rightmost(forwarded_port))
+        if candidate is not None:
+            port = candidate
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    return scheme, (name, port)
 
 
 def split_host(host: str) -> tuple[str, int | None]:
