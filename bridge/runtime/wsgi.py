@@ -21,9 +21,9 @@ from typing import Any
 
 from bridge._log import get_logger
 from bridge.errors import ProtocolError
-from bridge.response import StreamSink
+from bridge.response import StreamSink, request_line
 from bridge.types import WSGIApp
-from bridge.wsgi.response import NEW, WSGIResponse, request_line
+from bridge.wsgi.response import NEW, WSGIResponse
 
 __all__ = ["DeferredClose", "stream_response"]
 

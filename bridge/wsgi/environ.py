@@ -16,8 +16,10 @@ from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.sources.request import (
     MultiValueHeaders,
+    _scheme_and_server,
     header_items,
     last_values,
+    not_unicode,
     read_multi_headers,
     read_single_headers,
     scheme_and_server,
@@ -96,15 +98,12 @@ def _wsgi_value(value: str, name: str, source: str) -> str:
     """A header value as bytes-as-str: itself if latin-1, else its UTF-8 bytes."""
     try:
         value.encode("latin-1")
-        return value
     except UnicodeEncodeError:
-        pass
-    try:
-        return value.encode("utf-8").decode("latin-1")
-    except UnicodeEncodeError as exc:
-        from bridge.sources.request import not_unicode
-
-        raise not_unicode(f"header {name!r}", exc, source) from None
+        try:
+            return value.encode("utf-8").decode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise not_unicode(f"header {name!r}", exc, source) from None
+    return value
 
 
 #: Every key :func:`to_environ` sets, in order, with the values that are the same
@@ -156,10 +155,6 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
 ) -> dict[str, Any]:
     """The :data:`~bridge.sources.request.Builder` of the WSGI environ
     (``raw_path`` has no place in it)."""
-    # Headers as the event's own mapping are checked as they are stored: in
-    # one pass when every value is an ASCII str (or a list of one, for a
-    # multi-value mapping) and every name spelled once; anything else starts
-    # afresh on the careful path, which also explains what is wrong.
     environ = TEMPLATE.copy()
     multi = type(headers) is MultiValueHeaders
     if (multi or type(headers) is dict) and _store_plain(environ, headers, multi):
@@ -217,8 +212,11 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
 
 
 def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
-    """Store ``headers`` (:class:`MultiValueHeaders` when ``multi``) as
-    ``HTTP_*`` keys; False (``environ`` part-filled) unless plain."""
+    """Store the event's own header mapping (:class:`MultiValueHeaders` when
+    ``multi``) as ``HTTP_*`` keys, checked as they are stored.  False
+    (``environ`` part-filled) unless every value is an ASCII str (or a list of
+    one) and every name spelled once: the careful path then starts afresh,
+    and says what is wrong."""
     if multi:
         headers = headers.values
     else:
@@ -254,9 +252,7 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
 def server_for(key: _ServerKey) -> tuple[str, str, str]:
     """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``."""
     proto, host, port, default_scheme, domain = key
-    given = {"x-forwarded-proto": proto, "host": host, "x-forwarded-port": port}
-    last = {name: value for name, value in given.items() if value is not None}
-    scheme, server = scheme_and_server(last, default_scheme, domain or None)
+    scheme, server = _scheme_and_server(proto, host, port, default_scheme, domain or None)
     return remember(SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 
@@ -277,10 +273,9 @@ def _server_fields(scheme: str, server: Server) -> tuple[str, str]:
 
 def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], source: str) -> None:
     """Header pairs as ``HTTP_*`` keys: repeats joined, values as bytes-as-str."""
-    keys = KEYS
     for name, value in headers:
         try:
-            key = keys[name]
+            key = KEYS[name]
         except KeyError:
             key = environ_key(name)
         if not key:

@@ -22,8 +22,7 @@ from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.checks import is_field_value, is_token, name_for_log
 from bridge.errors import ProtocolError
-from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers
-from bridge.response import request_line as request_line  # noqa: PLC0414 (bridge.runtime.wsgi)
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers, request_line
 from bridge.wsgi.environ import build_environ
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)

@@ -2,11 +2,10 @@
 
 A decision: Lambda hands one request at a time to one thread, with the whole
 body known, so the blocking call is made right there, with no event loop and
-no thread hand-off: over 50x faster than through an ASGI shim (a trivial app,
-7.6 µs against 417 µs with Mangum and a2wsgi, benchmarks/README.md).  Only a
-handler called inside a running event loop runs the application on the WSGI
-thread pool, since Django's ``async_to_sync`` refuses a thread with a running
-loop (docs/wsgi.rst).
+no thread hand-off: over 50x faster than through an ASGI shim
+(benchmarks/README.md).  Only a handler called inside a running event loop
+runs the application on the WSGI thread pool, since Django's
+``async_to_sync`` refuses a thread with a running loop (docs/wsgi.rst).
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ from bridge.wsgi.response import WSGIResponse, respond, respond_to_scope
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Any
 
     from bridge.types import HTTPScope, WSGIApp
-
-    T = TypeVar("T")
 
 
 class WSGIRunner:
@@ -43,7 +40,7 @@ class WSGIRunner:
         return _call(respond, self.app, environ)
 
 
-def _call(function: Callable[..., T], *args: Any) -> T:
+def _call(function: Callable[..., WSGIResponse], *args: Any) -> WSGIResponse:
     """``function(*args)`` in a copy of this context: on this thread, or, when
     called inside a running event loop, on the WSGI pool, waited for."""
     context = copy_context()  # the request's variables stay in this copy
