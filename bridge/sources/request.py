@@ -307,7 +307,7 @@ def scheme_and_server(
     )
     found = _SERVERS.get(key)
     if found is None:
-        found = remember(_SERVERS, key, _scheme_and_server(*key))
+        found = remember(_SERVERS, key, scheme_and_server_of(*key))
     return found
 
 
@@ -316,13 +316,15 @@ def scheme_and_server(
 _SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
 
 
-def _scheme_and_server(
+def scheme_and_server_of(
     proto: str | None,
     raw_host: str | None,
     forwarded_port: str | None,
     default_scheme: str,
     host: str | None,
 ) -> tuple[str, Server]:
+    """:func:`scheme_and_server`, from the three header values themselves
+    (None when absent), uncached."""
     scheme = rightmost(proto).lower() if proto else default_scheme
     if scheme not in ("http", "https"):
         scheme = default_scheme
