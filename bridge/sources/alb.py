@@ -3,12 +3,9 @@
 The load balancer passes the path and query parameters exactly as the client
 sent them, still percent-encoded: the path is decoded once and the query
 string is joined back without re-encoding.  The response mirrors the
-request's mode: ``multiValueHeaders`` when the request had them, otherwise
-``headers``, where repeated headers are comma-joined, except Set-Cookie:
-each cookie goes under another casing of the name (``set-cookie``,
-``Set-cookie``, ...), which the load balancer passes on as a header line of
-its own.  The client address is the right-most ``X-Forwarded-For``
-entry, the one the load balancer appended.
+request's header mode (:func:`single_value_headers` for the single one).  The
+client address is the right-most ``X-Forwarded-For`` entry, the one the load
+balancer appended.
 """
 
 from __future__ import annotations
@@ -72,22 +69,15 @@ def read(
         forwarded_for = r.last_values(headers).get("x-forwarded-for")
     # Whichever the event has, whatever the header mode: the multi-value
     # parameters when present, as they hold every value.
-    query = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
+    params = r.mapping(event, "multiValueQueryStringParameters", NAME) or r.mapping(
         event, "queryStringParameters", NAME
     )
+    query = r.join_query(params, NAME) if params else ""
+    body = decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME)
+    client = r.client(r.rightmost(forwarded_for)) if forwarded_for else None
+    # The scheme (http unless X-Forwarded-Proto says) and server: the builder's, from the headers.
     return r.build_proxied(
-        build,
-        NAME,
-        event,
-        context,
-        config,
-        method,
-        raw,
-        r.join_query(query, NAME) if query else "",
-        headers,
-        decode_request_body(event.get("body"), event.get("isBase64Encoded"), source=NAME),
-        r.client(r.rightmost(forwarded_for)) if forwarded_for else None,
-        ("http", ""),  # the server: the Host header's
+        build, NAME, event, context, config, method, raw, query, headers, body, client, ("http", "")
     )
 
 
@@ -106,8 +96,9 @@ def to_response(
 def single_value_headers(headers: TextHeaders) -> dict[str, str]:
     """Headers for single-value mode, one value per name: repeated headers
     comma-joined, but each Set-Cookie (which cannot be joined, RFC 9110, 5.3)
-    under a casing of its own (as Mangum and serverless-wsgi send them), and
-    a WARNING that recommends multi-value mode."""
+    under a casing of its own, which the load balancer passes on as a header
+    line of its own (as Mangum and serverless-wsgi send them), and a WARNING
+    that recommends multi-value mode."""
     single: dict[str, str] = {}
     for key, values in multi_value_headers(headers).items():
         if len(values) == 1:

@@ -1,12 +1,8 @@
-"""The event-source protocol: :class:`EventSource` and :class:`SourceConfig`.
-
-An event source is ``matches(event)``, ``to_request(event, context,
-config)`` (the ASGI scope and the whole body), ``to_response(event, status,
-headers, body, config)`` (the Lambda response dict; ``event`` again, as some
-sources answer in the request's shape) and, for the built-in sources,
-``read(event, context, config, build)`` (see ``bridge.sources.request``).  A
-custom source's writer gets ``(bytes, bytes)`` header pairs, as ASGI carries
-them; a built-in one's (marked by :func:`bridge.response.takes_text`) text.
+"""The event-source protocol (README.rst, ``custom_handlers``): :class:`EventSource`
+and :class:`SourceConfig`.  ``to_response`` gets the event again, as some
+sources answer in the request's shape.  The built-in sources also have
+``read`` (see ``bridge.sources.request``), and their writers (marked by
+:func:`bridge.response.takes_text`) take the headers as text.
 
 Both classes are :func:`record` classes with the manners of a frozen
 dataclass, each field listed once.  They are not dataclasses: importing

@@ -6,10 +6,10 @@ at the edge, in CloudFront's own schema: ``status`` as a string,
 ``bodyEncoding``.  Headers CloudFront rejects in generated responses are
 dropped (CloudFront would otherwise fail the whole response with a 502).
 
-A generated response is held to Lambda@Edge's own limit on its headers and
-body: 40 KB for a viewer-request trigger, 1 MB for an origin-request one.  One
-over it becomes a 500 and an ERROR naming the request, its size and the
-limit, instead of CloudFront's 502 with nothing in the function's log.
+A generated response over Lambda@Edge's own limit on its headers and body
+(:data:`GENERATED_RESPONSE_LIMITS`) becomes a 500 and an ERROR naming the
+request, its size and the limit, instead of CloudFront's 502 with nothing in
+the function's log.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from bridge._log import get_logger
 from bridge.body import decode_request_body
 from bridge.errors import MalformedEventError
-from bridge.response import status_phrase, takes_text
+from bridge.response import ERROR_HEADERS, status_phrase, takes_text
 from bridge.sources import request as r
 from bridge.sources.base import EventSource, SourceConfig, scope_reader
 
@@ -99,19 +99,14 @@ def read(
                     f"{NAME} event: header {name!r} has an entry without a string 'value'."
                 )
             headers.append((lowered, value))
-    raw = r.text(request.get("uri"), "uri", NAME, "/") or "/"
-    config_block = r.mapping(cf, "config", NAME)
-    domain = config_block.get("distributionDomainName")
-    last = r.last_values(headers)
+    raw = r.text(request.get("uri"), "uri", NAME) or "/"
+    domain = r.mapping(cf, "config", NAME).get("distributionDomainName")
+    last = dict(headers)
     # CloudFront's own header when it is there (X-Forwarded-Proto comes from
     # the viewer), checked like X-Forwarded-Proto: only http or https.
-    found = r.scheme_and_server(
-        last,
-        host=domain if isinstance(domain, str) else None,
-        proto_header="cloudfront-forwarded-proto"
-        if "cloudfront-forwarded-proto" in last
-        else "x-forwarded-proto",
-    )
+    if "cloudfront-forwarded-proto" in last:
+        last["x-forwarded-proto"] = last["cloudfront-forwarded-proto"]
+    found = r.scheme_and_server(last, host=domain if isinstance(domain, str) else None)
     body_block = r.mapping(request, "body", NAME)
     if body_block.get("inputTruncated"):
         raise MalformedEventError(
@@ -159,9 +154,7 @@ def to_response(
             limit,
             f"a {trigger} trigger" if trigger else "a request trigger",
         )
-        return to_response(
-            event, 500, [("content-type", "text/plain; charset=utf-8")], TOO_LARGE_BODY, config
-        )
+        return to_response(event, 500, ERROR_HEADERS, TOO_LARGE_BODY, config)
     # Encoded only now: a body over the limit is never turned into base64.
     text, is_base64 = config.serializer.encode(body, headers)
     return {

@@ -57,7 +57,7 @@ class MultiValueHeaders:
 
     __slots__ = ("values",)
 
-    def __init__(self, values: dict[Any, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = values
 
 
@@ -122,10 +122,10 @@ def mapping(event: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any
     return value
 
 
-def text(value: object, key: str, source: str, default: str = "") -> str:
-    """A string field (null: ``default``) that HTTP can carry: valid Unicode."""
+def text(value: object, key: str, source: str) -> str:
+    """A string field (null: ``""``) that HTTP can carry: valid Unicode."""
     if value is None:
-        return default
+        return ""
     if not isinstance(value, str):
         raise MalformedEventError(
             f"{source} event: expected {key!r} to be a string, got {type(value).__name__}."
@@ -152,7 +152,7 @@ def method(value: object, key: str, source: str) -> str:
 
 def absolute_path(value: object, key: str, source: str) -> str:
     """A path as the event carries it, with its leading ``/`` (``""`` and null are ``/``)."""
-    raw = text(value, key, source, "/") or "/"
+    raw = text(value, key, source) or "/"
     return raw if raw.startswith("/") else "/" + raw
 
 
@@ -208,11 +208,9 @@ def read_single_headers(values: Mapping[str, Any], source: str) -> CheckedHeader
                 return values
         except TypeError:
             pass  # a value that is not a str: the careful loop
-    pairs: Pairs = []
-    for name, value in values.items():
-        if value is not None:
-            pairs.append(_checked_pair(name, value, source))
-    return pairs
+    return [
+        _checked_pair(name, value, source) for name, value in values.items() if value is not None
+    ]
 
 
 def _lower_case(names: Iterable[object]) -> bool:
@@ -259,6 +257,19 @@ def _multi_value_pairs(values: Mapping[str, Any], source: str) -> Pairs:
     return pairs
 
 
+def latin_1_or_utf_8(text: str, name: str, source: str) -> bytes:
+    """A part of header ``name`` as bytes: latin-1 (HTTP's own charset) when it
+    fits, else UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise not_unicode(f"header {name!r}", exc, source) from None
+
+
 def _checked_pair(name: object, value: object, source: str) -> tuple[str, str]:
     if not isinstance(value, str):
         raise MalformedEventError(
@@ -281,17 +292,14 @@ def rightmost(value: str) -> str:
 
 
 def scheme_and_server(
-    last: Mapping[str, str],
-    default_scheme: str = "https",
-    host: str | None = None,
-    proto_header: str = "x-forwarded-proto",
+    last: Mapping[str, str], default_scheme: str = "https", host: str | None = None
 ) -> tuple[str, Server]:
-    """The URL scheme (``proto_header``'s, if http or https) and ``(host,
+    """The URL scheme (X-Forwarded-Proto's, if http or https) and ``(host,
     port)`` from the last value of each header; ``host`` stands in for a
     missing Host.  Never fails on legal but unusual values: IPv6 literals, a
     Host with an empty port, a comma-separated X-Forwarded-Port."""
     key = (
-        last.get(proto_header),
+        last.get("x-forwarded-proto"),
         last.get("host"),
         last.get("x-forwarded-port"),
         default_scheme,
@@ -299,7 +307,7 @@ def scheme_and_server(
     )
     found = _SERVERS.get(key)
     if found is None:
-        found = remember(_SERVERS, key, _scheme_and_server(*key))
+        found = remember(_SERVERS, key, scheme_and_server_of(*key))
     return found
 
 
@@ -308,13 +316,15 @@ def scheme_and_server(
 _SERVERS: dict[tuple[str | None, ...], tuple[str, Server]] = {}
 
 
-def _scheme_and_server(
+def scheme_and_server_of(
     proto: str | None,
     raw_host: str | None,
     forwarded_port: str | None,
     default_scheme: str,
     host: str | None,
 ) -> tuple[str, Server]:
+    """:func:`scheme_and_server`, from the three header values themselves
+    (None when absent), uncached."""
     scheme = rightmost(proto).lower() if proto else default_scheme
     if scheme not in ("http", "https"):
         scheme = default_scheme

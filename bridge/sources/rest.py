@@ -55,36 +55,28 @@ def read(
         raw = r.absolute_path(raw, "path", source)
 
     multi = event.get("multiValueHeaders")
-    headers: RequestHeaders
+    if type(multi) is not dict and multi is not None:
+        multi = r.mapping(event, "multiValueHeaders", source)  # a mapping, or the error
+    headers: RequestHeaders | None
     if multi:
-        headers = (
-            r.MultiValueHeaders(multi)  # checked by the builder
-            if type(multi) is dict
-            else r.read_multi_headers(r.mapping(event, "multiValueHeaders", source), source)
-        )
+        headers = r.MultiValueHeaders(multi)  # checked by the builder
     else:
-        if multi is not None:
-            r.mapping(event, "multiValueHeaders", source)  # an empty object, or not one
-        single = event.get("headers")  # checked by the builder when a dict
-        headers = (
-            single
-            if type(single) is dict
-            else r.read_single_headers(r.mapping(event, "headers", source), source)
-        )
+        headers = event.get("headers")  # checked by the builder when a dict
+        if type(headers) is not dict:
+            headers = r.read_single_headers(r.mapping(event, "headers", source), source)
 
-    stage = stage_prefix(raw, request_context)
-    if stage:
-        raw = stage + raw
+    root_path = stage_prefix(raw, request_context)
+    if root_path:
+        raw = root_path + raw
     elif source != NAME:
-        stage = r.stage_segment(raw, request_context.get("stage"))
+        root_path = r.stage_segment(raw, request_context.get("stage"))
     raw_path: str | None = raw
     if source != NAME:  # decoding again would change the path
         path = raw
         raw_path = None  # re-encoded in the scope
     else:
         path = r.decode_path(raw)
-    root_path = stage
-    if config.base_path and r.prefix_on_boundary(path[len(stage) :], config.base_path):
+    if config.base_path and r.prefix_on_boundary(path[len(root_path) :], config.base_path):
         root_path += config.base_path
 
     query = event.get("multiValueQueryStringParameters")

@@ -9,7 +9,7 @@ from bridge.sources.request import (
     encoded_path,
     header_items,
     last_values,
-    not_unicode,
+    latin_1_or_utf_8,
     read_multi_headers,
     read_single_headers,
     scheme_and_server,
@@ -76,24 +76,12 @@ def to_scope(  # noqa: PLR0917 - the Builder's positional parameters
 
 
 def asgi_headers(headers: CheckedHeaders, source: str) -> Headers:
-    """Request headers as the ASGI scope carries them: each part latin-1 bytes
-    when it fits (HTTP's own charset), else UTF-8."""
+    """Request headers as the ASGI scope carries them (:func:`latin_1_or_utf_8`)."""
     pairs = header_items(headers)
     try:
         return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
-    except UnicodeEncodeError:
-        pass  # beyond latin-1: UTF-8, below
-    encoded: Headers = []
-    for name, value in pairs:
-        try:
-            encoded.append((_latin_1_or_utf_8(name), _latin_1_or_utf_8(value)))
-        except UnicodeEncodeError as exc:
-            raise not_unicode(f"header {name!r}", exc, source) from None
-    return encoded
-
-
-def _latin_1_or_utf_8(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
+    except UnicodeEncodeError:  # beyond latin-1
+        return [
+            (latin_1_or_utf_8(name, name, source), latin_1_or_utf_8(value, name, source))
+            for name, value in pairs
+        ]

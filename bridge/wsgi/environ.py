@@ -16,13 +16,13 @@ from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.sources.request import (
     MultiValueHeaders,
-    _scheme_and_server,
     header_items,
     last_values,
-    not_unicode,
+    latin_1_or_utf_8,
     read_multi_headers,
     read_single_headers,
     scheme_and_server,
+    scheme_and_server_of,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without loading typing (see bridge/__init__.py)
@@ -92,18 +92,6 @@ def environ_key(name: str) -> str:
 def wsgi_str(text: str) -> str:
     """A str as PEP 3333 wants it: its UTF-8 bytes, one character per byte."""
     return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
-
-
-def _wsgi_value(value: str, name: str, source: str) -> str:
-    """A header value as bytes-as-str: itself if latin-1, else its UTF-8 bytes."""
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        try:
-            return value.encode("utf-8").decode("latin-1")
-        except UnicodeEncodeError as exc:
-            raise not_unicode(f"header {name!r}", exc, source) from None
-    return value
 
 
 #: Every key :func:`to_environ` sets, in order, with the values that are the same
@@ -206,7 +194,9 @@ def to_environ(  # noqa: PLR0917 - the Builder's positional parameters
             environ["REMOTE_USER"] = wsgi_str(user)
     if cookie is not None:
         environ["HTTP_COOKIE"] = (
-            cookie if cookie.isascii() else _wsgi_value(cookie, "cookie", source)
+            cookie
+            if cookie.isascii()
+            else latin_1_or_utf_8(cookie, "cookie", source).decode("latin-1")
         )
     return environ
 
@@ -252,7 +242,7 @@ def _store_plain(environ: dict[str, Any], headers: Any, multi: bool) -> bool:
 def server_for(key: _ServerKey) -> tuple[str, str, str]:
     """``(wsgi.url_scheme, SERVER_NAME, SERVER_PORT)`` for ``key``."""
     proto, host, port, default_scheme, domain = key
-    scheme, server = _scheme_and_server(proto, host, port, default_scheme, domain or None)
+    scheme, server = scheme_and_server_of(proto, host, port, default_scheme, domain or None)
     return remember(SERVERS, key, (scheme, *_server_fields(scheme, server)))
 
 
@@ -281,7 +271,7 @@ def _add_headers(environ: dict[str, Any], headers: Iterable[tuple[str, str]], so
         if not key:
             continue
         if not value.isascii():
-            value = _wsgi_value(value, name, source)
+            value = latin_1_or_utf_8(value, name, source).decode("latin-1")
         previous = environ.get(key)
         if previous is None:
             environ[key] = value
