@@ -1,11 +1,8 @@
-"""The one rule for bridge's small lookup tables.
-
-Some answers are worked out from values that recur from one request to the
-next (a header name's environ key, a status line's code).  Such a table is a
-plain ``dict`` read with ``table.get(key)`` or ``table[key]``; new answers are
-stored with :func:`remember`, which starts the table afresh once it holds
-``limit`` entries.  The values come from clients and applications, so every
-table is bounded, and the ones in use today are not crowded out by old ones.
+"""The one rule for bridge's small lookup tables (a header name's environ
+key, a status line's code): a plain ``dict``, read directly and filled by
+:func:`remember`, which empties it once it holds ``limit`` entries.  The keys
+come from clients and applications, so every table is bounded; emptying it
+(rather than refusing new entries) keeps old keys from crowding out new ones.
 """
 
 from __future__ import annotations

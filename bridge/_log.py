@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     import logging
     from typing import Any
 
-__all__ = ["get_logger"]
-
 
 class _LazyLogger:
     __slots__ = ("_logger", "_name")

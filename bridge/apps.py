@@ -143,13 +143,8 @@ def _is_coroutine_function(obj: Any) -> bool:
     the object is function-like but not a plain Python function."""
     target = obj
     partial = _partial_type()
-    while True:
-        if isinstance(target, MethodType):
-            target = target.__func__
-        elif isinstance(target, partial):
-            target = target.func
-        else:
-            break
+    while isinstance(target, (MethodType, partial)):
+        target = target.__func__ if isinstance(target, MethodType) else target.func
     # The marker of ``inspect.markcoroutinefunction`` (3.12+), which only inspect reads.
     if not hasattr(target, "_is_coroutine_marker"):
         if type(target) is FunctionType:
@@ -188,15 +183,14 @@ def _positional_shape(app: Any) -> tuple[int, int | None] | None:
     code = function.__code__
     count = code.co_argcount  # positional-only included
     variadic = bool(code.co_flags & _CO_VARARGS)
-    first_default = count - len(function.__defaults__ or ())
-    required = [index < first_default for index in range(count)]
     if bound:
-        if not required:
+        if not count:
             # ``self`` lands in *args, or there is nowhere for it to go
             # (inspect raises ValueError: not readable).
             return (0, None) if variadic else None
-        del required[0]
-    return sum(required), None if variadic else len(required)
+        count -= 1  # ``self``, which may have a default itself
+    required = max(count - len(function.__defaults__ or ()), 0)
+    return required, None if variadic else count
 
 
 def _class_attribute(cls: type, name: str) -> object:

@@ -62,6 +62,23 @@ def name_for_log(name: str) -> str:
     return repr(name if len(name) <= 60 else name[:60] + "...")
 
 
+def kind_of(value: object) -> str:
+    """What an application handed over, for a log line: its type, and its
+    size when it has one, never its content (it may be a cookie or a body)."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    if isinstance(value, str):
+        size = len(value), "character"
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        kind, size = f"{kind} object", (len(value), "byte")
+    elif isinstance(value, (list, tuple, dict)):
+        size = len(value), "item"
+    else:
+        return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+    return f"a {kind} of {size[0]} {size[1]}{'' if size[0] == 1 else 's'}"
+
+
 def encoded_size(response: Any) -> int | None:
     """The response's size as the runtime will send it, or None when it is
     not JSON (a custom source's business).  A base64 body, or one that JSON

@@ -44,9 +44,6 @@ HOST = "lambda"
 BODY_SHOWN = 500
 
 
-# ------------------------------------------------------------------ routing
-
-
 def event_source(event: object) -> str | None:
     """The service that sent ``event``: ``"sqs"``, ``"sns"``, ``"s3"``...
     (``Records[0].eventSource`` without ``aws:``), ``"eventbridge"`` (a
@@ -74,9 +71,6 @@ def _service(value: object) -> str | None:
     if isinstance(value, str) and value.startswith("aws:") and len(value) > 4:
         return value[4:]
     return None
-
-
-# ------------------------------------------------------------------ request
 
 
 def check_path(value: object) -> str:
@@ -132,9 +126,6 @@ def events_source(path: str) -> EventSource:
         looks_for="any event no other source matches (non_http_path)",
         read=read,
     )
-
-
-# ------------------------------------------------------------------ result
 
 
 def invocation_result(

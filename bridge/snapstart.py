@@ -63,8 +63,7 @@ def before_snapshot(func: F, *args: Any, **kwargs: Any) -> F:
     """Register ``func(*args, **kwargs)`` to run before the snapshot is
     taken; usable as a decorator.  Returns ``func``."""
     _check(func, "before_snapshot")
-    before, _ = _registries()
-    before.append((func, args, kwargs))
+    _registries()[0].append((func, args, kwargs))
     return func
 
 
@@ -73,8 +72,7 @@ def after_restore(func: F, *args: Any, **kwargs: Any) -> F:
     snapshot, after bridge has reseeded ``random``; usable as a decorator.
     Returns ``func``."""
     _check(func, "after_restore")
-    _, after = _registries()
-    after.append((func, args, kwargs))
+    _registries()[1].append((func, args, kwargs))
     return func
 
 

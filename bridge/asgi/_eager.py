@@ -19,8 +19,6 @@ import sys
 from collections.abc import Coroutine, Generator
 from typing import Any
 
-__all__ = ["returned", "start_task"]
-
 
 class _Resumed(Coroutine[Any, Any, None]):
     """``coro`` after its first step, for a task to carry on from there (3.11)."""

@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bridge._cache import remember
-from bridge.checks import CR, LF, NUL, is_token, name_for_log
+from bridge.checks import CR, LF, NUL, is_token, kind_of, name_for_log
 from bridge.errors import ProtocolError
-from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS
+from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, request_line
 
 if TYPE_CHECKING:  # annotations only: bridge.types costs milliseconds at import
     from bridge.response import StreamSink
@@ -102,7 +102,12 @@ class HTTPCycle:
             if state is RESPONSE and message_type == "http.response.body":
                 chunk = message.get("body", b"")
                 if type(chunk) is not bytes:
-                    chunk = _body(chunk)
+                    if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                        raise ProtocolError(
+                            "Expected 'body' of http.response.body to be bytes, got "
+                            f"{kind_of(chunk)}."
+                        )
+                    chunk = bytes(chunk)
                 chunks = self._chunks
                 if message.get("more_body", False):
                     if chunk:
@@ -146,19 +151,17 @@ class HTTPCycle:
         else:
             if result is not None:
                 logger.error(
-                    "ASGI callable returned %s for %s %s; it should return None.",
-                    _kind(result),
-                    self.scope["method"],
-                    self.scope["path"],
+                    "ASGI callable returned %s for %s; it should return None.",
+                    kind_of(result),
+                    request_line(self.scope),
                 )
             if self._timed_out is not None:
                 self._timeout(None)
             elif self.state is not COMPLETE:
                 logger.error(
-                    "ASGI callable returned without completing the response (%s) for %s %s.",
+                    "ASGI callable returned without completing the response (%s) for %s.",
                     self.state,
-                    self.scope["method"],
-                    self.scope["path"],
+                    request_line(self.scope),
                 )
                 self.internal_error()
 
@@ -175,10 +178,7 @@ class HTTPCycle:
         await complete.wait()
 
     def deadline_reached(self, task: asyncio.Task[Any], time_limit: float) -> None:
-        """Cancel the application (running in ``task``), which had ``time_limit`` seconds.
-
-        The cycle answers 504 unless the response is already complete.
-        """
+        """Cancel the application (running in ``task``), which had ``time_limit`` seconds."""
         self._timed_out = time_limit
         self._state_at_deadline = self.state
         task.cancel()
@@ -187,7 +187,7 @@ class HTTPCycle:
         if self._timed_out is not None:
             self._timeout(exc)
             return
-        request = f"{self.scope['method']} {self.scope['path']}"
+        request = request_line(self.scope)
         if self.state is COMPLETE:
             logger.error(
                 "Exception in ASGI application after the response was complete (%s); the "
@@ -208,7 +208,7 @@ class HTTPCycle:
         """The application was cancelled at its time limit and has ended:
         ``exc`` is what it raised (the cancellation itself, when it let it
         through), None when it returned."""
-        request = f"{self.scope['method']} {self.scope['path']}"
+        request = request_line(self.scope)
         limit = (
             f"its time limit ({(self._timed_out or 0.0) * 1000:.0f} ms: the Lambda deadline "
             "minus timeout_margin_ms)"
@@ -319,10 +319,9 @@ class StreamingHTTPCycle(HTTPCycle):
             return
         self.failure = exc
         logger.error(
-            "Exception in ASGI application (%s %s) after its streamed response had started; "
+            "Exception in ASGI application (%s) after its streamed response had started; "
             "the stream ends with the error (Lambda's error trailers).",
-            self.scope["method"],
-            self.scope["path"],
+            request_line(self.scope),
             exc_info=exc,
         )
         self.internal_error()
@@ -347,31 +346,17 @@ def _message_kind(message: object, message_type: object) -> str:
     if isinstance(message_type, str) and len(message_type) <= 60 and message_type.isprintable():
         return repr(message_type)
     if isinstance(message, Mapping):
-        return f"one whose 'type' is {_kind(message_type)}"
-    return f"{_kind(message)} instead of a dict"
-
-
-def _kind(value: object) -> str:
-    """``a str``, ``an int``: what a value is, for messages that must not show it."""
-    kind = type(value).__name__
-    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
+        return f"one whose 'type' is {kind_of(message_type)}"
+    return f"{kind_of(message)} instead of a dict"
 
 
 def _status(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
         return value
-    got = f"{value}" if type(value) is int else _kind(value)
+    got = f"{value}" if type(value) is int else kind_of(value)
     raise ProtocolError(
         f"Expected 'status' of http.response.start to be an integer from 100 to 999, got {got}."
     )
-
-
-def _body(value: Any) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise ProtocolError(
-            f"Expected 'body' of http.response.body to be bytes, got {type(value).__name__}."
-        )
-    return bytes(value)
 
 
 def _headers(value: Any) -> tuple[TextHeaders, int]:

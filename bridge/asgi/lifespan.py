@@ -150,16 +150,11 @@ class LifespanOn:
             if self not in _active:  # never started, or already shut down
                 return
             _active.remove(self)
-        if self._task is None:
-            return
-        try:
+        if self._task is not None:
             self.runner.run(self._shutdown())
-        except LifespanError as exc:
-            logger.error("%s", exc)
 
     async def _shutdown(self) -> None:
-        task = self._task
-        if task is None or task.done():
+        if self._task is None or self._task.done():
             return
         await self._inbox.put({"type": "lifespan.shutdown"})
         done = asyncio.ensure_future(self._shutdown_done.wait())
@@ -175,9 +170,9 @@ class LifespanOn:
             )
         await self._stop_task()
         if self._failure is not None:
-            raise LifespanError(f"Lifespan shutdown failed: {self._failure or 'no message given'}.")
-        if self._error is not None:
-            raise LifespanError(f"Lifespan shutdown failed: {_describe(self._error)}.")
+            logger.error("Lifespan shutdown failed: %s.", self._failure or "no message given")
+        elif self._error is not None:
+            logger.error("Lifespan shutdown failed: %s.", _describe(self._error))
 
     async def _stop_task(self) -> None:
         """Cancel the lifespan task and wait for it, at most ``SHUTDOWN_TIMEOUT_S``."""

@@ -137,15 +137,7 @@ class Watchdog:
     timer for each.)
     """
 
-    __slots__ = (
-        "_at",
-        "_cycle",
-        "_limit",
-        "_loop",
-        "_margin_ms",
-        "_task",
-        "_timer",
-    )
+    __slots__ = ("_at", "_cycle", "_limit", "_loop", "_margin_ms", "_task", "_timer")
 
     def __init__(self, margin_ms: int) -> None:
         self._margin_ms = margin_ms

@@ -21,6 +21,7 @@ from __future__ import annotations
 from bridge._cache import remember
 from bridge._log import get_logger
 from bridge.checks import is_field_value, is_token, name_for_log
+from bridge.checks import kind_of as _kind
 from bridge.errors import ProtocolError
 from bridge.response import ERROR_HEADER_SIZE, ERROR_HEADERS, raw_headers, request_line
 from bridge.wsgi.environ import build_environ
@@ -363,20 +364,3 @@ def _check_header(item: object) -> tuple[tuple[str, str], int, int | None]:
 
 
 _NOT_A_PAIR = object()
-
-
-def _kind(value: object) -> str:
-    """What an application handed over, for a log line: its type, and its
-    size when it has one, never its content (it may be a cookie or a body)."""
-    if value is None:
-        return "None"
-    kind = type(value).__name__
-    if isinstance(value, str):
-        size = len(value), "character"
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        kind, size = f"{kind} object", (len(value), "byte")
-    elif isinstance(value, (list, tuple, dict)):
-        size = len(value), "item"
-    else:
-        return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind}"
-    return f"a {kind} of {size[0]} {size[1]}{'' if size[0] == 1 else 's'}"

@@ -120,7 +120,10 @@ def test_returns_a_value(make_handler: HandlerFactory, caplog: pytest.LogCapture
 
     response = run(make_handler, app)
     assert (response["statusCode"], response["body"]) == (200, "ok")
-    assert "ASGI callable returned a str for GET /; it should return None." in caplog.text
+    assert (
+        "ASGI callable returned a str of 8 characters for GET /; it should return None."
+        in caplog.text
+    )
     assert "surprise" not in caplog.text  # a returned value may be anything, secrets too
     assert any(r.levelno == logging.ERROR for r in caplog.records)
 
@@ -171,11 +174,21 @@ def test_malformed_start_messages(
 
 
 def test_non_bytes_body_is_a_protocol_error(make_handler: HandlerFactory) -> None:
+    errors: list[str] = []
+
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send(START)
-        await send({"type": "http.response.body", "body": "text"})
+        try:
+            await send({"type": "http.response.body", "body": "text"})
+        except ProtocolError as exc:
+            errors.append(str(exc))
+            raise
 
     assert_500(run(make_handler, app))
+    # Named by its type and size: a body is never shown.
+    assert errors == [
+        "Expected 'body' of http.response.body to be bytes, got a str of 4 characters."
+    ]
 
 
 def test_chunks_are_joined(make_handler: HandlerFactory) -> None:
@@ -342,7 +355,8 @@ def test_a_message_that_is_not_a_mapping_is_named(make_handler: HandlerFactory) 
     assert_500(run(make_handler, app))
     # Named by its type: a non-message may hold anything (a body, a cookie).
     assert errors == [
-        "Expected ASGI message 'http.response.start', but got a str instead of a dict."
+        "Expected ASGI message 'http.response.start', but got a str of 19 characters instead "
+        "of a dict."
     ]
 
 
