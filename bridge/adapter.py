@@ -99,8 +99,7 @@ class Bridge:
         self._sink = LambdaSink(
             self.config, self.exclude_headers, options.error_statuses(error_statuses)
         )
-        options.websocket_store(websocket_store, self.interface)
-        options.lifespan_for(lifespan, self.interface)
+        options.asgi_only(self.interface, lifespan, websocket_store)
         self._websocket_options = (websocket_store, websocket_endpoint, websocket_path)
         self._websocket: WebSocketHandler | None = None
         #: asyncio._get_running_loop, once asyncio has been imported.

@@ -152,17 +152,17 @@ def error_statuses(statuses: Iterable[int] | None) -> frozenset[int]:
     return frozenset(result)
 
 
-def websocket_store(store: object, interface: str) -> None:
-    if store is not None and interface == "wsgi":
+def asgi_only(interface: str, lifespan: LifespanMode, websocket_store: object) -> None:
+    """The options a WSGI application cannot have."""
+    if interface != "wsgi":
+        return
+    if websocket_store is not None:
         raise ConfigurationError(
             "websocket_store was given, but the application is served as WSGI, which has "
             "no WebSockets. Serve an ASGI application (interface='asgi' if detection "
             "got it wrong)."
         )
-
-
-def lifespan_for(mode: LifespanMode, interface: str) -> None:
-    if mode == "on" and interface == "wsgi":
+    if lifespan == "on":
         raise ConfigurationError(
             "lifespan='on' needs an ASGI application, but this one is served as WSGI. "
             "Use lifespan='auto' or 'off', or interface='asgi' if it is ASGI."
